@@ -1,0 +1,328 @@
+package service
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Object is a decoded manifest: a *Service, *Pod or *Node.
+type Object interface {
+	// Meta returns the object's metadata, for reading and writing.
+	Meta() *ObjectMeta
+	// GroupVersionKind returns the object's apiVersion and kind.
+	GroupVersionKind() (apiVersion, kind string)
+}
+
+// Meta returns the Service's metadata.
+func (s *Service) Meta() *ObjectMeta { return &s.ObjectMeta }
+
+// GroupVersionKind returns "v1", "Service".
+func (s *Service) GroupVersionKind() (string, string) { return "v1", "Service" }
+
+// Meta returns the Pod's metadata.
+func (p *Pod) Meta() *ObjectMeta { return &p.ObjectMeta }
+
+// GroupVersionKind returns "v1", "Pod".
+func (p *Pod) GroupVersionKind() (string, string) { return "v1", "Pod" }
+
+// Meta returns the Node's metadata.
+func (n *Node) Meta() *ObjectMeta { return &n.ObjectMeta }
+
+// GroupVersionKind returns "v1", "Node".
+func (n *Node) GroupVersionKind() (string, string) { return "v1", "Node" }
+
+// ErrDecode is wrapped by every DecodeError.
+var ErrDecode = errors.New("service: cannot decode manifest")
+
+// DecodeError says why one document of a manifest stream did not decode:
+// which document (counting from 1), which field, and what was wrong.
+type DecodeError struct {
+	// Doc is the document's position in the stream, from 1.
+	Doc int
+	// Field is the field path (spec.ports[0].port), or "" for the whole document.
+	Field string
+	// Problem says what is wrong.
+	Problem string
+}
+
+// Error formats as `service: document 2: spec.selecter: unknown field`.
+func (e *DecodeError) Error() string {
+	var b strings.Builder
+	b.WriteString("service: document ")
+	b.WriteString(strconv.Itoa(e.Doc))
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Problem)
+	return b.String()
+}
+
+// Unwrap makes errors.Is(e, ErrDecode) true.
+func (e *DecodeError) Unwrap() error { return ErrDecode }
+
+// Decode decodes one manifest (YAML or JSON) of apiVersion v1 and kind
+// Service, Pod or Node. Decoding is strict: an unknown field, a field of
+// the wrong type, a missing or unknown apiVersion or kind is a
+// *DecodeError naming the field and the value. Decode does not default
+// or validate; call Default and Validate for that.
+func Decode(data []byte) (Object, error) {
+	objs, err := decodeDoc(data, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(objs) != 1 {
+		return nil, &DecodeError{Doc: 1, Problem: fmt.Sprintf("holds %d objects, want one (use DecodeAll)", len(objs))}
+	}
+	return objs[0], nil
+}
+
+// DecodeAll decodes a stream of YAML documents separated by "---" lines
+// (or one JSON document), as kubectl apply -f reads a file. Empty
+// documents are skipped; a v1 List's items are expanded in order. The
+// first document that fails stops decoding.
+func DecodeAll(stream []byte) ([]Object, error) {
+	var out []Object
+	for i, doc := range SplitYAML(stream) {
+		objs, err := decodeDoc(doc, i+1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+// SplitYAML splits a YAML stream at document separators ("---" alone on
+// a line, optionally followed by a comment) and drops documents that hold
+// only blank lines and comments.
+func SplitYAML(stream []byte) [][]byte {
+	var docs [][]byte
+	var cur []byte
+	flush := func() {
+		if !blankYAML(cur) {
+			docs = append(docs, cur)
+		}
+		cur = nil
+	}
+	for line := range bytes.Lines(stream) {
+		t := bytes.TrimRight(line, " \t\r\n")
+		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- #")) {
+			flush()
+			continue
+		}
+		if bytes.Equal(t, []byte("...")) {
+			continue
+		}
+		cur = append(cur, line...)
+	}
+	flush()
+	return docs
+}
+
+func blankYAML(doc []byte) bool {
+	for line := range bytes.Lines(doc) {
+		t := bytes.TrimSpace(line)
+		if len(t) > 0 && t[0] != '#' {
+			return false
+		}
+	}
+	return true
+}
+
+var objectTypes = map[string]reflect.Type{
+	"Service": reflect.TypeFor[Service](),
+	"Pod":     reflect.TypeFor[Pod](),
+	"Node":    reflect.TypeFor[Node](),
+}
+
+func decodeDoc(doc []byte, n int) ([]Object, error) {
+	j, err := yaml.YAMLToJSON(doc)
+	if err != nil {
+		return nil, &DecodeError{Doc: n, Problem: "not YAML or JSON: " + err.Error()}
+	}
+	var generic any
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.UseNumber()
+	if err := dec.Decode(&generic); err != nil {
+		return nil, &DecodeError{Doc: n, Problem: "not YAML or JSON: " + err.Error()}
+	}
+	m, ok := generic.(map[string]any)
+	if !ok {
+		return nil, &DecodeError{Doc: n, Problem: "not an object"}
+	}
+	apiVersion, _ := m["apiVersion"].(string)
+	kind, _ := m["kind"].(string)
+	if kind == "" {
+		return nil, &DecodeError{Doc: n, Field: "kind", Problem: "required"}
+	}
+	if apiVersion != "v1" {
+		return nil, &DecodeError{Doc: n, Field: "apiVersion", Problem: fmt.Sprintf("%q for kind %q: want \"v1\"", apiVersion, kind)}
+	}
+	if kind == "List" {
+		return decodeList(m, n)
+	}
+	t, ok := objectTypes[kind]
+	if !ok {
+		return nil, &DecodeError{Doc: n, Field: "kind", Problem: fmt.Sprintf("%q is not one of Service, Pod, Node", kind)}
+	}
+	return decodeTyped(m, doc, t, n, "")
+}
+
+func decodeList(m map[string]any, n int) ([]Object, error) {
+	for k := range m {
+		switch k {
+		case "apiVersion", "kind", "items", "metadata":
+		default:
+			return nil, &DecodeError{Doc: n, Field: k, Problem: "unknown field"}
+		}
+	}
+	items, _ := m["items"].([]any)
+	var out []Object
+	for i, it := range items {
+		path := fmt.Sprintf("items[%d]", i)
+		im, ok := it.(map[string]any)
+		if !ok {
+			return nil, &DecodeError{Doc: n, Field: path, Problem: "not an object"}
+		}
+		kind, _ := im["kind"].(string)
+		if v, _ := im["apiVersion"].(string); v != "v1" {
+			return nil, &DecodeError{Doc: n, Field: path + ".apiVersion", Problem: fmt.Sprintf("%q: want \"v1\"", v)}
+		}
+		t, ok := objectTypes[kind]
+		if !ok {
+			return nil, &DecodeError{Doc: n, Field: path + ".kind", Problem: fmt.Sprintf("%q is not one of Service, Pod, Node", kind)}
+		}
+		objs, err := decodeTyped(im, nil, t, n, path+".")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+// decodeTyped decodes one object of type t. The YAML source, when given,
+// is decoded with sigs.k8s.io/yaml's target-aware conversion, so that a
+// string field holding "n" or "yes" stays a string as kubectl keeps it
+// (YAML 1.1 would read a bool); items of a List are decoded from m.
+func decodeTyped(m map[string]any, src []byte, t reflect.Type, n int, prefix string) ([]Object, error) {
+	if path := unknownField(m, t, prefix); path != "" {
+		return nil, &DecodeError{Doc: n, Field: path, Problem: "unknown field"}
+	}
+	v := reflect.New(t)
+	if src != nil {
+		if err := yaml.Unmarshal(src, v.Interface()); err == nil {
+			return []Object{v.Interface().(Object)}, nil
+		}
+		v = reflect.New(t)
+	}
+	j, err := json.Marshal(m)
+	if err != nil {
+		return nil, &DecodeError{Doc: n, Problem: err.Error()}
+	}
+	if err := json.Unmarshal(j, v.Interface()); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, &DecodeError{Doc: n, Field: prefix + te.Field, Problem: fmt.Sprintf("cannot hold a JSON %s, want %s", te.Value, te.Type)}
+		}
+		return nil, &DecodeError{Doc: n, Problem: err.Error()}
+	}
+	return []Object{v.Interface().(Object)}, nil
+}
+
+// unknownField walks a decoded JSON value against the Go type it will
+// decode into and returns the path of the first field (in sorted order)
+// the type does not have, or "".
+func unknownField(v any, t reflect.Type, path string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeFor[json.RawMessage]() || t == reflect.TypeFor[IntOrString]() {
+		return ""
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		fields := jsonFields(t)
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			ft, ok := fields[k]
+			if !ok {
+				return joinPath(path, k)
+			}
+			if p := unknownField(m[k], ft, joinPath(path, k)); p != "" {
+				return p
+			}
+		}
+	case reflect.Slice:
+		items, ok := v.([]any)
+		if !ok {
+			return ""
+		}
+		for i, it := range items {
+			if p := unknownField(it, t.Elem(), fmt.Sprintf("%s[%d]", strings.TrimSuffix(path, "."), i)); p != "" {
+				return p
+			}
+		}
+	case reflect.Map:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		for k, it := range m {
+			if p := unknownField(it, t.Elem(), joinPath(path, k)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+func joinPath(path, k string) string {
+	if path == "" || strings.HasSuffix(path, ".") {
+		return path + k
+	}
+	return path + "." + k
+}
+
+// jsonFields maps the JSON names of t's fields (embedded structs
+// flattened, as encoding/json does) to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			for k, v := range jsonFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}

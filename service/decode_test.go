@@ -1,0 +1,133 @@
+package service
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const manifests = `# a Service and its pods
+apiVersion: v1
+kind: Service
+metadata:
+  name: my-service
+  namespace: shop
+  labels: {app: web}
+spec:
+  selector:
+    app: web
+  ports:
+  - name: http
+    port: 80
+    targetPort: http
+  - name: metrics
+    port: 9090
+    targetPort: 9090
+    protocol: TCP
+---
+---   # an empty document is skipped
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-0
+  namespace: shop
+  labels: {app: web}
+spec:
+  nodeName: node-a
+  containers:
+  - name: app
+    image: nginx:1.27
+    ports:
+    - {name: http, containerPort: 8080}
+    readinessProbe:
+      httpGet: {path: /healthz, port: http}
+      periodSeconds: 10
+    resources:
+      limits: {cpu: 500m}
+    lifecycle:
+      preStop:
+        sleep: {seconds: 5}
+status:
+  phase: Running
+  podIP: 10.244.1.5
+  podIPs: [{ip: 10.244.1.5}]
+  conditions: [{type: Ready, status: "True"}]
+---
+{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-a", "labels": {"topology.kubernetes.io/zone": "zone-a"}}}
+`
+
+func TestDecodeAll(t *testing.T) {
+	objs, err := DecodeAll([]byte(manifests))
+	require.NoError(t, err)
+	require.Len(t, objs, 3)
+	svc := objs[0].(*Service)
+	require.Equal(t, "my-service", svc.Name)
+	require.Equal(t, FromString("http"), svc.Spec.Ports[0].TargetPort)
+	require.Equal(t, FromInt(9090), svc.Spec.Ports[1].TargetPort)
+	Default(svc)
+	require.NoError(t, svc.Validate())
+	pod := objs[1].(*Pod)
+	require.True(t, pod.IsReady())
+	require.Equal(t, int64(5), pod.Spec.Containers[0].Lifecycle.PreStop.Sleep.Seconds)
+	require.JSONEq(t, `{"limits":{"cpu":"500m"}}`, string(pod.Spec.Containers[0].Resources))
+	require.NoError(t, pod.Validate())
+	node := objs[2].(*Node)
+	require.Equal(t, "zone-a", node.Zone())
+}
+
+func TestDecodeStrict(t *testing.T) {
+	tests := []struct {
+		name, doc, field string
+	}{
+		{"unknown field", "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  selecter: {app: web}\n", "spec.selecter"},
+		{"unknown nested field", "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  ports:\n  - port: 80\n    nodeport: 30000\n", "spec.ports[0].nodeport"},
+		{"case matters", "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nSpec: {}\n", "Spec"},
+		{"wrong kind", "apiVersion: v1\nkind: Deployment\nmetadata: {name: a}\n", "kind"},
+		{"wrong apiVersion", "apiVersion: apps/v1\nkind: Service\n", "apiVersion"},
+		{"missing kind", "apiVersion: v1\nmetadata: {name: a}\n", "kind"},
+		{"wrong type", "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  ports:\n  - port: eighty\n", "spec.ports.port"},
+		{"list item", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p}\n  spec: {containers: [], bogus: 1}\n", "items[0].spec.bogus"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeAll([]byte("apiVersion: v1\nkind: Node\nmetadata: {name: n}\n---\n" + tt.doc))
+			var de *DecodeError
+			require.True(t, errors.As(err, &de), "got %v", err)
+			require.ErrorIs(t, err, ErrDecode)
+			require.Equal(t, 2, de.Doc)
+			require.Equal(t, tt.field, de.Field, de.Error())
+		})
+	}
+	_, err := Decode([]byte("just a string"))
+	require.ErrorIs(t, err, ErrDecode)
+	_, err = Decode([]byte(":\n  - ]"))
+	require.ErrorIs(t, err, ErrDecode)
+}
+
+func TestDecodeList(t *testing.T) {
+	objs, err := DecodeAll([]byte(`apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Node, metadata: {name: a}}
+- {apiVersion: v1, kind: Node, metadata: {name: b}}
+`))
+	require.NoError(t, err)
+	require.Len(t, objs, 2)
+	require.Equal(t, "b", objs[1].Meta().Name)
+}
+
+func FuzzDecodeAll(f *testing.F) {
+	f.Add([]byte(manifests))
+	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [1, {}]"))
+	f.Add([]byte("{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"spec\":{\"ports\":[{\"targetPort\":null}]}}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		objs, err := DecodeAll(b)
+		if err != nil && !errors.Is(err, ErrDecode) {
+			t.Fatalf("error %v does not wrap ErrDecode", err)
+		}
+		for _, o := range objs {
+			_ = o.Meta().Name
+		}
+	})
+}

@@ -1,0 +1,47 @@
+// Package service is svcnet's object model: Kubernetes' Service, Pod and
+// Node with their field names and JSON tags, label selectors in the full
+// apimachinery grammar, validation with field paths, defaulting, and
+// strict decoding of real manifests.
+//
+// The main flow, as an API server runs it for a Service:
+//
+//	obj, err := service.Decode(manifest) // strict: unknown fields are errors
+//	svc := obj.(*service.Service)
+//	service.Default(svc)                 // type ClusterIP, protocol TCP, targetPort = port, ...
+//	if err := svc.Validate(); err != nil {
+//		// every problem at once, each with its field path:
+//		// spec.ports[1].name: required value: ...
+//	}
+//	sel := service.SelectorFromSet(svc.Spec.Selector)
+//	for _, pod := range pods {
+//		if sel.Matches(pod.Labels) { ... } // never allocates
+//	}
+//
+// # Selectors
+//
+// Selector is one concrete, immutable value. ParseSelector reads
+// Kubernetes' string grammar ("app=web,tier in (a,b),!canary,n>3") with
+// Kubernetes' verdicts, corner cases included; String prints a canonical
+// form that parses back to an equal selector. Everything ("") and Nothing
+// ("<none>", as kubectl prints a Service without a selector) are distinct.
+// LabelSelector is the structured form of Deployments (matchLabels,
+// matchExpressions) and converts to a Selector.
+//
+// # Deliberate differences from Kubernetes
+//
+//   - Kubernetes' selector lexer takes a NUL byte for the end of input and
+//     drops the rest; ParseSelector rejects NUL and other control
+//     characters. It accepts "<none>", which Kubernetes rejects, as Nothing.
+//   - IPs are validated strictly (Kubernetes' StrictIPCIDRValidation): no
+//     leading zeros, zones or IPv4-mapped IPv6 addresses.
+//   - Pod.Validate applies the endpoint-IP rule (no unspecified, loopback or
+//     link-local addresses, CVE-2021-25737) to the pod's own IPs.
+//   - A nodePort on an ExternalName Service is rejected, as on ClusterIP.
+//   - Default sets an empty namespace to "default", as kubectl does.
+//
+// # Concurrency
+//
+// Selector values are immutable and safe to share. Service, Pod and Node
+// are plain data: copy them with DeepCopy before handing them to another
+// goroutine that may write.
+package service

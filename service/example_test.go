@@ -1,0 +1,67 @@
+package service_test
+
+import (
+	"fmt"
+
+	"github.com/svcnet/svcnet/service"
+)
+
+func ExampleParseSelector() {
+	sel, err := service.ParseSelector("tier in (frontend,edge), app=web, !canary")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(sel)
+	fmt.Println(sel.Matches(service.Labels{"app": "web", "tier": "edge"}))
+	fmt.Println(sel.Matches(service.Labels{"app": "web", "tier": "edge", "canary": "true"}))
+
+	_, err = service.ParseSelector("app=web,tier in (a b)")
+	fmt.Println(err)
+	// Output:
+	// app=web,!canary,tier in (edge,frontend)
+	// true
+	// false
+	// service: invalid selector "app=web,tier in (a b)": offset 19: found "b", expected ',' or ')'
+}
+
+func ExampleService_Validate() {
+	svc := &service.Service{
+		ObjectMeta: service.ObjectMeta{Name: "my-service"},
+		Spec: service.ServiceSpec{
+			Selector: service.Labels{"app": "web"},
+			Ports: []service.ServicePort{
+				{Port: 80, TargetPort: service.FromString("http")},
+				{Port: 70000},
+			},
+		},
+	}
+	service.Default(svc)
+	err := svc.Validate()
+	fmt.Println(err)
+	// Output:
+	// service: invalid Service "default/my-service": spec.ports[0].name: required value: a name is required when a Service has more than one port; spec.ports[1].name: required value: a name is required when a Service has more than one port; spec.ports[1].port: invalid value 70000: must be between 1 and 65535, inclusive; spec.ports[1].targetPort: invalid value 70000: must be between 1 and 65535, inclusive
+}
+
+func ExampleDecodeAll() {
+	objs, err := service.DecodeAll([]byte(`
+apiVersion: v1
+kind: Service
+metadata: {name: my-service}
+spec:
+  selector: {app: MyApp}
+  ports:
+  - {protocol: TCP, port: 80, targetPort: 9376}
+`))
+	if err != nil {
+		panic(err)
+	}
+	svc := objs[0].(*service.Service)
+	service.Default(svc)
+	fmt.Println(svc.Namespace, svc.Name, svc.Spec.Type, svc.Spec.Ports[0].TargetPort, svc.Validate())
+
+	_, err = service.DecodeAll([]byte("apiVersion: v1\nkind: Service\nspec: {selecter: {app: x}}\n"))
+	fmt.Println(err)
+	// Output:
+	// default my-service ClusterIP 9376 <nil>
+	// service: document 1: spec.selecter: unknown field
+}
