@@ -1,0 +1,3 @@
+// Package lb holds svcnet's backend-picking algorithms behind one small
+// interface, Picker.
+package lb
