@@ -72,7 +72,5 @@ func (ls *LabelSelector) Selector() (Selector, error) {
 	if err := v.errs.Err(); err != nil {
 		return Selector{}, err
 	}
-	slices.SortFunc(reqs, compareRequirements)
-	reqs = slices.CompactFunc(reqs, func(a, b Requirement) bool { return compareRequirements(a, b) == 0 })
-	return Selector{reqs: reqs}, nil
+	return Selector{reqs: canonical(reqs)}, nil
 }

@@ -152,7 +152,9 @@ func (r *Requirement) size() int {
 	return n
 }
 
-func compareRequirements(a, b Requirement) int {
+func compareRequirements(a, b Requirement) int { return compareRequirementPtrs(&a, &b) }
+
+func compareRequirementPtrs(a, b *Requirement) int {
 	if c := strings.Compare(a.key, b.key); c != 0 {
 		return c
 	}

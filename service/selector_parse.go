@@ -71,9 +71,7 @@ func ParseSelector(s string) (Selector, error) {
 	if len(p.reqs) == 0 {
 		return Selector{}, nil
 	}
-	slices.SortFunc(p.reqs, compareRequirements)
-	p.reqs = slices.CompactFunc(p.reqs, func(a, b Requirement) bool { return compareRequirements(a, b) == 0 })
-	return Selector{reqs: p.reqs}, nil
+	return Selector{reqs: canonical(p.reqs)}, nil
 }
 
 // MustParseSelector is ParseSelector for selectors known to be valid
@@ -402,4 +400,22 @@ func sortSmall(v []string) {
 			v[j], v[j-1] = v[j-1], v[j]
 		}
 	}
+}
+
+// canonical sorts requirements by key, operator and values and drops
+// exact duplicates, in place. Selectors hold a handful of requirements,
+// so an insertion sort on pointers beats a general sort here.
+func canonical(r []Requirement) []Requirement {
+	for i := 1; i < len(r); i++ {
+		for j := i; j > 0 && compareRequirementPtrs(&r[j], &r[j-1]) < 0; j-- {
+			r[j], r[j-1] = r[j-1], r[j]
+		}
+	}
+	out := r[:min(len(r), 1)]
+	for i := 1; i < len(r); i++ {
+		if r[i].key != out[len(out)-1].key || compareRequirementPtrs(&r[i], &out[len(out)-1]) != 0 {
+			out = append(out, r[i])
+		}
+	}
+	return out
 }
