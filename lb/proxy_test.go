@@ -36,9 +36,9 @@ func testService(typ service.ServiceType, mutate ...func(*service.Service)) *ser
 }
 
 type ep struct {
-	addr, node, zone             string
+	addr, node, zone            string
 	ready, serving, terminating bool
-	hints                        []string
+	hints                       []string
 }
 
 func testSlice(name string, at endpoints.AddressType, eps ...ep) endpoints.Change {
@@ -58,7 +58,9 @@ func testSlice(name string, at endpoints.AddressType, eps ...ep) endpoints.Chang
 	return endpoints.Change{Kind: endpoints.Created, Service: service.NamespacedName{Namespace: "default", Name: "web"}, Slice: sl}
 }
 
-func ready(addr, node, zone string) ep { return ep{addr: addr, node: node, zone: zone, ready: true, serving: true} }
+func ready(addr, node, zone string) ep {
+	return ep{addr: addr, node: node, zone: zone, ready: true, serving: true}
+}
 
 func newTestProxy(t *testing.T, node, zone string) *Proxy {
 	p, err := NewProxy(ProxyConfig{
