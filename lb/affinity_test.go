@@ -112,7 +112,7 @@ func TestAffinityForgetsIdleClients(t *testing.T) {
 	require.Equal(t, 100, a.Len())
 	a.Advance(epoch.Add(3*time.Hour + 50*time.Second))
 	require.Equal(t, 50, a.Len()) // clients 50..99 idle for at most 3 h
-	a.Advance(epoch) // the clock does not go back
+	a.Advance(epoch)              // the clock does not go back
 	require.Equal(t, 50, a.Len())
 	a.Advance(epoch.Add(4 * time.Hour))
 	require.Equal(t, 0, a.Len())
