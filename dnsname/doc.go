@@ -1,0 +1,13 @@
+// Package dnsname is cluster DNS for svcnet: the names of the Kubernetes
+// DNS-Based Service Discovery specification (schema 1.1.0, kubernetes/dns
+// docs/specification.md), their validation, and their parsing.
+//
+//	dnsname.ServiceName("web", "default", "")            // web.default.svc.cluster.local.
+//	dnsname.SRVName("http", service.ProtocolTCP, "web", "default", "")
+//	n, err := dnsname.Parse("Web-0.Web.Default.svc.cluster.local", "")
+//	// n.Kind == KindEndpoint, n.Hostname == "web-0", n.Service == "web"
+//
+// Matching is case-insensitive, a trailing dot is accepted, and every
+// name is held to DNS's limits (labels of 1–63 octets, names of at most
+// 253) and to Kubernetes' rule for each of its parts.
+package dnsname
