@@ -10,4 +10,16 @@
 // Matching is case-insensitive, a trailing dot is accepted, and every
 // name is held to DNS's limits (labels of 1–63 octets, names of at most
 // 253) and to Kubernetes' rule for each of its parts.
+//
+// # Search paths
+//
+// Kubelet gives a ClusterFirst pod the search list <ns>.svc.<zone>
+// svc.<zone> <zone> plus the node's, and ndots:5. ResolvConf.Candidates
+// expands a name the way Go's and glibc's stub resolvers do, which shows
+// what ndots:5 costs an external name:
+//
+//	conf := dnsname.Kubelet{ClusterDNS: dns}.ClusterFirst("default")
+//	conf.Candidates("www.example.com")
+//	// www.example.com.default.svc.cluster.local., www.example.com.svc.cluster.local.,
+//	// www.example.com.cluster.local., www.example.com.
 package dnsname
