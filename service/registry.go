@@ -197,7 +197,9 @@ func (r *Registry) newAllocators() (map[IPFamily]*ipam.Allocator, *portalloc.All
 	return ips, ports, nil
 }
 
-func (r *Registry) stream() *rand.Rand { return rand.New(rand.NewPCG(r.rand.Uint64(), r.rand.Uint64())) }
+func (r *Registry) stream() *rand.Rand {
+	return rand.New(rand.NewPCG(r.rand.Uint64(), r.rand.Uint64()))
+}
 
 // Families returns the cluster's IP families, primary first.
 func (r *Registry) Families() []IPFamily { return append([]IPFamily(nil), r.families...) }

@@ -42,7 +42,7 @@ func TestCreateClusterIP(t *testing.T) {
 	r := newTestRegistry(t)
 	in := svcYAML(t, webYAML)
 	in.Status.LoadBalancer.Ingress = []LoadBalancerIngress{{IP: "192.0.2.1"}} // ignored
-	in.UID = "caller-set"                                                    // ignored
+	in.UID = "caller-set"                                                     // ignored
 	ch, err := r.Create(in)
 	require.NoError(t, err)
 	require.Equal(t, Added, ch.Type)
