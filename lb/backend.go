@@ -31,8 +31,7 @@ type Backend struct {
 	Addr netip.AddrPort
 	// Weight is the backend's relative share for weighted algorithms. Zero
 	// means 1 (Kubernetes endpoints carry no weight); at most MaxWeight.
-	// Unweighted algorithms (Random, RoundRobin, LeastConn without
-	// Weighted, SourceHash with equal turns) ignore it.
+	// Random, RoundRobin and LeastConn without Weighted ignore it.
 	Weight uint32
 	// Zone is the topology zone of the backend (topology.kubernetes.io/zone),
 	// carried for the caller; the algorithms do not use it.
@@ -99,9 +98,10 @@ type Key struct {
 
 // Picker chooses a backend for a key from the backends of its last Update.
 //
-// Pick reports false when there is no usable backend. Pick never allocates.
-// Update replaces the backend list; on error the picker keeps its previous
-// backends. Update copies what it keeps, so the caller may reuse the slice.
+// Pick reports false when there is no usable backend. Pick does not
+// allocate (except Affinity's first pick for a new client). Update replaces
+// the backend list; on error the picker keeps its previous backends. Update
+// copies what it keeps, so the caller may reuse the slice.
 //
 // No Picker in this package is safe for concurrent use: one goroutine owns
 // it, as one proxy owns its tables.
