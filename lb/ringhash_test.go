@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"sort"
@@ -135,6 +136,32 @@ func TestRingRemovalProperty(t *testing.T) {
 			}
 			if was != victim && p1[was] >= p0[was] && p1[is] <= p0[is] {
 				t.Fatalf("key moved from %v (%d→%d points) to %v (%d→%d points)", was, p0[was], p1[was], is, p0[is], p1[is])
+			}
+		}
+	})
+}
+
+// TestRingWeights: each backend's points are its weight share of the ring
+// to within one point (Envoy's running sums), so key shares converge to
+// the weights as the ring grows.
+func TestRingWeights(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		ws := rapid.SliceOfN(rapid.Uint32Range(1, 1000), 1, 30).Draw(t, "weights")
+		minSize := uint64(rapid.IntRange(1, 100000).Draw(t, "min"))
+		maxSize := max(minSize, uint64(rapid.IntRange(1, 200000).Draw(t, "max")))
+		counts := ringCounts(weighted(ws...), minSize, maxSize)
+		var total, wsum uint64
+		for i, c := range counts {
+			total += c
+			wsum += uint64(ws[i])
+		}
+		if total > maxSize {
+			t.Fatalf("ring of %d points above the maximum %d", total, maxSize)
+		}
+		for i, c := range counts {
+			ideal := float64(total) * float64(ws[i]) / float64(wsum)
+			if math.Abs(float64(c)-ideal) >= 1 {
+				t.Fatalf("backend %d weight %d: %d points, ideal %.2f of %d", i, ws[i], c, ideal, total)
 			}
 		}
 	})
