@@ -50,8 +50,8 @@ func (s *segment) newSet(denseLimit uint64) offsetSet {
 
 // New returns an allocator of the usable addresses of prefix, as Kubernetes
 // counts them for a Service CIDR: never the network address, for IPv4 never
-// the broadcast address, nothing at all in a /31, /32, /127 or /128 (see the
-// package doc). The KEP-3070 lower band of min(max(16, size/16), 256)
+// the broadcast address, so nothing at all in an IPv4 /31 or /32 or an
+// IPv6 /128 (see the package doc). The KEP-3070 lower band of min(max(16, size/16), 256)
 // addresses, where size counts every address of the prefix, is used by
 // AllocateNext only when the rest is full. prefix is masked first
 // (10.0.0.7/24 means 10.0.0.0/24). IPv6 prefixes shorter than /64 are
@@ -314,7 +314,7 @@ func (a *Allocator) Free() uint64 {
 // Band is the static/dynamic split of one range of an allocator (KEP-3070).
 type Band struct {
 	// Range holds the usable addresses; it is the zero Range for a prefix
-	// without usable address (a /31, /32, /127 or /128).
+	// without usable address (an IPv4 /31 or /32, an IPv6 /128).
 	Range Range
 	// Static is the number of addresses, from Range.First on, that
 	// AllocateNext takes only when the others are full.

@@ -20,11 +20,9 @@
 // # Kubernetes semantics
 //
 // Usable addresses are those of Kubernetes' bitmap allocator: never the
-// network address; for IPv4 never the broadcast address; a /31, /32, /127
-// and /128 have none (k8s.io/utils/net.RangeSize counts 0 addresses in
-// them; Kubernetes' newer IPAddress allocator counts one in a /127, which
-// svcnet does not follow, so that both its peers agree on every prefix they
-// share).
+// network address; for IPv4 never the broadcast address. So an IPv4 /31
+// or /32 and an IPv6 /128 have none, and an IPv6 /127 has one, its second
+// address (the bitmap and the newer IPAddress allocator agree on all four).
 //
 // KEP-3070 splits a range into a lower, static band of
 // min(max(16, size/16), 256) addresses (none when the prefix has 16

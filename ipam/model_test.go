@@ -35,7 +35,7 @@ func addrOf(v *big.Int, is4 bool) netip.Addr {
 }
 
 // modelPrefix applies Kubernetes' rules: total = 2^hostbits; usable
-// total-2 (IPv4) or total-1 (IPv6), none for /31, /32, /127, /128; static
+// total-2 (IPv4, none for /31 and /32) or total-1 (IPv6); static
 // band min(max(16, total/16), 256), none when total <= 16.
 func modelPrefix(p netip.Prefix) segModel {
 	p = p.Masked()
@@ -47,7 +47,7 @@ func modelPrefix(p netip.Prefix) segModel {
 	} else {
 		size.Sub(size, big.NewInt(1))
 	}
-	if host <= 1 {
+	if p.Addr().Is4() && host <= 1 {
 		size.SetInt64(0)
 	}
 	var static int64

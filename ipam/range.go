@@ -157,16 +157,16 @@ func staticBand(hostBits int) uint64 {
 // first address and count, and the KEP-3070 lower band size.
 //
 // Like k8s.io/kubernetes/pkg/registry/core/service/ipallocator: the network
-// address is never usable; for IPv4 neither is the broadcast address. A
-// /31 or /32 (IPv4) and a /127 or /128 (IPv6) have no usable address,
-// because Kubernetes' bitmap allocator sizes ranges with
-// k8s.io/utils/net.RangeSize, which returns 0 for them.
+// address is never usable; for IPv4 neither is the broadcast address. So
+// an IPv4 /31 or /32 and an IPv6 /128 have no usable address and an IPv6
+// /127 has one (Range.max in bitmap.go is RangeSize-2, resp. -1, floored
+// at 0).
 func prefixRange(p netip.Prefix) (first u128, size, static uint64) {
 	p = p.Masked()
 	hostBits := p.Addr().BitLen() - p.Bits()
 	first = toU128(p.Addr()).plus(1)
 	switch {
-	case hostBits <= 1:
+	case p.Addr().Is4() && hostBits <= 1:
 		size = 0
 	case p.Addr().Is4():
 		size = 1<<hostBits - 2
