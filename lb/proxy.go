@@ -2,7 +2,6 @@ package lb
 
 import (
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -158,10 +157,10 @@ type ProxyConfig struct {
 	Rand *rand.Rand
 }
 
-// Proxy is one node's kube-proxy: from Services and their EndpointSlices
-// it programs frontends (ClusterIP:port, each external IP:port, each
-// LoadBalancer ingress IP:port, and NodeIP:nodePort on every node
-// address) and routes a connection's first packet to a backend.
+// Proxy is one node's kube-proxy: a view of a Table from this node. It
+// routes a connection's first packet from a frontend (ClusterIP:port,
+// external IP:port, LoadBalancer ingress IP:port, or any of this node's
+// addresses at a NodePort) to a backend, PodIP:targetPort.
 //
 // Endpoint choice follows kube-proxy's CategorizeEndpoints
 // (pkg/proxy/topology.go): the Cluster policy uses ready endpoints,
@@ -173,62 +172,40 @@ type ProxyConfig struct {
 // frontend of a Service with externalTrafficPolicy Local uses the Cluster
 // endpoints, as kube-proxy short-circuits it.
 //
-// Applying a change rebuilds only the affected Service's frontends. Route
-// does not allocate. A Proxy is single-writer and not safe for concurrent
-// use.
+// A Proxy applies a Table with Sync, in O(1): thousands of proxies can
+// share one Table, and a stale proxy keeps the Table it last synced. Its
+// own state is only its pickers, made lazily for the Service ports it
+// routes to and refreshed, with their state kept (round-robin positions,
+// connection counts, affinities), when a synced Table changed that port.
+// UpsertService, DeleteService and ApplySlices are shortcuts that build a
+// new Table from the current one and sync it.
+//
+// Route does not allocate once a port's pickers exist. A Proxy is
+// single-writer and not safe for concurrent use.
 type Proxy struct {
-	cfg      ProxyConfig
-	rng      *rand.Rand
-	services map[service.NamespacedName]*proxyService
-	vips     map[frontendKey]*frontend
-	nodePort map[nodePortKey]*frontend
-	local    map[netip.Addr]bool
+	cfg     ProxyConfig
+	rng     *rand.Rand
+	table   *Table
+	local   map[netip.Addr]bool
+	pickers map[portKey]*nodePort
+	// seen caches the frontends of table that Route found, so that a busy
+	// frontend costs a hash lookup rather than a B-tree walk. Sync
+	// clears it.
+	seen map[frontendKey]*seenFrontend
 }
 
-type frontendKey struct {
-	addr  netip.Addr
-	port  uint16
-	proto Protocol
+// nodePort is a node's pickers for one Service port, made from tp.
+type nodePort struct {
+	tp                                *tablePort
+	alg                               string
+	affinity                          service.ServiceAffinity
+	internal, external, cluster       Picker
+	internalOK, externalOK, clusterOK bool
+	externalLocal                     bool
 }
 
-type nodePortKey struct {
-	port   uint16
-	family bool // true for IPv6
-	proto  Protocol
-}
-
-type frontend struct {
-	kind   FrontendKind
-	port   *proxyPort
-	ranges []netip.Prefix // loadBalancerSourceRanges, LoadBalancer frontends only
-}
-
-// proxyService is one Service as this proxy knows it.
-type proxyService struct {
-	svc    *service.Service
-	slices map[string]*endpoints.Slice
-	ports  []*proxyPort
-}
-
-// proxyPort is one Service port in one IP family, with its pickers.
-type proxyPort struct {
-	svc        service.NamespacedName
-	name       string
-	proto      Protocol
-	ipv6       bool
-	hasAny     bool
-	internal   Picker // ClusterIP frontends
-	external   Picker // NodePort, external IP and LoadBalancer frontends
-	cluster    Picker // external frontends reached from inside the cluster under ETP Local
-	internalOK bool   // internal has backends
-	externalOK bool
-	clusterOK  bool
-	// externalLocal: externalTrafficPolicy Local.
-	externalLocal bool
-}
-
-// NewProxy returns a proxy with no Services. An unknown default algorithm
-// is an ErrInvalidConfig.
+// NewProxy returns a proxy with an empty Table. An unknown default
+// algorithm is an ErrInvalidConfig.
 func NewProxy(cfg ProxyConfig) (*Proxy, error) {
 	if cfg.Algorithm == "" {
 		cfg.Algorithm = AlgorithmRandom
@@ -237,12 +214,12 @@ func NewProxy(cfg ProxyConfig) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{
-		cfg:      cfg,
-		rng:      defaultRand(cfg.Rand),
-		services: map[service.NamespacedName]*proxyService{},
-		vips:     map[frontendKey]*frontend{},
-		nodePort: map[nodePortKey]*frontend{},
-		local:    map[netip.Addr]bool{},
+		cfg:     cfg,
+		rng:     defaultRand(cfg.Rand),
+		table:   NewTable(),
+		local:   map[netip.Addr]bool{},
+		pickers: map[portKey]*nodePort{},
+		seen:    map[frontendKey]*seenFrontend{},
 	}
 	for _, a := range cfg.NodeAddresses {
 		p.local[a.Unmap()] = true
@@ -253,93 +230,55 @@ func NewProxy(cfg ProxyConfig) (*Proxy, error) {
 // NodeName returns the node the proxy runs on.
 func (p *Proxy) NodeName() string { return p.cfg.NodeName }
 
-// UpsertService adds or replaces a Service (a defaulted, validated one, as
-// a Registry hands out). Its frontends are rebuilt; its slices are kept.
-// An unknown algorithm in its annotation is an ErrInvalidConfig and
-// changes nothing.
-func (p *Proxy) UpsertService(svc *service.Service) error {
-	if _, err := p.algorithm(svc); err != nil {
+// Table returns the Table the proxy last synced.
+func (p *Proxy) Table() *Table { return p.table }
+
+// Sync makes t the proxy's table, as kube-proxy's sync loop programs the
+// node. Pickers of ports that t no longer has are dropped; the others are
+// refreshed when next used.
+func (p *Proxy) Sync(t *Table) {
+	if t == p.table {
+		return
+	}
+	p.table = t
+	clear(p.seen)
+	for k := range p.pickers {
+		ts, ok := t.services.Get(&tableService{key: k.svc})
+		if !ok || !slices.ContainsFunc(ts.ports, func(tp *tablePort) bool { return tp.key == k }) {
+			delete(p.pickers, k)
+		}
+	}
+}
+
+func (p *Proxy) apply(f func(b *TableBuilder) error) error {
+	b := p.table.Builder()
+	if err := b.SetDefaultAlgorithm(p.cfg.Algorithm); err != nil {
 		return err
 	}
-	key := svc.Key()
-	ps := p.services[key]
-	if ps == nil {
-		ps = &proxyService{slices: map[string]*endpoints.Slice{}}
-		p.services[key] = ps
+	if err := f(b); err != nil {
+		return err
 	}
-	ps.svc = svc.DeepCopy()
-	return p.rebuild(key, ps, true)
-}
-
-// DeleteService removes a Service and its frontends.
-func (p *Proxy) DeleteService(key service.NamespacedName) {
-	if ps := p.services[key]; ps != nil {
-		p.unprogram(ps)
-		delete(p.services, key)
-	}
-}
-
-// ApplySlices applies EndpointSlice changes, as an endpoints.Controller
-// returns them, and rebuilds the frontends of each Service they touch,
-// once. Slices of a Service the proxy does not know are kept until it
-// arrives.
-func (p *Proxy) ApplySlices(changes []endpoints.Change) error {
-	touched := map[service.NamespacedName]bool{}
-	for _, c := range changes {
-		ps := p.services[c.Service]
-		if ps == nil {
-			ps = &proxyService{slices: map[string]*endpoints.Slice{}}
-			p.services[c.Service] = ps
-		}
-		switch c.Kind {
-		case endpoints.Created, endpoints.Updated:
-			ps.slices[c.Slice.Name] = c.Slice
-		case endpoints.Deleted:
-			delete(ps.slices, c.Old.Name)
-		}
-		touched[c.Service] = true
-	}
-	keys := slices.SortedFunc(maps.Keys(touched), func(a, b service.NamespacedName) int {
-		return strings.Compare(a.String(), b.String())
-	})
-	for _, k := range keys {
-		ps := p.services[k]
-		if ps.svc == nil {
-			if len(ps.slices) == 0 {
-				delete(p.services, k)
-			}
-			continue
-		}
-		if err := p.rebuild(k, ps, false); err != nil {
-			return err
-		}
-	}
+	p.Sync(b.Build())
 	return nil
 }
 
-func (p *Proxy) algorithm(svc *service.Service) (string, error) {
-	name := p.cfg.Algorithm
-	if a, ok := svc.Annotations[AlgorithmAnnotation]; ok {
-		name = a
-	}
-	if _, err := NewPicker(name, nil); err != nil {
-		return "", fmt.Errorf("service %s: annotation %s: %w", svc.Key(), AlgorithmAnnotation, err)
-	}
-	return name, nil
+// UpsertService adds or replaces a Service in the proxy's own table.
+func (p *Proxy) UpsertService(svc *service.Service) error {
+	return p.apply(func(b *TableBuilder) error { return b.UpsertService(svc) })
 }
 
-func (p *Proxy) unprogram(ps *proxyService) {
-	for k, f := range p.vips {
-		if slices.Contains(ps.ports, f.port) {
-			delete(p.vips, k)
-		}
-	}
-	for k, f := range p.nodePort {
-		if slices.Contains(ps.ports, f.port) {
-			delete(p.nodePort, k)
-		}
-	}
+// DeleteService removes a Service from the proxy's own table.
+func (p *Proxy) DeleteService(key service.NamespacedName) {
+	_ = p.apply(func(b *TableBuilder) error { b.DeleteService(key); return nil })
 }
+
+// ApplySlices applies EndpointSlice changes to the proxy's own table.
+func (p *Proxy) ApplySlices(changes []endpoints.Change) error {
+	return p.apply(func(b *TableBuilder) error { b.ApplySlices(changes); return nil })
+}
+
+// Frontends returns the number of frontends in the proxy's table.
+func (p *Proxy) Frontends() int { return p.table.Frontends() }
 
 // endpointInfo is one endpoint with the facts CategorizeEndpoints needs.
 type endpointInfo struct {
@@ -348,12 +287,8 @@ type endpointInfo struct {
 	nodeHints []endpoints.ForNode
 }
 
-func (p *Proxy) newPicker(svc *service.Service) (Picker, error) {
-	name, err := p.algorithm(svc)
-	if err != nil {
-		return nil, err
-	}
-	pk, err := NewPicker(name, rand.New(rand.NewPCG(p.rng.Uint64(), p.rng.Uint64())))
+func (p *Proxy) newPicker(alg string, svc *service.Service) (Picker, error) {
+	pk, err := NewPicker(alg, rand.New(rand.NewPCG(p.rng.Uint64(), p.rng.Uint64())))
 	if err != nil {
 		return nil, err
 	}
@@ -377,113 +312,47 @@ func toProtocol(p service.Protocol) Protocol {
 	return TCP
 }
 
-// rebuild recomputes a Service's ports, pickers and frontends. When the
-// Service object changed (full), pickers are made anew; on slice changes
-// the existing pickers are updated in place, so consistent hashes and
-// round-robin positions carry over.
-func (p *Proxy) rebuild(key service.NamespacedName, ps *proxyService, full bool) error {
-	svc := ps.svc
-	p.unprogram(ps)
-	if svc.Spec.Type == service.ServiceTypeExternalName {
-		ps.ports = nil
-		return nil
+// pickersFor returns this node's pickers for tp, making or refreshing
+// them. Pickers are remade only when the algorithm or the affinity
+// changed; otherwise they are updated in place.
+func (p *Proxy) pickersFor(tp *tablePort) *nodePort {
+	np := p.pickers[tp.key]
+	if np != nil && np.tp == tp {
+		return np
 	}
-	old := map[string]*proxyPort{}
-	if !full {
-		for _, pp := range ps.ports {
-			old[fmt.Sprintf("%s/%s/%v", pp.name, pp.proto, pp.ipv6)] = pp
+	svc := tp.svc
+	if np == nil || np.alg != tp.alg || np.affinity != svc.Spec.SessionAffinity {
+		np = &nodePort{alg: tp.alg, affinity: svc.Spec.SessionAffinity}
+		var err error
+		for _, pk := range []*Picker{&np.internal, &np.external, &np.cluster} {
+			if *pk, err = p.newPicker(tp.alg, svc); err != nil {
+				// The Table checked the algorithm; only an invalid
+				// affinity timeout can get here, which validation rejects.
+				*pk = NewRandom(RandomConfig{Rand: p.rng})
+			}
 		}
+		p.pickers[tp.key] = np
 	}
-	var ports []*proxyPort
-	for _, sp := range svc.Spec.Ports {
-		for _, v6 := range []bool{false, true} {
-			eps := p.portEndpoints(ps, sp, v6)
-			pp := old[fmt.Sprintf("%s/%s/%v", sp.Name, toProtocol(sp.Protocol), v6)]
-			if pp == nil {
-				pp = &proxyPort{svc: key, name: sp.Name, proto: toProtocol(sp.Protocol), ipv6: v6}
-				var err error
-				if pp.internal, err = p.newPicker(svc); err != nil {
-					return err
-				}
-				if pp.external, err = p.newPicker(svc); err != nil {
-					return err
-				}
-				if pp.cluster, err = p.newPicker(svc); err != nil {
-					return err
-				}
-			}
-			clusterEps, localEps, hasAny := p.categorize(svc, eps)
-			pp.hasAny = hasAny
-			internal, external := clusterEps, clusterEps
-			if svc.Spec.InternalTrafficPolicy != nil && *svc.Spec.InternalTrafficPolicy == service.TrafficPolicyLocal {
-				internal = localEps
-			}
-			pp.externalLocal = svc.Spec.ExternalTrafficPolicy == service.TrafficPolicyLocal
-			if pp.externalLocal {
-				external = localEps
-			}
-			if err := pp.internal.Update(internal); err != nil {
-				return err
-			}
-			if err := pp.external.Update(external); err != nil {
-				return err
-			}
-			if err := pp.cluster.Update(clusterEps); err != nil {
-				return err
-			}
-			pp.internalOK, pp.externalOK, pp.clusterOK = len(internal) > 0, len(external) > 0, len(clusterEps) > 0
-			ports = append(ports, pp)
-			p.program(svc, sp, pp)
-		}
+	np.tp = tp
+	clusterEps, localEps := p.categorize(svc, tp.eps)
+	internal, external := clusterEps, clusterEps
+	if svc.Spec.InternalTrafficPolicy != nil && *svc.Spec.InternalTrafficPolicy == service.TrafficPolicyLocal {
+		internal = localEps
 	}
-	ps.ports = ports
-	return nil
-}
-
-// portEndpoints gathers the endpoints of one Service port in one family
-// from the Service's slices: PodIP:port of the slice port with the
-// Service port's name and protocol.
-func (p *Proxy) portEndpoints(ps *proxyService, sp service.ServicePort, v6 bool) []endpointInfo {
-	want := endpoints.AddressTypeIPv4
-	if v6 {
-		want = endpoints.AddressTypeIPv6
+	np.externalLocal = svc.Spec.ExternalTrafficPolicy == service.TrafficPolicyLocal
+	if np.externalLocal {
+		external = localEps
 	}
-	names := slices.Sorted(maps.Keys(ps.slices))
-	var out []endpointInfo
-	seen := map[netip.AddrPort]bool{}
-	for _, n := range names {
-		sl := ps.slices[n]
-		if sl.AddressType != want {
-			continue
-		}
-		port := int32(-1)
-		for _, spt := range sl.Ports {
-			if spt.Name == sp.Name && spt.Protocol == sp.Protocol {
-				port = spt.Port
-			}
-		}
-		if port <= 0 {
-			continue
-		}
-		for _, ep := range sl.Endpoints {
-			ap := netip.AddrPortFrom(ep.Address(), uint16(port))
-			if !ap.Addr().IsValid() || seen[ap] {
-				continue
-			}
-			seen[ap] = true
-			ei := endpointInfo{b: Backend{Addr: ap, Zone: ep.Zone, Node: ep.NodeName,
-				Ready: ep.Conditions.Ready, Serving: ep.Conditions.Serving, Terminating: ep.Conditions.Terminating}}
-			if ep.Hints != nil {
-				ei.zoneHints, ei.nodeHints = ep.Hints.ForZones, ep.Hints.ForNodes
-			}
-			out = append(out, ei)
-		}
-	}
-	return out
+	// Backends come from validated slices, so Update cannot fail; a
+	// picker that did would keep its previous backends.
+	np.internalOK = np.internal.Update(internal) == nil && len(internal) > 0
+	np.externalOK = np.external.Update(external) == nil && len(external) > 0
+	np.clusterOK = np.cluster.Update(clusterEps) == nil && len(clusterEps) > 0
+	return np
 }
 
 // categorize splits endpoints as kube-proxy's CategorizeEndpoints does.
-func (p *Proxy) categorize(svc *service.Service, eps []endpointInfo) (cluster, local []Backend, hasAny bool) {
+func (p *Proxy) categorize(svc *service.Service, eps []endpointInfo) (cluster, local []Backend) {
 	mode := p.topologyMode(svc, eps)
 	usable := func(e endpointInfo) bool {
 		switch mode {
@@ -506,27 +375,22 @@ func (p *Proxy) categorize(svc *service.Service, eps []endpointInfo) (cluster, l
 			}
 		}
 	}
-	var localReady, localTerm []Backend
+	var localTerm []Backend
 	for _, e := range eps {
-		isLocal := e.b.Node != "" && e.b.Node == p.cfg.NodeName
+		if e.b.Node == "" || e.b.Node != p.cfg.NodeName {
+			continue
+		}
 		switch {
 		case e.b.Ready:
-			hasAny = true
-			if isLocal {
-				localReady = append(localReady, e.b)
-			}
+			local = append(local, e.b)
 		case e.b.Serving && e.b.Terminating:
-			hasAny = true
-			if isLocal {
-				localTerm = append(localTerm, e.b)
-			}
+			localTerm = append(localTerm, e.b)
 		}
 	}
-	local = localReady
 	if len(local) == 0 {
 		local = localTerm
 	}
-	return cluster, local, hasAny
+	return cluster, local
 }
 
 // topologyMode returns "node", "zone" or "" as kube-proxy's
@@ -538,13 +402,12 @@ func (p *Proxy) topologyMode(svc *service.Service, eps []endpointInfo) string {
 	if svc.Spec.TrafficDistribution != nil {
 		td = *svc.Spec.TrafficDistribution
 	}
-	mode := svc.Annotations["service.kubernetes.io/topology-mode"]
-	if td == "" && mode != "Auto" && svc.Annotations["service.kubernetes.io/topology-aware-hints"] != "Auto" {
+	if td == "" && svc.Annotations["service.kubernetes.io/topology-mode"] != "Auto" &&
+		svc.Annotations["service.kubernetes.io/topology-aware-hints"] != "Auto" {
 		return ""
 	}
 	if td == service.TrafficDistributionPreferSameNode {
-		forNode := false
-		all := true
+		forNode, all := false, true
 		for _, e := range eps {
 			if !e.b.Ready {
 				continue
@@ -581,45 +444,6 @@ func (p *Proxy) topologyMode(svc *service.Service, eps []endpointInfo) string {
 	return "zone"
 }
 
-func (p *Proxy) program(svc *service.Service, sp service.ServicePort, pp *proxyPort) {
-	port := uint16(sp.Port)
-	add := func(a netip.Addr, kind FrontendKind, ranges []netip.Prefix) {
-		a = a.Unmap()
-		if a.Is6() != pp.ipv6 {
-			return
-		}
-		p.vips[frontendKey{a, port, pp.proto}] = &frontend{kind: kind, port: pp, ranges: ranges}
-	}
-	if !svc.IsHeadless() {
-		for _, ip := range svc.Spec.ClusterIPs {
-			if a, err := netip.ParseAddr(ip); err == nil {
-				add(a, FrontendClusterIP, nil)
-			}
-		}
-	}
-	for _, ip := range svc.Spec.ExternalIPs {
-		if a, err := netip.ParseAddr(ip); err == nil {
-			add(a, FrontendExternalIP, nil)
-		}
-	}
-	if svc.Spec.Type == service.ServiceTypeLoadBalancer {
-		var ranges []netip.Prefix
-		for _, r := range svc.Spec.LoadBalancerSourceRanges {
-			if pf, err := service.ParseSourceRange(r); err == nil {
-				ranges = append(ranges, pf)
-			}
-		}
-		for _, in := range svc.Status.LoadBalancer.Ingress {
-			if a, err := netip.ParseAddr(in.IP); err == nil {
-				add(a, FrontendLoadBalancer, ranges)
-			}
-		}
-	}
-	if sp.NodePort != 0 && (svc.Spec.Type == service.ServiceTypeNodePort || svc.Spec.Type == service.ServiceTypeLoadBalancer) {
-		p.nodePort[nodePortKey{uint16(sp.NodePort), pp.ipv6, pp.proto}] = &frontend{kind: FrontendNodePort, port: pp}
-	}
-}
-
 func (p *Proxy) inCluster(a netip.Addr) bool {
 	if p.local[a] {
 		return true
@@ -632,59 +456,87 @@ func (p *Proxy) inCluster(a netip.Addr) bool {
 	return false
 }
 
+// seenFrontend is a frontend Route found in the table, with the node's
+// pickers for its port once made.
+type seenFrontend struct {
+	f  tableFrontend
+	np *nodePort
+}
+
+type frontendKey struct {
+	addr  netip.Addr
+	port  uint16
+	proto Protocol
+}
+
 // Route decides where the first packet of a connection goes, at time now
-// (which only session affinity reads). It never allocates.
+// (which only session affinity reads). It does not allocate once the
+// port's pickers exist (the first packet to a port after a change pays
+// for refreshing them).
 func (p *Proxy) Route(pkt Packet, now time.Time) Route {
 	dst := pkt.Dst.Addr().Unmap()
 	src := pkt.Src.Addr().Unmap()
-	f := p.vips[frontendKey{dst, pkt.Dst.Port(), pkt.Proto}]
-	if f == nil && p.local[dst] {
-		f = p.nodePort[nodePortKey{pkt.Dst.Port(), dst.Is6(), pkt.Proto}]
+	key := tableFrontend{addr: dst, port: pkt.Dst.Port(), proto: pkt.Proto, ipv6: dst.Is6()}
+	ck := frontendKey{dst, key.port, key.proto}
+	sf := p.seen[ck]
+	if sf == nil {
+		f, found := p.table.frontends.Get(key)
+		if !found && p.local[dst] {
+			nk := key
+			nk.addr = netip.Addr{}
+			f, found = p.table.nodePorts.Get(nk)
+		}
+		if !found {
+			return Route{Verdict: NotServiceAddress}
+		}
+		sf = &seenFrontend{f: f}
+		p.seen[ck] = sf
 	}
-	if f == nil {
-		return Route{Verdict: NotServiceAddress}
-	}
-	pp := f.port
-	r := Route{Kind: f.kind, Service: pp.svc, PortName: pp.name}
+	f := &sf.f
+	tp := f.tp
+	r := Route{Kind: f.kind, Service: tp.key.svc, PortName: tp.key.name}
 	inside := p.inCluster(src)
-	var pk Picker
-	ok := false
-	switch f.kind {
-	case FrontendClusterIP:
-		if !inside {
-			r.Verdict = Unreachable
-			return r
-		}
-		pk, ok = pp.internal, pp.internalOK
-	default:
-		if f.kind == FrontendLoadBalancer && len(f.ranges) > 0 && !containsAddr(f.ranges, src) {
-			r.Verdict = BlockedBySourceRange
-			return r
-		}
-		pk, ok = pp.external, pp.externalOK
-		if inside && pp.externalLocal {
-			// kube-proxy short-circuits traffic from pods and from the
-			// node itself to an external address of an
-			// externalTrafficPolicy Local Service: it jumps to the
-			// cluster-policy chain (proxier.go, "pod traffic for ...
-			// external destinations").
-			pk, ok = pp.cluster, pp.clusterOK
-		}
+	if f.kind == FrontendClusterIP && !inside {
+		r.Verdict = Unreachable
+		return r
 	}
-	if !pp.hasAny {
+	if f.kind == FrontendLoadBalancer && len(f.ranges) > 0 && !containsAddr(f.ranges, src) {
+		r.Verdict = BlockedBySourceRange
+		return r
+	}
+	if !tp.hasAny {
 		r.Verdict = NoEndpoints
 		return r
+	}
+	np := sf.np
+	if np == nil || np.tp != tp {
+		np = p.pickersFor(tp)
+		sf.np = np
+	}
+	var pk Picker
+	var ok bool
+	switch {
+	case f.kind == FrontendClusterIP:
+		pk, ok = np.internal, np.internalOK
+	case inside && np.externalLocal:
+		// kube-proxy short-circuits traffic from pods and from the node
+		// itself to an external address of an externalTrafficPolicy Local
+		// Service: it jumps to the cluster-policy chain (proxier.go, "pod
+		// traffic for ... external destinations").
+		pk, ok = np.cluster, np.clusterOK
+	default:
+		pk, ok = np.external, np.externalOK
 	}
 	if !ok {
 		r.Verdict = DroppedByPolicy
 		return r
 	}
-	key := Key{Src: pkt.Src, Proto: pkt.Proto}
+	k := Key{Src: pkt.Src, Proto: pkt.Proto}
 	var b Backend
 	if a, isAff := pk.(*Affinity); isAff {
-		b, ok = a.PickAt(key, now)
+		b, ok = a.PickAt(k, now)
 	} else {
-		b, ok = pk.Pick(key)
+		b, ok = pk.Pick(k)
 	}
 	if !ok {
 		r.Verdict = NoEndpoints
@@ -715,7 +567,3 @@ func (p *Proxy) Done(r Route) {
 		c.Done(r.Backend)
 	}
 }
-
-// Frontends returns the number of programmed frontends: VIP:port entries
-// plus NodePort entries (each NodePort answers on every node address).
-func (p *Proxy) Frontends() int { return len(p.vips) + len(p.nodePort) }

@@ -1,0 +1,427 @@
+package lb
+
+import (
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/google/btree"
+	"github.com/svcnet/svcnet/endpoints"
+	"github.com/svcnet/svcnet/service"
+)
+
+// Table is the node-independent part of what kube-proxy programs: every
+// Service's frontends (ClusterIPs, external IPs, LoadBalancer ingress IPs
+// and NodePorts, per port and family) and each port's endpoints from the
+// EndpointSlices. A Table is immutable: changes go through a TableBuilder
+// and produce a new Table that shares everything unchanged with the old
+// one (copy-on-write B-trees), so a cluster can keep one Table per
+// programming state and let thousands of node Proxies point at the one
+// they last applied, at the cost of what differs.
+//
+// The zero Table is not usable; start from NewTable. A Table is safe for
+// concurrent reads.
+type Table struct {
+	services  *btree.BTreeG[*tableService]
+	frontends *btree.BTreeG[tableFrontend]
+	nodePorts *btree.BTreeG[tableFrontend]
+	version   uint64
+}
+
+// tableService is one Service in a Table; immutable once built.
+type tableService struct {
+	key    service.NamespacedName
+	svc    *service.Service // nil while only slices are known
+	alg    string
+	slices map[string]*endpoints.Slice
+	ports  []*tablePort
+}
+
+// tablePort is one Service port in one IP family; immutable once built.
+// A node's Proxy keeps its pickers for a port keyed by portKey and
+// refreshes them when the *tablePort it last saw is replaced.
+type tablePort struct {
+	key    portKey
+	svc    *service.Service
+	alg    string
+	eps    []endpointInfo
+	hasAny bool
+}
+
+type portKey struct {
+	svc   service.NamespacedName
+	name  string
+	proto Protocol
+	ipv6  bool
+}
+
+type tableFrontend struct {
+	addr   netip.Addr // zero for node ports
+	port   uint16
+	proto  Protocol
+	ipv6   bool
+	kind   FrontendKind
+	tp     *tablePort
+	ranges []netip.Prefix // loadBalancerSourceRanges, LoadBalancer frontends only
+}
+
+func lessFrontend(a, b tableFrontend) bool {
+	if c := a.addr.Compare(b.addr); c != 0 {
+		return c < 0
+	}
+	if a.port != b.port {
+		return a.port < b.port
+	}
+	if a.proto != b.proto {
+		return a.proto < b.proto
+	}
+	return !a.ipv6 && b.ipv6
+}
+
+func compareKeys(a, b service.NamespacedName) int {
+	if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
+}
+
+const tableDegree = 16
+
+// NewTable returns an empty Table.
+func NewTable() *Table {
+	return &Table{
+		services:  btree.NewG(tableDegree, func(a, b *tableService) bool { return compareKeys(a.key, b.key) < 0 }),
+		frontends: btree.NewG(tableDegree, lessFrontend),
+		nodePorts: btree.NewG(tableDegree, lessFrontend),
+	}
+}
+
+// Version counts the builds that led to this Table: a Table built from
+// another has a larger version. Two Tables with the same version from the
+// same lineage are the same.
+func (t *Table) Version() uint64 { return t.version }
+
+// Services returns the number of Services in the table.
+func (t *Table) Services() int { return t.services.Len() }
+
+// Frontends returns the number of frontends: VIP:port entries plus
+// NodePort entries (each of which answers on every node address).
+func (t *Table) Frontends() int { return t.frontends.Len() + t.nodePorts.Len() }
+
+// Builder returns a TableBuilder that starts from t. t itself never
+// changes.
+func (t *Table) Builder() *TableBuilder {
+	return &TableBuilder{t: &Table{
+		services:  t.services.Clone(),
+		frontends: t.frontends.Clone(),
+		nodePorts: t.nodePorts.Clone(),
+		version:   t.version,
+	}, defaultAlg: AlgorithmRandom}
+}
+
+// TableBuilder applies Service and EndpointSlice changes to a copy of a
+// Table. It is single-use and single-writer: call Build once, then drop it.
+type TableBuilder struct {
+	t          *Table
+	defaultAlg string
+	dirty      map[service.NamespacedName]bool
+	built      bool
+}
+
+// SetDefaultAlgorithm sets the algorithm for Services without
+// AlgorithmAnnotation (AlgorithmRandom unless set). An unknown name is an
+// ErrInvalidConfig.
+func (b *TableBuilder) SetDefaultAlgorithm(name string) error {
+	if _, err := NewPicker(name, nil); err != nil {
+		return err
+	}
+	b.defaultAlg = name
+	return nil
+}
+
+func (b *TableBuilder) get(key service.NamespacedName) *tableService {
+	ts, ok := b.t.services.Get(&tableService{key: key})
+	if !ok {
+		return nil
+	}
+	return ts
+}
+
+// edit returns a private copy of the Service's entry, to modify.
+func (b *TableBuilder) edit(key service.NamespacedName) *tableService {
+	if b.dirty == nil {
+		b.dirty = map[service.NamespacedName]bool{}
+	}
+	old := b.get(key)
+	ts := &tableService{key: key, slices: map[string]*endpoints.Slice{}}
+	if old != nil {
+		if b.dirty[key] {
+			return old // already private to this builder
+		}
+		ts.svc, ts.alg, ts.ports = old.svc, old.alg, old.ports
+		maps.Copy(ts.slices, old.slices)
+	}
+	b.t.services.ReplaceOrInsert(ts)
+	b.dirty[key] = true
+	return ts
+}
+
+// UpsertService adds or replaces a Service (defaulted and validated, as a
+// Registry hands them out; the table keeps its own copy). An unknown
+// algorithm in its AlgorithmAnnotation is an ErrInvalidConfig and
+// changes nothing.
+func (b *TableBuilder) UpsertService(svc *service.Service) error {
+	alg := b.defaultAlg
+	if a, ok := svc.Annotations[AlgorithmAnnotation]; ok {
+		if _, err := NewPicker(a, nil); err != nil {
+			return fmt.Errorf("service %s: annotation %s: %w", svc.Key(), AlgorithmAnnotation, err)
+		}
+		alg = a
+	}
+	ts := b.edit(svc.Key())
+	ts.svc = svc.DeepCopy()
+	ts.alg = alg
+	return nil
+}
+
+// DeleteService removes a Service, its frontends and its slices.
+func (b *TableBuilder) DeleteService(key service.NamespacedName) {
+	if old := b.get(key); old != nil {
+		b.unprogram(old)
+		b.t.services.Delete(old)
+		delete(b.dirty, key)
+	}
+}
+
+// ApplySlices applies EndpointSlice changes as an endpoints.Controller
+// returns them. Slices of a Service the table does not know yet are kept
+// until it arrives.
+func (b *TableBuilder) ApplySlices(changes []endpoints.Change) {
+	for _, c := range changes {
+		ts := b.edit(c.Service)
+		switch c.Kind {
+		case endpoints.Created, endpoints.Updated:
+			ts.slices[c.Slice.Name] = c.Slice
+		case endpoints.Deleted:
+			delete(ts.slices, c.Old.Name)
+		}
+	}
+}
+
+// Build finishes the changes and returns the new Table. Only the
+// Services touched since Builder are recomputed. Build panics if called
+// twice, which is a programming error.
+func (b *TableBuilder) Build() *Table {
+	if b.built {
+		panic("lb: TableBuilder.Build called twice")
+	}
+	b.built = true
+	keys := slices.SortedFunc(maps.Keys(b.dirty), compareKeys)
+	for _, k := range keys {
+		ts := b.get(k)
+		if ts == nil {
+			continue
+		}
+		if ts.svc == nil && len(ts.slices) == 0 {
+			b.t.services.Delete(ts)
+			continue
+		}
+		b.rebuild(ts)
+	}
+	b.t.version++
+	return b.t
+}
+
+// rebuild recomputes a Service's ports and frontends.
+func (b *TableBuilder) rebuild(ts *tableService) {
+	b.unprogram(ts)
+	ts.ports = nil
+	svc := ts.svc
+	if svc == nil || svc.Spec.Type == service.ServiceTypeExternalName {
+		return
+	}
+	names := slices.Sorted(maps.Keys(ts.slices))
+	fams := families(svc)
+	for _, sp := range svc.Spec.Ports {
+		for _, v6 := range fams {
+			tp := &tablePort{
+				key: portKey{svc: ts.key, name: sp.Name, proto: toProtocol(sp.Protocol), ipv6: v6},
+				svc: svc,
+				alg: ts.alg,
+			}
+			tp.eps = portEndpoints(ts, names, sp, v6)
+			for _, e := range tp.eps {
+				if e.b.Ready || e.b.Serving && e.b.Terminating {
+					tp.hasAny = true
+				}
+			}
+			ts.ports = append(ts.ports, tp)
+			b.program(svc, sp, tp)
+		}
+	}
+}
+
+// unprogram removes the frontends of a Service's current ports, walking
+// only its own addresses.
+func (b *TableBuilder) unprogram(ts *tableService) {
+	for _, tp := range ts.ports {
+		svc := tp.svc
+		for _, sp := range svc.Spec.Ports {
+			if sp.Name != tp.key.name || toProtocol(sp.Protocol) != tp.key.proto {
+				continue
+			}
+			for _, a := range serviceVIPs(svc) {
+				f := tableFrontend{addr: a.addr, port: uint16(sp.Port), proto: tp.key.proto, ipv6: tp.key.ipv6}
+				if got, ok := b.t.frontends.Get(f); ok && got.tp == tp {
+					b.t.frontends.Delete(f)
+				}
+			}
+			if sp.NodePort != 0 {
+				f := tableFrontend{port: uint16(sp.NodePort), proto: tp.key.proto, ipv6: tp.key.ipv6}
+				if got, ok := b.t.nodePorts.Get(f); ok && got.tp == tp {
+					b.t.nodePorts.Delete(f)
+				}
+			}
+		}
+	}
+}
+
+// families returns the IP families a Service is served in (false for
+// IPv4, true for IPv6): its ipFamilies, or the families of its
+// clusterIPs, or IPv4. kube-proxy runs one proxier per family, and each
+// programs only the Services of its family, NodePorts included.
+func families(svc *service.Service) []bool {
+	var out []bool
+	for _, f := range svc.Spec.IPFamilies {
+		out = append(out, f == service.IPv6Protocol)
+	}
+	if len(out) == 0 {
+		for _, ip := range svc.Spec.ClusterIPs {
+			if a, err := netip.ParseAddr(ip); err == nil {
+				out = append(out, a.Unmap().Is6())
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = []bool{false}
+	}
+	return out
+}
+
+type vip struct {
+	addr netip.Addr
+	kind FrontendKind
+}
+
+// serviceVIPs lists the virtual addresses a Service answers on.
+func serviceVIPs(svc *service.Service) []vip {
+	var out []vip
+	add := func(s string, kind FrontendKind) {
+		if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, vip{a.Unmap(), kind})
+		}
+	}
+	if !svc.IsHeadless() {
+		for _, ip := range svc.Spec.ClusterIPs {
+			add(ip, FrontendClusterIP)
+		}
+	}
+	for _, ip := range svc.Spec.ExternalIPs {
+		add(ip, FrontendExternalIP)
+	}
+	if svc.Spec.Type == service.ServiceTypeLoadBalancer {
+		for _, in := range svc.Status.LoadBalancer.Ingress {
+			add(in.IP, FrontendLoadBalancer)
+		}
+	}
+	return out
+}
+
+func (b *TableBuilder) program(svc *service.Service, sp service.ServicePort, tp *tablePort) {
+	var ranges []netip.Prefix
+	if svc.Spec.Type == service.ServiceTypeLoadBalancer {
+		for _, r := range svc.Spec.LoadBalancerSourceRanges {
+			if pf, err := service.ParseSourceRange(r); err == nil {
+				ranges = append(ranges, pf)
+			}
+		}
+	}
+	for _, v := range serviceVIPs(svc) {
+		if v.addr.Is6() != tp.key.ipv6 {
+			continue
+		}
+		f := tableFrontend{addr: v.addr, port: uint16(sp.Port), proto: tp.key.proto, ipv6: tp.key.ipv6, kind: v.kind, tp: tp}
+		if v.kind == FrontendLoadBalancer {
+			f.ranges = ranges
+		}
+		b.t.frontends.ReplaceOrInsert(f)
+	}
+	if sp.NodePort != 0 && (svc.Spec.Type == service.ServiceTypeNodePort || svc.Spec.Type == service.ServiceTypeLoadBalancer) {
+		b.t.nodePorts.ReplaceOrInsert(tableFrontend{port: uint16(sp.NodePort), proto: tp.key.proto, ipv6: tp.key.ipv6, kind: FrontendNodePort, tp: tp})
+	}
+}
+
+// portEndpoints gathers the endpoints of one Service port in one family
+// from the Service's slices: PodIP:port of the slice port with the
+// Service port's name and protocol, in slice-name order, first wins.
+func portEndpoints(ts *tableService, names []string, sp service.ServicePort, v6 bool) []endpointInfo {
+	want := endpoints.AddressTypeIPv4
+	if v6 {
+		want = endpoints.AddressTypeIPv6
+	}
+	var out []endpointInfo
+	seen := map[netip.AddrPort]bool{}
+	for _, n := range names {
+		sl := ts.slices[n]
+		if sl.AddressType != want {
+			continue
+		}
+		port := int32(-1)
+		for _, spt := range sl.Ports {
+			if spt.Name == sp.Name && spt.Protocol == sp.Protocol {
+				port = spt.Port
+			}
+		}
+		if port <= 0 {
+			continue
+		}
+		for _, ep := range sl.Endpoints {
+			ap := netip.AddrPortFrom(ep.Address().Unmap(), uint16(port))
+			if !ap.Addr().IsValid() || seen[ap] {
+				continue
+			}
+			seen[ap] = true
+			ei := endpointInfo{b: Backend{Addr: ap, Zone: ep.Zone, Node: ep.NodeName,
+				Ready: ep.Conditions.Ready, Serving: ep.Conditions.Serving, Terminating: ep.Conditions.Terminating}}
+			if ep.Hints != nil {
+				ei.zoneHints, ei.nodeHints = ep.Hints.ForZones, ep.Hints.ForNodes
+			}
+			out = append(out, ei)
+		}
+	}
+	slices.SortFunc(out, func(a, b endpointInfo) int { return a.b.Addr.Compare(b.b.Addr) })
+	return out
+}
+
+// Backends returns the endpoints a Service port has in the table, in one
+// family, with their conditions: what every node's proxy starts from
+// before applying its own traffic policy and topology. It returns nil for
+// an unknown Service or port.
+func (t *Table) Backends(svc service.NamespacedName, portName string, proto service.Protocol, ipv6 bool) []Backend {
+	ts, ok := t.services.Get(&tableService{key: svc})
+	if !ok {
+		return nil
+	}
+	for _, tp := range ts.ports {
+		if tp.key.name == portName && tp.key.proto == toProtocol(proto) && tp.key.ipv6 == ipv6 {
+			out := make([]Backend, len(tp.eps))
+			for i, e := range tp.eps {
+				out[i] = e.b
+			}
+			return out
+		}
+	}
+	return nil
+}
