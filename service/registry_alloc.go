@@ -218,9 +218,12 @@ func containsInt32(s []int32, v int32) bool {
 // free one. old's nodePorts that svc no longer uses are released on
 // commit.
 //
-// Kubernetes shares a nodePort between protocols only on create
-// (updateNodePorts has no such lookup, so a ClusterIP Service with TCP
-// and UDP 53 turned NodePort gets two); svcnet shares on update too, so
+// Two deliberate differences: svcnet claims every requested nodePort
+// before it allocates any, so that a port's random pick never takes the
+// value a sibling port asks for (Kubernetes then rejects the request as
+// "already allocated"); and it shares a nodePort between protocols on
+// update too (Kubernetes' updateNodePorts has no such lookup, so a
+// ClusterIP Service with TCP and UDP 53 turned NodePort gets two), so
 // that a Service's nodePorts do not depend on its history.
 func (t *txn) nodePorts(svc, old *Service) error {
 	ports := svc.Spec.Ports
@@ -229,28 +232,9 @@ func (t *txn) nodePorts(svc, old *Service) error {
 		oldHeld = heldNodePorts(old)
 	}
 	held := make([]int32, 0, len(ports))
-	alloc := svc.UsesNodePorts()
 	for i := range ports {
-		p := &ports[i]
-		if p.NodePort == 0 {
-			if !alloc {
-				continue // do not allocate, but honour explicit requests
-			}
-			if np := sharedNodePort(ports, i); np != 0 {
-				p.NodePort = np
-			} else {
-				n, err := t.r.ports.AllocateNext()
-				if err != nil {
-					return t.fail("a nodePort", err)
-				}
-				t.ports = append(t.ports, n)
-				p.NodePort = int32(n)
-				held = append(held, p.NodePort)
-				continue
-			}
-		}
-		np := p.NodePort
-		if containsInt32(held, np) {
+		np := ports[i].NodePort
+		if np == 0 || containsInt32(held, np) {
 			continue
 		}
 		if !containsInt32(oldHeld, np) {
@@ -262,6 +246,25 @@ func (t *txn) nodePorts(svc, old *Service) error {
 		}
 		held = append(held, np)
 	}
+	if svc.UsesNodePorts() { // else: allocate none, but honour explicit requests
+		for i := range ports {
+			p := &ports[i]
+			if p.NodePort != 0 {
+				continue
+			}
+			if np := sharedNodePort(ports, i); np != 0 {
+				p.NodePort = np
+				continue
+			}
+			n, err := t.r.ports.AllocateNext()
+			if err != nil {
+				return t.fail("a nodePort", err)
+			}
+			t.ports = append(t.ports, n)
+			p.NodePort = int32(n)
+			held = append(held, p.NodePort)
+		}
+	}
 	for _, np := range oldHeld {
 		if !containsInt32(held, np) {
 			t.freePorts = append(t.freePorts, int(np))
@@ -270,12 +273,22 @@ func (t *txn) nodePorts(svc, old *Service) error {
 	return nil
 }
 
-// sharedNodePort returns the nodePort port i should share: that of an
-// earlier port of the same port number, else one a later port of that
-// number requests (initNodePorts' findRequestedNodePort), else 0.
+// sharedNodePort returns the nodePort of another port with the same port
+// number as port i (initNodePorts' svcPortToNodePort and
+// findRequestedNodePort), unless a port of i's protocol already uses it;
+// else 0.
 func sharedNodePort(ports []ServicePort, i int) int32 {
 	for j, q := range ports {
-		if j != i && q.Port == ports[i].Port && q.NodePort != 0 {
+		if j == i || q.Port != ports[i].Port || q.NodePort == 0 {
+			continue
+		}
+		taken := false
+		for _, o := range ports {
+			if o.Protocol == ports[i].Protocol && o.NodePort == q.NodePort {
+				taken = true
+			}
+		}
+		if !taken {
 			return q.NodePort
 		}
 	}
