@@ -1,24 +1,121 @@
 // Package dnsname is cluster DNS for svcnet: the names of the Kubernetes
-// DNS-Based Service Discovery specification (schema 1.1.0, kubernetes/dns
-// docs/specification.md), their validation, and their parsing.
+// DNS-Based Service Discovery specification, schema 1.1.0 (kubernetes/dns,
+// docs/specification.md), a resolver that answers them from Services,
+// EndpointSlices and pods, and the search-path expansion a pod's stub
+// resolver performs. Where the specification is silent, the resolver
+// answers as CoreDNS's kubernetes plugin does.
 //
-//	dnsname.ServiceName("web", "default", "")            // web.default.svc.cluster.local.
-//	dnsname.SRVName("http", service.ProtocolTCP, "web", "default", "")
-//	n, err := dnsname.Parse("Web-0.Web.Default.svc.cluster.local", "")
-//	// n.Kind == KindEndpoint, n.Hostname == "web-0", n.Service == "web"
+// The main flow:
 //
-// Matching is case-insensitive, a trailing dot is accepted, and every
-// name is held to DNS's limits (labels of 1–63 octets, names of at most
-// 253) and to Kubernetes' rule for each of its parts.
+//	r := dnsname.NewResolver(dnsname.Config{}) // cluster.local, TTL 5 s, pod names off
+//	var b dnsname.Batch
+//	b.UpsertService(svc)     // Services from the Registry
+//	b.Slices(changes...)     // endpoints.Change records from the controller
+//	err := r.Apply(&b)       // validates all, then publishes one snapshot
+//
+//	// From any number of goroutines, even while Apply runs:
+//	resp := r.Resolve("web.default.svc.cluster.local", dnsname.TypeA)
+//	// resp.Rcode == RcodeNoError, resp.Answer[0].Addr == 10.96.0.10
+//
+//	// What a pod in "shop" does for "curl http://web.default":
+//	conf := dnsname.Kubelet{ClusterDNS: dnsIPs}.ClusterFirst("shop")
+//	res := r.ResolveSearch(conf, "web.default", dnsname.TypeA)
+//	// res.Queries: web.default.shop.svc.cluster.local. NXDOMAIN,
+//	//              web.default.svc.cluster.local. NOERROR
+//
+// # Names
+//
+// ServiceName, EndpointName, SRVName, PTRName, VersionName and PodName
+// build the specification's names; Parse reads them back into a Name
+// (Parse(n.String(), zone) == n for every valid Name). Matching is
+// case-insensitive, a trailing dot is accepted, labels are 1–63 octets and
+// names at most 253, and every part follows Kubernetes' rule for it
+// (ValidateDNS1123Label, ValidateDNS1123Subdomain and ValidateDNS1035Label
+// give apimachinery's verdicts).
+//
+// # Records
+//
+// For a Service <svc> in <ns>, under <svc>.<ns>.svc.<zone>:
+//
+//   - ClusterIP (and NodePort, LoadBalancer): A and AAAA for its
+//     clusterIPs by family (§2.3.1); SRV at _<port>._<proto>.<svc>... for
+//     each named port, targeting the Service name, with its addresses as
+//     additional records (§2.3.2); PTR for each clusterIP (§2.3.3).
+//   - Headless: A and AAAA for each ready endpoint, NXDOMAIN when none is
+//     ready (§2.4.1); <hostname>.<svc>... for each ready endpoint; SRV per
+//     named port and ready endpoint, targeting the endpoint's name
+//     (§2.4.2); PTR for each ready endpoint address (§2.4.3). An
+//     endpoint's hostname is its hostname field or, as in CoreDNS, its
+//     address with dashes ("10-244-1-5", "fd00--5").
+//   - ExternalName: a CNAME to spec.externalName (§2.5), followed for A,
+//     AAAA and TXT queries inside the zone, or through Config.Upstream.
+//
+// "Ready" is endpoint.conditions.ready, or any endpoint when the Service
+// sets publishNotReadyAddresses. dns-version.<zone> holds TXT "1.1.0"
+// (§2.2). As CoreDNS does: SRV records have priority 0 and weight
+// floor(100/n); the Service name answers SRV for every port, named or not;
+// endpoint names exist for ClusterIP Services too; an SRV name answers A
+// and AAAA with the addresses behind it; the TTL is Config.TTL except for
+// dns-version, which has 28800 s.
+//
+// # NXDOMAIN and NODATA
+//
+// A name that exists but has no record of the asked type answers NOERROR
+// with no records (NODATA): AAAA of an IPv4-only Service, the zone apex,
+// svc.<zone>, pod.<zone>, and <ns>.svc.<zone> of an existing namespace. A
+// name that does not exist answers NXDOMAIN: unknown Services and
+// namespaces, headless Services without ready endpoints, unnamed or
+// unknown ports, names of shapes the specification does not define. There
+// are no wildcards (CoreDNS removed them). A namespace exists while it
+// holds Services or pods, or has been declared with Batch.UpsertNamespace.
+//
+// # Pods
+//
+// Pod names <a-b-c-d>.<ns>.pod.<zone> follow Config.Pods, as CoreDNS's
+// "pods" option: PodsDisabled (NXDOMAIN, the default), PodsInsecure (any
+// address in an existing namespace), PodsVerified (only the addresses of
+// pods known through Batch.UpsertPod).
+//
+// # Concurrency and cost
+//
+// A Resolver is a state machine: no goroutines, no clock, no randomness.
+// Each Apply builds a new immutable snapshot, copy-on-write, and publishes
+// it with an atomic pointer; Resolve loads the current one and never
+// blocks, so any number of readers run beside the writer. The writing
+// methods serialize on a mutex. Answers are precomputed at Apply time:
+// a query for a Service, endpoint, SRV or PTR name returns shared,
+// read-only slices and does not allocate.
+//
+// # Deliberate differences from CoreDNS
+//
+//   - Answers are sorted, and record names are canonical (lowercase,
+//     fully qualified) whatever the case of the query; CoreDNS echoes the
+//     query's case and returns its caches' order.
+//   - There are no SOA or NS records; negative answers carry no SOA, and
+//     NS at the apex is NODATA.
+//   - dns-version.<zone> of a type other than TXT is NODATA; CoreDNS says
+//     NXDOMAIN although the name exists.
+//   - SRV names must carry their underscores; CoreDNS also accepts
+//     "http.tcp.<svc>..." and ignores labels in front of a pod name.
+//   - A CNAME whose in-zone target does not resolve stays in the answer;
+//     CoreDNS drops it.
+//   - An address claimed by several Services gets a PTR record for each
+//     (ClusterIPs first, as in CoreDNS); CoreDNS returns the first
+//     ClusterIP match only.
+//   - PodsVerified accepts every address in status.podIPs; CoreDNS checks
+//     status.podIP only.
+//   - Not modelled: the options ignore empty_service, endpoint_pod_names,
+//     ptr_hostname_only, multicluster and zonal names; autopath; the
+//     dns.<zone> and ns.dns.<zone> names; external IPs (k8s_external).
 //
 // # Search paths
 //
 // Kubelet gives a ClusterFirst pod the search list <ns>.svc.<zone>
-// svc.<zone> <zone> plus the node's, and ndots:5. ResolvConf.Candidates
-// expands a name the way Go's and glibc's stub resolvers do, which shows
-// what ndots:5 costs an external name:
+// svc.<zone> <zone> plus the node's, and ndots:5, within its limits (32
+// domains, 2048 characters). ResolvConf.Candidates expands a name the way
+// Go's and glibc's stub resolvers do, and ResolveSearch runs the expansion
+// against the resolver, which shows what ndots:5 costs an external name:
 //
-//	conf := dnsname.Kubelet{ClusterDNS: dns}.ClusterFirst("default")
 //	conf.Candidates("www.example.com")
 //	// www.example.com.default.svc.cluster.local., www.example.com.svc.cluster.local.,
 //	// www.example.com.cluster.local., www.example.com.

@@ -1,0 +1,340 @@
+package dnsname
+
+import (
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/svcnet/svcnet/service"
+)
+
+// maxCNAMEChain bounds how many CNAMEs the resolver follows for one
+// query, as CoreDNS stops after 8.
+const maxCNAMEChain = 8
+
+// Resolver answers cluster DNS queries from Services, EndpointSlices and
+// pods, with the records of the Kubernetes DNS specification 1.1.0 and,
+// where the specification is silent, the answers of CoreDNS's kubernetes
+// plugin (see the package documentation for the differences).
+//
+// Changes go in through Apply (a Batch) or the one-change helpers; each
+// call publishes a new immutable snapshot. Resolve reads the current
+// snapshot with one atomic load: it is safe to call from any number of
+// goroutines while changes are applied, never blocks, and sees each
+// Apply entirely or not at all. The writing methods serialize on a
+// mutex; the resolver is meant to have one writer, the loop that feeds it
+// the Registry's Services and the endpoints controller's changes.
+//
+// A Resolver must be made with NewResolver; the zero value is unusable.
+type Resolver struct {
+	zone     string // lowercase, no trailing dot
+	ttl      uint32
+	pods     PodMode
+	upstream Upstream
+
+	snap atomic.Pointer[snapshot]
+
+	mu sync.Mutex
+	w  writer
+}
+
+// snapshot is one immutable version of the resolver's answers. Names of
+// the zone are held relative to it, lowercase, without the trailing dot.
+// Every name it holds exists; a name it lacks does not.
+type snapshot struct {
+	gen uint64
+	// svcs maps "<svc>.<ns>" to the names of that Service: the Service
+	// name itself and those below it (SRV and endpoint names). A Service
+	// that has no name (a headless one without ready endpoints) is absent.
+	svcs *shards[string, *svcNode]
+	// names holds every other name of the zone: the apex (""), "svc",
+	// "pod", "dns-version", "<ns>.svc" and "<ns>.pod".
+	names *shards[string, *entry]
+	// rev maps an address to its PTR records.
+	rev *shards[netip.Addr, []Record]
+	// pods holds the pod addresses per namespace (PodsVerified).
+	pods *shards[podKey, struct{}]
+}
+
+// svcNode is the names of one Service.
+type svcNode struct {
+	self *entry
+	// sub holds the names below the Service's, by their labels in front
+	// of it: "_http._tcp", "web-0".
+	sub map[string]*entry
+}
+
+// entry is the precomputed answer set of one existing name. Its slices
+// are shared by every Response that returns them.
+type entry struct {
+	a, aaaa       []Record
+	srv, srvExtra []Record
+	txt           []Record
+	cname         []Record // one record: the name is an ExternalName Service
+}
+
+var emptyEntry = &entry{}
+
+// NewResolver returns a Resolver with no Services. An invalid Config
+// (see Config.Validate) is a programming error: NewResolver panics on it.
+func NewResolver(c Config) *Resolver {
+	if err := c.Validate(); err != nil {
+		panic(err.Error())
+	}
+	r := &Resolver{zone: normalizeZone(c.Zone), ttl: DefaultTTL, pods: c.Pods, upstream: c.Upstream}
+	if c.TTL != nil {
+		r.ttl = *c.TTL
+	}
+	r.w.init()
+	names := newShardWriter[string, *entry](nil)
+	for _, k := range []string{"", "svc", "pod"} { // apex, svc.<zone> and pod.<zone>: NODATA (CoreDNS parse.go)
+		names.set(hashString(k), k, emptyEntry)
+	}
+	names.set(hashString("dns-version"), "dns-version", &entry{txt: []Record{{
+		Name: VersionName(r.zone), Type: TypeTXT, TTL: versionTTL, Text: SchemaVersion,
+	}}})
+	r.snap.Store(&snapshot{
+		svcs:  new(shards[string, *svcNode]),
+		names: names.s,
+		rev:   new(shards[netip.Addr, []Record]),
+		pods:  new(shards[podKey, struct{}]),
+	})
+	return r
+}
+
+// Zone returns the cluster zone, lowercase and without the trailing dot.
+func (r *Resolver) Zone() string { return r.zone }
+
+// Generation returns the number of snapshots published since NewResolver:
+// it grows by one with every Apply that changed something.
+func (r *Resolver) Generation() uint64 { return r.snap.Load().gen }
+
+// Resolve answers a query for name (case-insensitive, trailing dot
+// optional) and record type qtype from the current snapshot:
+//
+//   - NOERROR with the records when the name has some of that type;
+//   - NOERROR with no answers (NODATA) when the name exists without any:
+//     AAAA of an IPv4-only Service, the zone apex, svc.<zone>, an existing
+//     namespace's <ns>.svc.<zone>;
+//   - NXDOMAIN when it does not: an unknown Service or namespace, a
+//     headless Service without ready endpoints, an unnamed port;
+//   - FORMERR for a name that cannot be a DNS name;
+//   - for names outside the zone, the Upstream's answer, or REFUSED.
+//
+// Records are sorted; their names are canonical (lowercase, with the
+// trailing dot) whatever the case of the query. The returned slices are
+// shared: do not modify them. A query that the precomputed snapshot
+// answers (every Service, endpoint, SRV and PTR name) does not allocate.
+func (r *Resolver) Resolve(name string, qtype Type) Response {
+	return r.resolve(r.snap.Load(), name, qtype, 0)
+}
+
+func (r *Resolver) resolve(s *snapshot, name string, qtype Type, depth int) Response {
+	var buf [MaxNameLength]byte
+	n, ok := lowerName(&buf, name)
+	if !ok {
+		return Response{Rcode: RcodeFormErr}
+	}
+	b := buf[:n]
+	z := r.zone
+	var rel []byte
+	switch {
+	case n > len(z) && b[n-len(z)-1] == '.' && string(b[n-len(z):]) == z:
+		rel = b[:n-len(z)-1]
+	case n == len(z) && string(b) == z:
+		rel = b[:0]
+	default:
+		return r.outOfZone(s, b, name, qtype)
+	}
+	if e := lookup(s, rel); e != nil {
+		return r.answer(s, e, qtype, depth)
+	}
+	if r.pods != PodsDisabled {
+		if resp, ok := r.pod(s, b, rel, qtype); ok {
+			return resp
+		}
+	}
+	return Response{Rcode: RcodeNXDomain}
+}
+
+// lookup finds the entry of rel, a lowercase name relative to the zone.
+// Names under svc are split at the Service: "_http._tcp.web.default.svc"
+// is "_http._tcp" below the Service node "web.default".
+func lookup(s *snapshot, rel []byte) *entry {
+	if n := len(rel); n > 4 && string(rel[n-4:]) == ".svc" {
+		r := rel[:n-4] // [prefix.]svc.ns
+		ns := lastDot(r)
+		if ns >= 0 {
+			i := lastDot(r[:ns])
+			key := r[i+1:]
+			node, ok := s.svcs[hashBytes(key)&shardMask][string(key)]
+			if !ok {
+				return nil
+			}
+			if i < 0 {
+				return node.self
+			}
+			return node.sub[string(r[:i])]
+		}
+	}
+	return s.names[hashBytes(rel)&shardMask][string(rel)]
+}
+
+func lastDot(b []byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == '.' {
+			return i
+		}
+	}
+	return -1
+}
+
+// lowerName copies name into buf in lowercase, without its trailing dot,
+// and checks the limits every DNS name obeys: labels of 1–63 octets, at
+// most 253 octets. The root name "." gives length 0.
+func lowerName(buf *[MaxNameLength]byte, name string) (int, bool) {
+	if name == "." {
+		return 0, true
+	}
+	if len(name) > 0 && name[len(name)-1] == '.' {
+		name = name[:len(name)-1]
+	}
+	if name == "" || len(name) > MaxNameLength {
+		return 0, false
+	}
+	b := buf[:len(name)]
+	start := 0 // of the current label
+	for i := 0; i < len(b); i++ {
+		c := name[i]
+		if c-'A' < 26 {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+		if c == '.' {
+			if l := i - start; l == 0 || l > MaxLabelLength {
+				return 0, false
+			}
+			start = i + 1
+		}
+	}
+	if l := len(b) - start; l == 0 || l > MaxLabelLength {
+		return 0, false
+	}
+	return len(b), true
+}
+
+// answer picks the records of qtype from an existing name.
+func (r *Resolver) answer(s *snapshot, e *entry, qtype Type, depth int) Response {
+	if e.cname != nil {
+		switch qtype {
+		case TypeCNAME:
+			return Response{Answer: e.cname}
+		case TypeA, TypeAAAA, TypeTXT:
+			return r.chase(s, e.cname[0], qtype, depth)
+		}
+		return Response{}
+	}
+	switch qtype {
+	case TypeA:
+		return Response{Answer: e.a}
+	case TypeAAAA:
+		return Response{Answer: e.aaaa}
+	case TypeSRV:
+		return Response{Answer: e.srv, Additional: e.srvExtra}
+	case TypeTXT:
+		return Response{Answer: e.txt}
+	}
+	return Response{}
+}
+
+// chase follows an ExternalName's CNAME, as CoreDNS does for A, AAAA and
+// TXT: inside the zone from the same snapshot, outside through Upstream.
+// The CNAME is always in the answer, followed by what the target gave.
+func (r *Resolver) chase(s *snapshot, cname Record, qtype Type, depth int) Response {
+	if depth+1 >= maxCNAMEChain || cname.Target == cname.Name {
+		return Response{Answer: []Record{cname}}
+	}
+	next := r.resolve(s, cname.Target, qtype, depth+1)
+	answer := make([]Record, 0, 1+len(next.Answer))
+	answer = append(append(answer, cname), next.Answer...)
+	return Response{Answer: answer, Additional: next.Additional}
+}
+
+// pod answers <label>.<ns>.pod (relative to the zone) in the insecure and
+// verified modes, following CoreDNS's findPods: the namespace must exist,
+// the label must spell an address, and in verified mode a pod with that
+// address must exist in that namespace. ok is false for other names.
+func (r *Resolver) pod(s *snapshot, b, rel []byte, qtype Type) (Response, bool) {
+	dot := -1
+	for i, c := range rel {
+		if c == '.' {
+			dot = i
+			break
+		}
+	}
+	if dot < 0 || len(rel) < dot+5 || string(rel[len(rel)-4:]) != ".pod" {
+		return Response{}, false
+	}
+	nsRel := rel[dot+1:]
+	for _, c := range nsRel[:len(nsRel)-4] {
+		if c == '.' {
+			return Response{}, false
+		}
+	}
+	if _, ok := s.names[hashBytes(nsRel)&shardMask][string(nsRel)]; !ok {
+		return Response{}, false // no such namespace
+	}
+	addr, ok := parsePodLabel(string(rel[:dot]))
+	if !ok {
+		return Response{}, false
+	}
+	if r.pods == PodsVerified {
+		k := podKey{ns: string(nsRel[:len(nsRel)-4]), addr: addr}
+		if _, ok := s.pods.get(hashPod(k), k); !ok {
+			return Response{}, false
+		}
+	}
+	t := TypeA
+	if addr.Is6() {
+		t = TypeAAAA
+	}
+	if qtype != t {
+		return Response{}, true
+	}
+	return Response{Answer: []Record{{Name: string(b) + ".", Type: t, TTL: r.ttl, Addr: addr}}}, true
+}
+
+// outOfZone answers a name outside the cluster zone: PTR names of known
+// addresses from the snapshot, the rest from Upstream (REFUSED without
+// one, NXDOMAIN for an unknown reverse name).
+func (r *Resolver) outOfZone(s *snapshot, b []byte, name string, qtype Type) Response {
+	reverse := hasSuffixLabel(b, reverse4) || hasSuffixLabel(b, reverse6)
+	if reverse {
+		if addr, ok := parseReverse(string(b)); ok {
+			if recs, ok := s.rev.get(hashAddr(addr), addr); ok {
+				if qtype == TypePTR {
+					return Response{Answer: recs}
+				}
+				return Response{}
+			}
+		}
+	}
+	if r.upstream != nil {
+		return r.upstream(name, qtype)
+	}
+	if reverse {
+		return Response{Rcode: RcodeNXDomain}
+	}
+	return Response{Rcode: RcodeRefused}
+}
+
+// hasSuffixLabel reports whether b is zone or ends with "."+zone.
+func hasSuffixLabel(b []byte, zone string) bool {
+	n := len(b) - len(zone)
+	return n >= 0 && string(b[n:]) == zone && (n == 0 || b[n-1] == '.')
+}
+
+// keyOf returns the namespace and name of a Service as a map key.
+func keyOf(ns, name string) service.NamespacedName {
+	return service.NamespacedName{Namespace: ns, Name: name}
+}
