@@ -261,6 +261,14 @@ func (r *Resolver) DeleteService(key service.NamespacedName) error {
 	return r.Apply(&b)
 }
 
+// ApplyServices applies the changes of a service.Registry as one
+// snapshot (Batch.Services).
+func (r *Resolver) ApplyServices(changes []service.Change) error {
+	var b Batch
+	b.Services(changes...)
+	return r.Apply(&b)
+}
+
 // ApplySlices applies the slice changes of one endpoints controller step
 // as one snapshot (Batch.Slices).
 func (r *Resolver) ApplySlices(changes []endpoints.Change) error {

@@ -66,6 +66,22 @@ func (b *Batch) DeleteService(key service.NamespacedName) {
 	b.ops = append(b.ops, op{kind: opDeleteService, key: key})
 }
 
+// Services adds the changes a service.Registry returns from Create,
+// Update, UpdateStatus and Delete: an added or modified Service is
+// upserted, a deleted one deleted.
+func (b *Batch) Services(changes ...service.Change) {
+	for _, c := range changes {
+		switch {
+		case c.Type == service.Deleted && c.Old != nil:
+			b.DeleteService(c.Old.Key())
+		case (c.Type == service.Added || c.Type == service.Modified) && c.New != nil:
+			b.UpsertService(c.New)
+		default:
+			b.errs = append(b.errs, fmt.Errorf("%w: service change %s without its Service", ErrInvalidObject, c.Type))
+		}
+	}
+}
+
 // Slices adds slice changes as the endpoints controller emits them.
 // Slices may arrive before their Service; they give records once the
 // Service exists. The resolver keeps the *endpoints.Slice pointers, which

@@ -9,8 +9,8 @@
 //
 //	r := dnsname.NewResolver(dnsname.Config{}) // cluster.local, TTL 5 s, pod names off
 //	var b dnsname.Batch
-//	b.UpsertService(svc)     // Services from the Registry
-//	b.Slices(changes...)     // endpoints.Change records from the controller
+//	b.Services(svcChanges...)  // service.Change records from the Registry
+//	b.Slices(sliceChanges...)  // endpoints.Change records from the controller
 //	err := r.Apply(&b)       // validates all, then publishes one snapshot
 //
 //	// From any number of goroutines, even while Apply runs:
