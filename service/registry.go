@@ -280,14 +280,17 @@ func (r *Registry) newUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	const hex = "0123456789abcdef"
-	out := make([]byte, 0, 36)
+	var out [36]byte
+	j := 0
 	for i, c := range b {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out = append(out, '-')
+			out[j] = '-'
+			j++
 		}
-		out = append(out, hex[c>>4], hex[c&0xf])
+		out[j], out[j+1] = hex[c>>4], hex[c&0xf]
+		j += 2
 	}
-	return string(out)
+	return string(out[:])
 }
 
 // generateName returns prefix plus five random characters, as Kubernetes'
@@ -516,11 +519,9 @@ func (r *Registry) Delete(namespace, name string) (Change, error) {
 			return Change{}, &RegistryError{Op: "delete", Key: key, Err: fmt.Errorf("%w: %w", ErrProvider, err)}
 		}
 	}
-	tx := r.begin("delete", old)
-	tx.releaseAll(old)
+	r.releaseAll(old)
 	r.items.Delete(entry{key: key})
 	r.rv++ // a delete is a write: later writes get later versions
-	tx.commit()
 	return Change{Type: Deleted, Old: old}, nil
 }
 

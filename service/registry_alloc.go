@@ -30,8 +30,8 @@ type txn struct {
 	errs ErrorList // requested values that could not be had
 }
 
-func (r *Registry) begin(op string, svc *Service) *txn {
-	return &txn{r: r, op: op, key: svc.Key()}
+func (r *Registry) begin(op string, svc *Service) txn {
+	return txn{r: r, op: op, key: svc.Key()}
 }
 
 // revert releases what the call allocated, newest first.
@@ -231,7 +231,8 @@ func (t *txn) nodePorts(svc, old *Service) error {
 	if old != nil {
 		oldHeld = heldNodePorts(old)
 	}
-	held := make([]int32, 0, len(ports))
+	var buf [8]int32
+	held := buf[:0]
 	for i := range ports {
 		np := ports[i].NodePort
 		if np == 0 || containsInt32(held, np) {
@@ -348,15 +349,26 @@ func (t *txn) loadBalancer(svc, old *Service) error {
 	return nil
 }
 
-// releaseAll schedules the release of everything svc holds.
-func (t *txn) releaseAll(svc *Service) {
-	if !isHeadlessIPs(svc) {
-		t.freeClusterIPs(svc)
+// releaseAll releases everything svc holds, as Kubernetes'
+// releaseAllocatedResources does after a delete. A value outside the
+// allocators' ranges (only a Service restored from a snapshot can hold
+// one, and Repair reports it) was never held and is skipped.
+func (r *Registry) releaseAll(svc *Service) {
+	if svc.Spec.Type != ServiceTypeExternalName {
+		for _, s := range svc.Spec.ClusterIPs {
+			if a, err := netip.ParseAddr(s); err == nil {
+				if al := r.ips[familyOf(a)]; al != nil {
+					_ = al.Release(a)
+				}
+			}
+		}
 	}
-	for _, np := range heldNodePorts(svc) {
-		t.freePorts = append(t.freePorts, int(np))
+	for _, p := range svc.Spec.Ports {
+		if p.NodePort != 0 {
+			_ = r.ports.Release(int(p.NodePort)) // releasing twice is harmless
+		}
 	}
-	if svc.NeedsHealthCheck() && svc.Spec.HealthCheckNodePort != 0 {
-		t.freePorts = append(t.freePorts, int(svc.Spec.HealthCheckNodePort))
+	if svc.Spec.HealthCheckNodePort != 0 {
+		_ = r.ports.Release(int(svc.Spec.HealthCheckNodePort))
 	}
 }

@@ -20,6 +20,9 @@ import (
 
 // fieldErrors returns the FieldErrors of a *ValidationError, or nil.
 func fieldErrors(err error) ErrorList {
+	if err == nil {
+		return nil
+	}
 	var ve *ValidationError
 	if errors.As(err, &ve) {
 		return ve.Errors
