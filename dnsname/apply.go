@@ -18,6 +18,8 @@ type writer struct {
 	published map[service.NamespacedName]*output
 	// claimers lists, per address, the Services with a PTR claim on it.
 	claimers map[netip.Addr]map[service.NamespacedName]struct{}
+	// svcShards is the truth behind the snapshot's frozen svcTables.
+	svcShards [shardCount]map[string]*svcNode
 	// nsRefs counts the Services and pods of each namespace.
 	nsRefs     map[string]int
 	nsDeclared map[string]bool
@@ -131,7 +133,8 @@ func (r *Resolver) Apply(b *Batch) error {
 	}
 
 	old := r.snap.Load()
-	svcs := newShardWriter(old.svcs)
+	svcs := *old.svcs
+	var dirtyShards [shardCount]bool
 	names := newShardWriter(old.names)
 	rev := newShardWriter(old.rev)
 	pods := newShardWriter(old.pods)
@@ -142,10 +145,16 @@ func (r *Resolver) Apply(b *Batch) error {
 			out = r.build(spec, w.slices[key])
 		}
 		k := key.Name + "." + key.Namespace
+		i := hashString(k) & shardMask
 		if out != nil && out.node != nil {
-			svcs.set(hashString(k), k, out.node)
-		} else {
-			svcs.del(hashString(k), k)
+			if w.svcShards[i] == nil {
+				w.svcShards[i] = make(map[string]*svcNode)
+			}
+			w.svcShards[i][k] = out.node
+			dirtyShards[i] = true
+		} else if _, ok := w.svcShards[i][k]; ok {
+			delete(w.svcShards[i], k)
+			dirtyShards[i] = true
 		}
 		// Only addresses whose claims changed get new PTR records.
 		var prev map[netip.Addr][]ptrClaim
@@ -185,6 +194,11 @@ func (r *Resolver) Apply(b *Batch) error {
 			w.published[key] = out
 		}
 	}
+	for i, dirty := range dirtyShards {
+		if dirty {
+			svcs[i] = newSvcTable(w.svcShards[i])
+		}
+	}
 	for a := range dirtyAddrs {
 		if recs := r.ptrRecords(a); recs != nil {
 			rev.set(hashAddr(a), a, recs)
@@ -211,7 +225,7 @@ func (r *Resolver) Apply(b *Batch) error {
 			}
 		}
 	}
-	r.snap.Store(&snapshot{gen: old.gen + 1, svcs: svcs.s, names: names.s, rev: rev.s, pods: pods.s})
+	r.snap.Store(&snapshot{gen: old.gen + 1, svcs: &svcs, names: names.s, rev: rev.s, pods: pods.s})
 	return nil
 }
 

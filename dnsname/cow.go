@@ -18,7 +18,7 @@ const (
 
 type shards[K comparable, V any] [shardCount]map[K]V
 
-func (s *shards[K, V]) get(h uint32, k K) (V, bool) {
+func (s *shards[K, V]) get(h uint64, k K) (V, bool) {
 	v, ok := s[h&shardMask][k]
 	return v, ok
 }
@@ -37,7 +37,7 @@ func newShardWriter[K comparable, V any](old *shards[K, V]) *shardWriter[K, V] {
 	return w
 }
 
-func (w *shardWriter[K, V]) own(i uint32) map[K]V {
+func (w *shardWriter[K, V]) own(i uint64) map[K]V {
 	if !w.owned[i] {
 		m := maps.Clone(w.s[i])
 		if m == nil {
@@ -48,9 +48,9 @@ func (w *shardWriter[K, V]) own(i uint32) map[K]V {
 	return w.s[i]
 }
 
-func (w *shardWriter[K, V]) set(h uint32, k K, v V) { w.own(h & shardMask)[k] = v }
+func (w *shardWriter[K, V]) set(h uint64, k K, v V) { w.own(h & shardMask)[k] = v }
 
-func (w *shardWriter[K, V]) del(h uint32, k K) {
+func (w *shardWriter[K, V]) del(h uint64, k K) {
 	i := h & shardMask
 	if _, ok := w.s[i][k]; ok {
 		delete(w.own(i), k)
@@ -65,7 +65,7 @@ const (
 	mix2 = 0xbf58476d1ce4e5b9
 )
 
-func hashBytes(b []byte) uint32 {
+func hashBytes(b []byte) uint64 {
 	h := uint64(len(b)) * mix1
 	for len(b) >= 8 {
 		h = (h ^ binary.LittleEndian.Uint64(b)) * mix2
@@ -79,7 +79,7 @@ func hashBytes(b []byte) uint32 {
 	return finish(h, t)
 }
 
-func hashString(s string) uint32 {
+func hashString(s string) uint64 {
 	h := uint64(len(s)) * mix1
 	for ; len(s) >= 8; s = s[8:] {
 		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
@@ -94,12 +94,12 @@ func hashString(s string) uint32 {
 	return finish(h, t)
 }
 
-func finish(h, tail uint64) uint32 {
+func finish(h, tail uint64) uint64 {
 	h = (h ^ tail) * mix1
-	return uint32(h >> 32)
+	return h ^ h>>29
 }
 
-func hashAddr(a netip.Addr) uint32 {
+func hashAddr(a netip.Addr) uint64 {
 	b := a.As16()
 	return hashBytes(b[:])
 }
@@ -110,4 +110,57 @@ type podKey struct {
 	addr netip.Addr
 }
 
-func hashPod(k podKey) uint32 { return hashString(k.ns)*31 ^ hashAddr(k.addr) }
+func hashPod(k podKey) uint64 { return hashString(k.ns)*31 ^ hashAddr(k.addr) }
+
+// svcTable is one shard of the Service nodes, frozen for readers: an
+// open-addressing table probed linearly with the shard hash already
+// computed, so that the hot path hashes its key once (a Go map would hash
+// it again). The writer keeps the shard as a Go map and rebuilds the
+// table whenever it changes.
+type svcTable struct {
+	mask  uint64
+	slots []svcSlot
+}
+
+type svcSlot struct {
+	tag  uint32 // the hash's high bits
+	key  string
+	node *svcNode // nil: empty slot
+}
+
+func (t *svcTable) get(h uint64, key []byte) *svcNode {
+	if t == nil {
+		return nil
+	}
+	tag := uint32(h >> 32)
+	for i := (h >> shardBits) & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.node == nil {
+			return nil
+		}
+		if s.tag == tag && s.key == string(key) {
+			return s.node
+		}
+	}
+}
+
+// newSvcTable freezes a shard; the table is at most half full.
+func newSvcTable(m map[string]*svcNode) *svcTable {
+	if len(m) == 0 {
+		return nil
+	}
+	n := uint64(4)
+	for n < 2*uint64(len(m)) {
+		n *= 2
+	}
+	t := &svcTable{mask: n - 1, slots: make([]svcSlot, n)}
+	for k, v := range m {
+		h := hashString(k)
+		i := (h >> shardBits) & t.mask
+		for t.slots[i].node != nil {
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = svcSlot{tag: uint32(h >> 32), key: k, node: v}
+	}
+	return t
+}

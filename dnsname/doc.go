@@ -11,7 +11,7 @@
 //	var b dnsname.Batch
 //	b.Services(svcChanges...)  // service.Change records from the Registry
 //	b.Slices(sliceChanges...)  // endpoints.Change records from the controller
-//	err := r.Apply(&b)       // validates all, then publishes one snapshot
+//	err := r.Apply(&b)         // validates all, then publishes one snapshot
 //
 //	// From any number of goroutines, even while Apply runs:
 //	resp := r.Resolve("web.default.svc.cluster.local", dnsname.TypeA)

@@ -46,7 +46,7 @@ type snapshot struct {
 	// svcs maps "<svc>.<ns>" to the names of that Service: the Service
 	// name itself and those below it (SRV and endpoint names). A Service
 	// that has no name (a headless one without ready endpoints) is absent.
-	svcs *shards[string, *svcNode]
+	svcs *[shardCount]*svcTable
 	// names holds every other name of the zone: the apex (""), "svc",
 	// "pod", "dns-version", "<ns>.svc" and "<ns>.pod".
 	names *shards[string, *entry]
@@ -94,7 +94,7 @@ func NewResolver(c Config) *Resolver {
 		Name: VersionName(r.zone), Type: TypeTXT, TTL: versionTTL, Text: SchemaVersion,
 	}}})
 	r.snap.Store(&snapshot{
-		svcs:  new(shards[string, *svcNode]),
+		svcs:  new([shardCount]*svcTable),
 		names: names.s,
 		rev:   new(shards[netip.Addr, []Record]),
 		pods:  new(shards[podKey, struct{}]),
@@ -167,8 +167,9 @@ func lookup(s *snapshot, rel []byte) *entry {
 		if ns >= 0 {
 			i := lastDot(r[:ns])
 			key := r[i+1:]
-			node, ok := s.svcs[hashBytes(key)&shardMask][string(key)]
-			if !ok {
+			h := hashBytes(key)
+			node := s.svcs[h&shardMask].get(h, key)
+			if node == nil {
 				return nil
 			}
 			if i < 0 {
