@@ -46,6 +46,9 @@ func TestNoAllocs(t *testing.T) {
 		{"_pg._tcp.db.big.svc.cluster.local.", TypeSRV, 250},
 		{"db-7.db.big.svc.cluster.local.", TypeA, 1},
 		{"146.16.96.10.in-addr.arpa.", TypePTR, 1},
+		{PTRName(netip.MustParseAddr("fd00::1")), TypePTR, 0}, // NXDOMAIN
+		{"nope.cluster.local.", TypeA, 0},
+		{"example.com.", TypeA, 0},
 		{"nope.ns-42.svc.cluster.local.", TypeA, 0},
 	} {
 		var resp Response

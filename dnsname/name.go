@@ -1,6 +1,7 @@
 package dnsname
 
 import (
+	"bytes"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -445,7 +446,7 @@ func Parse(name, zone string) (Name, error) {
 	case len(s) > len(zone) && s[len(s)-len(zone)-1] == '.' && s[len(s)-len(zone):] == zone:
 		return parseInZone(name, s[:len(s)-len(zone)-1], zone)
 	case strings.HasSuffix(s, "."+reverse4), strings.HasSuffix(s, "."+reverse6), s == reverse4, s == reverse6:
-		addr, ok := parseReverse(s)
+		addr, ok := parseReverse([]byte(s))
 		if !ok {
 			return Name{}, nameErr(ErrUndefinedName, name, "is not the reverse name of one address")
 		}
@@ -548,12 +549,13 @@ func splitFromRight(s string) []string {
 
 // parseReverse reads the address of a complete lowercase reverse name
 // without its trailing dot: four canonical decimal octets under
-// in-addr.arpa, or 32 single hex nibbles under ip6.arpa.
-func parseReverse(s string) (netip.Addr, bool) {
-	if rel, ok := strings.CutSuffix(s, "."+reverse4); ok {
+// in-addr.arpa, or 32 single hex nibbles under ip6.arpa. It works on
+// bytes so that the resolver can call it without allocating.
+func parseReverse(s []byte) (netip.Addr, bool) {
+	if rel, ok := bytes.CutSuffix(s, []byte("."+reverse4)); ok {
 		var a [4]byte
 		for i := 0; i < 4; i++ {
-			j := strings.LastIndexByte(rel, '.')
+			j := bytes.LastIndexByte(rel, '.')
 			if (j < 0) != (i == 3) {
 				return netip.Addr{}, false
 			}
@@ -568,7 +570,7 @@ func parseReverse(s string) (netip.Addr, bool) {
 		}
 		return netip.AddrFrom4(a), true
 	}
-	if rel, ok := strings.CutSuffix(s, "."+reverse6); ok {
+	if rel, ok := bytes.CutSuffix(s, []byte("."+reverse6)); ok {
 		if len(rel) != 63 {
 			return netip.Addr{}, false
 		}
@@ -594,8 +596,8 @@ func parseReverse(s string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-func parseOctet(s string) (byte, bool) {
-	if s == "" || len(s) > 3 || len(s) > 1 && s[0] == '0' {
+func parseOctet(s []byte) (byte, bool) {
+	if len(s) == 0 || len(s) > 3 || len(s) > 1 && s[0] == '0' {
 		return 0, false
 	}
 	v := 0

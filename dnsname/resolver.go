@@ -311,7 +311,7 @@ func (r *Resolver) pod(s *snapshot, b, rel []byte, qtype Type) (Response, bool) 
 func (r *Resolver) outOfZone(s *snapshot, b []byte, name string, qtype Type) Response {
 	reverse := hasSuffixLabel(b, reverse4) || hasSuffixLabel(b, reverse6)
 	if reverse {
-		if addr, ok := parseReverse(string(b)); ok {
+		if addr, ok := parseReverse(b); ok {
 			if recs, ok := s.rev.get(hashAddr(addr), addr); ok {
 				if qtype == TypePTR {
 					return Response{Answer: recs}
