@@ -44,4 +44,40 @@
 // Selector values are immutable and safe to share. Service, Pod and Node
 // are plain data: copy them with DeepCopy before handing them to another
 // goroutine that may write.
+//
+// # Registry
+//
+// Registry is the Service lifecycle of kube-apiserver's Service storage as
+// a single-writer state machine: Create, Update, UpdateStatus and Delete
+// default, validate and allocate (ClusterIPs per family under KEP-563's
+// dual-stack rules, NodePorts, health-check NodePorts, LoadBalancer
+// ingress through a LoadBalancerProvider), and return a Change with copies
+// of the Service before and after. A failing call changes nothing.
+//
+//	reg, _ := service.NewRegistry(service.RegistryConfig{
+//		ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/16")},
+//		LoadBalancer: pool,          // service.NewPoolProvider: addresses from an ipam pool
+//		Rand:         rand.New(src), // every random choice; no global source
+//		Clock:        clock,         // creationTimestamp; no wall clock
+//	})
+//	ch, err := reg.Create(svc)   // ch.New: clusterIP, nodePorts, ingress set
+//	ch, err = reg.Update(edited) // type transitions allocate and release
+//	service.PrintServices(os.Stdout, reg.List("", service.Everything()), now, service.PrintOptions{Wide: true})
+//
+// Where the Registry deliberately differs from Kubernetes:
+//
+//   - the provider is called inside the call that needs it, and its failure
+//     fails the call (Kubernetes' service controller retries in the
+//     background while the Service shows <pending>);
+//   - requested nodePorts are claimed before any is allocated, so a random
+//     pick never takes a sibling port's request, and ports of one port
+//     number share a nodePort on update as on create;
+//   - status.loadBalancer of a Service the provider handles is the
+//     provider's alone: UpdateStatus may not change it;
+//   - Delete is immediate (no finalizers), and every successful Update or
+//     UpdateStatus writes a new resourceVersion, even when nothing changed;
+//   - externalIPs are denied unless ExternalIPPolicy allows them, as with
+//     the DenyServiceExternalIPs admission plugin enabled.
+//
+// A Registry is not safe for concurrent use; its allocators are.
 package service
