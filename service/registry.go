@@ -494,7 +494,7 @@ func (r *Registry) UpdateStatus(in *Service) (Change, error) {
 	}
 	errs := validateStatus(svc)
 	if r.providerHandles(svc) && !equalLoadBalancerStatus(svc.Status.LoadBalancer, old.Status.LoadBalancer) {
-		errs = append(errs, Invalid("status.loadBalancer.ingress", "changed", "may only be set by the load-balancer provider that handles this Service"))
+		errs = append(errs, Invalid("status.loadBalancer.ingress", ingressStrings(svc.Status.LoadBalancer), "may only be set by the load-balancer provider that handles this Service"))
 	}
 	if err := errs.Err(); err != nil {
 		return Change{}, named(err, "Service", key.String())
@@ -527,6 +527,19 @@ func (r *Registry) Delete(namespace, name string) (Change, error) {
 
 func (r *Registry) providerHandles(svc *Service) bool {
 	return r.provider != nil && svc.Spec.Type == ServiceTypeLoadBalancer && r.provider.Handles(svc)
+}
+
+// ingressStrings lists the IPs and hostnames of st, for messages.
+func ingressStrings(st LoadBalancerStatus) []string {
+	out := []string{}
+	for _, in := range st.Ingress {
+		if in.IP != "" {
+			out = append(out, in.IP)
+		} else {
+			out = append(out, in.Hostname)
+		}
+	}
+	return out
 }
 
 func equalLoadBalancerStatus(a, b LoadBalancerStatus) bool {
