@@ -74,10 +74,12 @@ func (e *RegistryError) Unwrap() error { return e.Err }
 // It is not ErrInvalid: the Service is valid, policy refuses it.
 type forbiddenError struct{ ve *ValidationError }
 
+// Error formats the denial as `service: forbidden Service "ns/name": <field errors>`.
 func (e *forbiddenError) Error() string {
 	return "service: forbidden" + strings.TrimPrefix(e.ve.Error(), "service: invalid")
 }
 
+// Unwrap makes errors.Is(err, ErrForbidden) true.
 func (e *forbiddenError) Unwrap() error { return ErrForbidden }
 
 // As makes errors.As(err, &ve) give the field errors.
