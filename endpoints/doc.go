@@ -1,0 +1,107 @@
+// Package endpoints tracks EndpointSlices: which pods back which
+// Service, in slices of at most MaxEndpointsPerSlice endpoints, as
+// kube-controller-manager's EndpointSlice controller and its reconciler
+// (k8s.io/endpointslice) compute them — as an embeddable state machine
+// that is fed events and returns the slice writes they cause.
+//
+// The main flow, as an embedder runs it:
+//
+//	c := endpoints.NewController(endpoints.Config{}) // 100 endpoints per slice
+//	changes, _ := c.UpsertService(svc)               // a placeholder slice per family
+//	apply(changes)
+//	changes, err := c.UpsertPod(pod)                 // the pod's endpoint, in place
+//	if errors.Is(err, endpoints.ErrEndpointIP) {
+//		// the pod was left out: a loopback or link-local IP
+//	}
+//	apply(changes) // always: changes are complete even with an error
+//	changes, _ = c.UpsertNode(node)                  // zones of the endpoints on it
+//	apply(changes)
+//	for _, s := range c.Slices(svc.Key()) { ... }    // the current slices
+//
+// where apply hands each Change (Created, Updated with the old and the
+// new slice, Deleted) to the DNS resolver and the proxies, which update
+// only what changed. Slice.Generation counts the writes of a slice.
+//
+// # Semantics
+//
+// They are Kubernetes' own; the code cites the function it follows.
+//
+//   - A Service with a selector (an empty one selects every pod of its
+//     namespace) gets slices, unless it is of type ExternalName
+//     (syncService). Its pods are those of its namespace that the
+//     selector matches, except pods Succeeded or Failed and pods without
+//     an IP (ShouldPodBeInEndpoints). Terminating pods stay, with the
+//     terminating condition.
+//   - One family of slices per entry of spec.ipFamilies, address type
+//     IPv4 or IPv6; without ipFamilies, the family of spec.clusterIP, or
+//     both for a headless Service (getAddressTypesForService).
+//   - Conditions (KEP-1672): serving is the pod's Ready condition,
+//     terminating its deletion timestamp, ready is
+//     publishNotReadyAddresses, or serving and not terminating.
+//   - Ports: a numeric targetPort as is; a named one resolved by name and
+//     protocol in the pod's containers, then its sidecars (FindPort); a
+//     pod where it does not resolve has that port left out, and pods with
+//     different resolved port sets go to different slices.
+//   - Hostname when the pod's hostname is set and its subdomain is the
+//     Service's name; nodeName; zone from the node's
+//     topology.kubernetes.io/zone label.
+//   - Hints (KEP-4444, trafficdist): under trafficDistribution
+//     PreferClose or PreferSameZone each ready endpoint is hinted to its
+//     own zone; PreferSameNode adds its node.
+//   - Labels: the Service's own labels, kubernetes.io/service-name,
+//     endpointslice.kubernetes.io/managed-by, and
+//     service.kubernetes.io/headless without a cluster IP; an owner
+//     reference to the Service.
+//   - Packing follows the reconciler: endpoints change in place; a slice
+//     left empty is deleted; new endpoints fill the fullest updated slices
+//     first, then the untouched slice closest to full that takes them
+//     all, and a new slice only when none does; a create paired with a
+//     delete becomes an update; a family without endpoints has one
+//     placeholder slice. On the same events svcnet writes no more slices
+//     than Kubernetes (peers/endpointslice checks it on rolling updates).
+//   - Names are deterministic: <service>-<n>, n counting the Service's
+//     slices from 1 (Kubernetes' generateName adds a random suffix).
+//
+// # Cost
+//
+// Kubernetes, on every pod event, lists every Service of the pod's
+// namespace and matches each selector, then rebuilds the desired state of
+// each matching Service from all its pods and compares it with all its
+// slices. svcnet files each Service under one key=value pair of its
+// selector in an inverted index, keeps each pod's endpoint where it is,
+// and works only on what changed: a pod event costs O(its labels + the
+// Services that select it) plus, per Service, the copy-on-write of the
+// one slice it touches (at most MaxEndpointsPerSlice endpoints) and
+// O(log slices) to find room for a new endpoint — whatever the number of
+// Services in the namespace. A Service event costs O(its pods), or
+// O(pods of its namespace) when its selector changes.
+//
+// # Deliberate differences from Kubernetes
+//
+//   - A pod IP that the API server would refuse in a slice (unparsable,
+//     unspecified, loopback, link-local: ValidateEndpointIP, CVE-2021-25737)
+//     keeps the whole pod out of every slice, and UpsertPod reports it as
+//     a *SkippedPodError; Kubernetes would write it and see the write fail.
+//   - A pod whose node is unknown gets an endpoint without a zone;
+//     Kubernetes leaves it out until its node is in the informer cache
+//     (unless the Service publishes not-ready addresses).
+//   - A change of a node's zone updates the endpoints on it at once;
+//     Kubernetes picks it up at each Service's next sync.
+//   - A Service that loses its selector or becomes ExternalName, or is
+//     deleted, has its slices deleted by the controller; Kubernetes leaves
+//     the first two alone and the garbage collector deletes the last.
+//   - A pod without status.podIPs but with status.podIP uses podIP.
+//   - Topology-aware hints by annotation (service.kubernetes.io/topology-mode:
+//     Auto, KEP-2433) are not modelled: such a Service gets no hints.
+//     Kubernetes' trigger-time annotation (EndpointsLastChangeTriggerTime)
+//     is not written: no clock.
+//   - Within a slice, endpoint order is not Kubernetes' (which is random):
+//     a removed endpoint's place goes to the slice's last one.
+//
+// # Concurrency
+//
+// A Controller is single-writer and not safe for concurrent use. The
+// *Slice values it returns are immutable (each write publishes a new
+// one; copy on write) and may be read from any goroutine, kept and
+// shared: a DNS server can serve a snapshot while the controller moves on.
+package endpoints
