@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+
+	"github.com/svcnet/svcnet/internal/bitmap"
 )
 
 // Allocator hands out addresses from one or more ranges of one family. It
@@ -43,7 +45,7 @@ func (s *segment) addrAt(off uint64) netip.Addr { return s.first.plus(off).addr(
 
 func (s *segment) newSet(denseLimit uint64) offsetSet {
 	if s.size <= denseLimit {
-		return newBitmap(s.size)
+		return bitmap.New(s.size)
 	}
 	return newRunSet()
 }
@@ -180,7 +182,7 @@ func (a *Allocator) Allocate(addr netip.Addr) error {
 	if !ok {
 		return a.notInRange("allocate", addr)
 	}
-	if !s.set.add(off) {
+	if !s.set.Add(off) {
 		return &Error{Op: "allocate", Value: addr.String(), Err: ErrAllocated}
 	}
 	a.account(s, off, 1)
@@ -218,7 +220,7 @@ func (a *Allocator) AllocateNext() (netip.Addr, error) {
 		} else {
 			off = a.pick(s, 0, s.static)
 		}
-		s.set.add(off)
+		s.set.Add(off)
 		a.account(s, off, 1)
 		return s.addrAt(off), nil
 	}
@@ -231,10 +233,10 @@ func (a *Allocator) pick(s *segment, lo, hi uint64) uint64 {
 	if !a.seq {
 		start += a.rand.Uint64N(hi - lo)
 	}
-	if off, ok := s.set.nextFree(start, hi); ok {
+	if off, ok := s.set.NextFree(start, hi); ok {
 		return off
 	}
-	if off, ok := s.set.nextFree(lo, hi); ok {
+	if off, ok := s.set.NextFree(lo, hi); ok {
 		return off
 	}
 	panic("ipam: bug: band count says free, set says full")
@@ -252,7 +254,7 @@ func (a *Allocator) Release(addr netip.Addr) error {
 	if !ok {
 		return a.notInRange("release", addr)
 	}
-	if s.set.remove(off) {
+	if s.set.Remove(off) {
 		a.account(s, off, math.MaxUint64) // -1
 	}
 	return nil
@@ -264,7 +266,7 @@ func (a *Allocator) Has(addr netip.Addr) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s, off, ok := a.locate(addr)
-	return ok && s.set.has(off)
+	return ok && s.set.Has(off)
 }
 
 // Contains reports whether addr is a usable address of the allocator,
@@ -350,7 +352,7 @@ func (a *Allocator) All() iter.Seq[netip.Addr] {
 			a.mu.Lock()
 			for seg < len(a.sorted) && len(buf) < cap(buf) {
 				s := a.sorted[seg]
-				s.set.ascend(from, func(x uint64) bool {
+				s.set.Ascend(from, func(x uint64) bool {
 					buf = append(buf, s.addrAt(x))
 					from = x + 1
 					return len(buf) < cap(buf)

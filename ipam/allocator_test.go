@@ -7,11 +7,11 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/svcnet/svcnet/internal/alloctest"
 	"github.com/svcnet/svcnet/ipam"
 )
 
@@ -322,54 +322,7 @@ func TestSnapshotErrors(t *testing.T) {
 func TestConcurrent(t *testing.T) {
 	a, err := ipam.New(netip.MustParsePrefix("10.0.0.0/22"), seeded(9))
 	require.NoError(t, err)
-	const workers, rounds = 4, 2000
-	held := make([][]netip.Addr, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			r := rand.New(rand.NewPCG(uint64(w), 0))
-			var mine []netip.Addr
-			for range rounds {
-				if len(mine) > 0 && r.IntN(3) == 0 {
-					i := r.IntN(len(mine))
-					if err := a.Release(mine[i]); err != nil {
-						t.Error(err)
-						return
-					}
-					mine = slices.Delete(mine, i, i+1)
-					continue
-				}
-				ip, err := a.AllocateNext()
-				if errors.Is(err, ipam.ErrFull) {
-					continue
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				mine = append(mine, ip)
-				_ = a.Has(ip)
-				_ = a.Free()
-			}
-			held[w] = mine
-		})
-	}
-	// A reader iterates while the writers run.
-	wg.Go(func() {
-		for range 20 {
-			for range a.All() {
-			}
-		}
-	})
-	wg.Wait()
-	var all []netip.Addr
-	for _, m := range held {
-		all = append(all, m...)
-	}
-	slices.SortFunc(all, netip.Addr.Compare)
-	require.Equal(t, len(all), len(slices.Compact(slices.Clone(all))), "an address was handed out twice")
-	require.Equal(t, all, slices.Collect(a.All()))
-	require.Equal(t, uint64(len(all)), a.Used())
+	alloctest.Hammer(t, a, ipam.ErrFull, netip.Addr.Compare)
 }
 
 // TestNoAllocs checks that churn on a dense range does not allocate.

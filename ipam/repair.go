@@ -1,9 +1,9 @@
 package ipam
 
 import (
-	"errors"
 	"net/netip"
-	"slices"
+
+	"github.com/svcnet/svcnet/internal/repair"
 )
 
 // DefaultLeakPasses is the number of consecutive repair passes on which an
@@ -32,9 +32,7 @@ type RepairConfig struct {
 // exist. Call Pass periodically with the addresses in use. A Repair is not
 // safe for concurrent use; the Allocator it repairs may be used concurrently.
 type Repair struct {
-	alloc  *Allocator
-	cfg    RepairConfig
-	leaked map[netip.Addr]int // consecutive passes each leak was seen
+	loop *repair.Loop[netip.Addr]
 }
 
 // NewRepair returns a Repair of a.
@@ -42,7 +40,12 @@ func NewRepair(a *Allocator, cfg RepairConfig) *Repair {
 	if cfg.LeakPasses <= 0 {
 		cfg.LeakPasses = DefaultLeakPasses
 	}
-	return &Repair{alloc: a, cfg: cfg, leaked: map[netip.Addr]int{}}
+	return &Repair{loop: repair.New(a, repair.Config[netip.Addr]{
+		Compare:      netip.Addr.Compare,
+		ErrAllocated: ErrAllocated,
+		LeakPasses:   cfg.LeakPasses,
+		DryRun:       cfg.DryRun,
+	})}
 }
 
 // RepairReport is what one repair pass found. Every list is in increasing
@@ -77,53 +80,6 @@ func (r RepairReport) Clean() bool {
 // to fix, which only happen when the allocator changes during the pass.
 // A pass costs O(len(inUse) + Used()) time and memory.
 func (r *Repair) Pass(inUse []netip.Addr) (RepairReport, error) {
-	var rep RepairReport
-	var errs []error
-	use := make(map[netip.Addr]int, len(inUse))
-	for _, a := range inUse {
-		use[a]++
-	}
-	keys := make([]netip.Addr, 0, len(use))
-	for a := range use {
-		keys = append(keys, a)
-	}
-	slices.SortFunc(keys, netip.Addr.Compare)
-	for _, a := range keys {
-		if use[a] > 1 {
-			rep.Duplicate = append(rep.Duplicate, a)
-		}
-		switch {
-		case !r.alloc.Contains(a):
-			rep.OutOfRange = append(rep.OutOfRange, a)
-		case !r.alloc.Has(a):
-			rep.Missing = append(rep.Missing, a)
-			if !r.cfg.DryRun {
-				if err := r.alloc.Allocate(a); err != nil && !errors.Is(err, ErrAllocated) {
-					errs = append(errs, err)
-				}
-			}
-		}
-	}
-	leaked := make(map[netip.Addr]int)
-	for a := range r.alloc.All() {
-		if use[a] > 0 {
-			continue
-		}
-		n := r.leaked[a] + 1
-		if n < r.cfg.LeakPasses {
-			leaked[a] = n
-			rep.Leaked = append(rep.Leaked, a)
-			continue
-		}
-		rep.Released = append(rep.Released, a)
-		if r.cfg.DryRun {
-			leaked[a] = n // still allocated: keep reporting it as due
-		} else {
-			if err := r.alloc.Release(a); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	r.leaked = leaked
-	return rep, errors.Join(errs...)
+	rep, err := r.loop.Pass(inUse)
+	return RepairReport(rep), err
 }

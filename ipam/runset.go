@@ -24,14 +24,12 @@ const runDegree = 32
 //
 // Because runs are maximal, the end of the run containing x is free: the
 // first free offset at or after x is found by one floor lookup, in
-// O(log runs), however full the range is. add and remove touch at most two
+// O(log runs), however full the range is. Add and Remove touch at most two
 // runs (extend, merge, split) with O(log runs) tree operations. Nodes are
 // recycled through a free list, so steady churn rarely allocates.
 type runSet struct {
 	t *btree.BTreeG[run]
 }
-
-var _ offsetSet = (*runSet)(nil)
 
 func newRunSet() *runSet {
 	return &runSet{t: btree.NewWithFreeListG(runDegree, runLess, btree.NewFreeListG[run](64))}
@@ -59,12 +57,12 @@ func (s *runSet) ceil(x uint64) (run, bool) {
 	return r, ok
 }
 
-func (s *runSet) has(x uint64) bool {
+func (s *runSet) Has(x uint64) bool {
 	r, ok := s.floor(x)
 	return ok && x < r.end
 }
 
-func (s *runSet) add(x uint64) bool {
+func (s *runSet) Add(x uint64) bool {
 	p, okp := s.floor(x)
 	if okp && x < p.end {
 		return false
@@ -88,7 +86,7 @@ func (s *runSet) add(x uint64) bool {
 	return true
 }
 
-func (s *runSet) remove(x uint64) bool {
+func (s *runSet) Remove(x uint64) bool {
 	p, ok := s.floor(x)
 	if !ok || x >= p.end {
 		return false
@@ -108,14 +106,14 @@ func (s *runSet) remove(x uint64) bool {
 	return true
 }
 
-func (s *runSet) nextFree(from, end uint64) (uint64, bool) {
+func (s *runSet) NextFree(from, end uint64) (uint64, bool) {
 	if r, ok := s.floor(from); ok && from < r.end {
 		from = r.end
 	}
 	return from, from < end
 }
 
-func (s *runSet) ascend(from uint64, yield func(uint64) bool) {
+func (s *runSet) Ascend(from uint64, yield func(uint64) bool) {
 	if from == math.MaxUint64 {
 		return // offsets are below the range size <= 2^64-1
 	}
@@ -139,10 +137,10 @@ func (s *runSet) ascend(from uint64, yield func(uint64) bool) {
 	}
 }
 
-func (s *runSet) runs(yield func(start, end uint64) bool) {
+func (s *runSet) Runs(yield func(start, end uint64) bool) {
 	s.t.Ascend(func(r run) bool { return yield(r.start, r.end) })
 }
 
-func (s *runSet) addRun(start, end uint64) {
+func (s *runSet) AddRun(start, end uint64) {
 	s.t.ReplaceOrInsert(run{start, end})
 }

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"pgregory.net/rapid"
+
+	"github.com/svcnet/svcnet/internal/bitmap"
 )
 
 // TestSetsAgainstModel drives the bitmap and the run tree with the same
@@ -12,7 +14,7 @@ import (
 func TestSetsAgainstModel(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.SampledFrom([]uint64{1, 2, 63, 64, 65, 4095, 4096, 4097, 262143, 262145, 1 << 20}).Draw(t, "n")
-		sets := map[string]offsetSet{"bitmap": newBitmap(n), "runs": newRunSet()}
+		sets := map[string]offsetSet{"bitmap": bitmap.New(n), "runs": newRunSet()}
 		model := map[uint64]bool{}
 		offset := func(t *rapid.T) uint64 {
 			if rapid.Bool().Draw(t, "edge") {
@@ -24,8 +26,8 @@ func TestSetsAgainstModel(t *testing.T) {
 			"add": func(t *rapid.T) {
 				x := offset(t)
 				for name, s := range sets {
-					if got := s.add(x); got == model[x] {
-						t.Fatalf("%s.add(%d) = %v, model has it: %v", name, x, got, model[x])
+					if got := s.Add(x); got == model[x] {
+						t.Fatalf("%s.Add(%d) = %v, model has it: %v", name, x, got, model[x])
 					}
 				}
 				model[x] = true
@@ -35,7 +37,7 @@ func TestSetsAgainstModel(t *testing.T) {
 				l := rapid.Uint64Range(1, 5000).Draw(t, "len")
 				for y := x; y < min(n, x+l); y++ {
 					for _, s := range sets {
-						s.add(y)
+						s.Add(y)
 					}
 					model[y] = true
 				}
@@ -43,8 +45,8 @@ func TestSetsAgainstModel(t *testing.T) {
 			"remove": func(t *rapid.T) {
 				x := offset(t)
 				for name, s := range sets {
-					if got := s.remove(x); got != model[x] {
-						t.Fatalf("%s.remove(%d) = %v, model has it: %v", name, x, got, model[x])
+					if got := s.Remove(x); got != model[x] {
+						t.Fatalf("%s.Remove(%d) = %v, model has it: %v", name, x, got, model[x])
 					}
 				}
 				delete(model, x)
@@ -60,9 +62,9 @@ func TestSetsAgainstModel(t *testing.T) {
 					}
 				}
 				for name, s := range sets {
-					got, ok := s.nextFree(from, end)
+					got, ok := s.NextFree(from, end)
 					if ok != wok || ok && got != want {
-						t.Fatalf("%s.nextFree(%d, %d) = %d, %v; want %d, %v", name, from, end, got, ok, want, wok)
+						t.Fatalf("%s.NextFree(%d, %d) = %d, %v; want %d, %v", name, from, end, got, ok, want, wok)
 					}
 				}
 			},
@@ -71,7 +73,7 @@ func TestSetsAgainstModel(t *testing.T) {
 					var count uint64
 					prev := uint64(0)
 					first := true
-					s.runs(func(start, end uint64) bool {
+					s.Runs(func(start, end uint64) bool {
 						if start >= end || end > n || !first && start <= prev {
 							t.Fatalf("%s: bad run [%d, %d) after %d", name, start, end, prev)
 						}
@@ -91,7 +93,7 @@ func TestSetsAgainstModel(t *testing.T) {
 						t.Fatalf("%s: runs count %d, model %d", name, count, len(model))
 					}
 					var asc uint64
-					s.ascend(0, func(x uint64) bool {
+					s.Ascend(0, func(x uint64) bool {
 						if !model[x] {
 							t.Fatalf("%s.ascend yields %d, not in model", name, x)
 						}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+
+	"github.com/svcnet/svcnet/internal/bitmap"
 )
 
 // Snapshot format, version 1. All integers are unsigned varints
@@ -53,10 +55,10 @@ func (a *Allocator) Snapshot() ([]byte, error) {
 	}
 	for _, s := range a.segs {
 		var k uint64
-		s.set.runs(func(_, _ uint64) bool { k++; return true })
+		s.set.Runs(func(_, _ uint64) bool { k++; return true })
 		b = binary.AppendUvarint(b, k)
 		prev := uint64(0)
-		s.set.runs(func(start, end uint64) bool {
+		s.set.Runs(func(start, end uint64) bool {
 			b = binary.AppendUvarint(b, start-prev)
 			b = binary.AppendUvarint(b, end-start-1)
 			prev = end
@@ -210,7 +212,7 @@ func (a *Allocator) decode(data []byte) ([]restored, error) {
 			}
 			start := prev + gap
 			end := start + l + 1
-			st.set.addRun(start, end)
+			st.set.AddRun(start, end)
 			st.used += end - start
 			if start < s.static {
 				st.staticUsed += min(end, s.static) - start
@@ -229,8 +231,8 @@ func (a *Allocator) decode(data []byte) ([]restored, error) {
 
 // emptyLike returns an empty set of the kind s uses.
 func (a *Allocator) emptyLike(s *segment) offsetSet {
-	if _, ok := s.set.(*bitmap); ok {
-		return newBitmap(s.size)
+	if _, ok := s.set.(*bitmap.Bitmap); ok {
+		return bitmap.New(s.size)
 	}
 	return newRunSet()
 }

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
+
+	"github.com/svcnet/svcnet/internal/bitmap"
 )
 
 // Allocator hands out ports of a Range, as Kubernetes' NodePort allocator.
@@ -19,7 +21,7 @@ type Allocator struct {
 	label  string
 
 	mu         sync.Mutex
-	bits       *bitmap
+	bits       *bitmap.Bitmap
 	used       int
 	staticUsed int
 	rand       *rand.Rand
@@ -40,7 +42,7 @@ func New(r Range, opts ...Option) (*Allocator, error) {
 		r:      r,
 		static: r.StaticBand(),
 		label:  r.String(),
-		bits:   newBitmap(uint64(r.Size)),
+		bits:   bitmap.New(uint64(r.Size)),
 		rand:   cfg.rand,
 		seq:    cfg.sequential,
 	}, nil
@@ -70,7 +72,7 @@ func (a *Allocator) Allocate(port int) error {
 	off := port - a.r.Base
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !a.bits.add(uint64(off)) {
+	if !a.bits.Add(uint64(off)) {
 		return &Error{Op: "allocate", Value: strconv.Itoa(port), Err: ErrAllocated}
 	}
 	a.account(off, 1)
@@ -96,7 +98,7 @@ func (a *Allocator) AllocateNext() (int, error) {
 	default:
 		return 0, &Error{Op: "allocate next", Value: a.label, Err: ErrFull}
 	}
-	a.bits.add(uint64(off))
+	a.bits.Add(uint64(off))
 	a.account(off, 1)
 	return a.r.Base + off, nil
 }
@@ -107,10 +109,10 @@ func (a *Allocator) pick(lo, hi int) int {
 	if !a.seq {
 		start += a.rand.IntN(hi - lo)
 	}
-	if off, ok := a.bits.nextFree(uint64(start), uint64(hi)); ok {
+	if off, ok := a.bits.NextFree(uint64(start), uint64(hi)); ok {
 		return int(off)
 	}
-	if off, ok := a.bits.nextFree(uint64(lo), uint64(hi)); ok {
+	if off, ok := a.bits.NextFree(uint64(lo), uint64(hi)); ok {
 		return int(off)
 	}
 	panic("portalloc: bug: band count says free, bitmap says full")
@@ -127,7 +129,7 @@ func (a *Allocator) Release(port int) error {
 	off := port - a.r.Base
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.bits.remove(uint64(off)) {
+	if a.bits.Remove(uint64(off)) {
 		a.account(off, -1)
 	}
 	return nil
@@ -141,7 +143,7 @@ func (a *Allocator) Has(port int) bool {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.bits.has(uint64(port - a.r.Base))
+	return a.bits.Has(uint64(port - a.r.Base))
 }
 
 // Used returns the number of allocated ports.
@@ -173,7 +175,7 @@ func (a *Allocator) All() iter.Seq[int] {
 		for {
 			buf = buf[:0]
 			a.mu.Lock()
-			a.bits.ascend(from, func(x uint64) bool {
+			a.bits.Ascend(from, func(x uint64) bool {
 				buf = append(buf, a.r.Base+int(x))
 				from = x + 1
 				return len(buf) < cap(buf)

@@ -1,14 +1,14 @@
 package portalloc_test
 
 import (
-	"errors"
+	"cmp"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/svcnet/svcnet/internal/alloctest"
 	"github.com/svcnet/svcnet/portalloc"
 )
 
@@ -175,56 +175,12 @@ func TestSnapshotErrors(t *testing.T) {
 	require.Equal(t, want, slices.Collect(b.All()))
 }
 
+// TestConcurrent hammers one allocator from several goroutines; run under
+// -race it also checks the locking.
 func TestConcurrent(t *testing.T) {
 	a, err := portalloc.New(portalloc.MustParseRange("30000-30999"), seeded(9))
 	require.NoError(t, err)
-	const workers, rounds = 4, 2000
-	held := make([][]int, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			r := rand.New(rand.NewPCG(uint64(w), 0))
-			var mine []int
-			for range rounds {
-				if len(mine) > 0 && r.IntN(3) == 0 {
-					i := r.IntN(len(mine))
-					if err := a.Release(mine[i]); err != nil {
-						t.Error(err)
-						return
-					}
-					mine = slices.Delete(mine, i, i+1)
-					continue
-				}
-				p, err := a.AllocateNext()
-				if errors.Is(err, portalloc.ErrFull) {
-					continue
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				mine = append(mine, p)
-				_ = a.Has(p)
-				_ = a.Free()
-			}
-			held[w] = mine
-		})
-	}
-	wg.Go(func() {
-		for range 20 {
-			for range a.All() {
-			}
-		}
-	})
-	wg.Wait()
-	var all []int
-	for _, m := range held {
-		all = append(all, m...)
-	}
-	slices.Sort(all)
-	require.Equal(t, len(all), len(slices.Compact(slices.Clone(all))), "a port was handed out twice")
-	require.Equal(t, all, slices.Collect(a.All()))
-	require.Equal(t, len(all), a.Used())
+	alloctest.Hammer(t, a, portalloc.ErrFull, cmp.Compare[int])
 }
 
 func TestNoAllocs(t *testing.T) {

@@ -1,8 +1,9 @@
 package portalloc
 
 import (
-	"errors"
-	"slices"
+	"cmp"
+
+	"github.com/svcnet/svcnet/internal/repair"
 )
 
 // DefaultLeakPasses is the number of consecutive repair passes on which an
@@ -31,9 +32,7 @@ type RepairConfig struct {
 // Call Pass periodically with the ports in use. A Repair is not safe for
 // concurrent use; the Allocator it repairs may be used concurrently.
 type Repair struct {
-	alloc  *Allocator
-	cfg    RepairConfig
-	leaked map[int]int // consecutive passes each leak was seen
+	loop *repair.Loop[int]
 }
 
 // NewRepair returns a Repair of a.
@@ -41,8 +40,19 @@ func NewRepair(a *Allocator, cfg RepairConfig) *Repair {
 	if cfg.LeakPasses <= 0 {
 		cfg.LeakPasses = DefaultLeakPasses
 	}
-	return &Repair{alloc: a, cfg: cfg, leaked: map[int]int{}}
+	return &Repair{loop: repair.New(repairTarget{a}, repair.Config[int]{
+		Compare:      cmp.Compare[int],
+		ErrAllocated: ErrAllocated,
+		LeakPasses:   cfg.LeakPasses,
+		DryRun:       cfg.DryRun,
+	})}
 }
+
+// repairTarget is the Allocator as the repair loop sees it: Contains asks
+// the range, whose ports the allocator holds, allocated or not.
+type repairTarget struct{ *Allocator }
+
+func (t repairTarget) Contains(port int) bool { return t.r.Contains(port) }
 
 // RepairReport is what one repair pass found. Every list is in increasing
 // order and holds each port once.
@@ -77,51 +87,6 @@ func (r RepairReport) Clean() bool {
 // failures to fix, which only happen when the allocator changes during the
 // pass. A pass costs O(len(inUse) + range size/64) time.
 func (r *Repair) Pass(inUse []int) (RepairReport, error) {
-	var rep RepairReport
-	var errs []error
-	use := make(map[int]int, len(inUse))
-	for _, p := range inUse {
-		use[p]++
-	}
-	keys := make([]int, 0, len(use))
-	for p := range use {
-		keys = append(keys, p)
-	}
-	slices.Sort(keys)
-	for _, p := range keys {
-		if use[p] > 1 {
-			rep.Duplicate = append(rep.Duplicate, p)
-		}
-		switch {
-		case !r.alloc.r.Contains(p):
-			rep.OutOfRange = append(rep.OutOfRange, p)
-		case !r.alloc.Has(p):
-			rep.Missing = append(rep.Missing, p)
-			if !r.cfg.DryRun {
-				if err := r.alloc.Allocate(p); err != nil && !errors.Is(err, ErrAllocated) {
-					errs = append(errs, err)
-				}
-			}
-		}
-	}
-	leaked := make(map[int]int)
-	for p := range r.alloc.All() {
-		if use[p] > 0 {
-			continue
-		}
-		n := r.leaked[p] + 1
-		if n < r.cfg.LeakPasses {
-			leaked[p] = n
-			rep.Leaked = append(rep.Leaked, p)
-			continue
-		}
-		rep.Released = append(rep.Released, p)
-		if r.cfg.DryRun {
-			leaked[p] = n // still allocated: keep reporting it as due
-		} else if err := r.alloc.Release(p); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	r.leaked = leaked
-	return rep, errors.Join(errs...)
+	rep, err := r.loop.Pass(inUse)
+	return RepairReport(rep), err
 }

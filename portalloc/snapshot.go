@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+
+	"github.com/svcnet/svcnet/internal/bitmap"
 )
 
 // Snapshot format, version 1. Integers are unsigned varints
@@ -41,10 +43,10 @@ func (a *Allocator) Snapshot() ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(a.r.Size))
 	b = binary.AppendUvarint(b, uint64(a.static))
 	var k uint64
-	a.bits.runs(func(_, _ uint64) bool { k++; return true })
+	a.bits.Runs(func(_, _ uint64) bool { k++; return true })
 	b = binary.AppendUvarint(b, k)
 	prev := uint64(0)
-	a.bits.runs(func(start, end uint64) bool {
+	a.bits.Runs(func(start, end uint64) bool {
 		b = binary.AppendUvarint(b, start-prev)
 		b = binary.AppendUvarint(b, end-start-1)
 		prev = end
@@ -71,7 +73,7 @@ func (a *Allocator) Restore(data []byte) error {
 	return nil
 }
 
-func (a *Allocator) decode(data []byte) (*bitmap, int, int, error) {
+func (a *Allocator) decode(data []byte) (*bitmap.Bitmap, int, int, error) {
 	if len(data) < len(snapshotMagic)+1+4 {
 		return nil, 0, 0, errTruncated
 	}
@@ -113,7 +115,7 @@ func (a *Allocator) decode(data []byte) (*bitmap, int, int, error) {
 		return nil, 0, 0, errTruncated
 	}
 	size := uint64(a.r.Size)
-	bits := newBitmap(size)
+	bits := bitmap.New(size)
 	var used, staticUsed uint64
 	prev := uint64(0)
 	for j := uint64(0); j < k; j++ {
@@ -133,7 +135,7 @@ func (a *Allocator) decode(data []byte) (*bitmap, int, int, error) {
 		}
 		start := prev + gap
 		end := start + l + 1
-		bits.addRun(start, end)
+		bits.AddRun(start, end)
 		used += end - start
 		if s := uint64(a.static); start < s {
 			staticUsed += min(end, s) - start

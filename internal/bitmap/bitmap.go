@@ -1,33 +1,11 @@
-package ipam
+// Package bitmap is the dense set of offsets that ipam and portalloc
+// allocate from: a hierarchical bitmap whose summary levels find a free
+// offset in O(1) however full the set is.
+package bitmap
 
 import "math/bits"
 
-// offsetSet is the set of allocated offsets of one range, offsets counted
-// from the range's first usable address. Implementations are not safe for
-// concurrent use; the Allocator serialises access.
-type offsetSet interface {
-	// has reports whether x is in the set.
-	has(x uint64) bool
-	// add inserts x and reports whether it was absent.
-	add(x uint64) bool
-	// remove deletes x and reports whether it was present.
-	remove(x uint64) bool
-	// nextFree returns the smallest y with from <= y < end that is not in
-	// the set, if any.
-	nextFree(from, end uint64) (uint64, bool)
-	// ascend calls yield for every member >= from in increasing order
-	// until yield returns false.
-	ascend(from uint64, yield func(uint64) bool)
-	// runs calls yield for every maximal run [start, end) of members in
-	// increasing order until yield returns false.
-	runs(yield func(start, end uint64) bool)
-	// addRun inserts [start, end), which must be free and must not touch
-	// another member (end < next member, start > previous member + 1);
-	// Restore uses it to rebuild a set from a snapshot's maximal runs.
-	addRun(start, end uint64)
-}
-
-// bitmap is a dense hierarchical bitmap over offsets [0, n).
+// Bitmap is a dense hierarchical bitmap over offsets [0, n).
 //
 // levels[0] holds one bit per offset. Each higher level holds one bit per
 // word of the level below, set when that word is full (all ones); the top
@@ -37,17 +15,23 @@ type offsetSet interface {
 // Finding the first free offset at or after x climbs while the current word
 // is full from x on and descends through the first non-full word, so it
 // reads at most two words per level: with 64-way fan-out, 2^20 offsets need
-// four levels. add and remove touch one word per level in the worst case.
-// Memory is n/8 bytes plus 1/63 of that for the summaries, allocated once.
-type bitmap struct {
+// four levels and a port range at most three. Add and Remove touch one word
+// per level in the worst case, and no method allocates memory.
+// Memory is n/8 bytes plus 1/63 of that for the summaries, allocated once
+// by New: 8.3 KiB for all 65535 ports, 130 KiB for 2^20 addresses.
+//
+// A Bitmap is not safe for concurrent use; its users serialise access. The
+// zero Bitmap is not usable; build one with New. Every method that takes an
+// offset x requires x < Len() and panics (index out of range) otherwise,
+// unless its doc says it accepts more.
+type Bitmap struct {
 	n      uint64
 	levels [][]uint64
 }
 
-var _ offsetSet = (*bitmap)(nil)
-
-func newBitmap(n uint64) *bitmap {
-	b := &bitmap{n: n}
+// New returns an empty bitmap over [0, n).
+func New(n uint64) *Bitmap {
+	b := &Bitmap{n: n}
 	words := max((n+63)/64, 1)
 	level := make([]uint64, words)
 	pad(level, n)
@@ -79,12 +63,17 @@ func pad(words []uint64, n uint64) {
 	}
 }
 
-func (b *bitmap) has(x uint64) bool {
+// Len returns n, the number of offsets the bitmap covers.
+func (b *Bitmap) Len() uint64 { return b.n }
+
+// Has reports whether x is set.
+func (b *Bitmap) Has(x uint64) bool {
 	return b.levels[0][x>>6]&(1<<(x&63)) != 0
 }
 
-func (b *bitmap) add(x uint64) bool {
-	if b.has(x) {
+// Add sets x and reports whether it was clear.
+func (b *Bitmap) Add(x uint64) bool {
+	if b.Has(x) {
 		return false
 	}
 	for _, level := range b.levels {
@@ -98,8 +87,9 @@ func (b *bitmap) add(x uint64) bool {
 	return true
 }
 
-func (b *bitmap) remove(x uint64) bool {
-	if !b.has(x) {
+// Remove clears x and reports whether it was set.
+func (b *Bitmap) Remove(x uint64) bool {
+	if !b.Has(x) {
 		return false
 	}
 	for _, level := range b.levels {
@@ -114,13 +104,15 @@ func (b *bitmap) remove(x uint64) bool {
 	return true
 }
 
-func (b *bitmap) nextFree(from, end uint64) (uint64, bool) {
+// NextFree returns the first clear bit y with from <= y < end, if any. It
+// accepts any from and end: there is no clear bit at or past Len().
+func (b *Bitmap) NextFree(from, end uint64) (uint64, bool) {
 	x, ok := b.nextZero(from)
 	return x, ok && x < end
 }
 
 // nextZero returns the first clear bit of levels[0] at or after x.
-func (b *bitmap) nextZero(x uint64) (uint64, bool) {
+func (b *Bitmap) nextZero(x uint64) (uint64, bool) {
 	k := 0
 	for {
 		level := b.levels[k]
@@ -147,7 +139,7 @@ func (b *bitmap) nextZero(x uint64) (uint64, bool) {
 }
 
 // word returns leaf word i with padding cleared.
-func (b *bitmap) word(i uint64) uint64 {
+func (b *Bitmap) word(i uint64) uint64 {
 	w := b.levels[0][i]
 	if lo := i * 64; b.n-lo < 64 {
 		w &= 1<<(b.n-lo) - 1
@@ -155,7 +147,10 @@ func (b *bitmap) word(i uint64) uint64 {
 	return w
 }
 
-func (b *bitmap) ascend(from uint64, yield func(uint64) bool) {
+// Ascend calls yield for every set bit >= from in increasing order until
+// yield returns false. It accepts any from. It scans leaf words, so it
+// costs O((Len()-from)/64) plus the calls.
+func (b *Bitmap) Ascend(from uint64, yield func(uint64) bool) {
 	if from >= b.n {
 		return
 	}
@@ -175,7 +170,7 @@ func (b *bitmap) ascend(from uint64, yield func(uint64) bool) {
 
 // nextSet returns the first member at or after x. It scans leaf words, so
 // it costs O(gap/64); only snapshots and iteration use it.
-func (b *bitmap) nextSet(x uint64) (uint64, bool) {
+func (b *Bitmap) nextSet(x uint64) (uint64, bool) {
 	if x >= b.n {
 		return 0, false
 	}
@@ -191,14 +186,17 @@ func (b *bitmap) nextSet(x uint64) (uint64, bool) {
 	return 0, false
 }
 
-func (b *bitmap) runs(yield func(start, end uint64) bool) {
+// Runs calls yield for every maximal run [start, end) of set bits in
+// increasing order until yield returns false. Snapshots are written from
+// these runs.
+func (b *Bitmap) Runs(yield func(start, end uint64) bool) {
 	x := uint64(0)
 	for {
 		start, ok := b.nextSet(x)
 		if !ok {
 			return
 		}
-		end, ok := b.nextFree(start, b.n)
+		end, ok := b.NextFree(start, b.n)
 		if !ok {
 			end = b.n
 		}
@@ -209,8 +207,10 @@ func (b *bitmap) runs(yield func(start, end uint64) bool) {
 	}
 }
 
-func (b *bitmap) addRun(start, end uint64) {
+// AddRun sets every bit of [start, end), which requires end <= Len();
+// restoring a snapshot uses it. It costs O(end-start).
+func (b *Bitmap) AddRun(start, end uint64) {
 	for x := start; x < end; x++ {
-		b.add(x)
+		b.Add(x)
 	}
 }
