@@ -64,11 +64,7 @@ func serviceRow(svc *Service, now time.Time, opts PrintOptions) []string {
 	if ports == "" {
 		ports = "<none>"
 	}
-	age := "<unknown>"
-	if !svc.CreationTimestamp.IsZero() {
-		age = humanDuration(now.Sub(svc.CreationTimestamp))
-	}
-	row := []string{svc.Name, string(svc.Spec.Type), clusterIP, externalIPString(svc, opts.Wide), ports, age}
+	row := []string{svc.Name, string(svc.Spec.Type), clusterIP, externalIPString(svc, opts.Wide), ports, Age(svc.CreationTimestamp, now)}
 	if opts.AllNamespaces {
 		row = append([]string{svc.Namespace}, row...)
 	}
@@ -153,6 +149,15 @@ func selectorString(ls Labels) string {
 	}
 	slices.Sort(pairs)
 	return strings.Join(pairs, ",")
+}
+
+// Age formats the time from created to now as kubectl's AGE column does,
+// or "<unknown>" when created is zero.
+func Age(created, now time.Time) string {
+	if created.IsZero() {
+		return "<unknown>"
+	}
+	return humanDuration(now.Sub(created))
 }
 
 // humanDuration is apimachinery's duration.HumanDuration, which kubectl

@@ -1,0 +1,264 @@
+package svcnet
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/svcnet/svcnet/dnsname"
+	"github.com/svcnet/svcnet/endpoints"
+	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/portalloc"
+	"github.com/svcnet/svcnet/service"
+)
+
+// Sentinel errors of the root package; every error it returns wraps one
+// of them or an error of the package it comes from.
+var (
+	// ErrInvalidConfig: a Config that cannot make a Cluster.
+	ErrInvalidConfig = errors.New("svcnet: invalid config")
+	// ErrNotFound: a node, pod or Service that the cluster does not hold.
+	ErrNotFound = errors.New("svcnet: not found")
+	// ErrInvalidTarget: a Dial target that is not host:port.
+	ErrInvalidTarget = errors.New("svcnet: invalid dial target")
+)
+
+// DNSConfig configures the cluster DNS.
+type DNSConfig struct {
+	// TTL of answers in seconds, 0–3600; nil means CoreDNS's 5.
+	TTL *uint32
+	// Pods is the pod-record mode (disabled, insecure, verified).
+	Pods dnsname.PodMode
+	// ServiceIP is the cluster DNS Service's address, written into every
+	// pod's resolv.conf; the zero Addr means the tenth address of the
+	// first Service CIDR, as kubeadm chooses.
+	ServiceIP netip.Addr
+	// HostSearch is the nodes' own search path, appended to pods'.
+	HostSearch []string
+}
+
+// Config configures a Cluster. ServiceCIDRs is required; every other zero
+// value means Kubernetes' default.
+type Config struct {
+	// Domain is the cluster domain; "" means cluster.local.
+	Domain string
+	// ServiceCIDRs are the ClusterIP ranges, one or two families; the
+	// first prefix's family is the primary.
+	ServiceCIDRs []netip.Prefix
+	// PodCIDRs are the pod address ranges. Sources inside them (and node
+	// addresses) are inside the cluster and may reach ClusterIPs.
+	PodCIDRs []netip.Prefix
+	// NodeCIDRs are the ranges node addresses come from; sources inside
+	// them are inside the cluster too (a node reaching a ClusterIP).
+	NodeCIDRs []netip.Prefix
+	// NodePortRange; the zero Range means 30000-32767.
+	NodePortRange portalloc.Range
+	// LoadBalancer provisions LoadBalancer Services; nil leaves them
+	// <pending>. service.NewPoolProvider hands out IPs from a pool.
+	LoadBalancer service.LoadBalancerProvider
+	// ExternalIPs is the external-IP policy; the zero value denies new
+	// external IPs (CVE-2020-8554).
+	ExternalIPs service.ExternalIPPolicy
+	// DNS configures the cluster DNS.
+	DNS DNSConfig
+	// Algorithm is the default load-balancing algorithm (lb.Algorithms);
+	// "" means kube-proxy's random. A Service chooses its own with the
+	// lb.svcnet.dev/algorithm annotation.
+	Algorithm string
+	// MaxEndpointsPerSlice is 1–1000; 0 means 100.
+	MaxEndpointsPerSlice int
+	// Rand drives every random choice (IPs, ports, picks); nil means a
+	// fixed seed. The same seed and calls give the same cluster.
+	Rand *rand.Rand
+	// Clock stamps creation times; nil leaves them zero. The cluster never
+	// reads the wall clock.
+	Clock func() time.Time
+	// ImmediateSync applies every control-plane change to every node's
+	// proxy and to the DNS at once. Without it they change only on
+	// SyncNode, SyncAllNodes and SyncDNS, so that an embedder (and the
+	// simulator) can model programming delay and stale nodes.
+	ImmediateSync bool
+}
+
+// Changes is what one call changed in the control plane: Service objects
+// (from the Registry) and EndpointSlices (from the endpoints controller).
+type Changes struct {
+	Services []service.Change
+	Slices   []endpoints.Change
+}
+
+func (c *Changes) add(o Changes) {
+	c.Services = append(c.Services, o.Services...)
+	c.Slices = append(c.Slices, o.Slices...)
+}
+
+// Empty reports whether nothing changed.
+func (c Changes) Empty() bool { return len(c.Services) == 0 && len(c.Slices) == 0 }
+
+// Cluster is the whole Service path in one embeddable object: a Registry
+// for Services, an endpoints controller for slices, the cluster DNS, and a
+// kube-proxy per node. Nodes, pods and Services go in; what changed in the
+// control plane comes out; names resolve and connections route as in a
+// cluster.
+//
+// Propagation is explicit unless Config.ImmediateSync: the control plane
+// keeps one immutable lb.Table per state, a node's proxy applies the
+// newest when SyncNode is called, and the DNS applies its pending changes
+// on SyncDNS. Nodes in sync share one table; a stale node keeps the table
+// it last applied, which shares all but what changed since.
+//
+// A Cluster is single-writer, like its parts, and not safe for concurrent
+// use; wrap it in Concurrent to call it from many goroutines.
+type Cluster struct {
+	cfg     Config
+	rng     *rand.Rand
+	reg     *service.Registry
+	ctl     *endpoints.Controller
+	dns     *dnsname.Resolver
+	kubelet dnsname.Kubelet
+	table   *lb.Table
+	pending *dnsname.Batch
+	nodes   map[string]*nodeState
+	pods    map[service.NamespacedName]*service.Pod
+	podByIP map[netip.Addr]service.NamespacedName
+	// ephemeral counts source ports handed out by Dial.
+	ephemeral uint16
+}
+
+type nodeState struct {
+	node  *service.Node
+	proxy *lb.Proxy
+}
+
+// NewCluster returns an empty cluster.
+func NewCluster(cfg Config) (*Cluster, error) {
+	if len(cfg.ServiceCIDRs) == 0 {
+		return nil, fmt.Errorf("%w: no ServiceCIDRs", ErrInvalidConfig)
+	}
+	if cfg.Algorithm == "" {
+		cfg.Algorithm = lb.AlgorithmRandom
+	}
+	if _, err := lb.NewPicker(cfg.Algorithm, nil); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	rng := cfg.Rand
+	if rng == nil {
+		rng = rand.New(rand.NewPCG(0, 0))
+	}
+	c := &Cluster{
+		cfg:     cfg,
+		rng:     rng,
+		nodes:   map[string]*nodeState{},
+		pods:    map[service.NamespacedName]*service.Pod{},
+		podByIP: map[netip.Addr]service.NamespacedName{},
+		table:   lb.NewTable(),
+		pending: &dnsname.Batch{},
+	}
+	var err error
+	c.reg, err = service.NewRegistry(service.RegistryConfig{
+		ServiceCIDRs:  cfg.ServiceCIDRs,
+		NodePortRange: cfg.NodePortRange,
+		LoadBalancer:  cfg.LoadBalancer,
+		ExternalIPs:   cfg.ExternalIPs,
+		Rand:          rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())),
+		Clock:         cfg.Clock,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	ecfg := endpoints.Config{MaxEndpointsPerSlice: cfg.MaxEndpointsPerSlice}
+	if err := ecfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	c.ctl = endpoints.NewController(ecfg)
+	dcfg := dnsname.Config{Zone: cfg.Domain, TTL: cfg.DNS.TTL, Pods: cfg.DNS.Pods}
+	if err := dcfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	c.dns = dnsname.NewResolver(dcfg)
+	dnsIP := cfg.DNS.ServiceIP
+	if !dnsIP.IsValid() {
+		a := cfg.ServiceCIDRs[0].Masked().Addr()
+		for range 10 {
+			a = a.Next()
+		}
+		dnsIP = a
+	}
+	c.kubelet = dnsname.Kubelet{ClusterDomain: c.dns.Zone(), ClusterDNS: []netip.Addr{dnsIP},
+		Host: dnsname.ResolvConf{Search: cfg.DNS.HostSearch}}
+	return c, nil
+}
+
+// Registry returns the cluster's Service registry, for reads (Get, List).
+// Writing through it directly bypasses the endpoints controller, the DNS
+// and the proxies; use the Cluster's methods.
+func (c *Cluster) Registry() *service.Registry { return c.reg }
+
+// DNS returns the cluster DNS resolver, safe to query from any goroutine.
+func (c *Cluster) DNS() *dnsname.Resolver { return c.dns }
+
+// Table returns the control plane's newest proxy table.
+func (c *Cluster) Table() *lb.Table { return c.table }
+
+// Slices returns the current EndpointSlices of a Service.
+func (c *Cluster) Slices(key service.NamespacedName) []*endpoints.Slice { return c.ctl.Slices(key) }
+
+// Nodes returns the nodes, sorted by name (copies).
+func (c *Cluster) Nodes() []*service.Node {
+	out := make([]*service.Node, 0, len(c.nodes))
+	for _, n := range c.nodes {
+		out = append(out, n.node.DeepCopy())
+	}
+	slices.SortFunc(out, func(a, b *service.Node) int { return compareStrings(a.Name, b.Name) })
+	return out
+}
+
+// Pods returns the pods of namespace ("" for all), sorted by namespace and
+// name (copies).
+func (c *Cluster) Pods(namespace string) []*service.Pod {
+	var out []*service.Pod
+	for k, p := range c.pods {
+		if namespace == "" || k.Namespace == namespace {
+			out = append(out, p.DeepCopy())
+		}
+	}
+	slices.SortFunc(out, func(a, b *service.Pod) int {
+		if c := compareStrings(a.Namespace, b.Namespace); c != 0 {
+			return c
+		}
+		return compareStrings(a.Name, b.Name)
+	})
+	return out
+}
+
+// Pod returns a copy of a pod.
+func (c *Cluster) Pod(key service.NamespacedName) (*service.Pod, error) {
+	p, ok := c.pods[key]
+	if !ok {
+		return nil, fmt.Errorf("%w: pod %s", ErrNotFound, key)
+	}
+	return p.DeepCopy(), nil
+}
+
+// Service returns a copy of a Service.
+func (c *Cluster) Service(key service.NamespacedName) (*service.Service, error) {
+	return c.reg.Get(key.Namespace, key.Name)
+}
+
+// Services returns the Services of namespace ("" for all), sorted.
+func (c *Cluster) Services(namespace string) []*service.Service {
+	return c.reg.List(namespace, service.Everything())
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

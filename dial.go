@@ -1,0 +1,278 @@
+package svcnet
+
+import (
+	"fmt"
+	"hash/fnv"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/svcnet/svcnet/dnsname"
+	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/service"
+)
+
+// Source is where a connection starts: a pod of the cluster, or an
+// address outside it.
+type Source struct {
+	// Pod is the client pod; when set, Addr is ignored and the pod's own
+	// IP and node are used.
+	Pod service.NamespacedName
+	// Addr is an external client's address.
+	Addr netip.Addr
+	// Port is the source port; 0 picks the next ephemeral port
+	// (32768–60999, Linux's default range).
+	Port uint16
+}
+
+// FromPod returns the Source of a pod.
+func FromPod(namespace, name string) Source {
+	return Source{Pod: service.NamespacedName{Namespace: namespace, Name: name}}
+}
+
+// FromAddr returns the Source of a client outside the cluster.
+func FromAddr(a netip.Addr) Source { return Source{Addr: a} }
+
+// Trace is every step a connection took: name resolution through the
+// client's search path, the proxy of the node it entered by, and the
+// backend pod — the flow Client → Service IP:Port → Pod IP:TargetPort.
+type Trace struct {
+	// Steps describe the path, one line each.
+	Steps []string
+	// Lookup is the DNS search, when the target was a name.
+	Lookup *dnsname.SearchResult
+	// DNSFailure: the name did not resolve to an address in the cluster.
+	DNSFailure bool
+	// Node is the node whose proxy handled the packet.
+	Node string
+	// Src and Dst are the connection's addresses as the proxy saw them.
+	Src, Dst netip.AddrPort
+	// Route is the proxy's decision.
+	Route lb.Route
+	// Pod is the backend pod, when Routed to a known pod.
+	Pod service.NamespacedName
+}
+
+// Served reports whether the connection reached a backend.
+func (t Trace) Served() bool { return t.Route.Verdict == lb.Routed }
+
+// String returns the steps, one per line.
+func (t Trace) String() string { return strings.Join(t.Steps, "\n") }
+
+func (t *Trace) step(format string, args ...any) {
+	t.Steps = append(t.Steps, fmt.Sprintf(format, args...))
+}
+
+// Resolve resolves name as the pod from would: through its resolv.conf
+// search path (ClusterFirst: <ns>.svc.<zone>, svc.<zone>, <zone>, ndots:5),
+// returning every query made.
+func (c *Cluster) Resolve(from service.NamespacedName, name string, qtype dnsname.Type) (dnsname.SearchResult, error) {
+	pod, ok := c.pods[from]
+	if !ok {
+		return dnsname.SearchResult{}, fmt.Errorf("%w: pod %s", ErrNotFound, from)
+	}
+	conf, err := c.kubelet.PodResolvConf(pod)
+	if err != nil {
+		return dnsname.SearchResult{}, err
+	}
+	return c.dns.ResolveSearch(conf, name, qtype), nil
+}
+
+func (c *Cluster) now() time.Time {
+	if c.cfg.Clock != nil {
+		return c.cfg.Clock()
+	}
+	return time.Time{}
+}
+
+// Dial routes a TCP connection from a pod or an external address to
+// target, "host:port" where host is a Service name (resolved through the
+// pod's search path), a ClusterIP, a node address (NodePort), an external
+// IP or a LoadBalancer IP. It returns every step taken. An unresolvable
+// name or an unroutable packet is an outcome in the Trace, not an error;
+// errors are for bad input (unknown pod, malformed target).
+func (c *Cluster) Dial(from Source, target string) (Trace, error) {
+	var t Trace
+	host, portStr, err := net.SplitHostPort(target)
+	if err != nil {
+		return t, fmt.Errorf("%w: %q: %v", ErrInvalidTarget, target, err)
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil || port == 0 {
+		return t, fmt.Errorf("%w: %q: port %q", ErrInvalidTarget, target, portStr)
+	}
+
+	var src netip.Addr
+	var pod *service.Pod
+	if from.Pod != (service.NamespacedName{}) {
+		p, ok := c.pods[from.Pod]
+		if !ok {
+			return t, fmt.Errorf("%w: pod %s", ErrNotFound, from.Pod)
+		}
+		pod = p
+	} else if !from.Addr.IsValid() {
+		return t, fmt.Errorf("%w: a Source needs a pod or an address", ErrInvalidTarget)
+	}
+
+	dst, err := netip.ParseAddr(host)
+	if err != nil {
+		if pod == nil {
+			return t, fmt.Errorf("%w: %q: only pods resolve cluster names; dial an address from outside", ErrInvalidTarget, target)
+		}
+		res, _ := c.Resolve(from.Pod, host, dnsname.TypeA)
+		if a, ok := firstAddr(res); ok {
+			dst = a
+		} else {
+			res6, _ := c.Resolve(from.Pod, host, dnsname.TypeAAAA)
+			if a, ok := firstAddr(res6); ok {
+				dst, res = a, res6
+			}
+		}
+		t.Lookup = &res
+		if !dst.IsValid() {
+			t.DNSFailure = true
+			t.step("DNS: %s did not resolve to a cluster address (%s after %d queries)", host, res.Response.Rcode, len(res.Queries))
+			if cn := cname(res); cn != "" {
+				t.step("  it is a CNAME to %s, outside the cluster: the client's upstream resolver takes it from here", cn)
+			}
+			return t, nil
+		}
+		t.step("DNS: %s → %s %s (%d %s)", host, res.Name, dst, len(res.Queries), plural(len(res.Queries), "query", "queries"))
+	}
+	dst = dst.Unmap()
+
+	if pod != nil {
+		for _, ip := range pod.Status.PodIPs {
+			if a, err := netip.ParseAddr(ip.IP); err == nil && a.Is4() == dst.Is4() {
+				src = a
+				break
+			}
+		}
+		if !src.IsValid() {
+			return t, fmt.Errorf("%w: pod %s has no %s address", ErrInvalidTarget, from.Pod, family(dst))
+		}
+		t.Node = pod.Spec.NodeName
+	} else {
+		src = from.Addr.Unmap()
+	}
+	sport := from.Port
+	if sport == 0 {
+		c.ephemeral++
+		sport = 32768 + c.ephemeral%(61000-32768)
+	}
+	t.Src = netip.AddrPortFrom(src, sport)
+	t.Dst = netip.AddrPortFrom(dst, uint16(port))
+	if pod != nil {
+		t.step("client pod %s (%s) on node %s", from.Pod, t.Src, t.Node)
+	} else {
+		t.step("client %s outside the cluster", t.Src)
+	}
+
+	pkt := lb.Packet{Src: t.Src, Dst: t.Dst, Proto: lb.TCP}
+	now := c.now()
+	candidates := c.entryNodes(pod, dst, src)
+	if len(candidates) == 0 {
+		t.Route = lb.Route{Verdict: lb.NotServiceAddress}
+		t.step("no node to enter the cluster by")
+		return t, nil
+	}
+	for i, name := range candidates {
+		r := c.nodes[name].proxy.Route(pkt, now)
+		t.Node, t.Route = name, r
+		if r.Verdict == lb.DroppedByPolicy && r.Kind == lb.FrontendLoadBalancer && pod == nil && i+1 < len(candidates) {
+			// A cloud load balancer sends only to nodes whose health
+			// check passes: under externalTrafficPolicy Local, those with
+			// a local endpoint (healthCheckNodePort).
+			t.step("load balancer skips node %s: no local endpoint (health check fails)", name)
+			continue
+		}
+		break
+	}
+	r := t.Route
+	switch r.Verdict {
+	case lb.Routed:
+		t.Pod = c.podByIP[r.Backend.Addr.Addr()]
+		t.step("node %s kube-proxy: %s %s (Service %s, port %s) → %s", t.Node, r.Kind, t.Dst, r.Service, portName(r.PortName), r.Backend.Addr)
+		if t.Pod != (service.NamespacedName{}) {
+			t.step("backend pod %s on node %s", t.Pod, r.Backend.Node)
+		}
+	case lb.NotServiceAddress:
+		t.step("node %s kube-proxy: %s is not a Service address", t.Node, t.Dst)
+	default:
+		t.step("node %s kube-proxy: %s %s (Service %s): %s", t.Node, r.Kind, t.Dst, r.Service, r.Verdict)
+	}
+	return t, nil
+}
+
+// entryNodes returns the nodes a packet may enter by, in the order to try:
+// a pod's own node; for an external client, the node that owns the
+// destination address, or else every node, starting from one chosen by a
+// hash of the client (a load balancer's spread).
+func (c *Cluster) entryNodes(pod *service.Pod, dst, src netip.Addr) []string {
+	if pod != nil {
+		if _, ok := c.nodes[pod.Spec.NodeName]; ok {
+			return []string{pod.Spec.NodeName}
+		}
+		return nil
+	}
+	names := make([]string, 0, len(c.nodes))
+	for name, ns := range c.nodes {
+		for _, a := range ns.node.Status.Addresses {
+			if ip, err := netip.ParseAddr(a.Address); err == nil && ip.Unmap() == dst {
+				return []string{name}
+			}
+		}
+		names = append(names, name)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	slices.Sort(names)
+	h := fnv.New64a()
+	b := src.As16()
+	h.Write(b[:])
+	start := int(h.Sum64() % uint64(len(names)))
+	return append(names[start:], names[:start]...)
+}
+
+func firstAddr(res dnsname.SearchResult) (netip.Addr, bool) {
+	for _, r := range res.Response.Answer {
+		if r.Type == dnsname.TypeA || r.Type == dnsname.TypeAAAA {
+			return r.Addr, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+func cname(res dnsname.SearchResult) string {
+	for _, r := range res.Response.Answer {
+		if r.Type == dnsname.TypeCNAME {
+			return r.Target
+		}
+	}
+	return ""
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func family(a netip.Addr) string {
+	if a.Is4() {
+		return "IPv4"
+	}
+	return "IPv6"
+}
+
+func portName(n string) string {
+	if n == "" {
+		return "(unnamed)"
+	}
+	return n
+}

@@ -1,0 +1,298 @@
+package svcnet
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+
+	"github.com/svcnet/svcnet/dnsname"
+	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/service"
+)
+
+// publish hands control-plane changes to the proxy table and to the DNS's
+// pending batch, then syncs everything when ImmediateSync is on.
+func (c *Cluster) publish(ch Changes) error {
+	if ch.Empty() {
+		return nil
+	}
+	b := c.table.Builder()
+	if err := b.SetDefaultAlgorithm(c.cfg.Algorithm); err != nil {
+		return err
+	}
+	var err error
+	for _, sc := range ch.Services {
+		if sc.New != nil {
+			// The Registry validated the Service; only an unknown
+			// algorithm annotation can fail here, and then the Service
+			// is served with the default algorithm's table entry absent.
+			if e := b.UpsertService(sc.New); e != nil {
+				err = errors.Join(err, e)
+			}
+		} else {
+			b.DeleteService(sc.Old.Key())
+		}
+	}
+	b.ApplySlices(ch.Slices)
+	c.table = b.Build()
+	c.pending.Services(ch.Services...)
+	c.pending.Slices(ch.Slices...)
+	if c.cfg.ImmediateSync {
+		c.SyncAllNodes()
+		if e := c.SyncDNS(); e != nil {
+			err = errors.Join(err, e)
+		}
+	}
+	return err
+}
+
+// AddNode adds or updates a node: its zone reaches the endpoints on it,
+// and a proxy is set up for it (programmed at its first sync, or at once
+// with ImmediateSync).
+func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
+	if err := node.Validate(); err != nil {
+		return Changes{}, err
+	}
+	n := node.DeepCopy()
+	sl, err := c.ctl.UpsertNode(n)
+	if err != nil {
+		return Changes{}, err
+	}
+	ns := c.nodes[n.Name]
+	if ns == nil {
+		var addrs []netip.Addr
+		for _, a := range n.Status.Addresses {
+			if a.Type == service.NodeInternalIP || a.Type == service.NodeExternalIP {
+				if ip, err := netip.ParseAddr(a.Address); err == nil {
+					addrs = append(addrs, ip)
+				}
+			}
+		}
+		prefixes := append(append([]netip.Prefix(nil), c.cfg.PodCIDRs...), c.cfg.NodeCIDRs...)
+		p, err := lb.NewProxy(lb.ProxyConfig{
+			NodeName: n.Name, NodeZone: n.Zone(), NodeAddresses: addrs,
+			ClusterPrefixes: prefixes, Algorithm: c.cfg.Algorithm,
+			Rand: rand.New(rand.NewPCG(c.rng.Uint64(), c.rng.Uint64())),
+		})
+		if err != nil {
+			return Changes{}, err
+		}
+		ns = &nodeState{proxy: p}
+		c.nodes[n.Name] = ns
+	}
+	ns.node = n
+	ch := Changes{Slices: sl}
+	if c.cfg.ImmediateSync {
+		ns.proxy.Sync(c.table)
+	}
+	return ch, c.publish(ch)
+}
+
+// RemoveNode removes a node and its proxy. Its pods stay until deleted,
+// as in Kubernetes until the pod garbage collector runs.
+func (c *Cluster) RemoveNode(name string) (Changes, error) {
+	if _, ok := c.nodes[name]; !ok {
+		return Changes{}, fmt.Errorf("%w: node %q", ErrNotFound, name)
+	}
+	delete(c.nodes, name)
+	ch := Changes{Slices: c.ctl.DeleteNode(name)}
+	return ch, c.publish(ch)
+}
+
+// ApplyPod adds or updates a pod (its labels, readiness, IPs, deletion
+// timestamp). A pod whose IP Kubernetes' endpoint validation rejects is
+// kept out of every slice and reported with an endpoints error; the
+// returned changes are complete either way.
+func (c *Cluster) ApplyPod(pod *service.Pod) (Changes, error) {
+	p := pod.DeepCopy()
+	if p.Namespace == "" {
+		p.Namespace = "default"
+	}
+	if err := p.Validate(); err != nil {
+		return Changes{}, err
+	}
+	key := p.Key()
+	if old := c.pods[key]; old != nil && !old.CreationTimestamp.IsZero() {
+		p.CreationTimestamp = old.CreationTimestamp
+	} else if p.CreationTimestamp.IsZero() {
+		p.CreationTimestamp = c.now()
+	}
+	if old := c.pods[key]; old != nil {
+		for _, ip := range old.Status.PodIPs {
+			if a, err := netip.ParseAddr(ip.IP); err == nil && c.podByIP[a] == key {
+				delete(c.podByIP, a)
+			}
+		}
+	}
+	c.pods[key] = p
+	for _, ip := range p.Status.PodIPs {
+		if a, err := netip.ParseAddr(ip.IP); err == nil {
+			c.podByIP[a] = key
+		}
+	}
+	sl, err := c.ctl.UpsertPod(p)
+	c.pending.UpsertPod(p)
+	ch := Changes{Slices: sl}
+	if perr := c.publish(ch); perr != nil {
+		err = errors.Join(err, perr)
+	}
+	return ch, err
+}
+
+// DeletePod removes a pod at once (a pod that is gone, not one
+// terminating: mark that with a deletion timestamp through ApplyPod).
+func (c *Cluster) DeletePod(key service.NamespacedName) (Changes, error) {
+	old, ok := c.pods[key]
+	if !ok {
+		return Changes{}, fmt.Errorf("%w: pod %s", ErrNotFound, key)
+	}
+	for _, ip := range old.Status.PodIPs {
+		if a, err := netip.ParseAddr(ip.IP); err == nil && c.podByIP[a] == key {
+			delete(c.podByIP, a)
+		}
+	}
+	delete(c.pods, key)
+	ch := Changes{Slices: c.ctl.DeletePod(key)}
+	c.pending.DeletePod(key)
+	return ch, c.publish(ch)
+}
+
+func (c *Cluster) followService(sc service.Change) (Changes, error) {
+	ch := Changes{Services: []service.Change{sc}}
+	var err error
+	if sc.New != nil {
+		ch.Slices, err = c.ctl.UpsertService(sc.New)
+	} else {
+		ch.Slices = c.ctl.DeleteService(sc.Old.Key())
+	}
+	if perr := c.publish(ch); perr != nil {
+		err = errors.Join(err, perr)
+	}
+	return ch, err
+}
+
+// CreateService creates a Service through the Registry (defaulting,
+// validation, allocation), then its slices, its DNS records and its
+// proxy frontends follow.
+func (c *Cluster) CreateService(svc *service.Service) (Changes, error) {
+	sc, err := c.reg.Create(svc)
+	if err != nil {
+		return Changes{}, err
+	}
+	return c.followService(sc)
+}
+
+// UpdateService updates a Service through the Registry.
+func (c *Cluster) UpdateService(svc *service.Service) (Changes, error) {
+	sc, err := c.reg.Update(svc)
+	if err != nil {
+		return Changes{}, err
+	}
+	return c.followService(sc)
+}
+
+// UpdateServiceStatus writes a Service's status (its load balancer
+// ingress), as a load-balancer controller does.
+func (c *Cluster) UpdateServiceStatus(svc *service.Service) (Changes, error) {
+	sc, err := c.reg.UpdateStatus(svc)
+	if err != nil {
+		return Changes{}, err
+	}
+	return c.followService(sc)
+}
+
+// DeleteService deletes a Service; its slices, records and frontends go.
+func (c *Cluster) DeleteService(key service.NamespacedName) (Changes, error) {
+	sc, err := c.reg.Delete(key.Namespace, key.Name)
+	if err != nil {
+		return Changes{}, err
+	}
+	return c.followService(sc)
+}
+
+// Apply decodes a manifest stream (v1 Nodes, Pods and Services, as
+// service.DecodeAll reads it) and applies each object in order: nodes are
+// added, pods applied, Services created or, when they exist, updated. It
+// stops at the first error and returns the changes made until then.
+func (c *Cluster) Apply(manifests []byte) (Changes, error) {
+	objs, err := service.DecodeAll(manifests)
+	if err != nil {
+		return Changes{}, err
+	}
+	var all Changes
+	for _, o := range objs {
+		var ch Changes
+		switch o := o.(type) {
+		case *service.Node:
+			ch, err = c.AddNode(o)
+		case *service.Pod:
+			ch, err = c.ApplyPod(o)
+		case *service.Service:
+			if o.Namespace == "" {
+				o.Namespace = "default"
+			}
+			if _, gerr := c.reg.Get(o.Namespace, o.Name); gerr == nil {
+				ch, err = c.UpdateService(o)
+			} else {
+				ch, err = c.CreateService(o)
+			}
+		}
+		all.add(ch)
+		if err != nil {
+			return all, err
+		}
+	}
+	return all, nil
+}
+
+// SyncNode programs a node's proxy with the control plane's newest table,
+// as kube-proxy's sync loop does.
+func (c *Cluster) SyncNode(name string) error {
+	ns, ok := c.nodes[name]
+	if !ok {
+		return fmt.Errorf("%w: node %q", ErrNotFound, name)
+	}
+	ns.proxy.Sync(c.table)
+	return nil
+}
+
+// SyncAllNodes programs every node's proxy with the newest table.
+func (c *Cluster) SyncAllNodes() {
+	for _, ns := range c.nodes {
+		ns.proxy.Sync(c.table)
+	}
+}
+
+// NodeStale returns how many table versions a node's proxy is behind the
+// control plane: 0 when it is in sync.
+func (c *Cluster) NodeStale(name string) (uint64, error) {
+	ns, ok := c.nodes[name]
+	if !ok {
+		return 0, fmt.Errorf("%w: node %q", ErrNotFound, name)
+	}
+	return c.table.Version() - ns.proxy.Table().Version(), nil
+}
+
+// Proxy returns a node's proxy, to route through it directly.
+func (c *Cluster) Proxy(name string) (*lb.Proxy, error) {
+	ns, ok := c.nodes[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: node %q", ErrNotFound, name)
+	}
+	return ns.proxy, nil
+}
+
+// SyncDNS applies the control-plane changes the DNS has not seen yet, as
+// one new snapshot.
+func (c *Cluster) SyncDNS() error {
+	if c.pending.Len() == 0 {
+		return nil
+	}
+	b := c.pending
+	c.pending = &dnsname.Batch{}
+	return c.dns.Apply(b)
+}
+
+// DNSPending returns how many changes the DNS has not applied yet.
+func (c *Cluster) DNSPending() int { return c.pending.Len() }

@@ -1,0 +1,93 @@
+package svcnet
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/svcnet/svcnet/endpoints"
+	"github.com/svcnet/svcnet/service"
+)
+
+// ErrSnapshot is wrapped by every error of Restore.
+var ErrSnapshot = errors.New("svcnet: bad snapshot")
+
+const snapshotVersion = 1
+
+type snapshot struct {
+	Version  int             `json:"version"`
+	Registry []byte          `json:"registry"`
+	Nodes    []*service.Node `json:"nodes"`
+	Pods     []*service.Pod  `json:"pods"`
+}
+
+// Snapshot returns the cluster's whole state — the Registry (Services and
+// their allocations), nodes and pods — in a versioned format that Restore
+// reads. Slices, DNS records and proxy tables are derived state: Restore
+// rebuilds them.
+func (c *Cluster) Snapshot() ([]byte, error) {
+	reg, err := c.reg.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(snapshot{Version: snapshotVersion, Registry: reg, Nodes: c.Nodes(), Pods: c.Pods("")})
+}
+
+// Restore replaces the cluster's state with a snapshot, as a control
+// plane restarting from its store: the Registry is restored, the
+// endpoints controller, the DNS and every node's proxy are rebuilt from
+// the Services, nodes and pods, and all of them are synced. A snapshot
+// that does not decode, or that the Registry rejects, is an ErrSnapshot
+// and leaves the cluster unchanged. Run Repair afterwards, as Kubernetes
+// runs its repair loops after a restart.
+func (c *Cluster) Restore(data []byte) error {
+	var s snapshot
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("%w: %v", ErrSnapshot, err)
+	}
+	if s.Version != snapshotVersion {
+		return fmt.Errorf("%w: version %d, want %d", ErrSnapshot, s.Version, snapshotVersion)
+	}
+	fresh, err := NewCluster(c.cfg)
+	if err != nil {
+		return err
+	}
+	fresh.rng = c.rng
+	if err := fresh.reg.Restore(s.Registry); err != nil {
+		return fmt.Errorf("%w: %w", ErrSnapshot, err)
+	}
+	for _, n := range s.Nodes {
+		if n == nil {
+			return fmt.Errorf("%w: null node", ErrSnapshot)
+		}
+		if _, err := fresh.AddNode(n); err != nil {
+			return fmt.Errorf("%w: node %s: %w", ErrSnapshot, n.Name, err)
+		}
+	}
+	for _, svc := range fresh.reg.List("", service.Everything()) {
+		if _, err := fresh.followService(service.Change{Type: service.Added, New: svc}); err != nil {
+			return fmt.Errorf("%w: service %s: %w", ErrSnapshot, svc.Key(), err)
+		}
+	}
+	for _, p := range s.Pods {
+		if p == nil {
+			return fmt.Errorf("%w: null pod", ErrSnapshot)
+		}
+		if _, err := fresh.ApplyPod(p); err != nil && !errors.Is(err, endpoints.ErrEndpointIP) {
+			return fmt.Errorf("%w: pod %s: %w", ErrSnapshot, p.Key(), err)
+		}
+	}
+	fresh.SyncAllNodes()
+	if err := fresh.SyncDNS(); err != nil {
+		return fmt.Errorf("%w: %w", ErrSnapshot, err)
+	}
+	fresh.ephemeral = c.ephemeral
+	*c = *fresh
+	return nil
+}
+
+// Repair rebuilds the Registry's allocators from the stored Services, as
+// Kubernetes' repair loops do after a restart, and reports what it found:
+// leaks, missing allocations, and values it cannot fix (duplicates,
+// out-of-range) with the Services involved.
+func (c *Cluster) Repair() (service.RepairReport, error) { return c.reg.Repair() }
