@@ -124,6 +124,9 @@ type Cluster struct {
 	nodes   map[string]*nodeState
 	pods    map[service.NamespacedName]*service.Pod
 	podByIP map[netip.Addr]service.NamespacedName
+	// sliceBorn holds each slice's creation time by namespace and name:
+	// the endpoints controller reads no clock, the cluster does.
+	sliceBorn map[service.NamespacedName]time.Time
 	// ephemeral counts source ports handed out by Dial.
 	ephemeral uint16
 }
@@ -149,13 +152,14 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		rng = rand.New(rand.NewPCG(0, 0))
 	}
 	c := &Cluster{
-		cfg:     cfg,
-		rng:     rng,
-		nodes:   map[string]*nodeState{},
-		pods:    map[service.NamespacedName]*service.Pod{},
-		podByIP: map[netip.Addr]service.NamespacedName{},
-		table:   lb.NewTable(),
-		pending: &dnsname.Batch{},
+		cfg:       cfg,
+		rng:       rng,
+		nodes:     map[string]*nodeState{},
+		pods:      map[service.NamespacedName]*service.Pod{},
+		podByIP:   map[netip.Addr]service.NamespacedName{},
+		sliceBorn: map[service.NamespacedName]time.Time{},
+		table:     lb.NewTable(),
+		pending:   &dnsname.Batch{},
 	}
 	var err error
 	c.reg, err = service.NewRegistry(service.RegistryConfig{
@@ -198,6 +202,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 func (c *Cluster) Registry() *service.Registry { return c.reg }
 
 // DNS returns the cluster DNS resolver, safe to query from any goroutine.
+// Restore replaces it: get it again after a Restore.
 func (c *Cluster) DNS() *dnsname.Resolver { return c.dns }
 
 // Table returns the control plane's newest proxy table.

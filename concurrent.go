@@ -30,8 +30,14 @@ func (w *Concurrent) Do(f func(c *Cluster) error) error {
 }
 
 // DNS returns the cluster DNS resolver, which is safe to query from any
-// goroutine without the lock.
-func (w *Concurrent) DNS() *dnsname.Resolver { return w.c.dns }
+// goroutine without the lock. Finding it takes the lock, since Restore
+// replaces it; a resolver obtained before a Restore keeps answering
+// from the state before it.
+func (w *Concurrent) DNS() *dnsname.Resolver {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.dns
+}
 
 // Apply is Cluster.Apply under the lock.
 func (w *Concurrent) Apply(manifests []byte) (Changes, error) {

@@ -52,12 +52,18 @@ type Trace struct {
 	Src, Dst netip.AddrPort
 	// Route is the proxy's decision.
 	Route lb.Route
-	// Pod is the backend pod, when Routed to a known pod.
+	// Pod is the backend pod, when Routed to a known pod or Direct.
 	Pod service.NamespacedName
+	// Direct: the destination was a pod's own address (a headless
+	// Service's record, a StatefulSet pod's name, a pod IP) and the
+	// connection from inside the cluster went to that pod without a
+	// Service frontend; Route says NotServiceAddress.
+	Direct bool
 }
 
-// Served reports whether the connection reached a backend.
-func (t Trace) Served() bool { return t.Route.Verdict == lb.Routed }
+// Served reports whether the connection reached a backend: a Service
+// routed it, or it went to a pod directly.
+func (t Trace) Served() bool { return t.Route.Verdict == lb.Routed || t.Direct }
 
 // String returns the steps, one per line.
 func (t Trace) String() string { return strings.Join(t.Steps, "\n") }
@@ -122,19 +128,28 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 		if pod == nil {
 			return t, fmt.Errorf("%w: %q: only pods resolve cluster names; dial an address from outside", ErrInvalidTarget, target)
 		}
-		res, _ := c.Resolve(from.Pod, host, dnsname.TypeA)
-		if a, ok := firstAddr(res); ok {
-			dst = a
-		} else {
-			res6, _ := c.Resolve(from.Pod, host, dnsname.TypeAAAA)
-			if a, ok := firstAddr(res6); ok {
-				dst, res = a, res6
+		// The client asks for the families it has addresses in, its
+		// primary family first, as a resolver that only asks for
+		// addresses it can reach (getaddrinfo's AI_ADDRCONFIG).
+		var res dnsname.SearchResult
+		for i, qtype := range podQueryTypes(pod) {
+			r, err := c.Resolve(from.Pod, host, qtype)
+			if err != nil {
+				return t, err
+			}
+			if a, ok := firstAddr(r); ok {
+				dst, res = a, r
+				break
+			}
+			if i == 0 {
+				res = r
 			}
 		}
 		t.Lookup = &res
 		if !dst.IsValid() {
 			t.DNSFailure = true
-			t.step("DNS: %s did not resolve to a cluster address (%s after %d queries)", host, res.Response.Rcode, len(res.Queries))
+			t.step("DNS: %s did not resolve to a cluster address (%s after %d %s)", host, res.Response.Rcode,
+				len(res.Queries), plural(len(res.Queries), "query", "queries"))
 			if cn := cname(res); cn != "" {
 				t.step("  it is a CNAME to %s, outside the cluster: the client's upstream resolver takes it from here", cn)
 			}
@@ -145,8 +160,8 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 	dst = dst.Unmap()
 
 	if pod != nil {
-		for _, ip := range pod.Status.PodIPs {
-			if a, err := netip.ParseAddr(ip.IP); err == nil && a.Is4() == dst.Is4() {
+		for _, a := range podIPs(pod) {
+			if a.Is4() == dst.Is4() {
 				src = a
 				break
 			}
@@ -192,6 +207,15 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 		break
 	}
 	r := t.Route
+	if r.Verdict == lb.NotServiceAddress && pod != nil {
+		// Pod to pod: no Service frontend, the pod network delivers it.
+		if key, ok := c.podByIP[dst]; ok {
+			t.Direct, t.Pod = true, key
+			t.step("node %s kube-proxy: %s is not a Service address; the pod network delivers it", t.Node, t.Dst)
+			t.step("pod %s on node %s, directly", key, c.pods[key].Spec.NodeName)
+			return t, nil
+		}
+	}
 	switch r.Verdict {
 	case lb.Routed:
 		t.Pod = c.podByIP[r.Backend.Addr.Addr()]
@@ -236,6 +260,41 @@ func (c *Cluster) entryNodes(pod *service.Pod, dst, src netip.Addr) []string {
 	h.Write(b[:])
 	start := int(h.Sum64() % uint64(len(names)))
 	return append(names[start:], names[:start]...)
+}
+
+// podQueryTypes returns the address types a pod's resolver asks for:
+// those of the families it has an address in, its primary one first.
+func podQueryTypes(pod *service.Pod) []dnsname.Type {
+	var out []dnsname.Type
+	for _, ip := range podIPs(pod) {
+		q := dnsname.TypeA
+		if ip.Is6() {
+			q = dnsname.TypeAAAA
+		}
+		if !slices.Contains(out, q) {
+			out = append(out, q)
+		}
+	}
+	if len(out) == 0 {
+		out = []dnsname.Type{dnsname.TypeA, dnsname.TypeAAAA}
+	}
+	return out
+}
+
+// podIPs returns a pod's addresses: status.podIPs, or status.podIP.
+func podIPs(pod *service.Pod) []netip.Addr {
+	var out []netip.Addr
+	for _, ip := range pod.Status.PodIPs {
+		if a, err := netip.ParseAddr(ip.IP); err == nil {
+			out = append(out, a.Unmap())
+		}
+	}
+	if len(out) == 0 {
+		if a, err := netip.ParseAddr(pod.Status.PodIP); err == nil {
+			out = append(out, a.Unmap())
+		}
+	}
+	return out
 }
 
 func firstAddr(res dnsname.SearchResult) (netip.Addr, bool) {

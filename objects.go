@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/svcnet/svcnet/dnsname"
+	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/lb"
 	"github.com/svcnet/svcnet/service"
 )
@@ -36,6 +39,14 @@ func (c *Cluster) publish(ch Changes) error {
 	}
 	b.ApplySlices(ch.Slices)
 	c.table = b.Build()
+	for _, sc := range ch.Slices {
+		switch {
+		case sc.Slice == nil:
+			delete(c.sliceBorn, service.NamespacedName{Namespace: sc.Old.Namespace, Name: sc.Old.Name})
+		case sc.Kind == endpoints.Created:
+			c.sliceBorn[service.NamespacedName{Namespace: sc.Slice.Namespace, Name: sc.Slice.Name}] = c.now()
+		}
+	}
 	c.pending.Services(ch.Services...)
 	c.pending.Slices(ch.Slices...)
 	if c.cfg.ImmediateSync {
@@ -59,16 +70,13 @@ func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
 	if err != nil {
 		return Changes{}, err
 	}
+	addrs := proxyAddrs(n)
 	ns := c.nodes[n.Name]
-	if ns == nil {
-		var addrs []netip.Addr
-		for _, a := range n.Status.Addresses {
-			if a.Type == service.NodeInternalIP || a.Type == service.NodeExternalIP {
-				if ip, err := netip.ParseAddr(a.Address); err == nil {
-					addrs = append(addrs, ip)
-				}
-			}
-		}
+	// A proxy knows its node's zone and addresses from its config: a new
+	// node, or one whose zone or addresses changed, gets a new proxy,
+	// programmed with the table the old one had, so that the node is
+	// exactly as stale as it was.
+	if ns == nil || ns.node.Zone() != n.Zone() || !slices.Equal(proxyAddrs(ns.node), addrs) {
 		prefixes := append(append([]netip.Prefix(nil), c.cfg.PodCIDRs...), c.cfg.NodeCIDRs...)
 		p, err := lb.NewProxy(lb.ProxyConfig{
 			NodeName: n.Name, NodeZone: n.Zone(), NodeAddresses: addrs,
@@ -77,6 +85,9 @@ func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
 		})
 		if err != nil {
 			return Changes{}, err
+		}
+		if ns != nil {
+			p.Sync(ns.proxy.Table())
 		}
 		ns = &nodeState{proxy: p}
 		c.nodes[n.Name] = ns
@@ -87,6 +98,20 @@ func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
 		ns.proxy.Sync(c.table)
 	}
 	return ch, c.publish(ch)
+}
+
+// proxyAddrs returns the node addresses a proxy answers NodePorts on:
+// its InternalIP and ExternalIP addresses.
+func proxyAddrs(n *service.Node) []netip.Addr {
+	var addrs []netip.Addr
+	for _, a := range n.Status.Addresses {
+		if a.Type == service.NodeInternalIP || a.Type == service.NodeExternalIP {
+			if ip, err := netip.ParseAddr(a.Address); err == nil {
+				addrs = append(addrs, ip)
+			}
+		}
+	}
+	return addrs
 }
 
 // RemoveNode removes a node and its proxy. Its pods stay until deleted,
@@ -172,10 +197,39 @@ func (c *Cluster) followService(sc service.Change) (Changes, error) {
 	return ch, err
 }
 
+// checkAlgorithm refuses a Service whose lb.AlgorithmAnnotation names no
+// algorithm, before the Registry stores it: the proxy tables could not
+// take it, and would keep the Service's previous version (or none) while
+// the Registry, the slices and the DNS moved on.
+func checkAlgorithm(svc *service.Service) error {
+	if svc == nil {
+		return nil // the Registry reports it
+	}
+	a, ok := svc.Annotations[lb.AlgorithmAnnotation]
+	if !ok {
+		return nil
+	}
+	if _, err := lb.NewPicker(a, nil); err != nil {
+		ns := svc.Namespace
+		if ns == "" {
+			ns = "default"
+		}
+		return &service.ValidationError{Kind: "Service", Name: ns + "/" + svc.Name, Errors: service.ErrorList{
+			service.Invalid("metadata.annotations["+lb.AlgorithmAnnotation+"]", a,
+				"unknown load-balancing algorithm; known: "+strings.Join(lb.Algorithms(), ", ")),
+		}}
+	}
+	return nil
+}
+
 // CreateService creates a Service through the Registry (defaulting,
 // validation, allocation), then its slices, its DNS records and its
-// proxy frontends follow.
+// proxy frontends follow. An unknown lb.AlgorithmAnnotation is a
+// validation error (service.ErrInvalid), like any invalid field.
 func (c *Cluster) CreateService(svc *service.Service) (Changes, error) {
+	if err := checkAlgorithm(svc); err != nil {
+		return Changes{}, err
+	}
 	sc, err := c.reg.Create(svc)
 	if err != nil {
 		return Changes{}, err
@@ -185,6 +239,9 @@ func (c *Cluster) CreateService(svc *service.Service) (Changes, error) {
 
 // UpdateService updates a Service through the Registry.
 func (c *Cluster) UpdateService(svc *service.Service) (Changes, error) {
+	if err := checkAlgorithm(svc); err != nil {
+		return Changes{}, err
+	}
 	sc, err := c.reg.Update(svc)
 	if err != nil {
 		return Changes{}, err

@@ -20,34 +20,50 @@ func (c *Cluster) PrintServices(w io.Writer, namespace string) error {
 // kubectl's printers.GetNewTabWriter: minwidth 6, tabwidth 4, padding 3.
 func newTabWriter(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 6, 4, 3, ' ', 0) }
 
-// PrintEndpointSlices writes the EndpointSlices of a namespace's Services
-// as `kubectl get endpointslices` prints them (printEndpointSlice in
-// kubectl's printers): NAME, ADDRESSTYPE, PORTS (the port numbers, or
-// <unset>), ENDPOINTS (the first three addresses and "+ N more...") and
-// AGE.
+// PrintEndpointSlices writes the EndpointSlices of the Services of
+// namespace ("" for all, with a NAMESPACE column) as `kubectl get
+// endpointslices` prints them (printEndpointSlice in kubectl's printers):
+// NAME, ADDRESSTYPE, PORTS (the first three port numbers), ENDPOINTS (the
+// first three addresses), each list followed by "+ N more..." when
+// longer and <unset> when empty, and AGE, since the cluster's clock saw
+// the slice created.
 func (c *Cluster) PrintEndpointSlices(w io.Writer, namespace string) error {
 	tw := newTabWriter(w)
+	if namespace == "" {
+		fmt.Fprint(tw, "NAMESPACE\t")
+	}
 	fmt.Fprintln(tw, "NAME\tADDRESSTYPE\tPORTS\tENDPOINTS\tAGE")
 	for _, svc := range c.Services(namespace) {
 		for _, sl := range c.ctl.Slices(svc.Key()) {
+			if namespace == "" {
+				fmt.Fprintf(tw, "%s\t", sl.Namespace)
+			}
+			born := c.sliceBorn[service.NamespacedName{Namespace: sl.Namespace, Name: sl.Name}]
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sl.Name, sl.AddressType, slicePorts(sl), sliceEndpoints(sl),
-				service.Age(sl.CreationTimestamp, c.now()))
+				service.Age(born, c.now()))
 		}
 	}
 	return tw.Flush()
 }
 
+// slicePorts is kubectl's formatDiscoveryPorts: a port without a number
+// prints its name, or "*".
 func slicePorts(sl *endpoints.Slice) string {
-	if len(sl.Ports) == 0 {
-		return "<unset>"
+	ps := make([]string, 0, len(sl.Ports))
+	for _, p := range sl.Ports {
+		switch {
+		case p.Port != 0:
+			ps = append(ps, strconv.Itoa(int(p.Port)))
+		case p.Name != "":
+			ps = append(ps, p.Name)
+		default:
+			ps = append(ps, "*")
+		}
 	}
-	ps := make([]string, len(sl.Ports))
-	for i, p := range sl.Ports {
-		ps[i] = strconv.Itoa(int(p.Port))
-	}
-	return strings.Join(ps, ",")
+	return listWithMore(ps)
 }
 
+// sliceEndpoints is kubectl's formatDiscoveryEndpoints.
 func sliceEndpoints(sl *endpoints.Slice) string {
 	var addrs []string
 	for _, e := range sl.Endpoints {
@@ -55,13 +71,18 @@ func sliceEndpoints(sl *endpoints.Slice) string {
 			addrs = append(addrs, a.String())
 		}
 	}
-	if len(addrs) == 0 {
+	return listWithMore(addrs)
+}
+
+// listWithMore is kubectl's listWithMoreString with its maximum of three.
+func listWithMore(list []string) string {
+	switch {
+	case len(list) == 0:
 		return "<unset>"
+	case len(list) > 3:
+		return strings.Join(list[:3], ",") + " + " + strconv.Itoa(len(list)-3) + " more..."
 	}
-	if len(addrs) > 3 {
-		return strings.Join(addrs[:3], ",") + " + " + strconv.Itoa(len(addrs)-3) + " more..."
-	}
-	return strings.Join(addrs, ",")
+	return strings.Join(list, ",")
 }
 
 // PrintPods writes the pods of namespace ("" for all) as `kubectl get

@@ -56,16 +56,34 @@ func (c *Cluster) Restore(data []byte) error {
 	if err := fresh.reg.Restore(s.Registry); err != nil {
 		return fmt.Errorf("%w: %w", ErrSnapshot, err)
 	}
+	if err := fresh.rebuild(s); err != nil {
+		// The LoadBalancer provider is shared by both Registries, and
+		// fresh's Restore synced it to the snapshot's Services: sync it
+		// back to the cluster's own, which restoring the Registry from
+		// its own snapshot does.
+		if data, serr := c.reg.Snapshot(); serr == nil {
+			err = errors.Join(err, c.reg.Restore(data))
+		}
+		return err
+	}
+	fresh.ephemeral = c.ephemeral
+	*c = *fresh
+	return nil
+}
+
+// rebuild fills a cluster whose Registry was just restored with the
+// snapshot's nodes and pods, and derives the rest.
+func (c *Cluster) rebuild(s snapshot) error {
 	for _, n := range s.Nodes {
 		if n == nil {
 			return fmt.Errorf("%w: null node", ErrSnapshot)
 		}
-		if _, err := fresh.AddNode(n); err != nil {
+		if _, err := c.AddNode(n); err != nil {
 			return fmt.Errorf("%w: node %s: %w", ErrSnapshot, n.Name, err)
 		}
 	}
-	for _, svc := range fresh.reg.List("", service.Everything()) {
-		if _, err := fresh.followService(service.Change{Type: service.Added, New: svc}); err != nil {
+	for _, svc := range c.reg.List("", service.Everything()) {
+		if _, err := c.followService(service.Change{Type: service.Added, New: svc}); err != nil {
 			return fmt.Errorf("%w: service %s: %w", ErrSnapshot, svc.Key(), err)
 		}
 	}
@@ -73,16 +91,14 @@ func (c *Cluster) Restore(data []byte) error {
 		if p == nil {
 			return fmt.Errorf("%w: null pod", ErrSnapshot)
 		}
-		if _, err := fresh.ApplyPod(p); err != nil && !errors.Is(err, endpoints.ErrEndpointIP) {
+		if _, err := c.ApplyPod(p); err != nil && !errors.Is(err, endpoints.ErrEndpointIP) {
 			return fmt.Errorf("%w: pod %s: %w", ErrSnapshot, p.Key(), err)
 		}
 	}
-	fresh.SyncAllNodes()
-	if err := fresh.SyncDNS(); err != nil {
+	c.SyncAllNodes()
+	if err := c.SyncDNS(); err != nil {
 		return fmt.Errorf("%w: %w", ErrSnapshot, err)
 	}
-	fresh.ephemeral = c.ephemeral
-	*c = *fresh
 	return nil
 }
 
