@@ -18,6 +18,11 @@ import (
 // pending batch, then syncs everything when ImmediateSync is on.
 func (c *Cluster) publish(ch Changes) error {
 	if ch.Empty() {
+		// A pod that no Service selects still changes the DNS's pod
+		// records (PodsVerified).
+		if c.cfg.ImmediateSync {
+			return c.SyncDNS()
+		}
 		return nil
 	}
 	b := c.table.Builder()

@@ -226,3 +226,26 @@ default     web-1   IPv4          81,82,83 + 1 more...   10.244.0.5   6m
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
 func itoa[T ~int32 | ~int | ~uint16](n T) string { return strconv.Itoa(int(n)) }
+
+// With ImmediateSync, a pod that no Service selects reaches the DNS at
+// once too (its pod record under PodsVerified).
+func TestImmediateSyncPodRecords(t *testing.T) {
+	c, err := NewCluster(Config{
+		ServiceCIDRs:  []netip.Prefix{netip.MustParsePrefix("10.96.0.0/16")},
+		PodCIDRs:      []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")},
+		DNS:           DNSConfig{Pods: dnsname.PodsVerified},
+		ImmediateSync: true,
+	})
+	require.NoError(t, err)
+	ch, err := c.ApplyPod(clientPod("client", "node-0", "10.244.0.9"))
+	require.NoError(t, err)
+	require.True(t, ch.Empty())
+	require.Zero(t, c.DNSPending())
+	resp := c.DNS().Resolve("10-244-0-9.default.pod.cluster.local", dnsname.TypeA)
+	require.Equal(t, dnsname.RcodeNoError, resp.Rcode)
+	require.Len(t, resp.Answer, 1)
+	_, err = c.DeletePod(nn("default", "client"))
+	require.NoError(t, err)
+	resp = c.DNS().Resolve("10-244-0-9.default.pod.cluster.local", dnsname.TypeA)
+	require.Equal(t, dnsname.RcodeNXDomain, resp.Rcode)
+}
