@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/google/btree"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -47,6 +48,14 @@ type Controller struct {
 	deleted []*sliceState
 	fill    []*sliceState
 	pivot   sliceState
+
+	smallGroup int // see smallGroup
+	// freeNodes recycles the nodes of every group's fill tree.
+	freeNodes *btree.FreeListG[*sliceState]
+	// ownerTrue backs the controller and blockOwnerDeletion flags of the
+	// slices' owner references (newEndpointSlice sets both), shared like
+	// the rest of a published slice.
+	ownerTrue bool
 }
 
 // namespace holds the pods and Services of one namespace and the
@@ -86,6 +95,9 @@ func NewController(cfg Config) *Controller {
 		nodes:      map[string]string{},
 		nodePods:   map[string]map[*podState]struct{}{},
 		hints:      map[hintKey]*Hints{},
+		smallGroup: smallGroup,
+		freeNodes:  btree.NewFreeListG[*sliceState](btree.DefaultFreeListSize),
+		ownerTrue:  true,
 	}
 }
 
@@ -152,7 +164,7 @@ func (c *Controller) UpsertService(svc *service.Service) ([]Change, error) {
 	if s == nil {
 		c.nextID++
 		s = &svcState{id: c.nextID, ns: ns, key: service.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}, uid: svc.UID}
-		s.owners = []service.OwnerReference{{APIVersion: "v1", Kind: "Service", Name: svc.Name, UID: svc.UID, Controller: ptrTo(true), BlockOwnerDeletion: ptrTo(true)}}
+		s.owners = []service.OwnerReference{{APIVersion: "v1", Kind: "Service", Name: svc.Name, UID: svc.UID, Controller: &c.ownerTrue, BlockOwnerDeletion: &c.ownerTrue}}
 		ns.services[svc.Name] = s
 	}
 
@@ -254,10 +266,10 @@ func (c *Controller) reselect(s *svcState, sel service.Labels) []*podState {
 	s.sel = service.SelectorFromSet(s.selector)
 	s.ns.indexAdd(s)
 	old := s.members
-	s.members = map[string]*podState{}
+	s.members = nil
 	for _, p := range s.ns.pods {
 		if s.sel.Matches(p.labels) {
-			s.members[p.name] = p
+			s.join(p)
 			if old[p.name] == nil {
 				p.services = append(p.services, s)
 			}
@@ -422,7 +434,7 @@ func (c *Controller) UpsertPod(pod *service.Pod) ([]Change, error) {
 		member := s.members[p.name] != nil
 		switch {
 		case match && !member:
-			s.members[p.name] = p
+			s.join(p)
 			p.services = append(p.services, s)
 		case !match && member:
 			delete(s.members, p.name)

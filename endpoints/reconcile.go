@@ -118,7 +118,7 @@ func (c *Controller) syncFamily(s *svcState, f *family, dirty []*podState, force
 		g := f.groups[""]
 		if g == nil {
 			g = newGroup("", []Port{})
-			f.groups[""] = g
+			f.addGroup(g)
 		}
 		f.placeholder = c.newSlice(f, g)
 	}
@@ -225,7 +225,7 @@ func (c *Controller) group(s *svcState, f *family, p *podState) *group {
 		}
 	}
 	g = newGroup(string(b), ports)
-	f.groups[g.key] = g
+	f.addGroup(g)
 	return g
 }
 
@@ -279,22 +279,6 @@ func (c *Controller) place(s *svcState, f *family, eps []pendingEndpoint) {
 	}
 }
 
-// closestUntouched returns the untouched slice of g that n more
-// endpoints bring closest to full without overflowing it
-// (getSliceToFill), the oldest among equals, or nil.
-func (c *Controller) closestUntouched(g *group, n int) *sliceState {
-	var found *sliceState
-	c.pivot.treeLen, c.pivot.seq = c.max-n, 0
-	g.fill.DescendLessOrEqual(&c.pivot, func(sl *sliceState) bool {
-		if sl.touched {
-			return true
-		}
-		found = sl
-		return false
-	})
-	return found
-}
-
 // touch marks sl as written by this sync.
 func (c *Controller) touch(sl *sliceState) {
 	if !sl.touched {
@@ -322,14 +306,6 @@ func (c *Controller) own(sl *sliceState, extra int) {
 	}
 }
 
-// unfile takes sl out of its group's fill tree before its length changes.
-func (sl *sliceState) unfile() {
-	if sl.inTree {
-		sl.g.fill.Delete(sl)
-		sl.inTree = false
-	}
-}
-
 func (c *Controller) removeAt(f *family, sl *sliceState, pos int) {
 	c.own(sl, 0)
 	sl.unfile()
@@ -347,6 +323,9 @@ func (c *Controller) appendEp(f *family, sl *sliceState, ep Endpoint) {
 	c.own(sl, 1)
 	sl.unfile()
 	sl.eps = append(sl.eps, ep)
+	if f.where == nil {
+		f.where = map[string]placement{}
+	}
 	f.where[ep.TargetRef.Name] = placement{sl, len(sl.eps) - 1}
 }
 
@@ -432,10 +411,8 @@ func (c *Controller) publishSlice(s *svcState, f *family, sl *sliceState) *Slice
 		Endpoints:   eps,
 		Ports:       sl.g.ports,
 	}
-	if !sl.inTree {
-		sl.treeLen = len(eps)
-		sl.g.fill.ReplaceOrInsert(sl)
-		sl.inTree = true
+	if !sl.filed {
+		c.file(sl)
 	}
 	return sl.pub
 }

@@ -34,6 +34,14 @@ type svcState struct {
 	nextSeq  uint64 // slice names: <service>-<seq>
 }
 
+// join makes p a member of s (the caller files s in p.services).
+func (s *svcState) join(p *podState) {
+	if s.members == nil {
+		s.members = map[string]*podState{}
+	}
+	s.members[p.name] = p
+}
+
 func (s *svcState) family(t AddressType) *family {
 	for _, f := range s.families {
 		if f.typ == t {
@@ -243,43 +251,119 @@ type family struct {
 	placeholder *sliceState // the endpoint-less slice, when there is one
 }
 
+func (f *family) addGroup(g *group) {
+	if f.groups == nil {
+		f.groups = map[string]*group{}
+	}
+	f.groups[g.key] = g
+}
+
 type placement struct {
 	s   *sliceState
 	pos int
 }
 
 func newFamily(t AddressType) *family {
-	f := &family{typ: t, groups: map[string]*group{}, where: map[string]placement{}}
+	f := &family{typ: t}
 	if t == AddressTypeIPv6 {
 		f.fi = 1
 	}
 	return f
 }
 
-// group is the slices of a family with one port set. fill orders the
-// group's slices by length, so that the slice closest to full with room
-// for n more endpoints (getSliceToFill) is found in O(log slices).
+// group is the slices of a family with one port set, filed by length so
+// that the slice closest to full with room for n more endpoints
+// (getSliceToFill) is found fast: in a plain list while the group is
+// small, where a scan beats any tree, then in a B-tree, O(log slices).
 type group struct {
 	key   string
 	ports []Port // shared by its slices, immutable
-	fill  *btree.BTreeG[*sliceState]
-	n     int    // live slices
-	mark  uint64 // Controller.syncEpoch of the sync that last saw it
-	ord   int    // its order of appearance in that sync
+	small []*sliceState
+	fill  *btree.BTreeG[*sliceState] // non-nil once the group outgrew small
+	n     int                        // live slices
+	mark  uint64                     // Controller.syncEpoch of the sync that last saw it
+	ord   int                        // its order of appearance in that sync
 }
+
+// smallGroup is the most slices a group files in its plain list
+// (Controller.smallGroup; tests lower it to exercise the tree).
+const smallGroup = 16
 
 func newGroup(key string, ports []Port) *group {
-	return &group{key: key, ports: ports, fill: btree.NewG(8, lessFill)}
+	return &group{key: key, ports: ports}
 }
 
-// lessFill orders slices by length, then newest first, so that a
-// descending walk meets the fullest slices first, oldest first among
-// equals.
+// lessFill orders slices by length, then newest first, so that the
+// greatest is the fullest, the oldest among equals.
 func lessFill(a, b *sliceState) bool {
-	if a.treeLen != b.treeLen {
-		return a.treeLen < b.treeLen
+	if a.filedLen != b.filedLen {
+		return a.filedLen < b.filedLen
 	}
 	return a.seq > b.seq
+}
+
+// file files sl in its group under its current length.
+func (c *Controller) file(sl *sliceState) {
+	g := sl.g
+	sl.filedLen, sl.filed = len(sl.eps), true
+	if g.fill == nil && len(g.small) < c.smallGroup {
+		g.small = append(g.small, sl)
+		return
+	}
+	if g.fill == nil {
+		g.fill = btree.NewWithFreeListG(8, lessFill, c.freeNodes)
+		for _, x := range g.small {
+			g.fill.ReplaceOrInsert(x)
+		}
+		g.small = nil
+	}
+	g.fill.ReplaceOrInsert(sl)
+}
+
+// unfile takes sl out of its group's filing, before its length changes.
+func (sl *sliceState) unfile() {
+	if !sl.filed {
+		return
+	}
+	sl.filed = false
+	g := sl.g
+	if g.fill != nil {
+		g.fill.Delete(sl)
+		return
+	}
+	for i, x := range g.small {
+		if x == sl {
+			last := len(g.small) - 1
+			g.small[i] = g.small[last]
+			g.small[last] = nil
+			g.small = g.small[:last]
+			return
+		}
+	}
+}
+
+// closestUntouched returns the untouched slice of g that n more
+// endpoints bring closest to full without overflowing it
+// (getSliceToFill), the oldest among equals, or nil.
+func (c *Controller) closestUntouched(g *group, n int) *sliceState {
+	var found *sliceState
+	if g.fill == nil {
+		for _, sl := range g.small {
+			if !sl.touched && sl.filedLen <= c.max-n && (found == nil || lessFill(found, sl)) {
+				found = sl
+			}
+		}
+		return found
+	}
+	c.pivot.filedLen, c.pivot.seq = c.max-n, 0
+	g.fill.DescendLessOrEqual(&c.pivot, func(sl *sliceState) bool {
+		if sl.touched {
+			return true
+		}
+		found = sl
+		return false
+	})
+	return found
 }
 
 // sliceState is one slice: its last published version and, while a sync
@@ -293,8 +377,8 @@ type sliceState struct {
 	eps  []Endpoint // the current endpoints; pub.Endpoints unless owned
 	fpos int        // position in family.slices
 
-	treeLen int  // the length it is filed under in g.fill
-	inTree  bool // filed in g.fill
+	filedLen int  // the length it is filed under in its group
+	filed    bool // filed in its group
 
 	// State of the sync in progress.
 	owned    bool // eps is a private copy

@@ -165,6 +165,7 @@ func TestDifferential(t *testing.T) {
 	const steps = 200
 	events := map[string]int{}
 	compared := 0
+	var svcnetWrites, kubeWrites, resync int
 	for seed := range seeds {
 		r := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
 		sv := newSvcnet(pick(r, 1, 2, 3, 100))
@@ -217,7 +218,9 @@ func TestDifferential(t *testing.T) {
 			}
 			events[strings.Fields(ev)[0]+" "+strings.Fields(ev)[1]]++
 			history = append(history, ev)
+			kw := k.writes()
 			must(t, k.syncAll())
+			resync += k.writes() - kw
 
 			for key, svc := range services {
 				if svc.Spec.Type == service.ServiceTypeExternalName || svc.Spec.Selector == nil {
@@ -234,9 +237,60 @@ func TestDifferential(t *testing.T) {
 				}
 			}
 		}
+		svcnetWrites += sv.writes()
+		kubeWrites += k.writes()
 	}
-	t.Logf("events: %v; endpoints compared: %d", events, compared)
+	t.Logf("events: %v; endpoints compared: %d; slice writes: svcnet %d, kubernetes %d (%d of them in resyncs)", events, compared, svcnetWrites, kubeWrites, resync)
 	if compared < seeds*steps {
 		t.Errorf("only %d endpoints compared: the generators starve the comparison", compared)
 	}
+}
+
+// TestPodEventWrites: on random pod events against fixed Services, svcnet
+// writes no more slices than Kubernetes' event-driven controller, summed
+// over each sequence.
+func TestPodEventWrites(t *testing.T) {
+	seeds := 20
+	if testing.Short() {
+		seeds = 3
+	}
+	totalS, totalK := 0, 0
+	for seed := range seeds {
+		r := rand.New(rand.NewPCG(uint64(seed), 0xbeef))
+		maxEPS := pick(r, 1, 2, 3, 5, 100)
+		sv, k := newSvcnet(maxEPS), kubeSide{newKube(maxEPS)}
+		both := []side{sv, k}
+		for _, name := range diffNodes {
+			n := &service.Node{ObjectMeta: service.ObjectMeta{Name: name, Labels: service.Labels{service.LabelTopologyZone: "z1"}}}
+			for _, s := range both {
+				must(t, s.upsertNode(n))
+			}
+		}
+		for range 6 {
+			svc := randService(r)
+			for _, s := range both {
+				must(t, s.upsertService(svc))
+			}
+		}
+		s0, k0 := sv.writes(), k.writes()
+		for range 300 {
+			if r.IntN(6) == 0 {
+				key := service.NamespacedName{Namespace: pick(r, diffNamespaces...), Name: fmt.Sprintf("p%d", r.IntN(diffPods))}
+				for _, s := range both {
+					must(t, s.deletePod(key))
+				}
+				continue
+			}
+			p := randPod(r)
+			for _, s := range both {
+				must(t, s.upsertPod(p))
+			}
+		}
+		ws, wk := sv.writes()-s0, k.writes()-k0
+		totalS, totalK = totalS+ws, totalK+wk
+		if ws > wk {
+			t.Errorf("seed %d (max %d): svcnet wrote %d slices, Kubernetes %d", seed, maxEPS, ws, wk)
+		}
+	}
+	t.Logf("slice writes on pod events: svcnet %d, kubernetes %d", totalS, totalK)
 }
