@@ -6,9 +6,10 @@ import (
 	"github.com/svcnet/svcnet/internal/k8sname"
 )
 
-// Limits of Config.MaxEndpointsPerSlice, as kube-controller-manager's
-// --max-endpoints-per-slice flag enforces them (ValidateEndpointSliceControllerConfiguration:
-// between 1 and 1000), and its default.
+// Limits of Config.MaxEndpointsPerSlice, as kube-controller-manager
+// enforces them on --max-endpoints-per-slice
+// (EndpointSliceControllerOptions.Validate: between 1 and 1000), and its
+// default.
 const (
 	DefaultMaxEndpointsPerSlice = 100
 	MinMaxEndpointsPerSlice     = 1

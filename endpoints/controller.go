@@ -144,9 +144,10 @@ func (c *Controller) take() []Change {
 // slices are deleted and new ones created, as Kubernetes' reconciler does
 // with slices it does not own.
 //
-// Cost: O(1) when nothing that slices depend on changed; O(members) when
-// ports, families, labels or publishNotReadyAddresses changed; plus
-// O(pods in the namespace) when the selector changed. It returns an
+// Cost: O(its ports and labels) when nothing that slices depend on
+// changed; O(its pods) when ports, families, labels, trafficDistribution
+// or publishNotReadyAddresses changed; plus O(pods in the namespace) when
+// the selector changed. It returns an
 // *ObjectError (and no change) for a nil Service or one without a name.
 func (c *Controller) UpsertService(svc *service.Service) ([]Change, error) {
 	if svc == nil {
