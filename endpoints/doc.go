@@ -96,6 +96,11 @@
 //     deleted, has its slices deleted by the controller; Kubernetes leaves
 //     the first two alone and the garbage collector deletes the last.
 //   - A pod without status.podIPs but with status.podIP uses podIP.
+//   - When a Service's labels change, all its slices are rewritten with
+//     them, the headless label included; Kubernetes compares the labels
+//     but the reserved ones, so a slice it does not write for another
+//     reason keeps a stale headless label (the cluster IP changes only
+//     through type ExternalName).
 //   - Topology-aware hints by annotation (service.kubernetes.io/topology-mode:
 //     Auto, KEP-2433) are not modelled: such a Service gets no hints.
 //     Kubernetes' trigger-time annotation (EndpointsLastChangeTriggerTime)

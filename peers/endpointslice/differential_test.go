@@ -67,17 +67,17 @@ func randService(r *rand.Rand) *service.Service {
 	if r.IntN(3) == 0 {
 		svc.Labels = service.Labels{"team": pick(r, "a", "b")}
 	}
-	switch r.IntN(5) {
-	case 0:
-		svc.Spec.ClusterIP, svc.Spec.IPFamilies = "10.96.0.1", []service.IPFamily{service.IPv4Protocol}
-	case 1:
-		svc.Spec.ClusterIP, svc.Spec.IPFamilies = "fd00::1", []service.IPFamily{service.IPv6Protocol}
-	case 2:
-		svc.Spec.ClusterIP, svc.Spec.IPFamilies = "10.96.0.1", []service.IPFamily{service.IPv4Protocol, service.IPv6Protocol}
-	case 3:
-		svc.Spec.ClusterIP, svc.Spec.IPFamilies = "None", []service.IPFamily{service.IPv6Protocol, service.IPv4Protocol}
-	case 4:
-		svc.Spec.ClusterIP = "None" // no ipFamilies: both, as Kubernetes assumes
+	// A Service's cluster IP is immutable, and so its primary family:
+	// fixed by name, with or without a second family.
+	switch name {
+	case "s0":
+		svc.Spec.ClusterIP, svc.Spec.IPFamilies = "10.96.0.1", pick(r, []service.IPFamily{service.IPv4Protocol}, []service.IPFamily{service.IPv4Protocol, service.IPv6Protocol})
+	case "s1":
+		svc.Spec.ClusterIP, svc.Spec.IPFamilies = "fd00::1", pick(r, []service.IPFamily{service.IPv6Protocol}, []service.IPFamily{service.IPv6Protocol, service.IPv4Protocol})
+	default:
+		// Headless: any families, or none (both, as Kubernetes assumes).
+		svc.Spec.ClusterIP = "None"
+		svc.Spec.IPFamilies = pick(r, nil, []service.IPFamily{service.IPv4Protocol}, []service.IPFamily{service.IPv6Protocol, service.IPv4Protocol})
 	}
 	svc.Spec.PublishNotReadyAddresses = r.IntN(4) == 0
 	if td := pick(r, "", "", "PreferClose", "PreferSameZone", "PreferSameNode"); td != "" {
@@ -228,6 +228,9 @@ func TestDifferential(t *testing.T) {
 						t.Fatalf("seed %d step %d: %s has %d svcnet slices without a selector", seed, step, key, n)
 					}
 					continue
+				}
+				if la, lb := sv.labels(key), k.labels(key); !slices.Equal(la, lb) {
+					t.Fatalf("seed %d step %d: %s slice labels: svcnet %v, kubernetes %v", seed, step, key, la, lb)
 				}
 				a, b := sv.slices(key), k.slices(key)
 				compared += len(a)

@@ -3,6 +3,7 @@ package endpointslice
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/svcnet/svcnet/endpoints"
@@ -54,6 +55,8 @@ type side interface {
 	counts() [3]int // creates, updates, deletes
 	slices(service.NamespacedName) []flat
 	sliceCount(service.NamespacedName) int
+	// labels returns the distinct label sets of a Service's slices.
+	labels(service.NamespacedName) []string
 }
 
 // svcnetSide drives an endpoints.Controller and counts its writes.
@@ -115,6 +118,15 @@ func (s *svcnetSide) slices(key service.NamespacedName) []flat { return svcnetFl
 
 func (s *svcnetSide) sliceCount(key service.NamespacedName) int { return len(s.c.Slices(key)) }
 
+func (s *svcnetSide) labels(key service.NamespacedName) []string {
+	var out []string
+	for _, sl := range s.c.Slices(key) {
+		out = append(out, fmt.Sprint(map[string]string(sl.Labels)))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // kubeSide adapts kube to side.
 type kubeSide struct{ *kube }
 
@@ -128,6 +140,15 @@ func (k kubeSide) slices(key service.NamespacedName) []flat {
 }
 
 func (k kubeSide) sliceCount(key service.NamespacedName) int { return len(k.slicesOf(key)) }
+
+func (k kubeSide) labels(key service.NamespacedName) []string {
+	var out []string
+	for _, sl := range k.slicesOf(key) {
+		out = append(out, fmt.Sprint(sl.Labels))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
 
 func newSide(impl string, max int) side {
 	if impl == "svcnet" {
