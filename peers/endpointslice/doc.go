@@ -4,17 +4,16 @@
 // kube-controller-manager's pod-to-Service membership lookup
 // (GetPodUpdateProjectionKey, GetServicesToUpdate) and its syncService.
 //
-//   - TestDifferential: on random event sequences, every Service's
-//     endpoints (address, ports, conditions, hostname, zone, hints) are
-//     the same on both sides.
+// TestDifferential feeds both random event sequences and checks that
+// every Service's endpoints (address, ports, conditions, hostname, zone,
+// hints) and slice labels are the same on both sides. TestPodEventWrites
+// and TestRollingUpdateWrites check that svcnet writes no more slices than
+// Kubernetes, on random pod events and on a rolling update of a 250-pod
+// Service, which also ends with as many slices on both sides.
 //
-//   - TestRollingUpdateWrites: a rolling update of a 250-pod Service
-//     costs svcnet no more slice writes than Kubernetes, and ends with as
-//     many slices.
+// BenchmarkReadinessFlip and BenchmarkRollingUpdate time the same events
+// on both sides, in sub-benchmarks .../impl=svcnet and .../impl=kubernetes
+// that sit together in one run:
 //
-//   - BenchmarkReadinessFlip and BenchmarkRollingUpdate time the same
-//     events on both sides, sub-benchmarks .../impl=svcnet and
-//     .../impl=kubernetes side by side:
-//
-//     go test -run '^$' -bench . -benchmem ./endpointslice/
+//	go test -run '^$' -bench . -benchmem ./endpointslice/
 package endpointslice
