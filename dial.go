@@ -106,6 +106,9 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 	if err != nil {
 		return t, fmt.Errorf("%w: %q: %v", ErrInvalidTarget, target, err)
 	}
+	if host == "" {
+		return t, fmt.Errorf("%w: %q: no host", ErrInvalidTarget, target)
+	}
 	port, err := strconv.ParseUint(portStr, 10, 16)
 	if err != nil || port == 0 {
 		return t, fmt.Errorf("%w: %q: port %q", ErrInvalidTarget, target, portStr)
@@ -204,6 +207,10 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 			t.step("load balancer skips node %s: no local endpoint (health check fails)", name)
 			continue
 		}
+		if r.Verdict == lb.NotServiceAddress && i+1 < len(candidates) && candidates[i+1] == c.nodeWithAddr(dst) {
+			t.step("node %s kube-proxy: %s is not a Service address here; the packet goes on to node %s", name, t.Dst, candidates[i+1])
+			continue
+		}
 		break
 	}
 	r := t.Route
@@ -231,24 +238,33 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 	return t, nil
 }
 
-// entryNodes returns the nodes a packet may enter by, in the order to try:
-// a pod's own node; for an external client, the node that owns the
-// destination address, or else every node, starting from one chosen by a
-// hash of the client (a load balancer's spread).
+// entryNodes returns the nodes a packet may enter by, in the order to try.
+// A pod's connection goes through its own node's proxy, and so does a
+// node's own (kube-proxy's OUTPUT chain); when that proxy lets it pass and
+// the destination is another node's address, the packet reaches that
+// node, whose proxy answers its NodePorts (KUBE-NODEPORTS matches only
+// local destinations). An external client enters by the node that owns
+// the destination address, or else by any node, starting from one chosen
+// by a hash of the client (a load balancer's spread).
 func (c *Cluster) entryNodes(pod *service.Pod, dst, src netip.Addr) []string {
+	owner := c.nodeWithAddr(dst)
+	first := c.nodeWithAddr(src)
 	if pod != nil {
-		if _, ok := c.nodes[pod.Spec.NodeName]; ok {
-			return []string{pod.Spec.NodeName}
+		if _, ok := c.nodes[pod.Spec.NodeName]; !ok {
+			return nil
 		}
-		return nil
+		first = pod.Spec.NodeName
+	}
+	switch {
+	case first != "" && owner != "" && owner != first:
+		return []string{first, owner}
+	case first != "":
+		return []string{first}
+	case owner != "":
+		return []string{owner}
 	}
 	names := make([]string, 0, len(c.nodes))
-	for name, ns := range c.nodes {
-		for _, a := range ns.node.Status.Addresses {
-			if ip, err := netip.ParseAddr(a.Address); err == nil && ip.Unmap() == dst {
-				return []string{name}
-			}
-		}
+	for name := range c.nodes {
 		names = append(names, name)
 	}
 	if len(names) == 0 {
@@ -260,6 +276,18 @@ func (c *Cluster) entryNodes(pod *service.Pod, dst, src netip.Addr) []string {
 	h.Write(b[:])
 	start := int(h.Sum64() % uint64(len(names)))
 	return append(names[start:], names[:start]...)
+}
+
+// nodeWithAddr returns the node that has address a, or "".
+func (c *Cluster) nodeWithAddr(a netip.Addr) string {
+	for name, ns := range c.nodes {
+		for _, na := range ns.node.Status.Addresses {
+			if ip, err := netip.ParseAddr(na.Address); err == nil && ip.Unmap() == a {
+				return name
+			}
+		}
+	}
+	return ""
 }
 
 // podQueryTypes returns the address types a pod's resolver asks for:
