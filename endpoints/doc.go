@@ -105,6 +105,8 @@
 //     Auto, KEP-2433) are not modelled: such a Service gets no hints.
 //     Kubernetes' trigger-time annotation (EndpointsLastChangeTriggerTime)
 //     is not written: no clock.
+//   - A Service's deletionTimestamp is ignored; Kubernetes stops creating
+//     slices for a Service pending deletion (finalize).
 //   - Within a slice, endpoint order is not Kubernetes' (which is random):
 //     a removed endpoint's place goes to the slice's last one.
 //
