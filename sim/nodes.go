@@ -1,0 +1,414 @@
+package sim
+
+import (
+	"net/netip"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/service"
+)
+
+// node is one node: the kubelet's and kube-proxy's state as the
+// simulator models them, next to the API object.
+type node struct {
+	idx        int
+	name, zone string
+	addr       netip.Addr
+	obj        *service.Node
+	podNet     netip.Prefix
+	// free holds the host numbers of the pod range not in use, oldest
+	// release first, so that an address is reused as late as possible
+	// (a stale proxy may still send to it).
+	free []byte
+	pods []*pod
+
+	// alive: the machine runs; connected: it reaches the control plane.
+	alive, connected bool
+	// apiReady is the node's Ready condition in the API.
+	apiReady bool
+	// epoch counts the node's faults and recoveries; monitors and
+	// evictions armed under an older epoch do nothing.
+	epoch uint32
+
+	// kube-proxy: w is this node's watch latency, lastSync its last sync,
+	// timerAt and timerGen its one pending sync (-1: none), busy that a
+	// change is waiting for it.
+	proxy    *lb.Proxy
+	w        time.Duration
+	lastSync time.Duration
+	timerAt  time.Duration
+	timerGen uint32
+	inIdle   bool
+	// tracked: counted by the programming-latency tracker at version.
+	tracked bool
+	version uint64
+
+	// conns are the open connections that entered by this node.
+	conns []uint32
+}
+
+// newNodeObject builds the API object of a generated node.
+func nodeObject(name, zone string, addr netip.Addr) *service.Node {
+	return &service.Node{
+		TypeMeta:   service.TypeMeta{APIVersion: "v1", Kind: "Node"},
+		ObjectMeta: service.ObjectMeta{Name: name, Labels: service.Labels{service.LabelTopologyZone: zone, "kubernetes.io/hostname": name}},
+		Status: service.NodeStatus{
+			Addresses:  []service.NodeAddress{{Type: service.NodeInternalIP, Address: addr.String()}},
+			Conditions: []service.NodeCondition{{Type: service.NodeReady, Status: service.ConditionTrue}},
+		},
+	}
+}
+
+// setNodeReady writes the node's Ready condition to the API.
+func (w *world) setNodeReady(n *node, ready bool) {
+	if n.apiReady == ready {
+		return
+	}
+	n.apiReady = ready
+	obj := n.obj.DeepCopy()
+	status := service.ConditionFalse
+	if ready {
+		status = service.ConditionTrue
+	}
+	found := false
+	for i := range obj.Status.Conditions {
+		if obj.Status.Conditions[i].Type == service.NodeReady {
+			obj.Status.Conditions[i].Status = status
+			found = true
+		}
+	}
+	if !found {
+		obj.Status.Conditions = append(obj.Status.Conditions, service.NodeCondition{Type: service.NodeReady, Status: status})
+	}
+	n.obj = obj
+	if _, err := w.c.AddNode(obj); err != nil {
+		w.violate("cluster-accepts", "node %s: %v", n.name, err)
+		return
+	}
+	w.publishIfChanged(nil)
+	if ready {
+		w.apiReady.add(n)
+		w.retryUnscheduled()
+	} else {
+		w.apiReady.remove(n)
+	}
+}
+
+// allocIP gives a pod an address of its node's range.
+func (n *node) allocIP() (netip.Addr, bool) {
+	if len(n.free) == 0 {
+		return netip.Addr{}, false
+	}
+	h := n.free[0]
+	n.free = n.free[1:]
+	b := n.podNet.Addr().As4()
+	b[3] = h
+	return netip.AddrFrom4(b), true
+}
+
+func (n *node) releaseIP(a netip.Addr) {
+	if a.IsValid() && n.podNet.Contains(a) {
+		if len(n.free) == cap(n.free) {
+			n.free = append(make([]byte, 0, 256), n.free...)
+		}
+		n.free = append(n.free, a.As4()[3])
+	}
+}
+
+// ---- kube-proxy ----
+
+// published is one table the control plane published, with its time.
+type published struct {
+	at time.Duration
+	t  *lb.Table
+}
+
+// sample is a change waiting to be programmed everywhere: the table
+// version that carries it and when it happened in the API.
+type sample struct {
+	version uint64
+	t0      time.Duration
+}
+
+// publisher keeps the recent tables (a node sees the newest one published
+// at least its watch latency ago) and tracks which version every
+// connected node has applied, to time endpoint programming.
+type publisher struct {
+	hist   []published
+	window time.Duration
+	// count[v] is the number of tracked nodes at version v; minV the
+	// least version a tracked node has.
+	count   map[uint64]int
+	tracked int
+	minV    uint64
+	pending []sample
+	// svcVersion is the table version at which each Service's
+	// frontends or endpoints last changed (for the stateless data plane).
+	svcVersion map[service.NamespacedName]uint64
+}
+
+func (p *publisher) latest() published { return p.hist[len(p.hist)-1] }
+
+// visible returns the index of the newest table published at or before t.
+func (p *publisher) visible(t time.Duration) int {
+	i := sort.Search(len(p.hist), func(i int) bool { return p.hist[i].at > t })
+	return max(i-1, 0)
+}
+
+// publish records a new table, drops those no node can still see, and
+// wakes the idle kube-proxies.
+func (w *world) publish() {
+	t := w.c.Table()
+	p := &w.pub
+	now := w.now()
+	if t == p.latest().t {
+		return
+	}
+	w.m.tableVersions++
+	p.hist = append(p.hist, published{at: now, t: t})
+	if drop := p.visible(now - p.window); drop > 0 {
+		p.hist = slices.Delete(p.hist, 0, drop)
+	}
+	for _, n := range w.idle {
+		n.inIdle = false
+		if n.alive && n.connected {
+			w.nodeTimer(n, max(now+n.w, n.lastSync+w.cfg.t.minSync))
+		}
+	}
+	w.idle = w.idle[:0]
+	if p.tracked == 0 {
+		p.advance(w)
+	}
+}
+
+// publishIfChanged publishes when the control plane's table changed.
+func (w *world) publishIfChanged(svcs []service.NamespacedName) {
+	v := w.c.Table().Version()
+	for _, k := range svcs {
+		w.pub.svcVersion[k] = v
+	}
+	if w.c.Table() != w.pub.latest().t {
+		w.publish()
+	}
+}
+
+// nodeTimer makes sure the node's kube-proxy syncs at t at the latest.
+func (w *world) nodeTimer(n *node, t time.Duration) {
+	if n.timerAt >= 0 && n.timerAt <= t {
+		return
+	}
+	n.timerGen++
+	n.timerAt = t
+	w.at(t, evNodeSync, uint32(n.idx), n.timerGen)
+}
+
+func (w *world) stopNodeTimer(n *node) {
+	n.timerGen++
+	n.timerAt = -1
+}
+
+// nodeSync is one kube-proxy sync: apply the newest table this node can
+// see; then sync again when a newer one becomes visible (no sooner than
+// minSyncPeriod), or after syncPeriod.
+func (w *world) nodeSync(n *node, gen uint32) {
+	if gen != n.timerGen&0xFFFFFF {
+		return
+	}
+	n.timerAt = -1
+	if !n.alive || !n.connected {
+		return
+	}
+	now := w.now()
+	p := &w.pub
+	i := p.visible(now - n.w)
+	vis := p.hist[i].t
+	old := n.proxy.Table()
+	if vis != old {
+		n.proxy.Sync(vis)
+		w.m.nodeSyncs++
+		if w.cfg.stateless {
+			w.rehash(n, old.Version())
+		}
+	}
+	w.track(n, vis.Version())
+	n.lastSync = now
+	if i < len(p.hist)-1 {
+		w.nodeTimer(n, max(p.hist[i+1].at+n.w, now+w.cfg.t.minSync))
+	} else {
+		if !n.inIdle {
+			n.inIdle = true
+			w.idle = append(w.idle, n)
+		}
+		w.nodeTimer(n, now+w.cfg.t.syncPeriod)
+	}
+}
+
+// track moves a node's programmed version in the latency tracker.
+func (w *world) track(n *node, v uint64) {
+	p := &w.pub
+	if n.tracked {
+		if n.version == v {
+			return
+		}
+		p.count[n.version]--
+		if p.count[n.version] == 0 {
+			delete(p.count, n.version)
+		}
+	} else {
+		n.tracked = true
+		p.tracked++
+		if v < p.minV {
+			p.minV = v
+		}
+	}
+	n.version = v
+	p.count[v]++
+	p.advance(w)
+}
+
+// untrack takes a node out of the tracker (down or cut off).
+func (w *world) untrack(n *node) {
+	if !n.tracked {
+		return
+	}
+	p := &w.pub
+	n.tracked = false
+	p.tracked--
+	p.count[n.version]--
+	if p.count[n.version] == 0 {
+		delete(p.count, n.version)
+	}
+	p.advance(w)
+}
+
+// advance moves minV to the least version a tracked node has, and
+// completes the samples every tracked node has programmed.
+func (p *publisher) advance(w *world) {
+	latest := p.latest().t.Version()
+	if p.tracked == 0 {
+		p.minV = latest
+	} else {
+		for p.minV < latest && p.count[p.minV] == 0 {
+			p.minV++
+		}
+	}
+	now := w.now()
+	n := 0
+	for n < len(p.pending) && p.pending[n].version <= p.minV {
+		w.m.endpointLatency = append(w.m.endpointLatency, now-p.pending[n].t0)
+		n++
+	}
+	if n > 0 {
+		p.pending = slices.Delete(p.pending, 0, n)
+	}
+}
+
+// ---- node faults ----
+
+// killNode crashes a node: its containers stop at once, its kube-proxy
+// and kubelet with them.
+func (w *world) killNode(n *node) {
+	if !n.alive {
+		return
+	}
+	n.alive = false
+	n.epoch++
+	w.alive.remove(n)
+	w.stopNodeTimer(n)
+	w.untrack(n)
+	for _, id := range slices.Clone(n.conns) {
+		w.closeConn(id, outReset)
+	}
+	for _, p := range slices.Clone(n.pods) {
+		w.containerDown(p, false)
+	}
+	if n.connected {
+		w.armMonitor(n)
+	}
+}
+
+// restartNode boots a killed node: kube-proxy syncs, the kubelet reports
+// Ready, finishes the pods deleted meanwhile and restarts the others.
+func (w *world) restartNode(n *node) {
+	if n.alive {
+		return
+	}
+	n.alive = true
+	n.epoch++
+	w.alive.add(n)
+	if n.connected {
+		w.nodeBack(n)
+	}
+}
+
+// cutNode cuts a node off from the control plane: its proxy view
+// freezes; its pods keep running.
+func (w *world) cutNode(n *node) {
+	if !n.connected {
+		return
+	}
+	n.connected = false
+	n.epoch++
+	w.stopNodeTimer(n)
+	w.untrack(n)
+	if n.alive {
+		w.armMonitor(n)
+	}
+}
+
+// healNode reconnects a node.
+func (w *world) healNode(n *node) {
+	if n.connected {
+		return
+	}
+	n.connected = true
+	n.epoch++
+	if n.alive {
+		w.nodeBack(n)
+	}
+}
+
+// nodeBack runs when a node is both alive and connected again.
+func (w *world) nodeBack(n *node) {
+	w.nodeTimer(n, w.now())
+	if !w.cpDown {
+		w.setNodeReady(n, true)
+	}
+	for _, p := range slices.Clone(n.pods) {
+		w.kubeletResync(p)
+	}
+}
+
+// armMonitor starts the node-monitor grace period of a silent node.
+func (w *world) armMonitor(n *node) {
+	w.after(w.cfg.t.nodeGrace, evNodeMonitor, uint32(n.idx), n.epoch)
+}
+
+// nodeMonitor is the node lifecycle controller noticing a silent node:
+// NotReady, its pods not ready, and eviction armed.
+func (w *world) nodeMonitor(n *node, epoch uint32) {
+	if epoch != n.epoch&0xFFFFFF || (n.alive && n.connected) || w.cpDown {
+		return
+	}
+	w.setNodeReady(n, false)
+	for _, p := range n.pods {
+		if p.api.ready {
+			st := p.api
+			st.ready = false
+			w.writePod(p, st)
+		}
+	}
+	w.after(w.cfg.t.eviction, evNodeEvict, uint32(n.idx), n.epoch)
+}
+
+// nodeEvict evicts the pods of a node NotReady for the toleration.
+func (w *world) nodeEvict(n *node, epoch uint32) {
+	if epoch != n.epoch&0xFFFFFF || (n.alive && n.connected) || w.cpDown {
+		return
+	}
+	for _, p := range slices.Clone(n.pods) {
+		w.deletePod(p)
+	}
+}

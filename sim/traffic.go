@@ -1,0 +1,388 @@
+package sim
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/svcnet/svcnet/dnsname"
+	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/service"
+)
+
+// outcome is a connection's fate.
+type outcome uint8
+
+const (
+	outServed outcome = iota
+	outRefused
+	outReset
+	outRejected
+	outDNS
+	outDropped
+	outUnreachable
+)
+
+func (o *Outcomes) add(k outcome, n int64) {
+	o.Total += n
+	switch k {
+	case outServed:
+		o.Served += n
+	case outRefused:
+		o.Refused += n
+	case outReset:
+		o.Reset += n
+	case outRejected:
+		o.Rejected += n
+	case outDNS:
+		o.DNSFailure += n
+	case outDropped:
+		o.Dropped += n
+	case outUnreachable:
+		o.Unreachable += n
+	}
+}
+
+// flow is one TrafficSpec at run time.
+type flow struct {
+	idx      int
+	spec     TrafficSpec
+	name     string
+	svc      *svcInfo
+	ns       string
+	portName string
+	port     uint16
+	nodePort uint16
+	proto    service.Protocol
+	external bool
+	via      string
+	// host is the name pods resolve; vip the ClusterIP; lbIP the load
+	// balancer's address.
+	host      string
+	vip, lbIP netip.Addr
+	local     bool
+
+	clientSel *service.Selector
+	clients   []*pod
+	addrs     []netip.Addr
+	cache     map[*pod]dnsEntry
+	rng       *rand.Rand
+	sport     uint32
+	start     time.Duration
+	stop      time.Duration
+
+	counts Outcomes
+	load   map[*pod]int64
+}
+
+type dnsEntry struct {
+	addr    netip.Addr
+	expires time.Duration
+}
+
+// conn is an open connection.
+type conn struct {
+	gen    uint32
+	open   bool
+	flow   *flow
+	pod    *pod
+	node   *node
+	route  lb.Route
+	pkt    lb.Packet
+	start  time.Duration
+	podPos int
+}
+
+// draw returns a connection length from the flow's distribution.
+func (d Distribution) draw(r *rand.Rand) time.Duration {
+	mean := d.Mean.D()
+	if mean == 0 {
+		mean = time.Second
+	}
+	m := float64(mean)
+	var v float64
+	switch d.Kind {
+	case DistConstant:
+		v = m
+	case DistLogNormal:
+		s := d.Sigma
+		if s == 0 {
+			s = 1
+		}
+		// mean = exp(mu + s²/2)
+		mu := math.Log(m) - s*s/2
+		v = math.Exp(mu + s*r.NormFloat64())
+	case DistPareto:
+		a := d.Alpha
+		if a == 0 {
+			a = 2
+		}
+		// mean = a·xm/(a−1)
+		xm := m * (a - 1) / a
+		v = xm / math.Pow(1-r.Float64(), 1/a)
+	default:
+		v = m * r.ExpFloat64()
+	}
+	if v > float64(1<<62) {
+		v = float64(1 << 62)
+	}
+	return time.Duration(v)
+}
+
+// arrival is the next connection of a flow.
+func (w *world) arrival(f *flow) {
+	now := w.now()
+	next := now + time.Duration(f.rng.ExpFloat64()/f.spec.Rate*1e9)
+	if f.stop == 0 || next < f.stop {
+		w.at(next, evArrival, uint32(f.idx), 0)
+	}
+	var (
+		client *pod
+		src    netip.Addr
+		entry  *node
+		dst    netip.Addr
+		port   uint16
+	)
+	f.sport++
+	sport := uint16(32768 + f.sport%28232)
+	if f.external {
+		src = f.addrs[f.rng.IntN(len(f.addrs))]
+	} else {
+		client = w.pickClient(f)
+		if client == nil {
+			return
+		}
+		src, entry = client.ip, client.node
+	}
+	switch f.via {
+	case ViaDNS:
+		e, ok := f.cache[client]
+		if !ok || e.expires <= now {
+			res, err := w.c.Resolve(client.key, f.host, dnsname.TypeA)
+			if err != nil {
+				return // the client is not in the API yet
+			}
+			e = dnsEntry{}
+			for _, r := range res.Response.Answer {
+				if r.Type == dnsname.TypeA {
+					e = dnsEntry{addr: r.Addr, expires: now + time.Duration(r.TTL)*time.Second}
+					break
+				}
+			}
+			if !e.addr.IsValid() {
+				delete(f.cache, client)
+				w.outcome(f, outDNS, now)
+				return
+			}
+			f.cache[client] = e
+		}
+		dst, port = e.addr, f.port
+	case ViaClusterIP:
+		dst, port = f.vip, f.port
+	case ViaNodePort:
+		if len(w.apiReady.list) == 0 {
+			w.outcome(f, outUnreachable, now)
+			return
+		}
+		entry = w.apiReady.list[f.rng.IntN(len(w.apiReady.list))]
+		dst, port = entry.addr, f.nodePort
+		if !entry.alive {
+			w.outcome(f, outUnreachable, now)
+			return
+		}
+	case ViaLoadBalancer:
+		dst, port = f.lbIP, f.port
+	}
+	pkt := lb.Packet{Src: netip.AddrPortFrom(src, sport), Dst: netip.AddrPortFrom(dst, port), Proto: lb.TCP}
+	clock := w.clock()
+	var r lb.Route
+	if f.via == ViaLoadBalancer && f.external {
+		entry, r = w.loadBalance(f, pkt, clock)
+		if entry == nil {
+			w.outcome(f, outUnreachable, now)
+			return
+		}
+	} else {
+		r = entry.proxy.Route(pkt, clock)
+	}
+	switch r.Verdict {
+	case lb.Routed:
+	case lb.NoEndpoints:
+		w.outcome(f, outRejected, now)
+		return
+	case lb.DroppedByPolicy, lb.BlockedBySourceRange:
+		w.outcome(f, outDropped, now)
+		return
+	default:
+		w.outcome(f, outUnreachable, now)
+		return
+	}
+	if !w.cfg.s.Checks.SkipPicks {
+		w.checkPick(entry, r)
+	}
+	backend := w.podByIP[r.Backend.Addr.Addr()]
+	if backend == nil || !backend.appUp || backend.phase != phRunning ||
+		backend.key.Namespace != f.ns || !f.svc.sel.Matches(backend.labels) {
+		entry.proxy.Done(r)
+		w.outcome(f, outRefused, now)
+		return
+	}
+	f.load[backend]++
+	id := w.openConn(f, backend, entry, r, pkt, now)
+	w.after(f.spec.Length.draw(f.rng), evConnEnd, id, w.conns[id].gen)
+	zone := entry.zone
+	if client != nil {
+		zone = client.node.zone
+	}
+	w.m.servedZone++
+	if zone != backend.node.zone {
+		w.m.crossZone++
+	}
+}
+
+// pickClient returns a running client pod of the flow.
+func (w *world) pickClient(f *flow) *pod {
+	if len(f.clients) == 0 {
+		return nil
+	}
+	for range 8 {
+		p := f.clients[f.rng.IntN(len(f.clients))]
+		if p.phase == phRunning && p.node.alive && p.inCluster {
+			return p
+		}
+	}
+	return nil
+}
+
+// loadBalance is a cloud load balancer: it sends the packet to a live
+// node chosen by a hash of the client, skipping the nodes whose health
+// check fails (externalTrafficPolicy Local: no local endpoint).
+func (w *world) loadBalance(f *flow, pkt lb.Packet, clock time.Time) (*node, lb.Route) {
+	list := w.alive.list
+	if len(list) == 0 {
+		return nil, lb.Route{}
+	}
+	b := pkt.Src.Addr().As16()
+	h := mix(binary.BigEndian.Uint64(b[:8]) ^ mix(binary.BigEndian.Uint64(b[8:])))
+	start := int(h % uint64(len(list)))
+	var r lb.Route
+	var n *node
+	for i := range list {
+		n = list[(start+i)%len(list)]
+		r = n.proxy.Route(pkt, clock)
+		if r.Verdict != lb.DroppedByPolicy || !f.local {
+			break
+		}
+	}
+	return n, r
+}
+
+func (w *world) openConn(f *flow, p *pod, n *node, r lb.Route, pkt lb.Packet, now time.Duration) uint32 {
+	var id uint32
+	if k := len(w.free); k > 0 {
+		id = w.free[k-1]
+		w.free = w.free[:k-1]
+	} else {
+		id = uint32(len(w.conns))
+		w.conns = append(w.conns, conn{})
+	}
+	c := &w.conns[id]
+	c.gen++
+	c.open = true
+	c.flow, c.pod, c.node, c.route, c.pkt, c.start = f, p, n, r, pkt, now
+	c.podPos = len(p.conns)
+	p.conns = append(p.conns, id)
+	if w.cfg.stateless {
+		n.conns = append(n.conns, id)
+	}
+	return id
+}
+
+func (w *world) connEnd(id, gen uint32) {
+	c := &w.conns[id]
+	if !c.open || c.gen&0xFFFFFF != gen {
+		return
+	}
+	w.closeConn(id, outServed)
+}
+
+// closeConn ends an open connection with an outcome.
+func (w *world) closeConn(id uint32, k outcome) {
+	c := &w.conns[id]
+	if !c.open {
+		return
+	}
+	c.open = false
+	p := c.pod
+	last := p.conns[len(p.conns)-1]
+	p.conns[c.podPos] = last
+	w.conns[last].podPos = c.podPos
+	p.conns = p.conns[:len(p.conns)-1]
+	if w.cfg.stateless {
+		n := c.node
+		if i := slices.Index(n.conns, id); i >= 0 {
+			n.conns[i] = n.conns[len(n.conns)-1]
+			n.conns = n.conns[:len(n.conns)-1]
+		}
+	}
+	c.node.proxy.Done(c.route)
+	w.outcome(c.flow, k, c.start)
+	c.flow, c.pod, c.node, c.route = nil, nil, nil, lb.Route{}
+	w.free = append(w.free, id)
+}
+
+// outcome counts a connection that started at t.
+func (w *world) outcome(f *flow, k outcome, t time.Duration) {
+	f.counts.add(k, 1)
+	w.m.total.add(k, 1)
+	b := int(t / w.cfg.bucket)
+	if b >= len(w.m.buckets) {
+		b = len(w.m.buckets) - 1
+	}
+	w.m.buckets[b].add(k, 1)
+}
+
+// rehash is the stateless data plane after a node's table changed: the
+// next packet of every open connection through the node is routed again,
+// and a connection sent to another backend breaks.
+func (w *world) rehash(n *node, from uint64) {
+	clock := w.clock()
+	for _, id := range slices.Clone(n.conns) {
+		c := &w.conns[id]
+		if !c.open || w.pub.svcVersion[c.flow.svc.key] <= from {
+			continue
+		}
+		r := n.proxy.Route(c.pkt, clock)
+		n.proxy.Done(r)
+		if r.Verdict != lb.Routed || r.Backend.Addr != c.route.Backend.Addr {
+			w.closeConn(id, outReset)
+		}
+	}
+}
+
+// churnOf counts a backend stopping against the watched Services it backs.
+func (w *world) churnOf(p *pod) {
+	for _, s := range w.watched {
+		if s.key.Namespace == p.key.Namespace && s.sel.Matches(p.labels) {
+			s.churn++
+		}
+	}
+}
+
+// clientPodName names the i-th client pod of flow f.
+func clientPodName(f, i int) string {
+	return "client-" + strconv.Itoa(f) + "-" + strconv.Itoa(i)
+}
+
+// mix is SplitMix64's finalizer: a fixed hash, the same in every run.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
