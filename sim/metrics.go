@@ -13,20 +13,20 @@ import (
 
 // metrics are the counters a run keeps.
 type metrics struct {
-	total            Outcomes
-	buckets          []Outcomes
-	endpointLatency  []time.Duration
-	dnsLatency       []time.Duration
-	podsCreated      int64
-	podsDeleted      int64
-	tableVersions    uint64
-	nodeSyncs        int64
-	dnsSyncs         int64
-	picks            int64
-	fullChecks       int64
-	servedZone       int64
-	crossZone        int64
-	restores         int
+	total           Outcomes
+	buckets         []Outcomes
+	endpointLatency []time.Duration
+	dnsLatency      []time.Duration
+	podsCreated     int64
+	podsDeleted     int64
+	tableVersions   uint64
+	nodeSyncs       int64
+	dnsSyncs        int64
+	picks           int64
+	fullChecks      int64
+	servedZone      int64
+	crossZone       int64
+	restores        int
 }
 
 // latency summarises durations: R-7 quantiles from x/exp/stats, mean and
