@@ -1,0 +1,114 @@
+package svcnet
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/svcnet/svcnet/service"
+)
+
+// printCluster has pods in every state kubectl distinguishes, in two
+// namespaces, and Services of three types, made over 40 minutes.
+func printCluster(t *testing.T, now *time.Time) *Cluster {
+	t.Helper()
+	c := lbCluster(t, true, now)
+	for i := range 5 {
+		apply(t, c, testPod("web-"+itoa(i), "node-"+itoa(i%3), "10.244."+itoa(i%3)+"."+itoa(10+i), i != 1))
+		*now = now.Add(5 * time.Minute)
+	}
+	term, err := c.Pod(nn("default", "web-2"))
+	require.NoError(t, err)
+	ts := *now
+	term.DeletionTimestamp = &ts
+	apply(t, c, term)
+	pending := testPod("web-5", "", "", false)
+	pending.Status = service.PodStatus{Phase: service.PodPending}
+	apply(t, c, pending)
+	other := clientPod("client", "node-1", "10.244.1.99")
+	other.Namespace = "shop"
+	other.Spec.Containers = append(other.Spec.Containers, service.Container{Name: "sidecar"})
+	apply(t, c, other)
+	*now = now.Add(10 * time.Minute)
+	create(t, c, webService("web", ""))
+	*now = now.Add(5 * time.Minute)
+	np := webService("web-np", service.ServiceTypeNodePort)
+	np.Spec.Ports[0].NodePort = 30080
+	create(t, c, np)
+	lbs := webService("web-lb", service.ServiceTypeLoadBalancer)
+	lbs.Namespace = "shop"
+	create(t, c, lbs)
+	*now = now.Add(90 * time.Second)
+	return c
+}
+
+func TestPrintServices(t *testing.T) {
+	now := epoch
+	c := printCluster(t, &now)
+	var out strings.Builder
+	require.NoError(t, c.PrintServices(&out, "default"))
+	require.Equal(t, `NAME     TYPE        CLUSTER-IP      EXTERNAL-IP   PORT(S)        AGE     SELECTOR
+web      ClusterIP   10.96.148.177   <none>        80/TCP         6m30s   app=web
+web-np   NodePort    10.96.67.17     <none>        80:30080/TCP   90s     app=web
+`, out.String())
+	out.Reset()
+	require.NoError(t, c.PrintServices(&out, ""))
+	require.Equal(t, `NAMESPACE   NAME     TYPE           CLUSTER-IP      EXTERNAL-IP   PORT(S)        AGE     SELECTOR
+default     web      ClusterIP      10.96.148.177   <none>        80/TCP         6m30s   app=web
+default     web-np   NodePort       10.96.67.17     <none>        80:30080/TCP   90s     app=web
+shop        web-lb   LoadBalancer   10.96.72.64     192.0.2.100   80:32744/TCP   90s     app=web
+`, out.String())
+}
+
+func TestPrintEndpointSlices(t *testing.T) {
+	now := epoch
+	c := printCluster(t, &now)
+	var out strings.Builder
+	require.NoError(t, c.PrintEndpointSlices(&out, "default"))
+	require.Equal(t, `NAME       ADDRESSTYPE   PORTS   ENDPOINTS                                         AGE
+web-1      IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   6m30s
+web-np-1   IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   90s
+`, out.String())
+	out.Reset()
+	require.NoError(t, c.PrintEndpointSlices(&out, ""))
+	require.Equal(t, `NAMESPACE   NAME       ADDRESSTYPE   PORTS     ENDPOINTS                                         AGE
+default     web-1      IPv4          9376      10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   6m30s
+default     web-np-1   IPv4          9376      10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   90s
+shop        web-lb-1   IPv4          <unset>   <unset>                                           90s
+`, out.String())
+
+	// A slice keeps its age through updates, and a new one starts at 0s.
+	now = now.Add(time.Hour)
+	apply(t, c, testPod("web-9", "node-0", "10.244.0.30", true))
+	out.Reset()
+	require.NoError(t, c.PrintEndpointSlices(&out, "default"))
+	require.Equal(t, `NAME       ADDRESSTYPE   PORTS   ENDPOINTS                                         AGE
+web-1      IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 3 more...   66m
+web-np-1   IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 3 more...   61m
+`, out.String())
+}
+
+func TestPrintPods(t *testing.T) {
+	now := epoch
+	c := printCluster(t, &now)
+	var out strings.Builder
+	require.NoError(t, c.PrintPods(&out, "default"))
+	require.Equal(t, `NAME    READY   STATUS        RESTARTS   AGE   IP            NODE     NOMINATED NODE   READINESS GATES
+web-0   1/1     Running       0          41m   10.244.0.10   node-0   <none>           <none>
+web-1   0/1     Running       0          36m   10.244.1.11   node-1   <none>           <none>
+web-2   1/1     Terminating   0          31m   10.244.2.12   node-2   <none>           <none>
+web-3   1/1     Running       0          26m   10.244.0.13   node-0   <none>           <none>
+web-4   1/1     Running       0          21m   10.244.1.14   node-1   <none>           <none>
+web-5   0/1     Pending       0          16m   <none>        <none>   <none>           <none>
+`, out.String())
+	out.Reset()
+	require.NoError(t, c.PrintPods(&out, "shop"))
+	require.Equal(t, `NAME     READY   STATUS    RESTARTS   AGE   IP            NODE     NOMINATED NODE   READINESS GATES
+client   2/2     Running   0          16m   10.244.1.99   node-1   <none>           <none>
+`, out.String())
+	out.Reset()
+	require.NoError(t, c.PrintPods(&out, ""))
+	require.Equal(t, 8, strings.Count(out.String(), "\n"))
+	require.True(t, strings.HasPrefix(out.String(), "NAMESPACE   NAME     READY"), out.String())
+}
