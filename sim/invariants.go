@@ -80,7 +80,7 @@ func (w *world) checkConvergence() {
 	if now-p.hist[0].at >= bound {
 		want := p.hist[p.visible(now-bound)].t
 		for _, n := range w.nodes {
-			if !n.alive || !n.connected {
+			if !n.alive || !n.connected || now-n.upSince < bound {
 				continue
 			}
 			if got := n.proxy.Table(); got.Version() < want.Version() {

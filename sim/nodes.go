@@ -47,6 +47,8 @@ type node struct {
 
 	// conns are the open connections that entered by this node.
 	conns []uint32
+	// upSince is when the node last came back (running and connected).
+	upSince time.Duration
 }
 
 // newNodeObject builds the API object of a generated node.
@@ -372,6 +374,7 @@ func (w *world) healNode(n *node) {
 
 // nodeBack runs when a node is both alive and connected again.
 func (w *world) nodeBack(n *node) {
+	n.upSince = w.now()
 	w.nodeTimer(n, w.now())
 	if !w.cpDown {
 		w.setNodeReady(n, true)

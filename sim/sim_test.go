@@ -1,0 +1,322 @@
+package sim
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/svcnet/svcnet/service"
+)
+
+// small returns a scenario of a few nodes and one Service with traffic,
+// every invariant checked each simulated second.
+func small(seed uint64) Scenario {
+	return Scenario{
+		Seed: seed, Duration: Duration(3 * time.Minute),
+		Cluster:  ClusterSpec{Nodes: 6},
+		Workload: WorkloadSpec{Services: 2, Replicas: 6},
+		Traffic: []TrafficSpec{{Service: "svc-0", Rate: 50,
+			Length: Distribution{Kind: DistConstant, Mean: Duration(time.Second)}}},
+		Checks: CheckSpec{Interval: D(time.Second)},
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
+}
+
+func TestDurationJSON(t *testing.T) {
+	for in, want := range map[string]time.Duration{`"30s"`: 30 * time.Second, `"1h2m"`: time.Hour + 2*time.Minute, `90`: 90 * time.Second, `"0.5"`: 500 * time.Millisecond, `0`: 0} {
+		var d Duration
+		require.NoError(t, json.Unmarshal([]byte(in), &d), in)
+		require.Equal(t, want, d.D(), in)
+	}
+	for _, in := range []string{`"soon"`, `true`, `"1e400"`} {
+		var d Duration
+		require.Error(t, json.Unmarshal([]byte(in), &d), in)
+	}
+	require.Equal(t, `"1m30s"`, string(mustJSON(t, Duration(90*time.Second))))
+}
+
+func TestRollingBounds(t *testing.T) {
+	pct := func(s string) *service.IntOrString { v := service.FromString(s); return &v }
+	num := func(n int32) *service.IntOrString { v := service.FromInt(n); return &v }
+	for _, c := range []struct {
+		replicas      int32
+		surge, unavail *service.IntOrString
+		wantS, wantU  int32
+	}{
+		{10, nil, nil, 3, 2}, // 25% up, 25% down
+		{4, nil, nil, 1, 1},
+		{1, nil, nil, 1, 0},
+		{3, pct("0%"), pct("0%"), 0, 1}, // both 0: maxUnavailable 1
+		{10, num(0), pct("50%"), 0, 5},
+		{7, pct("100%"), num(2), 7, 2},
+	} {
+		d := &Deployment{Spec: DeploymentSpec{Replicas: &c.replicas,
+			Strategy: DeploymentStrategy{RollingUpdate: &RollingUpdateDeployment{MaxSurge: c.surge, MaxUnavailable: c.unavail}}}}
+		s, u, err := d.RollingBounds()
+		require.NoError(t, err)
+		require.Equal(t, [2]int32{c.wantS, c.wantU}, [2]int32{s, u}, "replicas %d", c.replicas)
+	}
+	d := &Deployment{Spec: DeploymentSpec{Strategy: DeploymentStrategy{RollingUpdate: &RollingUpdateDeployment{MaxSurge: pct("x%")}}}}
+	_, _, err := d.RollingBounds()
+	require.Error(t, err)
+}
+
+// TestDeterministic runs a scenario with every kind of event twice and
+// compares the Results byte for byte.
+func TestDeterministic(t *testing.T) {
+	s := small(7)
+	s.Duration = Duration(10 * time.Minute)
+	s.Cluster.Dataplane = DataplaneStateless
+	s.Churn = []ChurnSpec{{Rate: 0.1}, {Action: ActionCrashPod, Rate: 0.02}}
+	s.Traffic = append(s.Traffic, TrafficSpec{Service: "svc-1", Rate: 5, Length: Distribution{Kind: DistLogNormal}})
+	s.Timeline = []TimelineEvent{
+		{At: Duration(time.Minute), Action: ActionRollout, Target: "svc-0"},
+		{At: Duration(2 * time.Minute), Action: ActionKillNode, Target: "node-1", For: D(7 * time.Minute)},
+		{At: Duration(3 * time.Minute), Action: ActionCutNode, Target: "node-2", For: D(time.Minute)},
+		{At: Duration(4 * time.Minute), Action: ActionCrashControlPlane, For: D(20 * time.Second)},
+		{At: Duration(5 * time.Minute), Action: ActionScale, Target: "svc-1", Replicas: ptr(int32(2))},
+	}
+	r1, err := Run(s)
+	require.NoError(t, err)
+	r2, err := Run(s)
+	require.NoError(t, err)
+	require.Equal(t, string(mustJSON(t, r1)), string(mustJSON(t, r2)))
+	s.Seed++
+	r3, err := Run(s)
+	require.NoError(t, err)
+	require.NotEqual(t, string(mustJSON(t, r1)), string(mustJSON(t, r3)), "another seed, another run")
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestPreStopKnownAnswer: a rolling update without a preStop sleep loses
+// connections (nodes still send to pods that exited); with a sleep longer
+// than the programming delay it loses none.
+func TestPreStopKnownAnswer(t *testing.T) {
+	run := func(preStop time.Duration) Outcomes {
+		s := small(1)
+		s.Workload.PreStopSleep = D(preStop)
+		s.Timeline = []TimelineEvent{{At: Duration(time.Minute), Action: ActionRollout, Target: "svc-0"}}
+		r, err := Run(s)
+		require.NoError(t, err)
+		require.Equal(t, int64(6), r.Cluster.PodsCreated, "a new pod per replica")
+		return r.Connections
+	}
+	without, with := run(0), run(5*time.Second)
+	t.Logf("without preStop: %+v", without)
+	t.Logf("with a 5s preStop: %+v", with)
+	require.Positive(t, without.Refused, "stale nodes send to exited pods")
+	require.Positive(t, without.Reset, "open connections die with the app")
+	require.Zero(t, with.Failed())
+	require.Equal(t, without.Total, with.Total, "the same arrivals")
+}
+
+// TestMaglevKnownAnswer: on a stateless data plane, when one backend of
+// twenty leaves, Maglev breaks few of the other backends' connections
+// and random breaks most.
+func TestMaglevKnownAnswer(t *testing.T) {
+	s := Scenario{
+		Seed: 2, Duration: Duration(3 * time.Minute),
+		Cluster:  ClusterSpec{Nodes: 6, Dataplane: DataplaneStateless},
+		Workload: WorkloadSpec{Services: 1, Replicas: 20},
+		Traffic: []TrafficSpec{{Service: "svc-0", Rate: 20,
+			Length: Distribution{Kind: DistConstant, Mean: Duration(time.Minute)}}},
+		Timeline: []TimelineEvent{{At: Duration(90 * time.Second), Action: ActionDeletePod, Target: "svc-0"}},
+		Checks:   CheckSpec{Interval: D(time.Second)},
+		Variants: []Variant{{Name: "random", Algorithm: "random"}, {Name: "maglev", Algorithm: "maglev"}},
+	}
+	rs, err := Compare(s)
+	require.NoError(t, err)
+	random, maglev := rs[0], rs[1]
+	require.Equal(t, "maglev", maglev.Variant)
+	require.Equal(t, "maglev", maglev.Algorithms[0].Algorithm)
+	t.Logf("random: %+v", random.Algorithms)
+	t.Logf("maglev: %+v", maglev.Algorithms)
+	require.Equal(t, int64(1), maglev.Algorithms[0].ChurnEvents)
+	// About 1200 connections are open; the leaving backend holds 1/20.
+	require.Greater(t, random.Connections.Reset, int64(900))
+	require.Less(t, maglev.Connections.Reset, int64(200))
+	require.Less(t, 5*maglev.Algorithms[0].PerChurnEvent, random.Algorithms[0].PerChurnEvent)
+}
+
+// TestLocalPolicyKnownAnswer: with externalTrafficPolicy Local, NodePort
+// traffic to a node without a local pod is dropped; with Cluster it is
+// forwarded.
+func TestLocalPolicyKnownAnswer(t *testing.T) {
+	run := func(policy service.TrafficPolicy) Outcomes {
+		one := int32(1)
+		labels := service.Labels{"app": "web"}
+		s := Scenario{
+			Seed: 3, Duration: Duration(time.Minute),
+			Cluster: ClusterSpec{Nodes: 4},
+			Services: []*service.Service{{ObjectMeta: service.ObjectMeta{Name: "web"},
+				Spec: service.ServiceSpec{Type: service.ServiceTypeNodePort, Selector: labels, ExternalTrafficPolicy: policy,
+					Ports: []service.ServicePort{{Port: 80, TargetPort: service.FromInt(8080)}}}}},
+			Deployments: []*Deployment{{ObjectMeta: service.ObjectMeta{Name: "web"},
+				Spec: DeploymentSpec{Replicas: &one, Selector: &service.LabelSelector{MatchLabels: labels},
+					Template: PodTemplateSpec{ObjectMeta: service.ObjectMeta{Labels: labels},
+						Spec: service.PodSpec{Containers: []service.Container{{Name: "web"}}}}}}},
+			Traffic: []TrafficSpec{{Service: "web", From: FromExternal, Rate: 40}},
+			Checks:  CheckSpec{Interval: D(time.Second)},
+		}
+		r, err := Run(s)
+		require.NoError(t, err)
+		return r.Connections
+	}
+	local, cluster := run(service.TrafficPolicyLocal), run(service.TrafficPolicyCluster)
+	t.Logf("Local: %+v; Cluster: %+v", local, cluster)
+	require.Zero(t, cluster.Failed())
+	require.Equal(t, local.Total, local.Served+local.Dropped)
+	// One node of four has the pod: about 3/4 dropped.
+	share := float64(local.Dropped) / float64(local.Total)
+	require.InDelta(t, 0.75, share, 0.05)
+}
+
+// TestLoadBalancerLocal: a cloud load balancer skips the nodes whose
+// health check fails, so Local LoadBalancer traffic is all served, and
+// stays on the node it entered by.
+func TestLoadBalancerLocal(t *testing.T) {
+	two := int32(2)
+	labels := service.Labels{"app": "web"}
+	s := Scenario{
+		Seed: 4, Duration: Duration(time.Minute),
+		Cluster: ClusterSpec{Nodes: 5},
+		Services: []*service.Service{{ObjectMeta: service.ObjectMeta{Name: "web"},
+			Spec: service.ServiceSpec{Type: service.ServiceTypeLoadBalancer, Selector: labels, ExternalTrafficPolicy: service.TrafficPolicyLocal,
+				Ports: []service.ServicePort{{Port: 80, TargetPort: service.FromString("http")}}}}},
+		Deployments: []*Deployment{{ObjectMeta: service.ObjectMeta{Name: "web"},
+			Spec: DeploymentSpec{Replicas: &two, Selector: &service.LabelSelector{MatchLabels: labels},
+				Template: PodTemplateSpec{ObjectMeta: service.ObjectMeta{Labels: labels},
+					Spec: service.PodSpec{Containers: []service.Container{{Name: "web",
+						Ports: []service.ContainerPort{{Name: "http", ContainerPort: 8080}}}}}}}}},
+		Traffic: []TrafficSpec{{Service: "web", From: FromExternal, Rate: 30, Clients: 50}},
+		Checks:  CheckSpec{Interval: D(time.Second)},
+	}
+	r, err := Run(s)
+	require.NoError(t, err)
+	require.Positive(t, r.Connections.Total)
+	require.Equal(t, r.Connections.Total, r.Connections.Served)
+	require.Zero(t, r.CrossZone.CrossZone, "Local keeps traffic on the entry node")
+}
+
+func TestInvalidScenario(t *testing.T) {
+	for name, mod := range map[string]func(*Scenario){
+		"no duration":     func(s *Scenario) { s.Duration = 0 },
+		"bad algorithm":   func(s *Scenario) { s.Cluster.Algorithm = "best" },
+		"unknown service": func(s *Scenario) { s.Traffic[0].Service = "nope" },
+		"unknown node":    func(s *Scenario) { s.Timeline = []TimelineEvent{{Action: ActionKillNode, Target: "node-99"}} },
+		"bad action":      func(s *Scenario) { s.Timeline = []TimelineEvent{{Action: "explode"}} },
+		"bad CIDR":        func(s *Scenario) { s.Cluster.PodCIDR = "10.0.0.0/30" },
+		"bad length":      func(s *Scenario) { s.Traffic[0].Length.Kind = "uniform" },
+		"negative delay":  func(s *Scenario) { s.Cluster.Delays.MinSyncPeriod = D(-time.Second) },
+	} {
+		s := small(1)
+		mod(&s)
+		_, err := Run(s)
+		require.ErrorIs(t, err, ErrInvalidScenario, name)
+	}
+}
+
+// TestFaults drives each fault and checks its effect on the cluster.
+func TestFaults(t *testing.T) {
+	t.Run("node crash evicts after the toleration", func(t *testing.T) {
+		s := small(5)
+		s.Duration = Duration(8 * time.Minute)
+		s.Timeline = []TimelineEvent{{At: Duration(time.Minute), Action: ActionKillNode, Target: "node-0"}}
+		w, err := newWorld(s)
+		require.NoError(t, err)
+		onNode := len(w.nodeByName["node-0"].pods)
+		require.Positive(t, onNode)
+		r, err := w.run()
+		require.NoError(t, err)
+		// 40 s to NotReady, 300 s more to eviction: the Deployment
+		// replaces the pods of the dead node, not the clients.
+		require.Positive(t, r.Cluster.PodsCreated)
+		require.False(t, w.nodeByName["node-0"].apiReady)
+		for _, p := range w.nodeByName["node-0"].pods {
+			require.True(t, p.api.term || p.client, "%s evicted", p.key)
+		}
+	})
+	t.Run("a cut-off node keeps its view", func(t *testing.T) {
+		s := small(6)
+		s.Timeline = []TimelineEvent{
+			{At: Duration(30 * time.Second), Action: ActionCutNode, Target: "node-3"},
+			{At: Duration(40 * time.Second), Action: ActionRollout, Target: "svc-0"},
+		}
+		w, err := newWorld(s)
+		require.NoError(t, err)
+		require.NoError(t, w.eng.Run(35*time.Second))
+		frozen := w.nodeByName["node-3"].proxy.Table()
+		_, err = w.run()
+		require.NoError(t, err)
+		require.Same(t, frozen, w.nodeByName["node-3"].proxy.Table())
+		require.NotSame(t, frozen, w.nodeByName["node-2"].proxy.Table())
+	})
+	t.Run("zone down and up", func(t *testing.T) {
+		s := small(7)
+		s.Duration = Duration(5 * time.Minute)
+		s.Timeline = []TimelineEvent{{At: Duration(time.Minute), Action: ActionZoneDown, Target: "zone-b", For: D(2 * time.Minute)}}
+		r, err := Run(s)
+		require.NoError(t, err)
+		require.Positive(t, r.Connections.Reset+r.Connections.Refused)
+	})
+	t.Run("control plane restores from its snapshot", func(t *testing.T) {
+		s := small(8)
+		s.Churn = []ChurnSpec{{Rate: 0.5}}
+		s.Timeline = []TimelineEvent{{At: Duration(time.Minute), Action: ActionCrashControlPlane, For: D(30 * time.Second)},
+			{At: Duration(70 * time.Second), Action: ActionDeleteService, Target: "svc-1"},
+			{At: Duration(2 * time.Minute), Action: ActionDeleteService, Target: "svc-1"},
+			{At: Duration(150 * time.Second), Action: ActionCreateService, Target: "svc-1"}}
+		w, err := newWorld(s)
+		require.NoError(t, err)
+		r, err := w.run()
+		require.NoError(t, err)
+		require.Equal(t, 1, w.m.restores)
+		require.Equal(t, 2, r.Cluster.Services)
+		require.Positive(t, r.DNSLatency.Count)
+	})
+}
+
+// TestViolationReport checks that a broken invariant stops the run with
+// what it takes to replay it, and that the replay breaks the same way.
+func TestViolationReport(t *testing.T) {
+	s := small(9)
+	s.Timeline = []TimelineEvent{{At: Duration(time.Minute), Action: ActionRollout, Target: "svc-0"}}
+	s.Checks.ConvergenceBound = D(10 * time.Millisecond) // tighter than any kube-proxy
+	r, err := Run(s)
+	require.ErrorIs(t, err, ErrViolation)
+	v := r.Violation
+	require.NotNil(t, v)
+	require.Equal(t, InvNodeConvergence, v.Invariant)
+	require.Equal(t, uint64(9), v.Seed)
+	require.Len(t, v.LastEvents, 32)
+	require.Less(t, r.Duration.D(), s.Duration.D())
+	r2, err2 := Run(s)
+	require.Equal(t, err.Error(), err2.Error())
+	require.Equal(t, *v, *r2.Violation)
+}
+
+func TestCompareVariantsShareNothing(t *testing.T) {
+	s := small(1)
+	s.Deployments = []*Deployment{{ObjectMeta: service.ObjectMeta{Name: "x"}, Spec: DeploymentSpec{
+		Selector: &service.LabelSelector{MatchLabels: service.Labels{"app": "x"}},
+		Template: PodTemplateSpec{ObjectMeta: service.ObjectMeta{Labels: service.Labels{"app": "x"}},
+			Spec: service.PodSpec{Containers: []service.Container{{Name: "x"}}}}}}}
+	v := Variant{Name: "v", Algorithm: "maglev", PreStopSleep: D(3 * time.Second)}.Apply(s)
+	require.Nil(t, s.Deployments[0].Spec.Template.Spec.Containers[0].Lifecycle)
+	require.Equal(t, int64(3), v.Deployments[0].Spec.Template.Spec.Containers[0].Lifecycle.PreStop.Sleep.Seconds)
+	require.Equal(t, "maglev", v.Workload.Algorithm)
+	require.Empty(t, s.Workload.Algorithm)
+	rs, err := Compare(s)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	_ = errors.New
+}
