@@ -15,7 +15,7 @@ const (
 // the shape of the cluster and its delays, the objects in it, the traffic,
 // random churn and a timeline of events. Its JSON form (field names as
 // tagged, durations as strings) is the `kind: Scenario` document that
-// ParseScenario reads, so a scenario can be written in YAML:
+// DecodeScenario reads, so a scenario can be written in YAML:
 //
 //	apiVersion: sim.svcnet.dev/v1alpha1
 //	kind: Scenario

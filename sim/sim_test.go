@@ -47,9 +47,9 @@ func TestRollingBounds(t *testing.T) {
 	pct := func(s string) *service.IntOrString { v := service.FromString(s); return &v }
 	num := func(n int32) *service.IntOrString { v := service.FromInt(n); return &v }
 	for _, c := range []struct {
-		replicas      int32
+		replicas       int32
 		surge, unavail *service.IntOrString
-		wantS, wantU  int32
+		wantS, wantU   int32
 	}{
 		{10, nil, nil, 3, 2}, // 25% up, 25% down
 		{4, nil, nil, 1, 1},
