@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/svcnet/svcnet/dnsname"
 	"github.com/svcnet/svcnet/endpoints"
+	"github.com/svcnet/svcnet/ipam"
 	"github.com/svcnet/svcnet/lb"
 	"github.com/svcnet/svcnet/service"
 	"pgregory.net/rapid"
@@ -57,7 +58,14 @@ type clusterMachine struct {
 
 func smConfig(immediate bool, maxPerSlice int, seed uint64) func() Config {
 	return func() Config {
+		pool, err := service.NewPoolProvider(service.PoolProviderConfig{Ranges: []ipam.Range{
+			ipam.MustParseRange("192.0.2.1-192.0.2.8"), ipam.MustParseRange("2001:db8::1-2001:db8::8"),
+		}})
+		if err != nil {
+			panic(err)
+		}
 		return Config{
+			LoadBalancer:         pool,
 			ServiceCIDRs:         []netip.Prefix{netip.MustParsePrefix("10.96.0.0/24"), netip.MustParsePrefix("fd00:10:96::/120")},
 			PodCIDRs:             []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16"), netip.MustParsePrefix("fd00:10:244::/64")},
 			NodeCIDRs:            []netip.Prefix{netip.MustParsePrefix("192.168.0.0/24")},
@@ -245,7 +253,15 @@ func (m *clusterMachine) DeletePod(t *rapid.T) {
 // drawSpec fills a Service's selector, type and ports.
 func (m *clusterMachine) drawSpec(t *rapid.T, svc *service.Service) {
 	svc.Spec.Selector = m.drawLabels(t, "selector") // nil: no selector, no slices
-	svc.Spec.Type = rapid.SampledFrom([]service.ServiceType{service.ServiceTypeClusterIP, service.ServiceTypeNodePort}).Draw(t, "type")
+	svc.Spec.Type = rapid.SampledFrom([]service.ServiceType{service.ServiceTypeClusterIP, service.ServiceTypeClusterIP,
+		service.ServiceTypeNodePort, service.ServiceTypeLoadBalancer, service.ServiceTypeExternalName}).Draw(t, "type")
+	if svc.Spec.Type == service.ServiceTypeExternalName {
+		// As a user turning a Service into an alias writes it.
+		svc.Spec.ExternalName = "db.example.com"
+		svc.Spec.ClusterIP, svc.Spec.ClusterIPs, svc.Spec.IPFamilies, svc.Spec.IPFamilyPolicy = "", nil, nil, nil
+	} else {
+		svc.Spec.ExternalName = ""
+	}
 	svc.Spec.Ports = nil
 	for i := range rapid.IntRange(1, 2).Draw(t, "ports") {
 		sp := service.ServicePort{Name: fmt.Sprintf("p%d", i), Port: int32(80 + i), TargetPort: service.FromInt(8080)}
@@ -263,7 +279,11 @@ func (m *clusterMachine) CreateService(t *rapid.T) {
 	key := nn(rapid.SampledFrom(smNamespaces).Draw(t, "ns"), rapid.SampledFrom(smServices).Draw(t, "svc"))
 	svc := &service.Service{ObjectMeta: service.ObjectMeta{Name: key.Name, Namespace: key.Namespace}}
 	m.drawSpec(t, svc)
-	switch rapid.IntRange(0, 4).Draw(t, "families") {
+	families := rapid.IntRange(0, 4).Draw(t, "families")
+	if svc.Spec.Type == service.ServiceTypeExternalName {
+		families = 0 // an ExternalName Service has no families
+	}
+	switch families {
 	case 4:
 		if svc.Spec.Type == service.ServiceTypeClusterIP {
 			svc.Spec.ClusterIP = service.ClusterIPNone // headless, of the primary family
@@ -305,6 +325,7 @@ func (m *clusterMachine) UpdateService(t *rapid.T) {
 	m.drawSpec(t, svc)
 	if svc.IsHeadless() {
 		svc.Spec.Type = service.ServiceTypeClusterIP // a headless Service stays one
+		svc.Spec.ExternalName = ""
 	}
 	ch, err := m.c.UpdateService(svc)
 	require.NoError(t, err)
@@ -367,7 +388,7 @@ func (m *clusterMachine) Dial(t *rapid.T) {
 	port := rapid.SampledFrom([]int{80, 81}).Draw(t, "port")
 	target := fmt.Sprintf("%s.%s:%d", to.Name, to.Namespace, port)
 	byIP := false
-	if svc, ok := m.svcs[to]; ok && !svc.IsHeadless() && rapid.Bool().Draw(t, "byIP") {
+	if svc, ok := m.svcs[to]; ok && !svc.IsHeadless() && len(svc.Spec.ClusterIPs) > 0 && rapid.Bool().Draw(t, "byIP") {
 		ip := rapid.SampledFrom(svc.Spec.ClusterIPs).Draw(t, "clusterIP")
 		target = netip.AddrPortFrom(netip.MustParseAddr(ip), uint16(port)).String()
 		byIP = true
@@ -505,7 +526,7 @@ func (m *clusterMachine) want(svc *service.Service, sp service.ServicePort, v6 b
 	if v6 {
 		fam = service.IPv6Protocol
 	}
-	if svc.Spec.Selector == nil || !slices.Contains(svc.Spec.IPFamilies, fam) {
+	if svc.Spec.Selector == nil || svc.Spec.Type == service.ServiceTypeExternalName || !slices.Contains(svc.Spec.IPFamilies, fam) {
 		return nil
 	}
 	sel := service.SelectorFromSet(svc.Spec.Selector)
@@ -602,6 +623,12 @@ func (m *clusterMachine) checkDNS(t *rapid.T) {
 					require.Equal(t, dnsname.RcodeNXDomain, resp.Rcode, "%s %s", fqdn, qt)
 					continue
 				}
+				if svc.Spec.Type == service.ServiceTypeExternalName {
+					require.Equal(t, dnsname.RcodeNoError, resp.Rcode, "%s %s", fqdn, qt)
+					require.Len(t, resp.Answer, 1)
+					require.Equal(t, "db.example.com.", resp.Answer[0].Target)
+					continue
+				}
 				var want, got []netip.Addr
 				for _, r := range resp.Answer {
 					got = append(got, r.Addr)
@@ -662,12 +689,16 @@ func (m *clusterMachine) checkSynced(t *rapid.T) {
 		require.Equal(t, len(m.svcs), p.Table().Services())
 		frontends := 0
 		for _, svc := range m.svcs {
-			for range svc.Spec.Ports {
-				frontends += len(svc.Spec.ClusterIPs)
-				if svc.IsHeadless() {
-					frontends--
+			if svc.Spec.Type == service.ServiceTypeExternalName {
+				continue
+			}
+			for _, sp := range svc.Spec.Ports {
+				for _, vip := range vips(svc) {
+					if slices.Contains(svc.Spec.IPFamilies, ipFamily(vip)) {
+						frontends++
+					}
 				}
-				if svc.Spec.Type == service.ServiceTypeNodePort {
+				if sp.NodePort != 0 {
 					frontends += len(svc.Spec.IPFamilies)
 				}
 			}
@@ -685,15 +716,18 @@ func (m *clusterMachine) checkSynced(t *rapid.T) {
 					eps := p.Table().Backends(key, sp.Name, sp.Protocol, v6)
 					require.Equal(t, sliceBackends(m.c.Slices(key), sp, v6), sortBackends(eps), "node %s, %s port %s", name, key, sp.Name)
 				}
-				for _, ip := range svc.Spec.ClusterIPs {
-					if ip == service.ClusterIPNone {
+				for _, vip := range vips(svc) {
+					v6 := vip.Is6()
+					if !slices.Contains(svc.Spec.IPFamilies, ipFamily(vip)) {
 						continue
 					}
-					vip := netip.MustParseAddr(ip)
-					v6 := vip.Is6()
 					eps := p.Table().Backends(key, sp.Name, sp.Protocol, v6)
-					pkts := []lb.Packet{{Src: inside[v6], Dst: netip.AddrPortFrom(vip, uint16(sp.Port)), Proto: proto}}
-					if svc.Spec.Type == service.ServiceTypeNodePort && !v6 {
+					pkt := lb.Packet{Src: inside[v6], Dst: netip.AddrPortFrom(vip, uint16(sp.Port)), Proto: proto}
+					if !slices.Contains(svc.Spec.ClusterIPs, vip.String()) {
+						pkt.Src = outside // a LoadBalancer address, from outside
+					}
+					pkts := []lb.Packet{pkt}
+					if sp.NodePort != 0 && !v6 {
 						pkts = append(pkts, lb.Packet{Src: outside, Dst: netip.AddrPortFrom(nodeIP, uint16(sp.NodePort)), Proto: proto})
 					}
 					usable := hasUsable(eps)
@@ -712,6 +746,28 @@ func (m *clusterMachine) checkSynced(t *rapid.T) {
 			}
 		}
 	}
+}
+
+// vips returns a Service's virtual addresses: its ClusterIPs and its
+// LoadBalancer ingress IPs.
+func vips(svc *service.Service) []netip.Addr {
+	var out []netip.Addr
+	for _, ip := range svc.Spec.ClusterIPs {
+		if ip != service.ClusterIPNone {
+			out = append(out, netip.MustParseAddr(ip))
+		}
+	}
+	for _, in := range svc.Status.LoadBalancer.Ingress {
+		out = append(out, netip.MustParseAddr(in.IP))
+	}
+	return out
+}
+
+func ipFamily(a netip.Addr) service.IPFamily {
+	if a.Is6() {
+		return service.IPv6Protocol
+	}
+	return service.IPv4Protocol
 }
 
 func compareKeys(a, b service.NamespacedName) int {
