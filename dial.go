@@ -97,7 +97,12 @@ func (c *Cluster) now() time.Time {
 // Dial routes a TCP connection from a pod or an external address to
 // target, "host:port" where host is a Service name (resolved through the
 // pod's search path), a ClusterIP, a node address (NodePort), an external
-// IP or a LoadBalancer IP. It returns every step taken. An unresolvable
+// IP or a LoadBalancer IP — or, from inside, a pod's own address (as a
+// headless Service's name resolves), which the pod network delivers
+// without a Service frontend (Trace.Direct). A pod's connection goes
+// through its node's proxy, a node's own through the node's proxy, an
+// external client's through the node that owns the destination or else
+// one its load balancer picks. It returns every step taken. An unresolvable
 // name or an unroutable packet is an outcome in the Trace, not an error;
 // errors are for bad input (unknown pod, malformed target).
 func (c *Cluster) Dial(from Source, target string) (Trace, error) {
