@@ -333,6 +333,11 @@ func serviceVIPs(svc *service.Service) []vip {
 	}
 	if svc.Spec.Type == service.ServiceTypeLoadBalancer {
 		for _, in := range svc.Status.LoadBalancer.Ingress {
+			// KEP-1860: with ipMode Proxy the load balancer proxies to the
+			// nodes itself, and kube-proxy does not capture its IP.
+			if in.IPMode != nil && *in.IPMode == "Proxy" {
+				continue
+			}
 			add(in.IP, FrontendLoadBalancer)
 		}
 	}

@@ -65,3 +65,19 @@ func TestTableServiceChangeMovesFrontends(t *testing.T) {
 	require.Equal(t, Routed, route(p, podSrc, "10.96.0.11:80").Verdict)
 	require.Equal(t, 2, p.Frontends(), "one ClusterIP and one NodePort")
 }
+
+// TestTableIPModeProxy: an ingress IP with ipMode Proxy is not captured
+// by kube-proxy (KEP-1860); one with VIP (or no mode) is.
+func TestTableIPModeProxy(t *testing.T) {
+	p := newTestProxy(t, "node-a", "z1")
+	proxyMode, vipMode := "Proxy", "VIP"
+	require.NoError(t, p.UpsertService(testService(service.ServiceTypeLoadBalancer, func(s *service.Service) {
+		s.Status.LoadBalancer.Ingress = []service.LoadBalancerIngress{
+			{IP: "203.0.113.100", IPMode: &proxyMode},
+			{IP: "203.0.113.101", IPMode: &vipMode},
+		}
+	})))
+	require.NoError(t, p.ApplySlices([]endpoints.Change{testSlice("web-1", endpoints.AddressTypeIPv4, ready("10.244.1.1", "node-b", "z1"))}))
+	require.Equal(t, NotServiceAddress, route(p, outsideSrc, "203.0.113.100:80").Verdict)
+	require.Equal(t, Routed, route(p, outsideSrc, "203.0.113.101:80").Verdict)
+}
