@@ -12,14 +12,18 @@ import (
 
 // writer is the resolver's input state, touched only under Resolver.mu.
 type writer struct {
-	services map[service.NamespacedName]*svcSpec
-	slices   map[service.NamespacedName]map[string]*endpoints.Slice
-	// published is what each Service put in the current snapshot.
-	published map[service.NamespacedName]*output
-	// claimers lists, per address, the Services with a PTR claim on it.
-	claimers map[netip.Addr]map[service.NamespacedName]struct{}
+	// epoch numbers the Applies; the pmap nodes made by the one in
+	// progress are the only ones it may change in place.
+	epoch uint64
+	svcs  map[service.NamespacedName]*svcState
+	// claimers lists, per address, the Services with a PTR claim on it
+	// (mostly one).
+	claimers map[netip.Addr][]*svcState
 	// svcShards is the truth behind the snapshot's frozen svcTables.
-	svcShards [shardCount]map[string]*svcNode
+	svcShards [svcShards]map[string]*svcNode
+	// rev and podSet are the snapshot's tables of the same name.
+	rev    pmap[netip.Addr, []Record]
+	podSet pmap[podKey, struct{}]
 	// nsRefs counts the Services and pods of each namespace.
 	nsRefs     map[string]int
 	nsDeclared map[string]bool
@@ -28,10 +32,8 @@ type writer struct {
 }
 
 func (w *writer) init() {
-	w.services = make(map[service.NamespacedName]*svcSpec)
-	w.slices = make(map[service.NamespacedName]map[string]*endpoints.Slice)
-	w.published = make(map[service.NamespacedName]*output)
-	w.claimers = make(map[netip.Addr]map[service.NamespacedName]struct{})
+	w.svcs = make(map[service.NamespacedName]*svcState)
+	w.claimers = make(map[netip.Addr][]*svcState)
 	w.nsRefs = make(map[string]int)
 	w.nsDeclared = make(map[string]bool)
 	w.pods = make(map[service.NamespacedName][]netip.Addr)
@@ -43,9 +45,19 @@ func (w *writer) init() {
 // invalid, Apply applies none and returns every problem, joined, each
 // wrapping ErrInvalidObject. An empty batch publishes nothing.
 //
-// The cost is that of recomputing the records of each Service the batch
-// touches (linear in its endpoints and ports) plus cloning each snapshot
-// shard written (a 256th of the names, on average).
+// The cost is in proportion to what changed, not to the size of the
+// Services or of the cluster. A slice change costs a pass over the old
+// and new slice to find the endpoints that differ; then, for each of
+// them, its endpoint name and PTR record are made again and O(log n)
+// nodes of the tables holding them are copied; every other name is
+// shared with the previous snapshot. A headless Service's own name and
+// SRV names list every ready endpoint: each change updates their sorted
+// lists in O(log n), and when they are large their records are made by
+// the first query after the change instead (see Resolve). Changing
+// whether a Service exists, is headless, is an ExternalName or publishes
+// not-ready addresses rebuilds all of its names; other Service changes
+// rebuild the names made from the spec. Publishing copies about 1 KiB of
+// the index of Services (see svcIndex) per Service changed.
 func (r *Resolver) Apply(b *Batch) error {
 	if b == nil {
 		return nil
@@ -59,45 +71,59 @@ func (r *Resolver) Apply(b *Batch) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	w := &r.w
-	dirtySvc := make(map[service.NamespacedName]struct{})
-	dirtyNS := make(map[string]struct{})
-	dirtyPods := make(map[podKey]struct{})
+	w.epoch++
+	e := w.epoch
+	var queue []*svcState
+	enqueue := func(st *svcState) {
+		if !st.queued {
+			st.queued = true
+			queue = append(queue, st)
+		}
+	}
+	var dirtyNS map[string]struct{}
+	var dirtyPods map[podKey]struct{}
+	touchNS := func(ns string) {
+		if dirtyNS == nil {
+			dirtyNS = make(map[string]struct{})
+		}
+		dirtyNS[ns] = struct{}{}
+	}
 	nsRef := func(ns string, d int) {
 		w.nsRefs[ns] += d
 		if w.nsRefs[ns] == 0 {
 			delete(w.nsRefs, ns)
 		}
-		dirtyNS[ns] = struct{}{}
+		touchNS(ns)
+	}
+	touchPod := func(k podKey) {
+		if dirtyPods == nil {
+			dirtyPods = make(map[podKey]struct{})
+		}
+		dirtyPods[k] = struct{}{}
 	}
 	for _, o := range b.ops {
 		switch o.kind {
 		case opUpsertService:
-			if w.services[o.key] == nil {
+			st := w.state(o.key, r.zone)
+			if st.spec == nil {
 				nsRef(o.key.Namespace, 1)
 			}
-			w.services[o.key] = o.svc
-			dirtySvc[o.key] = struct{}{}
+			st.setSpec(o.svc)
+			enqueue(st)
 		case opDeleteService:
-			if w.services[o.key] != nil {
-				delete(w.services, o.key)
+			if st := w.svcs[o.key]; st != nil && st.spec != nil {
+				st.setSpec(nil)
 				nsRef(o.key.Namespace, -1)
-				dirtySvc[o.key] = struct{}{}
+				enqueue(st)
 			}
 		case opSlice:
-			m := w.slices[o.key]
+			st := w.state(o.key, r.zone)
 			if o.slice.Kind == endpoints.Deleted {
-				delete(m, o.slice.Old.Name)
-				if len(m) == 0 {
-					delete(w.slices, o.key)
-				}
+				st.setSlice(o.slice.Old.Name, nil)
 			} else {
-				if m == nil {
-					m = make(map[string]*endpoints.Slice)
-					w.slices[o.key] = m
-				}
-				m[o.slice.Slice.Name] = o.slice.Slice
+				st.setSlice(o.slice.Slice.Name, o.slice.Slice)
 			}
-			dirtySvc[o.key] = struct{}{}
+			enqueue(st)
 		case opUpsertPod, opDeletePod:
 			old, had := w.pods[o.key]
 			for _, a := range old {
@@ -105,7 +131,7 @@ func (r *Resolver) Apply(b *Batch) error {
 				if w.podAddrs[k]--; w.podAddrs[k] == 0 {
 					delete(w.podAddrs, k)
 				}
-				dirtyPods[k] = struct{}{}
+				touchPod(k)
 			}
 			if o.kind == opDeletePod {
 				if had {
@@ -121,91 +147,56 @@ func (r *Resolver) Apply(b *Batch) error {
 			for _, a := range o.ips {
 				k := podKey{o.key.Namespace, a}
 				w.podAddrs[k]++
-				dirtyPods[k] = struct{}{}
+				touchPod(k)
 			}
 		case opUpsertNamespace:
 			w.nsDeclared[o.key.Namespace] = true
-			dirtyNS[o.key.Namespace] = struct{}{}
+			touchNS(o.key.Namespace)
 		case opDeleteNamespace:
 			delete(w.nsDeclared, o.key.Namespace)
-			dirtyNS[o.key.Namespace] = struct{}{}
+			touchNS(o.key.Namespace)
 		}
 	}
 
 	old := r.snap.Load()
-	svcs := *old.svcs
-	var dirtyShards [shardCount]bool
-	names := newShardWriter(old.names)
-	rev := newShardWriter(old.rev)
-	pods := newShardWriter(old.pods)
-	dirtyAddrs := make(map[netip.Addr]struct{})
-	for key := range dirtySvc {
-		var out *output
-		if spec := w.services[key]; spec != nil {
-			out = r.build(spec, w.slices[key])
+	svcs := old.svcs
+	var dirtyAddrs []netip.Addr
+	for _, st := range queue {
+		st.queued = false
+		node := r.publish(st, e)
+		for _, a := range st.addrs {
+			w.claim(st, a)
 		}
-		k := key.Name + "." + key.Namespace
-		i := hashString(k) & shardMask
-		if out != nil && out.node != nil {
-			if w.svcShards[i] == nil {
-				w.svcShards[i] = make(map[string]*svcNode)
-			}
-			w.svcShards[i][k] = out.node
-			dirtyShards[i] = true
-		} else if _, ok := w.svcShards[i][k]; ok {
-			delete(w.svcShards[i], k)
-			dirtyShards[i] = true
-		}
-		// Only addresses whose claims changed get new PTR records.
-		var prev map[netip.Addr][]ptrClaim
-		if p := w.published[key]; p != nil {
-			prev = p.ptr
-		}
-		var next map[netip.Addr][]ptrClaim
-		if out != nil {
-			next = out.ptr
-		}
-		for a, cs := range prev {
-			if ncs, ok := next[a]; !ok || !slices.Equal(cs, ncs) {
-				dirtyAddrs[a] = struct{}{}
-			}
-			if _, ok := next[a]; !ok {
-				delete(w.claimers[a], key)
-				if len(w.claimers[a]) == 0 {
-					delete(w.claimers, a)
+		dirtyAddrs = append(dirtyAddrs, st.addrs...)
+		st.addrs = nil
+		if node != st.node {
+			i := st.th & svcShardMask
+			m := w.svcShards[i]
+			if node != nil {
+				if m == nil {
+					m = make(map[string]*svcNode)
+					w.svcShards[i] = m
 				}
+				m[st.tkey] = node
+			} else {
+				delete(m, st.tkey)
 			}
+			svcs.set(e, m, st.th, st.tkey, node)
+			st.node = node
 		}
-		for a, cs := range next {
-			if pcs, ok := prev[a]; !ok || !slices.Equal(cs, pcs) {
-				dirtyAddrs[a] = struct{}{}
-			}
-			m := w.claimers[a]
-			if m == nil {
-				m = make(map[service.NamespacedName]struct{})
-				w.claimers[a] = m
-			}
-			m[key] = struct{}{}
-		}
-		if out == nil {
-			delete(w.published, key)
-		} else {
-			out.node = nil // the snapshot holds it; keep the claims only
-			w.published[key] = out
+		if st.spec == nil && len(st.slices) == 0 {
+			delete(w.svcs, st.key)
 		}
 	}
-	for i, dirty := range dirtyShards {
-		if dirty {
-			svcs[i] = newSvcTable(w.svcShards[i])
-		}
-	}
-	for a := range dirtyAddrs {
+	slices.SortFunc(dirtyAddrs, netip.Addr.Compare)
+	for _, a := range slices.Compact(dirtyAddrs) {
 		if recs := r.ptrRecords(a); recs != nil {
-			rev.set(hashAddr(a), a, recs)
+			w.rev.set(e, hashAddr(a), a, recs)
 		} else {
-			rev.del(hashAddr(a), a)
+			w.rev.del(e, hashAddr(a), a)
 		}
 	}
+	names := newShardWriter(old.names)
 	for ns := range dirtyNS {
 		exists := w.nsRefs[ns] > 0 || w.nsDeclared[ns]
 		for _, k := range []string{ns + ".svc", ns + ".pod"} {
@@ -219,14 +210,28 @@ func (r *Resolver) Apply(b *Batch) error {
 	if r.pods == PodsVerified {
 		for k := range dirtyPods {
 			if w.podAddrs[k] > 0 {
-				pods.set(hashPod(k), k, struct{}{})
+				w.podSet.set(e, hashPod(k), k, struct{}{})
 			} else {
-				pods.del(hashPod(k), k)
+				w.podSet.del(e, hashPod(k), k)
 			}
 		}
 	}
-	r.snap.Store(&snapshot{gen: old.gen + 1, svcs: &svcs, names: names.s, rev: rev.s, pods: pods.s})
+	r.snap.Store(&snapshot{gen: old.gen + 1, svcs: svcs, names: names.cur(), rev: w.rev, pods: w.podSet})
 	return nil
+}
+
+// claim records in claimers whether the Service st claims a.
+func (w *writer) claim(st *svcState, a netip.Addr) {
+	cs := w.claimers[a]
+	i := slices.Index(cs, st)
+	switch has := st.claims(a); {
+	case has && i < 0:
+		w.claimers[a] = append(cs, st)
+	case !has && i >= 0 && len(cs) == 1:
+		delete(w.claimers, a)
+	case !has && i >= 0:
+		w.claimers[a] = slices.Delete(cs, i, i+1)
+	}
 }
 
 // ptrRecords returns the PTR records of a, from every Service claiming
@@ -235,12 +240,13 @@ func (r *Resolver) Apply(b *Batch) error {
 // (one per Service the pod backs). It returns nil when nothing claims a.
 func (r *Resolver) ptrRecords(a netip.Addr) []Record {
 	var svcTargets, epTargets []string
-	for key := range r.w.claimers[a] {
-		for _, c := range r.w.published[key].ptr[a] {
-			if c.clusterIP {
-				svcTargets = append(svcTargets, c.target)
-			} else {
-				epTargets = append(epTargets, c.target)
+	for _, st := range r.w.claimers[a] {
+		if st.clusterIPClaim(a) {
+			svcTargets = append(svcTargets, st.fqdn)
+		}
+		if st.idx != nil {
+			for _, c := range st.idx.ptr[a] {
+				epTargets = append(epTargets, c.v)
 			}
 		}
 	}

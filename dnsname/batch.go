@@ -85,7 +85,10 @@ func (b *Batch) Services(changes ...service.Change) {
 // Slices adds slice changes as the endpoints controller emits them.
 // Slices may arrive before their Service; they give records once the
 // Service exists. The resolver keeps the *endpoints.Slice pointers, which
-// the endpoints package promises are immutable.
+// the endpoints package promises are immutable, and finds what an update
+// changed by comparing the slice it kept with the new one (Change.Old is
+// not read): modifying a slice after passing it in is a programming
+// error, which leaves wrong answers or makes a later Apply panic.
 func (b *Batch) Slices(changes ...endpoints.Change) {
 	for _, c := range changes {
 		key, err := checkSliceChange(c)

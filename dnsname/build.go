@@ -2,25 +2,14 @@ package dnsname
 
 import (
 	"cmp"
-	"maps"
+	"iter"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 
-	"github.com/svcnet/svcnet/endpoints"
+	"github.com/google/btree"
 )
-
-// output is what one Service contributes to a snapshot: its names (nil
-// when it has none) and its PTR claims.
-type output struct {
-	node *svcNode
-	ptr  map[netip.Addr][]ptrClaim
-}
-
-type ptrClaim struct {
-	target    string
-	clusterIP bool
-}
 
 // item is one (address, port, target) a name answers with, the unit of
 // CoreDNS's msg.Service: A and AAAA records come from the addresses, SRV
@@ -32,157 +21,324 @@ type item struct {
 	target string
 }
 
-// readyEndpoint is one address of an endpoint that DNS publishes.
-type readyEndpoint struct {
-	host  string // its label: hostname, or generated from the address
-	fqdn  string // its name: <host>.<svc>.<ns>.svc.<zone>.
-	addr  netip.Addr
-	ports []endpoints.Port
+// agg is the multiset of items of one name, kept as the sorted, counted
+// lists its records are made of: adding or removing an item is a binary
+// search in each, and making the records (entry) is one pass with no
+// sorting. The records follow CoreDNS's plugin.A, AAAA and SRV
+// (plugin/backend_lookup.go): addresses deduplicated; SRV records
+// deduplicated by target and port, with priority 0 and weight
+// floor(100/n) for the n items (at least 1); additional address records
+// for the SRV targets, deduplicated by target and address. Everything is
+// sorted, so answers are deterministic where CoreDNS's follow its caches'
+// order.
+//
+// An agg belongs to the writer; the entries it makes are immutable.
+type agg struct {
+	owner string // the name, canonical
+	n     int    // items, with repeats and port-less ones
+	addrs []counted[netip.Addr]
+	srv   []counted[srvKey]   // items with a port in 0–65535
+	extra []counted[extraKey] // items with a port in 0–65535
 }
 
-var noPorts = []endpoints.Port{{Port: -1}}
-
-// build computes every record of one Service from its spec and slices.
-func (r *Resolver) build(sp *svcSpec, sl map[string]*endpoints.Slice) *output {
-	out := &output{ptr: make(map[netip.Addr][]ptrClaim)}
-	var node svcNode
-	r.fill(out, &node, sp, sl)
-	if node.self != nil {
-		out.node = &node
-	}
-	for a, cs := range out.ptr {
-		slices.SortFunc(cs, func(x, y ptrClaim) int { return strings.Compare(x.target, y.target) })
-		out.ptr[a] = slices.Compact(cs)
-	}
-	return out
+type counted[T any] struct {
+	v T
+	n int32
 }
 
-func (r *Resolver) fill(out *output, node *svcNode, sp *svcSpec, sl map[string]*endpoints.Slice) {
-	suffix := "." + r.zone + "."
-	svcRel := sp.name + "." + sp.ns + ".svc"
-	svcFQDN := svcRel + suffix
-	// add files the entry of rel, a name at or below the Service's.
-	add := func(rel string, e *entry) {
-		if rel == svcRel {
-			node.self = e
-			return
-		}
-		if node.sub == nil {
-			node.sub = make(map[string]*entry)
-		}
-		node.sub[strings.TrimSuffix(rel, "."+svcRel)] = e
-	}
+type srvKey struct {
+	target string
+	port   uint16
+}
 
-	if sp.external {
-		// Spec §2.5: a CNAME to the external name. CoreDNS answers no
-		// endpoint or SRV names under an ExternalName Service.
-		if sp.externalName != "" {
-			add(svcRel, &entry{cname: []Record{{Name: svcFQDN, Type: TypeCNAME, TTL: r.ttl, Target: sp.externalName}}})
+type extraKey struct {
+	target string
+	addr   netip.Addr
+}
+
+func compareSRV(x, y srvKey) int {
+	return cmp.Or(strings.Compare(x.target, y.target), cmp.Compare(x.port, y.port))
+}
+
+func compareExtra(x, y extraKey) int {
+	return cmp.Or(strings.Compare(x.target, y.target), x.addr.Compare(y.addr))
+}
+
+// bump adds d to the count of v in the sorted list s, inserting v or
+// removing it when its count reaches zero. Removing what is not there is
+// a programming error of the index, and panics.
+func bump[T any](s []counted[T], v T, d int32, compare func(T, T) int) []counted[T] {
+	i, ok := slices.BinarySearchFunc(s, v, func(c counted[T], v T) int { return compare(c.v, v) })
+	if !ok {
+		if d < 0 {
+			panic("dnsname: internal error: removing an item that is not there")
 		}
+		return slices.Insert(s, i, counted[T]{v, d})
+	}
+	if s[i].n += d; s[i].n == 0 {
+		return slices.Delete(s, i, i+1)
+	}
+	return s
+}
+
+// add adds d (1 or -1) copies of it.
+func (a *agg) add(it item, d int32) {
+	a.n += int(d)
+	a.addrs = bump(a.addrs, it.addr, d, netip.Addr.Compare)
+	if it.port < 0 || it.port > 0xffff {
 		return
 	}
+	a.srv = bump(a.srv, srvKey{it.target, uint16(it.port)}, d, compareSRV)
+	a.extra = bump(a.extra, extraKey{it.target, it.addr}, d, compareExtra)
+}
 
-	eps := readyEndpoints(sp, sl)
-	for i := range eps {
-		eps[i].fqdn = eps[i].host + "." + svcRel + suffix
+// entry makes the records of the name.
+func (a *agg) entry(ttl uint32) *entry {
+	return makeRecords(a.owner, ttl, a.n, len(a.addrs)+len(a.srv)+len(a.extra),
+		values(a.addrs), values(a.srv), values(a.extra))
+}
+
+// values yields the values of a counted list, in order.
+func values[T any](s []counted[T]) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for _, c := range s {
+			if !yield(c.v) {
+				return
+			}
+		}
 	}
+}
 
-	if !sp.headless {
-		// Spec §2.3: A/AAAA for the ClusterIPs, SRV per named port with
-		// the Service as target, PTR for each ClusterIP. CoreDNS also
-		// answers SRV on the Service name itself, one per port (named or
-		// not), and A/AAAA on the port names.
-		ports := sp.ports
-		if len(ports) == 0 {
-			ports = []portSpec{{port: -1}}
-		}
-		var items []item
-		for _, p := range ports {
-			for _, a := range sp.clusterIPs {
-				items = append(items, item{a, p.port, svcFQDN})
+// makeRecords makes the entry of owner, for n items, from its sorted,
+// distinct addresses, SRV (target, port) pairs and additional (target,
+// address) pairs, size in all: A then AAAA, SRV, additional records, in
+// one backing array.
+func makeRecords(owner string, ttl uint32, n, size int, addrs iter.Seq[netip.Addr], srv iter.Seq[srvKey], extra iter.Seq[extraKey]) *entry {
+	recs := make([]Record, 0, size)
+	e := &entry{}
+	recs = e.appendAddrs(recs, owner, ttl, addrs)
+	e.appendSRV(recs, owner, ttl, n, srv, extra)
+	return e
+}
+
+// appendAddrs appends the A and AAAA records of owner to recs, which
+// must have room for them, and sets e.a and e.aaaa.
+func (e *entry) appendAddrs(recs []Record, owner string, ttl uint32, addrs iter.Seq[netip.Addr]) []Record {
+	start := len(recs)
+	v6 := -1
+	for a := range addrs {
+		t := TypeA
+		if a.Is6() {
+			t = TypeAAAA
+			if v6 < 0 {
+				v6 = len(recs)
 			}
 		}
-		add(svcRel, r.makeEntry(svcFQDN, items))
-		for _, p := range sp.ports {
-			if p.name == "" {
-				continue // spec: unnamed ports have no SRV record
-			}
-			rel := "_" + p.name + "._" + p.proto + "." + svcRel
-			items = items[:0:0]
-			for _, a := range sp.clusterIPs {
-				items = append(items, item{a, p.port, svcFQDN})
-			}
-			add(rel, r.makeEntry(rel+suffix, items))
+		recs = append(recs, Record{Name: owner, Type: t, TTL: ttl, Addr: a})
+	}
+	end := len(recs)
+	if v6 < 0 {
+		v6 = end
+	}
+	if v6 > start {
+		e.a = recs[start:v6:v6]
+	}
+	if end > v6 {
+		e.aaaa = recs[v6:end:end]
+	}
+	return recs
+}
+
+// appendSRV appends the SRV records of owner and their additional
+// records to recs, which must have room for them, and sets e.srv and
+// e.srvExtra.
+func (e *entry) appendSRV(recs []Record, owner string, ttl uint32, n int, srv iter.Seq[srvKey], extra iter.Seq[extraKey]) []Record {
+	start := len(recs)
+	weight := uint16(max(100/max(n, 1), 1))
+	for s := range srv {
+		recs = append(recs, Record{Name: owner, Type: TypeSRV, TTL: ttl, Weight: weight, Port: s.port, Target: s.target})
+	}
+	if len(recs) == start {
+		return recs
+	}
+	e.srv = recs[start:len(recs):len(recs)]
+	start = len(recs)
+	for x := range extra {
+		t := TypeA
+		if x.addr.Is6() {
+			t = TypeAAAA
 		}
+		recs = append(recs, Record{Name: x.target, Type: t, TTL: ttl, Addr: x.addr})
+	}
+	e.srvExtra = recs[start:len(recs):len(recs)]
+	return recs
+}
+
+// wideAgg is an agg for a name that lists every ready endpoint of a
+// Service: a headless Service's own name and its SRV names. Its lists are
+// B-trees, so that adding or removing an item costs O(log n) and a
+// snapshot takes them in O(1) (btree.Clone). Its records, up to
+// eagerRecords of them (Resolver.eager), are made at once; more are made
+// by the first query that needs them (lazyEntry), so that a change of one
+// endpoint of a large Service does not copy the records of all the
+// others.
+type wideAgg struct {
+	owner string
+	n     int
+	addrs *btree.BTreeG[counted[netip.Addr]]
+	srv   *btree.BTreeG[counted[srvKey]]
+	extra *btree.BTreeG[counted[extraKey]]
+}
+
+// eagerRecords is the most records a wideAgg makes at Apply time (about
+// 11 KiB); beyond it, making them all again for each change would cost
+// more than the change (an allocation of some 130 KiB for 250 endpoints).
+const eagerRecords = 128
+
+// wideDegree is the degree of a wideAgg's B-trees: nodes of up to 15
+// items, so that a write after a Clone copies about 1 KiB per tree.
+const wideDegree = 8
+
+func newWideAgg(owner string) *wideAgg {
+	return &wideAgg{
+		owner: owner,
+		addrs: btree.NewG(wideDegree, lessBy(netip.Addr.Compare)),
+		srv:   btree.NewG(wideDegree, lessBy(compareSRV)),
+		extra: btree.NewG(wideDegree, lessBy(compareExtra)),
+	}
+}
+
+func lessBy[T any](compare func(T, T) int) btree.LessFunc[counted[T]] {
+	return func(x, y counted[T]) bool { return compare(x.v, y.v) < 0 }
+}
+
+// bumpTree is bump for a B-tree.
+func bumpTree[T any](t *btree.BTreeG[counted[T]], v T, d int32) {
+	c, ok := t.Get(counted[T]{v: v})
+	if !ok {
+		if d < 0 {
+			panic("dnsname: internal error: removing an item that is not there")
+		}
+		c = counted[T]{v: v}
+	}
+	if c.n += d; c.n == 0 {
+		t.Delete(c)
+	} else {
+		t.ReplaceOrInsert(c)
+	}
+}
+
+// add adds d (1 or -1) copies of it.
+func (a *wideAgg) add(it item, d int32) {
+	a.n += int(d)
+	bumpTree(a.addrs, it.addr, d)
+	if it.port < 0 || it.port > 0xffff {
+		return
+	}
+	bumpTree(a.srv, srvKey{it.target, uint16(it.port)}, d)
+	bumpTree(a.extra, extraKey{it.target, it.addr}, d)
+}
+
+func (a *wideAgg) size() int { return a.addrs.Len() + a.srv.Len() + a.extra.Len() }
+
+// entry returns the entry of the name: made now, or, above eager
+// records, made by its first query from clones of the lists.
+func (a *wideAgg) entry(ttl uint32, eager int) *entry {
+	if a.size() <= eager {
+		return makeRecords(a.owner, ttl, a.n, a.size(), treeValues(a.addrs), treeValues(a.srv), treeValues(a.extra))
+	}
+	return &entry{lazy: &lazyEntry{
+		owner: a.owner, ttl: ttl, n: a.n,
+		addrs: a.addrs.Clone(), srv: a.srv.Clone(), extra: a.extra.Clone(),
+	}}
+}
+
+// treeValues yields the values of a counted B-tree, in order.
+func treeValues[T any](t *btree.BTreeG[counted[T]]) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		t.Ascend(func(c counted[T]) bool { return yield(c.v) })
+	}
+}
+
+// lazyEntry makes the records of a wideAgg when they are first asked
+// for, from clones of its lists that no one writes: the addresses for an
+// A or AAAA query, the SRV and additional records for an SRV query.
+// Concurrent first queries may each make them; one result is kept, and
+// every query after it reads that one without allocating.
+type lazyEntry struct {
+	addrRecs, srvRecs atomic.Pointer[entry]
+	owner             string
+	ttl               uint32
+	n                 int
+	addrs             *btree.BTreeG[counted[netip.Addr]]
+	srv               *btree.BTreeG[counted[srvKey]]
+	extra             *btree.BTreeG[counted[extraKey]]
+}
+
+// get returns an entry with the records of qtype.
+func (l *lazyEntry) get(qtype Type) *entry {
+	switch qtype {
+	case TypeA, TypeAAAA:
+		if e := l.addrRecs.Load(); e != nil {
+			return e
+		}
+		e := &entry{}
+		e.appendAddrs(make([]Record, 0, l.addrs.Len()), l.owner, l.ttl, treeValues(l.addrs))
+		if !l.addrRecs.CompareAndSwap(nil, e) {
+			e = l.addrRecs.Load()
+		}
+		return e
+	case TypeSRV:
+		if e := l.srvRecs.Load(); e != nil {
+			return e
+		}
+		e := &entry{}
+		e.appendSRV(make([]Record, 0, l.srv.Len()+l.extra.Len()), l.owner, l.ttl, l.n, treeValues(l.srv), treeValues(l.extra))
+		if !l.srvRecs.CompareAndSwap(nil, e) {
+			e = l.srvRecs.Load()
+		}
+		return e
+	}
+	return emptyEntry
+}
+
+// makeEntry makes the records of owner from its items (see agg).
+func (r *Resolver) makeEntry(owner string, items []item) *entry {
+	a := agg{owner: owner}
+	for _, it := range items {
+		a.add(it, 1)
+	}
+	return a.entry(r.ttl)
+}
+
+// clusterIPEntry makes the records of a ClusterIP Service's name (port
+// nil) or of one of its named ports. Spec §2.3: A/AAAA for the
+// ClusterIPs, SRV per named port with the Service as target. CoreDNS also
+// answers SRV on the Service name itself, one per port (named or not),
+// and A/AAAA on the port names.
+func (r *Resolver) clusterIPEntry(st *svcState, owner string, port *portSpec) *entry {
+	sp := st.spec
+	var ps []portSpec
+	switch {
+	case port != nil:
+		ps = []portSpec{*port}
+	case len(sp.ports) > 0:
+		ps = sp.ports
+	default:
+		ps = []portSpec{{port: -1}}
+	}
+	items := make([]item, 0, len(ps)*len(sp.clusterIPs))
+	for _, p := range ps {
 		for _, a := range sp.clusterIPs {
-			out.ptr[a] = append(out.ptr[a], ptrClaim{svcFQDN, true})
-		}
-	} else if len(eps) > 0 {
-		// Spec §2.4: A/AAAA per ready endpoint (none ready: NXDOMAIN),
-		// SRV per named port and ready endpoint with the endpoint's name
-		// as target.
-		var items []item
-		byPort := make(map[string][]item)
-		for _, e := range eps {
-			for _, p := range e.ports {
-				items = append(items, item{e.addr, p.Port, e.fqdn})
-				if p.Name != "" && p.Port >= 0 {
-					proto, _ := protoLabel(p.Protocol)
-					rel := "_" + strings.ToLower(p.Name) + "._" + proto + "." + svcRel
-					byPort[rel] = append(byPort[rel], item{e.addr, p.Port, e.fqdn})
-				}
-			}
-		}
-		add(svcRel, r.makeEntry(svcFQDN, items))
-		for _, rel := range slices.Sorted(maps.Keys(byPort)) {
-			add(rel, r.makeEntry(rel+suffix, byPort[rel]))
+			items = append(items, item{a, p.port, st.fqdn})
 		}
 	}
-
-	// Spec §2.4.1 and §2.4.3: <hostname>.<svc> and its PTR for each ready
-	// endpoint. CoreDNS answers these for ClusterIP Services too.
-	byHost := make(map[string][]item, len(eps))
-	for _, e := range eps {
-		for _, p := range e.ports {
-			byHost[e.host] = append(byHost[e.host], item{e.addr, p.Port, e.fqdn})
-		}
-		out.ptr[e.addr] = append(out.ptr[e.addr], ptrClaim{e.fqdn, false})
-	}
-	for _, h := range slices.Sorted(maps.Keys(byHost)) {
-		rel := h + "." + svcRel
-		add(rel, r.makeEntry(rel+suffix, byHost[h]))
-	}
+	return r.makeEntry(owner, items)
 }
 
-// readyEndpoints returns the endpoint addresses DNS publishes: those of
-// ready endpoints, or of every endpoint when the Service publishes
-// not-ready addresses (spec §2.1, "ready"; the endpoints controller
-// already marks them ready then, which this repeats for slices fed
-// directly). Slices are read in name order.
-func readyEndpoints(sp *svcSpec, sl map[string]*endpoints.Slice) []readyEndpoint {
-	var eps []readyEndpoint
-	for _, name := range slices.Sorted(maps.Keys(sl)) {
-		s := sl[name]
-		ports := s.Ports
-		if len(ports) == 0 {
-			ports = noPorts
-		}
-		for i := range s.Endpoints {
-			ep := &s.Endpoints[i]
-			if !ep.Conditions.Ready && !sp.publishNotReady {
-				continue
-			}
-			for _, a := range ep.Addresses {
-				if !a.IsValid() {
-					continue
-				}
-				a = a.Unmap()
-				eps = append(eps, readyEndpoint{host: endpointHostname(ep.Hostname, a), addr: a, ports: ports})
-			}
-		}
-	}
-	return eps
-}
+// portLabel is the label in front of a Service name that names the SRV
+// records of a port: "_http._tcp".
+func portLabel(name, proto string) string { return "_" + name + "._" + proto }
 
 // endpointHostname is the spec's hostname of an endpoint: its hostname
 // field, else a name made from its address as CoreDNS's endpointHostname
@@ -192,79 +348,4 @@ func endpointHostname(hostname string, a netip.Addr) string {
 		return strings.ToLower(hostname)
 	}
 	return podLabel(a)
-}
-
-// makeEntry turns the items of one name into its records, as CoreDNS's
-// plugin.A, AAAA and SRV do (plugin/backend_lookup.go): addresses
-// deduplicated; SRV records deduplicated by target and port, with
-// priority 0 and weight floor(100/n) for the n items (at least 1);
-// additional address records for the SRV targets, deduplicated by target
-// and address. Everything is sorted, so answers are deterministic where
-// CoreDNS's follow its caches' order. The records of one entry share one
-// backing array.
-func (r *Resolver) makeEntry(owner string, items []item) *entry {
-	slices.SortFunc(items, func(x, y item) int {
-		return cmp.Or(strings.Compare(x.target, y.target), cmp.Compare(x.port, y.port), x.addr.Compare(y.addr))
-	})
-	recs := make([]Record, 0, 3*len(items))
-	// Addresses, A then AAAA, each sorted and unique.
-	addrs := make([]netip.Addr, 0, len(items))
-	for _, it := range items {
-		addrs = append(addrs, it.addr)
-	}
-	slices.SortFunc(addrs, netip.Addr.Compare)
-	addrs = slices.Compact(addrs)
-	v6 := len(addrs)
-	for i, a := range addrs {
-		if a.Is6() && v6 == len(addrs) {
-			v6 = i
-		}
-		t := TypeA
-		if a.Is6() {
-			t = TypeAAAA
-		}
-		recs = append(recs, Record{Name: owner, Type: t, TTL: r.ttl, Addr: a})
-	}
-	e := &entry{}
-	if v6 > 0 {
-		e.a = recs[0:v6:v6]
-	}
-	if len(addrs) > v6 {
-		e.aaaa = recs[v6:len(addrs):len(addrs)]
-	}
-	// SRV records by (target, port), then the targets' addresses by
-	// (target, address); items are sorted by (target, port, address).
-	weight := uint16(max(100/max(len(items), 1), 1))
-	srvStart := len(recs)
-	for i, it := range items {
-		if it.port < 0 || it.port > 0xffff {
-			continue
-		}
-		if i > 0 && items[i-1].target == it.target && items[i-1].port == it.port {
-			continue
-		}
-		recs = append(recs, Record{Name: owner, Type: TypeSRV, TTL: r.ttl, Weight: weight, Port: uint16(it.port), Target: it.target})
-	}
-	if len(recs) == srvStart {
-		return e
-	}
-	e.srv = recs[srvStart:len(recs):len(recs)]
-	extraStart := len(recs)
-	for _, it := range items {
-		if it.port < 0 || it.port > 0xffff {
-			continue
-		}
-		t := TypeA
-		if it.addr.Is6() {
-			t = TypeAAAA
-		}
-		recs = append(recs, Record{Name: it.target, Type: t, TTL: r.ttl, Addr: it.addr})
-	}
-	extra := recs[extraStart:]
-	slices.SortFunc(extra, func(x, y Record) int {
-		return cmp.Or(strings.Compare(x.Name, y.Name), x.Addr.Compare(y.Addr))
-	})
-	extra = slices.CompactFunc(extra, func(x, y Record) bool { return x.Name == y.Name && x.Addr == y.Addr })
-	e.srvExtra = extra[:len(extra):len(extra)]
-	return e
 }

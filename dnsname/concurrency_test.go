@@ -1,6 +1,7 @@
 package dnsname
 
 import (
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -66,5 +67,64 @@ func TestConcurrentResolve(t *testing.T) {
 	close(errs)
 	for got := range errs {
 		t.Errorf("torn answer: %s", got)
+	}
+}
+
+// TestConcurrentLazy runs readers against a writer that keeps flipping
+// one endpoint of a headless Service large enough for its records to be
+// made by the first query of each snapshot (see wideAgg): readers race to
+// make them, and must each get one of the two states' answers. Run under
+// -race.
+func TestConcurrentLazy(t *testing.T) {
+	r := NewResolver(Config{})
+	var eps []endpoints.Endpoint
+	for i := range 200 {
+		eps = append(eps, ep(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).String(), "", true))
+	}
+	ps := []endpoints.Port{eport("http", 8080)}
+	all := sliceOf("default", "web", "web-1", ps, eps...)
+	flipped := flipReady(all, 0)
+	var b Batch
+	b.UpsertService(newSvc("default", "web", headless(), ports(tcp("http", 80))))
+	b.Slices(created(all))
+	require.NoError(t, r.Apply(&b))
+	require.NotNil(t, r.snap.Load().svcs.get(hashString("web.default"), []byte("web.default")).self.lazy, "not lazy: the test needs more endpoints")
+	want := map[Type][2]string{}
+	for _, qt := range []Type{TypeA, TypeSRV} {
+		a := r.Resolve("web.default.svc.cluster.local", qt).String()
+		require.NoError(t, r.ApplySlices([]endpoints.Change{updated(all, flipped)}))
+		f := r.Resolve("web.default.svc.cluster.local", qt).String()
+		require.NoError(t, r.ApplySlices([]endpoints.Change{updated(flipped, all)}))
+		require.NotEqual(t, a, f)
+		want[qt] = [2]string{a, f}
+	}
+
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			qt := []Type{TypeA, TypeSRV}[g%2]
+			for n := 0; !done.Load() || n < 20; n++ {
+				got := r.Resolve("web.default.svc.cluster.local", qt).String()
+				if got != want[qt][0] && got != want[qt][1] {
+					errs <- got
+					return
+				}
+			}
+		}()
+	}
+	cur, next := all, flipped
+	for range 200 {
+		require.NoError(t, r.ApplySlices([]endpoints.Change{updated(cur, next)}))
+		cur, next = next, cur
+	}
+	done.Store(true)
+	wg.Wait()
+	close(errs)
+	for got := range errs {
+		t.Errorf("torn answer: %.200s", got)
 	}
 }

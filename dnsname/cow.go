@@ -6,10 +6,13 @@ import (
 	"net/netip"
 )
 
-// A snapshot's tables are sharded maps published copy-on-write: applying
-// a batch copies the array of shard pointers (2 KiB) and clones only the
-// shards it writes, so a change costs O(shard) instead of O(table), and
-// readers holding the old snapshot keep a consistent view without locks.
+// The snapshot's small tables (the names outside svc) are sharded maps
+// published copy-on-write: applying a batch that writes one copies the
+// array of shard pointers (2 KiB) and clones only the shards it writes, so
+// a change costs O(shard) instead of O(table), and readers holding the
+// old snapshot keep a consistent view without locks. Tables that grow
+// with the cluster (PTR records, pods) are pmaps instead, whose writes
+// cost O(log n).
 const (
 	shardBits  = 8
 	shardCount = 1 << shardBits
@@ -18,26 +21,25 @@ const (
 
 type shards[K comparable, V any] [shardCount]map[K]V
 
-func (s *shards[K, V]) get(h uint64, k K) (V, bool) {
-	v, ok := s[h&shardMask][k]
-	return v, ok
-}
-
-// shardWriter builds the next version of a table from the published one.
+// shardWriter builds the next version of a table from the published one,
+// copying the shard array on the first write only.
 type shardWriter[K comparable, V any] struct {
-	s     *shards[K, V]
+	old   *shards[K, V]
+	s     *shards[K, V] // nil until the first write
 	owned [shardCount]bool
 }
 
 func newShardWriter[K comparable, V any](old *shards[K, V]) *shardWriter[K, V] {
-	w := &shardWriter[K, V]{s: new(shards[K, V])}
-	if old != nil {
-		*w.s = *old
-	}
-	return w
+	return &shardWriter[K, V]{old: old}
 }
 
 func (w *shardWriter[K, V]) own(i uint64) map[K]V {
+	if w.s == nil {
+		w.s = new(shards[K, V])
+		if w.old != nil {
+			*w.s = *w.old
+		}
+	}
 	if !w.owned[i] {
 		m := maps.Clone(w.s[i])
 		if m == nil {
@@ -52,9 +54,20 @@ func (w *shardWriter[K, V]) set(h uint64, k K, v V) { w.own(h & shardMask)[k] = 
 
 func (w *shardWriter[K, V]) del(h uint64, k K) {
 	i := h & shardMask
-	if _, ok := w.s[i][k]; ok {
+	if _, ok := w.cur()[i][k]; ok {
 		delete(w.own(i), k)
 	}
+}
+
+// cur returns the table as written so far.
+func (w *shardWriter[K, V]) cur() *shards[K, V] {
+	if w.s == nil {
+		if w.old == nil {
+			return new(shards[K, V])
+		}
+		return w.old
+	}
+	return w.s
 }
 
 // The shard hash reads eight bytes at a time and mixes with multiplies
@@ -111,56 +124,3 @@ type podKey struct {
 }
 
 func hashPod(k podKey) uint64 { return hashString(k.ns)*31 ^ hashAddr(k.addr) }
-
-// svcTable is one shard of the Service nodes, frozen for readers: an
-// open-addressing table probed linearly with the shard hash already
-// computed, so that the hot path hashes its key once (a Go map would hash
-// it again). The writer keeps the shard as a Go map and rebuilds the
-// table whenever it changes.
-type svcTable struct {
-	mask  uint64
-	slots []svcSlot
-}
-
-type svcSlot struct {
-	tag  uint32 // the hash's high bits
-	key  string
-	node *svcNode // nil: empty slot
-}
-
-func (t *svcTable) get(h uint64, key []byte) *svcNode {
-	if t == nil {
-		return nil
-	}
-	tag := uint32(h >> 32)
-	for i := (h >> shardBits) & t.mask; ; i = (i + 1) & t.mask {
-		s := &t.slots[i]
-		if s.node == nil {
-			return nil
-		}
-		if s.tag == tag && s.key == string(key) {
-			return s.node
-		}
-	}
-}
-
-// newSvcTable freezes a shard; the table is at most half full.
-func newSvcTable(m map[string]*svcNode) *svcTable {
-	if len(m) == 0 {
-		return nil
-	}
-	n := uint64(4)
-	for n < 2*uint64(len(m)) {
-		n *= 2
-	}
-	t := &svcTable{mask: n - 1, slots: make([]svcSlot, n)}
-	for k, v := range m {
-		h := hashString(k)
-		i := (h >> shardBits) & t.mask
-		for t.slots[i].node != nil {
-			i = (i + 1) & t.mask
-		}
-		t.slots[i] = svcSlot{tag: uint32(h >> 32), key: k, node: v}
-	}
-	return t
-}

@@ -17,13 +17,13 @@ func TestHashesAgree(t *testing.T) {
 
 func TestSvcTable(t *testing.T) {
 	require.Nil(t, (*svcTable)(nil).get(1, []byte("x")))
-	require.Nil(t, newSvcTable(nil))
+	require.Nil(t, newSvcTable(nil, 1))
 	for _, n := range []int{1, 2, 3, 7, 100, 1000} {
 		m := make(map[string]*svcNode, n)
 		for i := range n {
 			m[fmt.Sprintf("svc-%d.ns", i)] = &svcNode{}
 		}
-		tab := newSvcTable(m)
+		tab := newSvcTable(m, 1)
 		used := 0
 		for _, s := range tab.slots {
 			if s.node != nil {

@@ -82,9 +82,18 @@
 // Each Apply builds a new immutable snapshot, copy-on-write, and publishes
 // it with an atomic pointer; Resolve loads the current one and never
 // blocks, so any number of readers run beside the writer. The writing
-// methods serialize on a mutex. Answers are precomputed at Apply time:
-// a query for a Service, endpoint, SRV or PTR name returns shared,
-// read-only slices and does not allocate.
+// methods serialize on a mutex.
+//
+// Applying a change costs in proportion to what changed: an EndpointSlice
+// update rebuilds the names and PTR records of the endpoints that differ
+// and shares everything else with the previous snapshot (persistent hash
+// tries, B-tree clones). Answers are precomputed at Apply time: a query
+// for a Service, endpoint, SRV or PTR name returns shared, read-only
+// slices and does not allocate. The exception is the name of a large
+// headless Service (and its SRV names), which lists every ready endpoint:
+// copying all its records for each endpoint's change would cost what the
+// Service weighs, so the first query after a change makes them, once,
+// and the queries after it share them.
 //
 // # Deliberate differences from CoreDNS
 //

@@ -1,7 +1,9 @@
 package dnsname
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"testing"
@@ -103,22 +105,99 @@ func genModelSlice(t *rapid.T) *endpoints.Slice {
 	ns := rapid.SampledFrom(modelNS).Draw(t, "ns")
 	svc := rapid.SampledFrom(modelSvcs).Draw(t, "svc")
 	name := svc + "-" + rapid.SampledFrom([]string{"x", "y"}).Draw(t, "slice")
+	var eps []endpoints.Endpoint
+	for range rapid.IntRange(0, 6).Draw(t, "eps") {
+		eps = append(eps, genModelEndpoint(t))
+	}
+	return sliceOf(ns, svc, name, genModelPorts(t), eps...)
+}
+
+func genModelPorts(t *rapid.T) []endpoints.Port {
 	var ps []endpoints.Port
 	for i, p := range rapid.SliceOfNDistinct(rapid.SampledFrom(modelPorts), 0, 2, rapid.ID[string]).Draw(t, "ports") {
-		ps = append(ps, endpoints.Port{Name: p, Protocol: service.ProtocolTCP, Port: int32(8080 + i)})
+		port := int32(8080 + i)
+		if rapid.IntRange(0, 9).Draw(t, "badport") == 0 {
+			port = 70000 // out of range: addresses, but no SRV record
+		}
+		ps = append(ps, endpoints.Port{Name: p, Protocol: rapid.SampledFrom([]service.Protocol{"TCP", "udp"}).Draw(t, "proto"), Port: port})
 	}
-	var eps []endpoints.Endpoint
-	for _, ip := range rapid.SliceOfNDistinct(rapid.SampledFrom(modelIPs), 0, 4, rapid.ID[string]).Draw(t, "ips") {
-		eps = append(eps, ep(ip, rapid.SampledFrom(modelHosts).Draw(t, "host"), rapid.Bool().Draw(t, "ready")))
+	return ps
+}
+
+// genModelEndpoint makes an endpoint of one address mostly; sometimes two
+// (as Kubernetes allows), an IPv4-mapped IPv6 one (published unmapped) or
+// an invalid one (not published). Addresses repeat across endpoints.
+func genModelEndpoint(t *rapid.T) endpoints.Endpoint {
+	e := ep(rapid.SampledFrom(modelIPs).Draw(t, "ip"), rapid.SampledFrom(modelHosts).Draw(t, "host"), rapid.Bool().Draw(t, "ready"))
+	switch rapid.IntRange(0, 9).Draw(t, "addrs") {
+	case 0:
+		e.Addresses = append(e.Addresses, netip.MustParseAddr(rapid.SampledFrom(modelIPs).Draw(t, "ip2")))
+	case 1:
+		e.Addresses[0] = netip.AddrFrom16(e.Addresses[0].As16())
+	case 2:
+		e.Addresses[0] = netip.Addr{}
 	}
-	return sliceOf(ns, svc, name, ps, eps...)
+	return e
+}
+
+// mutateSlice returns a copy of s with one change, as the endpoints
+// controller makes them: a readiness flip, an endpoint added, removed,
+// renamed or moved, or new ports.
+func mutateSlice(t *rapid.T, s *endpoints.Slice) *endpoints.Slice {
+	c := *s
+	eps := slices.Clone(s.Endpoints)
+	n := len(eps)
+	switch op := rapid.IntRange(0, 5).Draw(t, "mutate"); {
+	case op == 0 && n > 0:
+		i := rapid.IntRange(0, n-1).Draw(t, "i")
+		eps[i].Conditions.Ready = !eps[i].Conditions.Ready
+	case op == 1 || n == 0:
+		i := rapid.IntRange(0, n).Draw(t, "i")
+		eps = slices.Insert(eps, i, genModelEndpoint(t))
+	case op == 2:
+		i := rapid.IntRange(0, n-1).Draw(t, "i")
+		eps = slices.Delete(eps, i, i+1)
+	case op == 3:
+		i := rapid.IntRange(0, n-1).Draw(t, "i")
+		eps[i].Hostname = rapid.SampledFrom(modelHosts).Draw(t, "host")
+	case op == 4:
+		eps = append(eps[1:], eps[0])
+	default:
+		c.Ports = genModelPorts(t)
+	}
+	c.Endpoints = eps
+	return &c
+}
+
+// mutateService returns a copy of s with one change that keeps its type:
+// publishNotReadyAddresses, its ports or its clusterIPs.
+func mutateService(t *rapid.T, s *service.Service) *service.Service {
+	c := s.DeepCopy()
+	switch rapid.IntRange(0, 2).Draw(t, "respec") {
+	case 0:
+		c.Spec.PublishNotReadyAddresses = !c.Spec.PublishNotReadyAddresses
+	case 1:
+		c.Spec.Ports = nil
+		for i, p := range rapid.SliceOfNDistinct(rapid.SampledFrom(modelPorts), 0, 2, rapid.ID[string]).Draw(t, "ports") {
+			c.Spec.Ports = append(c.Spec.Ports, service.ServicePort{Name: p, Protocol: service.ProtocolUDP, Port: int32(90 + i)})
+		}
+	default:
+		if !c.IsHeadless() && c.Spec.Type != service.ServiceTypeExternalName {
+			c.Spec.ClusterIPs = rapid.SliceOfNDistinct(rapid.SampledFrom(modelVIPs), 1, 2, rapid.ID[string]).Draw(t, "vips")
+			c.Spec.ClusterIP = c.Spec.ClusterIPs[0]
+		}
+	}
+	return c
 }
 
 // TestModel drives the resolver through random Service, slice, pod and
 // namespace changes and checks, after every step, that its answers equal
-// those of a resolver built from scratch from the same inputs.
+// those of a resolver built from scratch from the same inputs, and that
+// the snapshot before the step still answers as it did: the incremental
+// writer shares structure with it and must not change it.
 func TestModel(t *testing.T) {
 	qs := queries()
+	types := []Type{TypeA, TypeAAAA, TypeSRV, TypePTR, TypeCNAME}
 	rapid.Check(t, func(t *rapid.T) {
 		w := &world{
 			services: map[service.NamespacedName]*service.Service{},
@@ -127,11 +206,16 @@ func TestModel(t *testing.T) {
 			declared: map[string]bool{},
 		}
 		r := NewResolver(Config{Pods: PodsVerified})
+		// Make the records of wide names at Apply time or at the first
+		// query (see wideAgg); the fresh resolver always uses the default.
+		r.eager = rapid.SampledFrom([]int{0, 3, eagerRecords}).Draw(t, "eager")
+		var prev *snapshot
+		var prevFresh *Resolver
 		steps := rapid.IntRange(1, 25).Draw(t, "steps")
 		for i := range steps {
 			var b Batch
 			for range rapid.IntRange(1, 3).Draw(t, "ops") {
-				switch rapid.IntRange(0, 6).Draw(t, "op") {
+				switch rapid.IntRange(0, 9).Draw(t, "op") {
 				case 0, 1:
 					s := genModelService(t)
 					w.services[s.Key()] = s
@@ -140,22 +224,41 @@ func TestModel(t *testing.T) {
 					k := keyOf(rapid.SampledFrom(modelNS).Draw(t, "ns"), rapid.SampledFrom(modelSvcs).Draw(t, "svc"))
 					delete(w.services, k)
 					b.DeleteService(k)
-				case 3, 4:
+				case 3:
+					keys := slices.SortedFunc(maps.Keys(w.services), func(x, y service.NamespacedName) int { return cmp.Compare(x.String(), y.String()) })
+					if len(keys) == 0 {
+						continue
+					}
+					s := mutateService(t, w.services[rapid.SampledFrom(keys).Draw(t, "svckey")])
+					w.services[s.Key()] = s
+					b.UpsertService(s)
+				case 4:
 					s := genModelSlice(t)
 					id := s.Namespace + "/" + s.Name
-					if old := w.slices[id]; old != nil {
+					if old := w.slices[id]; old != nil && rapid.Bool().Draw(t, "update") {
 						b.Slices(updated(old, s))
 					} else {
-						b.Slices(created(s))
+						b.Slices(created(s)) // also over an existing slice
 					}
 					w.slices[id] = s
-				case 5:
-					id := rapid.SampledFrom(modelNS).Draw(t, "ns") + "/" + rapid.SampledFrom(modelSvcs).Draw(t, "svc") + "-x"
-					if old := w.slices[id]; old != nil {
-						b.Slices(deleted(old))
-						delete(w.slices, id)
+				case 5, 6:
+					ids := slices.Sorted(maps.Keys(w.slices))
+					if len(ids) == 0 {
+						continue
 					}
-				case 6:
+					id := rapid.SampledFrom(ids).Draw(t, "slicekey")
+					s := mutateSlice(t, w.slices[id])
+					b.Slices(updated(w.slices[id], s))
+					w.slices[id] = s
+				case 7:
+					ids := slices.Sorted(maps.Keys(w.slices))
+					if len(ids) == 0 {
+						continue
+					}
+					id := rapid.SampledFrom(ids).Draw(t, "slicekey")
+					b.Slices(deleted(w.slices[id]))
+					delete(w.slices, id)
+				case 8, 9:
 					ns := rapid.SampledFrom(modelNS).Draw(t, "ns")
 					k := keyOf(ns, rapid.SampledFrom([]string{"p0", "p1"}).Draw(t, "pod"))
 					switch rapid.IntRange(0, 2).Draw(t, "podop") {
@@ -182,12 +285,26 @@ func TestModel(t *testing.T) {
 			}
 			require.NoError(t, r.Apply(&b))
 			f := w.fresh(t)
-			for _, q := range qs {
-				for _, qt := range []Type{TypeA, TypeAAAA, TypeSRV, TypePTR, TypeCNAME} {
-					got, want := r.Resolve(q, qt), f.Resolve(q, qt)
-					require.Equal(t, want.String(), got.String(), fmt.Sprintf("step %d: %s %s", i, q, qt))
+			// The previous snapshot first: the writer has changed the
+			// structures it shares with it, and those of its records
+			// made lazily are made only now, if it was not checked then.
+			if prev != nil {
+				for _, q := range qs {
+					for _, qt := range types {
+						got, want := r.resolve(prev, q, qt, 0).String(), prevFresh.Resolve(q, qt).String()
+						require.Equal(t, want, got, fmt.Sprintf("step %d, previous snapshot: %s %s", i, q, qt))
+					}
 				}
 			}
+			if i == steps-1 || rapid.Bool().Draw(t, "check") {
+				for _, q := range qs {
+					for _, qt := range types {
+						got, want := r.Resolve(q, qt).String(), f.Resolve(q, qt).String()
+						require.Equal(t, want, got, fmt.Sprintf("step %d: %s %s", i, q, qt))
+					}
+				}
+			}
+			prev, prevFresh = r.snap.Load(), f
 		}
 	})
 }

@@ -31,6 +31,7 @@ type Resolver struct {
 	ttl      uint32
 	pods     PodMode
 	upstream Upstream
+	eager    int // see wideAgg; eagerRecords but in tests
 
 	snap atomic.Pointer[snapshot]
 
@@ -46,22 +47,23 @@ type snapshot struct {
 	// svcs maps "<svc>.<ns>" to the names of that Service: the Service
 	// name itself and those below it (SRV and endpoint names). A Service
 	// that has no name (a headless one without ready endpoints) is absent.
-	svcs *[shardCount]*svcTable
+	svcs svcIndex
 	// names holds every other name of the zone: the apex (""), "svc",
 	// "pod", "dns-version", "<ns>.svc" and "<ns>.pod".
 	names *shards[string, *entry]
 	// rev maps an address to its PTR records.
-	rev *shards[netip.Addr, []Record]
+	rev pmap[netip.Addr, []Record]
 	// pods holds the pod addresses per namespace (PodsVerified).
-	pods *shards[podKey, struct{}]
+	pods pmap[podKey, struct{}]
 }
 
 // svcNode is the names of one Service.
 type svcNode struct {
 	self *entry
 	// sub holds the names below the Service's, by their labels in front
-	// of it: "_http._tcp", "web-0".
-	sub map[string]*entry
+	// of it: "_http._tcp", "web-0". Its nodes are shared with the
+	// Service's previous versions, as far as they did not change.
+	sub pmap[string, *entry]
 }
 
 // entry is the precomputed answer set of one existing name. Its slices
@@ -71,6 +73,9 @@ type entry struct {
 	srv, srvExtra []Record
 	txt           []Record
 	cname         []Record // one record: the name is an ExternalName Service
+	// lazy, when set, makes the entry's address and SRV records on
+	// first use; the fields above are then empty.
+	lazy *lazyEntry
 }
 
 var emptyEntry = &entry{}
@@ -81,7 +86,7 @@ func NewResolver(c Config) *Resolver {
 	if err := c.Validate(); err != nil {
 		panic(err.Error())
 	}
-	r := &Resolver{zone: normalizeZone(c.Zone), ttl: DefaultTTL, pods: c.Pods, upstream: c.Upstream}
+	r := &Resolver{zone: normalizeZone(c.Zone), ttl: DefaultTTL, pods: c.Pods, upstream: c.Upstream, eager: eagerRecords}
 	if c.TTL != nil {
 		r.ttl = *c.TTL
 	}
@@ -93,12 +98,7 @@ func NewResolver(c Config) *Resolver {
 	names.set(hashString("dns-version"), "dns-version", &entry{txt: []Record{{
 		Name: VersionName(r.zone), Type: TypeTXT, TTL: versionTTL, Text: SchemaVersion,
 	}}})
-	r.snap.Store(&snapshot{
-		svcs:  new([shardCount]*svcTable),
-		names: names.s,
-		rev:   new(shards[netip.Addr, []Record]),
-		pods:  new(shards[podKey, struct{}]),
-	})
+	r.snap.Store(&snapshot{svcs: newSvcIndex(), names: names.cur()})
 	return r
 }
 
@@ -123,8 +123,12 @@ func (r *Resolver) Generation() uint64 { return r.snap.Load().gen }
 //
 // Records are sorted; their names are canonical (lowercase, with the
 // trailing dot) whatever the case of the query. The returned slices are
-// shared: do not modify them. A query that the precomputed snapshot
-// answers (every Service, endpoint, SRV and PTR name) does not allocate.
+// shared: do not modify them. A query that the snapshot answers (every
+// Service, endpoint, SRV and PTR name) does not allocate, except the
+// first A, AAAA or SRV query of the name of a large headless Service, or
+// of one of its SRV names, after a change to its endpoints: that one
+// makes the records (O(n) for n endpoints), which the queries after it
+// share.
 func (r *Resolver) Resolve(name string, qtype Type) Response {
 	return r.resolve(r.snap.Load(), name, qtype, 0)
 }
@@ -168,14 +172,15 @@ func lookup(s *snapshot, rel []byte) *entry {
 			i := lastDot(r[:ns])
 			key := r[i+1:]
 			h := hashBytes(key)
-			node := s.svcs[h&shardMask].get(h, key)
+			node := s.svcs.get(h, key)
 			if node == nil {
 				return nil
 			}
 			if i < 0 {
 				return node.self
 			}
-			return node.sub[string(r[:i])]
+			e, _ := pmapGetBytes(&node.sub, hashBytes(r[:i]), r[:i])
+			return e
 		}
 	}
 	return s.names[hashBytes(rel)&shardMask][string(rel)]
@@ -226,6 +231,9 @@ func lowerName(buf *[MaxNameLength]byte, name string) (int, bool) {
 
 // answer picks the records of qtype from an existing name.
 func (r *Resolver) answer(s *snapshot, e *entry, qtype Type, depth int) Response {
+	if e.lazy != nil {
+		e = e.lazy.get(qtype)
+	}
 	if e.cname != nil {
 		switch qtype {
 		case TypeCNAME:

@@ -1,0 +1,446 @@
+package dnsname
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/svcnet/svcnet/endpoints"
+	"github.com/svcnet/svcnet/service"
+)
+
+// svcState is the writer's view of one Service: its spec and slices (the
+// input), the index of its ready endpoints, and the names it publishes.
+// A change to a slice goes through the index to the names and addresses
+// it touches, which are the only ones rebuilt; the other entries, and the
+// pmap nodes holding them, are shared with the previous snapshot.
+//
+// A svcState lives while its Service or one of its slices exists.
+type svcState struct {
+	key  service.NamespacedName
+	tkey string // "<svc>.<ns>": the key of the snapshot's svcTable
+	th   uint64 // hashString(tkey)
+	fqdn string // "<svc>.<ns>.svc.<zone>."
+
+	spec   *svcSpec // nil: the Service does not exist (its slices wait for it)
+	slices map[string]*endpoints.Slice
+	// idx indexes the ready endpoints; nil for a missing or ExternalName
+	// Service, which publish no endpoint names.
+	idx *epIndex
+
+	// The published names: the Service's own entry (nil: it has no name
+	// and is not in the snapshot) and those below it by their labels in
+	// front of it ("_http._tcp", "web-0"). node holds both.
+	self *entry
+	sub  pmap[string, *entry]
+	node *svcNode
+
+	// What the Apply in progress has touched.
+	queued    bool
+	rebuild   bool // every name
+	dirtySelf bool
+	dirty     []string     // labels below the Service's name, maybe repeated
+	addrs     []netip.Addr // addresses whose PTR claims may have changed
+}
+
+func (w *writer) state(key service.NamespacedName, zone string) *svcState {
+	st := w.svcs[key]
+	if st == nil {
+		st = &svcState{key: key, tkey: key.Name + "." + key.Namespace}
+		st.th = hashString(st.tkey)
+		st.fqdn = st.tkey + ".svc." + zone + "."
+		w.svcs[key] = st
+	}
+	return st
+}
+
+// epIndex holds the items every name of a Service gets from its ready
+// endpoints, by name, and the endpoint names claiming each address.
+type epIndex struct {
+	headless bool
+	pnr      bool // publishNotReadyAddresses: every endpoint is ready
+	n        int  // ready endpoint addresses
+	// all is the Service name of a headless Service.
+	all *wideAgg
+	// hosts holds the endpoint names, by label.
+	hosts map[string]*agg
+	// ports holds a headless Service's SRV names, by label.
+	ports map[string]*wideAgg
+	// ptr holds, per address, the names of the endpoints with it.
+	ptr map[netip.Addr][]counted[string]
+}
+
+// ready is one endpoint address DNS publishes, with its label.
+type ready struct {
+	host string
+	addr netip.Addr
+}
+
+func compareReady(x, y ready) int {
+	return cmp.Or(strings.Compare(x.host, y.host), x.addr.Compare(y.addr))
+}
+
+// slicePort is a port of a slice as the names use it: the port, and the
+// label of its SRV name ("" for an unnamed port).
+type slicePort struct {
+	port  int32
+	label string
+}
+
+var noSlicePorts = []slicePort{{port: -1}}
+
+func portsOf(s *endpoints.Slice) []slicePort {
+	if len(s.Ports) == 0 {
+		return noSlicePorts
+	}
+	ps := make([]slicePort, len(s.Ports))
+	for i, p := range s.Ports {
+		ps[i].port = p.Port
+		if p.Name != "" && p.Port >= 0 {
+			proto, _ := protoLabel(p.Protocol) // checked by Batch.Slices
+			ps[i].label = portLabel(strings.ToLower(p.Name), proto)
+		}
+	}
+	return ps
+}
+
+func samePorts(x, y []endpoints.Port) bool {
+	return slices.EqualFunc(x, y, func(a, b endpoints.Port) bool {
+		return a.Name == b.Name && a.Protocol == b.Protocol && a.Port == b.Port
+	})
+}
+
+// isReady reports whether DNS publishes ep: it is ready, or the Service
+// publishes not-ready addresses (spec §2.1, "ready"; the endpoints
+// controller already marks them ready then, which this repeats for slices
+// fed directly).
+func (x *epIndex) isReady(ep *endpoints.Endpoint) bool { return ep.Conditions.Ready || x.pnr }
+
+// sameReady reports whether two endpoints publish the same names.
+func (x *epIndex) sameReady(a, b *endpoints.Endpoint) bool {
+	ra := x.isReady(a)
+	if ra != x.isReady(b) {
+		return false
+	}
+	return !ra || a.Hostname == b.Hostname && slices.Equal(a.Addresses, b.Addresses)
+}
+
+// readyOf appends the addresses eps publishes to rs.
+func (x *epIndex) readyOf(rs []ready, eps []endpoints.Endpoint) []ready {
+	for i := range eps {
+		ep := &eps[i]
+		if !x.isReady(ep) {
+			continue
+		}
+		for _, a := range ep.Addresses {
+			if !a.IsValid() {
+				continue
+			}
+			a = a.Unmap()
+			rs = append(rs, ready{endpointHostname(ep.Hostname, a), a})
+		}
+	}
+	return rs
+}
+
+// addSlice adds (d = 1) or removes (d = -1) every ready endpoint of s.
+func (st *svcState) addSlice(s *endpoints.Slice, d int32) {
+	ps := portsOf(s)
+	for _, e := range st.idx.readyOf(nil, s.Endpoints) {
+		st.addReady(e, ps, d)
+	}
+}
+
+// diffSlice moves the index from slice old to slice next (either may be
+// nil), touching only the endpoints that differ. Endpoints keep their
+// places in a slice the controller updates, so the common prefix and
+// suffix are skipped; what is left is compared as two sets, so that a
+// reordered endpoint costs nothing. A change of the slice's ports changes
+// every name of it.
+func (st *svcState) diffSlice(old, next *endpoints.Slice) {
+	x := st.idx
+	if old == nil || next == nil || !samePorts(old.Ports, next.Ports) {
+		if old != nil {
+			st.addSlice(old, -1)
+		}
+		if next != nil {
+			st.addSlice(next, 1)
+		}
+		return
+	}
+	oe, ne := old.Endpoints, next.Endpoints
+	for len(oe) > 0 && len(ne) > 0 && x.sameReady(&oe[0], &ne[0]) {
+		oe, ne = oe[1:], ne[1:]
+	}
+	for len(oe) > 0 && len(ne) > 0 && x.sameReady(&oe[len(oe)-1], &ne[len(ne)-1]) {
+		oe, ne = oe[:len(oe)-1], ne[:len(ne)-1]
+	}
+	if len(oe) == 0 && len(ne) == 0 {
+		return
+	}
+	gone, came := x.readyOf(nil, oe), x.readyOf(nil, ne)
+	slices.SortFunc(gone, compareReady)
+	slices.SortFunc(came, compareReady)
+	ps := portsOf(next)
+	for len(gone) > 0 || len(came) > 0 {
+		var c int // <0: came[0] is new; >0: gone[0] is gone; 0: both
+		switch {
+		case len(gone) == 0:
+			c = -1
+		case len(came) == 0:
+			c = 1
+		default:
+			c = compareReady(came[0], gone[0])
+		}
+		switch {
+		case c == 0:
+			gone, came = gone[1:], came[1:]
+		case c < 0:
+			st.addReady(came[0], ps, 1)
+			came = came[1:]
+		default:
+			st.addReady(gone[0], ps, -1)
+			gone = gone[1:]
+		}
+	}
+}
+
+// addReady adds (d = 1) or removes (d = -1) one ready endpoint address
+// with the slice's ports ps, and marks what it touches.
+//
+// Spec §2.4.1 and §2.4.3: <hostname>.<svc> and its PTR for each ready
+// endpoint; CoreDNS answers these for ClusterIP Services too. Spec
+// §2.4.1 and §2.4.2 for a headless Service: its name answers A/AAAA for
+// each ready endpoint, and SRV per named port and ready endpoint, with
+// the endpoint's name as target.
+func (st *svcState) addReady(e ready, ps []slicePort, d int32) {
+	x := st.idx
+	fqdn := e.host + "." + st.fqdn
+	x.n += int(d)
+	h := x.hosts[e.host]
+	if h == nil {
+		h = &agg{owner: fqdn}
+		x.hosts[e.host] = h
+	}
+	for _, p := range ps {
+		h.add(item{e.addr, p.port, fqdn}, d)
+	}
+	if h.n == 0 {
+		delete(x.hosts, e.host)
+	}
+	st.touch(e.host)
+	if x.headless {
+		st.dirtySelf = true
+		for _, p := range ps {
+			x.all.add(item{e.addr, p.port, fqdn}, d)
+			if p.label == "" {
+				continue
+			}
+			s := x.ports[p.label]
+			if s == nil {
+				s = newWideAgg(p.label + "." + st.fqdn)
+				x.ports[p.label] = s
+			}
+			s.add(item{e.addr, p.port, fqdn}, d)
+			if s.n == 0 {
+				delete(x.ports, p.label)
+			}
+			st.touch(p.label)
+		}
+	}
+	if cs := bump(x.ptr[e.addr], fqdn, d, strings.Compare); len(cs) > 0 {
+		x.ptr[e.addr] = cs
+	} else {
+		delete(x.ptr, e.addr)
+	}
+	st.addrs = append(st.addrs, e.addr)
+}
+
+func (st *svcState) touch(label string) { st.dirty = append(st.dirty, label) }
+
+// setSlice stores the slice name of the Service (nil: it was deleted) and
+// updates the index.
+func (st *svcState) setSlice(name string, s *endpoints.Slice) {
+	old := st.slices[name]
+	if s == nil {
+		delete(st.slices, name)
+	} else {
+		if st.slices == nil {
+			st.slices = make(map[string]*endpoints.Slice)
+		}
+		st.slices[name] = s
+	}
+	if st.idx != nil && old != s {
+		st.diffSlice(old, s)
+	}
+}
+
+// setSpec replaces the Service's spec (nil: it was deleted). A change of
+// what the endpoint names depend on (headless, publishNotReadyAddresses,
+// ExternalName, existence) reindexes the Service and rebuilds all its
+// names; a ClusterIP Service's new ports or clusterIPs rebuild only the
+// names made from them.
+func (st *svcState) setSpec(sp *svcSpec) {
+	old := st.spec
+	st.spec = sp
+	if old != nil && sp != nil && !old.external && !sp.external &&
+		old.headless == sp.headless && old.publishNotReady == sp.publishNotReady {
+		if sp.headless || sameSpec(old, sp) {
+			return // a headless Service's names come from its slices only
+		}
+		st.dirtySelf = true
+		for _, ps := range [][]portSpec{old.ports, sp.ports} {
+			for _, p := range ps {
+				if p.name != "" {
+					st.touch(portLabel(p.name, p.proto))
+				}
+			}
+		}
+		st.addrs = append(append(st.addrs, old.clusterIPs...), sp.clusterIPs...)
+		return
+	}
+	st.rebuild = true
+	if old != nil {
+		st.addrs = append(st.addrs, old.clusterIPs...)
+	}
+	if sp != nil {
+		st.addrs = append(st.addrs, sp.clusterIPs...)
+	}
+	if st.idx != nil {
+		for a := range st.idx.ptr {
+			st.addrs = append(st.addrs, a)
+		}
+		st.idx = nil
+	}
+	if sp != nil && !sp.external {
+		st.idx = &epIndex{
+			headless: sp.headless,
+			pnr:      sp.publishNotReady,
+			hosts:    make(map[string]*agg),
+			ports:    make(map[string]*wideAgg),
+			ptr:      make(map[netip.Addr][]counted[string]),
+		}
+		if sp.headless {
+			st.idx.all = newWideAgg(st.fqdn)
+		}
+		for _, s := range st.slices {
+			st.addSlice(s, 1)
+		}
+	}
+}
+
+func sameSpec(x, y *svcSpec) bool {
+	return x.name == y.name && x.ns == y.ns && x.external == y.external && x.externalName == y.externalName &&
+		x.headless == y.headless && x.publishNotReady == y.publishNotReady &&
+		slices.Equal(x.clusterIPs, y.clusterIPs) && slices.Equal(x.ports, y.ports)
+}
+
+// clusterIPClaim reports whether the Service claims a as a ClusterIP
+// (spec §2.3.3).
+func (st *svcState) clusterIPClaim(a netip.Addr) bool {
+	sp := st.spec
+	return sp != nil && !sp.external && !sp.headless && slices.Contains(sp.clusterIPs, a)
+}
+
+// claims reports whether the Service has a PTR claim on a.
+func (st *svcState) claims(a netip.Addr) bool {
+	if st.clusterIPClaim(a) {
+		return true
+	}
+	return st.idx != nil && len(st.idx.ptr[a]) > 0
+}
+
+// publish brings the Service's names up to date with what the Apply in
+// progress touched, in epoch e, and returns its node (nil: no name).
+func (r *Resolver) publish(st *svcState, e uint64) *svcNode {
+	sp := st.spec
+	switch {
+	case sp == nil:
+		st.self, st.sub = nil, pmap[string, *entry]{}
+	case sp.external:
+		if st.rebuild {
+			// Spec §2.5: a CNAME to the external name. CoreDNS answers no
+			// endpoint or SRV names under an ExternalName Service.
+			st.self, st.sub = nil, pmap[string, *entry]{}
+			if sp.externalName != "" {
+				st.self = &entry{cname: []Record{{Name: st.fqdn, Type: TypeCNAME, TTL: r.ttl, Target: sp.externalName}}}
+			}
+		}
+	default:
+		if st.rebuild {
+			st.sub = pmap[string, *entry]{}
+			st.dirtySelf = true
+			for label := range st.idx.hosts {
+				st.touch(label)
+			}
+			for label := range st.idx.ports {
+				st.touch(label)
+			}
+			if !sp.headless {
+				for _, p := range sp.ports {
+					if p.name != "" {
+						st.touch(portLabel(p.name, p.proto))
+					}
+				}
+			}
+		}
+		slices.Sort(st.dirty)
+		for _, label := range slices.Compact(st.dirty) {
+			h := hashString(label)
+			if ent := r.subEntry(st, label); ent != nil {
+				st.sub.set(e, h, label, ent)
+			} else {
+				st.sub.del(e, h, label)
+			}
+		}
+		if st.dirtySelf {
+			switch {
+			case !sp.headless:
+				st.self = r.clusterIPEntry(st, st.fqdn, nil)
+			case st.idx.n > 0:
+				st.self = st.idx.all.entry(r.ttl, r.eager)
+			default:
+				st.self = nil // spec §2.4.1: no ready endpoint, NXDOMAIN
+			}
+		}
+	}
+	st.rebuild, st.dirtySelf, st.dirty = false, false, nil
+	switch {
+	case st.self == nil:
+		return nil
+	case st.node != nil && st.node.self == st.self && st.node.sub == st.sub:
+		// Nothing it answers changed. (A write to sub in this epoch
+		// copies its root, which the published node holds from an
+		// earlier one: publish runs once per Service and Apply.)
+		return st.node
+	}
+	return &svcNode{self: st.self, sub: st.sub}
+}
+
+// subEntry makes the entry of the name label.<svc>, nil when it does not
+// exist.
+func (r *Resolver) subEntry(st *svcState, label string) *entry {
+	x := st.idx
+	if label[0] != '_' {
+		if h := x.hosts[label]; h != nil {
+			return h.entry(r.ttl)
+		}
+		return nil
+	}
+	if x.headless {
+		if p := x.ports[label]; p != nil {
+			return p.entry(r.ttl, r.eager)
+		}
+		return nil
+	}
+	// The spec's named ports; of two with the same label, the last
+	// counts.
+	var ent *entry
+	for _, p := range st.spec.ports {
+		if p.name != "" && portLabel(p.name, p.proto) == label {
+			ent = r.clusterIPEntry(st, label+"."+st.fqdn, &p)
+		}
+	}
+	return ent
+}
