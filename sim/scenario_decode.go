@@ -1,0 +1,850 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/svcnet/svcnet/service"
+	"sigs.k8s.io/yaml"
+)
+
+// DecodeError is one problem with one document of a scenario stream:
+// where it is (the file, the document's position and first line), which
+// object, which field, and what is wrong with the value there. Decoding
+// reports every problem it finds, joined with errors.Join; errors.As
+// gives the first.
+//
+// errors.Is(err, ErrInvalidScenario) holds for every DecodeError, and
+// errors.Is(err, service.ErrInvalid) or service.ErrDecode as well when
+// the problem came from package service's rules.
+type DecodeError struct {
+	// File is the file the document came from; "" for a stream given
+	// as bytes.
+	File string
+	// Doc is the document's position in its file, from 1, counting the
+	// documents that hold more than blank lines and comments; Line is the
+	// line it starts on, from 1. Both are 0 for a problem of the stream
+	// as a whole (no Scenario document at all).
+	Doc, Line int
+	// Kind and Name say which object, when known: "Deployment",
+	// "default/web".
+	Kind, Name string
+	// Field is the field path (spec.template.spec.containers[0].name),
+	// or "" for the whole document.
+	Field string
+	// Problem says what is wrong, quoting the value when there is one:
+	// `invalid value -1: must not be negative`, `unknown field`.
+	Problem string
+	// Err is the error underneath, if any: a *service.FieldError or a
+	// *service.DecodeError.
+	Err error
+}
+
+// Error formats as
+// `sim: web.yaml: document 2 (line 14): Deployment "default/web": spec.replicas: invalid value -1: must not be negative`.
+func (e *DecodeError) Error() string {
+	var b strings.Builder
+	b.WriteString("sim: ")
+	if e.File != "" {
+		b.WriteString(e.File)
+		b.WriteString(": ")
+	}
+	if e.Doc > 0 {
+		fmt.Fprintf(&b, "document %d (line %d): ", e.Doc, e.Line)
+	}
+	if e.Kind != "" {
+		b.WriteString(e.Kind)
+		if e.Name != "" {
+			b.WriteString(" " + strconv.Quote(e.Name))
+		}
+		b.WriteString(": ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Problem)
+	return b.String()
+}
+
+// Unwrap returns ErrInvalidScenario and Err, so that errors.Is finds
+// either.
+func (e *DecodeError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrInvalidScenario}
+	}
+	return []error{ErrInvalidScenario, e.Err}
+}
+
+// ScenarioSource is one part of a scenario stream: the bytes and the
+// name errors give them (a file name, or "" ).
+type ScenarioSource struct {
+	Name string
+	Data []byte
+}
+
+// DecodeScenario decodes a scenario stream: YAML (or JSON) documents
+// separated by "---" lines, exactly one of which is the `kind: Scenario`
+// document (apiVersion sim.svcnet.dev/v1alpha1), the others ordinary
+// Kubernetes manifests: v1 Service, Pod and Node, apps/v1 Deployment, and
+// v1 List of those. Manifests are appended, in stream order, to the
+// Scenario's Services, Deployments, Pods and Nodes after any the Scenario
+// document lists itself; namespaced objects without a namespace get
+// "default", as kubectl gives them.
+//
+// Decoding is strict: an unknown field, a duplicate key, a value of the
+// wrong type, an unknown apiVersion or kind, an object that breaks
+// Kubernetes' validation, two objects of the same kind and name, an
+// unknown action or algorithm, or a reference (a traffic flow's Service, a
+// timeline event's target) to an object the scenario does not define is a
+// *DecodeError. All of them are reported at once. The checks that need
+// the whole cluster (address ranges, capacities) are Run's.
+//
+// DecodeScenario never panics, whatever the input.
+func DecodeScenario(stream []byte) (Scenario, error) {
+	return DecodeScenarioSources(ScenarioSource{Data: stream})
+}
+
+// ReadScenarioFiles reads the files and decodes them as one scenario
+// stream, in order: the Scenario document in one of them, manifests in
+// any (`svcsim run scenario.yaml my-app/*.yaml`). Errors name the file.
+func ReadScenarioFiles(paths ...string) (Scenario, error) {
+	srcs := make([]ScenarioSource, len(paths))
+	for i, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return Scenario{}, fmt.Errorf("%w: %w", ErrInvalidScenario, err)
+		}
+		srcs[i] = ScenarioSource{Name: p, Data: b}
+	}
+	return DecodeScenarioSources(srcs...)
+}
+
+// DecodeScenarioSources decodes the sources as one scenario stream, as
+// DecodeScenario does, naming each source in its errors.
+func DecodeScenarioSources(srcs ...ScenarioSource) (Scenario, error) {
+	d := &decoder{seen: map[objectKey]docRef{}}
+	for _, src := range srcs {
+		for _, doc := range splitDocs(src.Data) {
+			d.document(docRef{file: src.Name, doc: doc.n, line: doc.line}, doc.data)
+		}
+	}
+	d.finish()
+	if len(d.errs) > 0 {
+		return Scenario{}, errors.Join(d.errs...)
+	}
+	return d.s, nil
+}
+
+// maxDecodeErrors bounds how many problems one decode reports.
+const maxDecodeErrors = 50
+
+// docRef locates a document.
+type docRef struct {
+	file      string
+	doc, line int
+}
+
+type objectKey struct {
+	kind string
+	key  service.NamespacedName
+}
+
+// decoder gathers the documents of a stream into one Scenario.
+type decoder struct {
+	s        Scenario
+	scenario *docRef
+	// scenarioOK says the Scenario document decoded, so its references
+	// can be checked.
+	scenarioOK bool
+	errs       []error
+	seen       map[objectKey]docRef
+}
+
+func (d *decoder) fail(ref docRef, kind, name, field, problem string, err error) {
+	if len(d.errs) == maxDecodeErrors {
+		d.errs = append(d.errs, &DecodeError{File: ref.file, Problem: "too many errors"})
+	}
+	if len(d.errs) > maxDecodeErrors {
+		return
+	}
+	d.errs = append(d.errs, &DecodeError{File: ref.file, Doc: ref.doc, Line: ref.line, Kind: kind, Name: name, Field: field, Problem: problem, Err: err})
+}
+
+// failField reports a FieldError, its path under prefix.
+func (d *decoder) failField(ref docRef, kind, name, prefix string, fe *service.FieldError) {
+	problem := strings.TrimPrefix(fe.Error(), fe.Path+": ")
+	d.fail(ref, kind, name, prefix+fe.Path, problem, fe)
+}
+
+// failValidation reports every FieldError of a validation error.
+func (d *decoder) failValidation(ref docRef, kind, name, prefix string, err error) {
+	var ve *service.ValidationError
+	if errors.As(err, &ve) {
+		for _, fe := range ve.Errors {
+			d.failField(ref, kind, name, prefix, fe)
+		}
+		return
+	}
+	var fe *service.FieldError
+	if errors.As(err, &fe) {
+		d.failField(ref, kind, name, prefix, fe)
+		return
+	}
+	d.fail(ref, kind, name, strings.TrimSuffix(prefix, "."), err.Error(), err)
+}
+
+// The apiVersions and kinds a scenario stream holds.
+const (
+	apiVersionApps = "apps/v1"
+	kindDeployment = "Deployment"
+)
+
+// document decodes one document and adds what it holds to the Scenario.
+func (d *decoder) document(ref docRef, doc []byte) {
+	j, err := yaml.YAMLToJSONStrict(doc)
+	if err != nil {
+		d.fail(ref, "", "", "", "not YAML or JSON: "+err.Error(), nil)
+		return
+	}
+	var generic any
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.UseNumber()
+	if err := dec.Decode(&generic); err != nil {
+		d.fail(ref, "", "", "", "not YAML or JSON: "+err.Error(), nil)
+		return
+	}
+	m, ok := generic.(map[string]any)
+	if !ok {
+		d.fail(ref, "", "", "", fmt.Sprintf("a %s, want an object with apiVersion and kind", jsonKind(generic)), nil)
+		return
+	}
+	d.object(ref, m, doc, "")
+}
+
+// object decodes one object: a whole document (src is its YAML) or an
+// item of a List (src is nil; prefix is "items[i].").
+func (d *decoder) object(ref docRef, m map[string]any, src []byte, prefix string) {
+	apiVersion, _ := m["apiVersion"].(string)
+	kind, _ := m["kind"].(string)
+	if kind == "" {
+		d.fail(ref, "", "", prefix+"kind", "required value: want Scenario, Service, Deployment, Pod, Node or List", nil)
+		return
+	}
+	want := map[string]string{
+		KindScenario: APIVersion, kindDeployment: apiVersionApps,
+		"Service": "v1", "Pod": "v1", "Node": "v1", "List": "v1",
+	}[kind]
+	switch {
+	case want == "":
+		d.fail(ref, "", "", prefix+"kind", fmt.Sprintf("invalid value %q: want Scenario, Service, Deployment, Pod, Node or List", kind), nil)
+		return
+	case apiVersion != want:
+		d.fail(ref, kind, "", prefix+"apiVersion", fmt.Sprintf("invalid value %q: want %q for kind %s", apiVersion, want, kind), nil)
+		return
+	}
+	switch kind {
+	case "List":
+		if prefix != "" {
+			d.fail(ref, "", "", prefix+"kind", "a List inside a List", nil)
+			return
+		}
+		d.list(ref, m)
+	case KindScenario:
+		if prefix != "" {
+			d.fail(ref, kind, "", prefix+"kind", "a Scenario inside a List", nil)
+			return
+		}
+		d.scenarioDoc(ref, m, src)
+	case kindDeployment:
+		var dep Deployment
+		if !d.decodeInto(ref, kind, m, src, prefix, &dep) {
+			return
+		}
+		d.addDeployment(ref, &dep, prefix, true)
+	default:
+		obj, ok := d.decodeCore(ref, kind, m, src, prefix)
+		if !ok {
+			return
+		}
+		switch o := obj.(type) {
+		case *service.Service:
+			d.addService(ref, o, prefix, true)
+		case *service.Pod:
+			d.addPod(ref, o, prefix, true)
+		case *service.Node:
+			d.addNode(ref, o, prefix, true)
+		}
+	}
+}
+
+// list decodes the items of a v1 List, as kubectl get -o yaml writes it.
+func (d *decoder) list(ref docRef, m map[string]any) {
+	for k := range sortedKeys(m) {
+		switch k {
+		case "apiVersion", "kind", "items", "metadata":
+		default:
+			d.fail(ref, "List", "", k, "unknown field", nil)
+			return
+		}
+	}
+	items, ok := m["items"].([]any)
+	if !ok && m["items"] != nil {
+		d.fail(ref, "List", "", "items", fmt.Sprintf("a %s, want a list", jsonKind(m["items"])), nil)
+		return
+	}
+	for i, it := range items {
+		path := fmt.Sprintf("items[%d]", i)
+		im, ok := it.(map[string]any)
+		if !ok {
+			d.fail(ref, "List", "", path, fmt.Sprintf("a %s, want an object", jsonKind(it)), nil)
+			continue
+		}
+		d.object(ref, im, nil, path+".")
+	}
+}
+
+// decodeCore decodes a v1 Service, Pod or Node with package service's
+// strict decoder, so that its rules apply unchanged.
+func (d *decoder) decodeCore(ref docRef, kind string, m map[string]any, src []byte, prefix string) (service.Object, bool) {
+	if src == nil {
+		var err error
+		if src, err = json.Marshal(m); err != nil {
+			d.fail(ref, kind, "", strings.TrimSuffix(prefix, "."), err.Error(), nil)
+			return nil, false
+		}
+	}
+	obj, err := service.Decode(src)
+	if err != nil {
+		var de *service.DecodeError
+		if errors.As(err, &de) {
+			field := de.Field
+			if field == "" {
+				field = strings.TrimSuffix(prefix, ".")
+			} else {
+				field = prefix + field
+			}
+			d.fail(ref, kind, manifestName(kind, m), field, de.Problem, err)
+		} else {
+			d.fail(ref, kind, manifestName(kind, m), strings.TrimSuffix(prefix, "."), err.Error(), err)
+		}
+		return nil, false
+	}
+	return obj, true
+}
+
+// decodeInto decodes m strictly into out: every field known, every
+// value of the right type, then sigs.k8s.io/yaml's target-aware decoding
+// of src (so that `version: 1.10` in a string field stays a string, as
+// kubectl reads it), or Go's JSON decoder for a List item.
+func (d *decoder) decodeInto(ref docRef, kind string, m map[string]any, src []byte, prefix string, out any) bool {
+	t := reflect.TypeOf(out).Elem()
+	c := typeChecker{lenient: src != nil}
+	c.value(m, t, strings.TrimSuffix(prefix, "."))
+	if len(c.errs) > 0 {
+		for _, e := range c.errs {
+			d.fail(ref, kind, manifestName(kind, m), e.path, e.problem, nil)
+		}
+		return false
+	}
+	var err error
+	if src != nil {
+		err = yaml.Unmarshal(src, out)
+	} else {
+		var j []byte
+		if j, err = json.Marshal(m); err == nil {
+			err = json.Unmarshal(j, out)
+		}
+	}
+	if err != nil {
+		d.fail(ref, kind, manifestName(kind, m), strings.TrimSuffix(prefix, "."), err.Error(), err)
+		return false
+	}
+	return true
+}
+
+// manifestName is an object's name as errors give it: namespace/name,
+// the namespace defaulted, for namespaced kinds.
+func manifestName(kind string, m map[string]any) string {
+	md, _ := m["metadata"].(map[string]any)
+	name, _ := md["name"].(string)
+	if name == "" || kind == "Node" || kind == KindScenario {
+		return name
+	}
+	ns, _ := md["namespace"].(string)
+	if ns == "" {
+		ns = "default"
+	}
+	return ns + "/" + name
+}
+
+// scenarioDoc decodes the Scenario document.
+func (d *decoder) scenarioDoc(ref docRef, m map[string]any, src []byte) {
+	if d.scenario != nil {
+		first := d.scenario
+		where := fmt.Sprintf("document %d", first.doc)
+		if first.file != "" {
+			where = first.file + ": " + where
+		}
+		d.fail(ref, KindScenario, "", "", "a second Scenario document (the first is "+where+"); a stream holds one", nil)
+		return
+	}
+	r := ref
+	d.scenario = &r
+	var s Scenario
+	if !d.decodeInto(ref, KindScenario, m, src, "", &s) {
+		return
+	}
+	d.scenarioOK = true
+	// The Scenario's own objects come first, then the manifests decoded
+	// so far: d.s holds those.
+	manifests := d.s
+	d.s = s
+	for i, o := range s.Services {
+		if o == nil {
+			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("services[%d]", i), "null: want a Service", nil)
+			continue
+		}
+		d.addService(ref, o, fmt.Sprintf("services[%d].", i), false)
+	}
+	for i, o := range s.Deployments {
+		if o == nil {
+			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("deployments[%d]", i), "null: want a Deployment", nil)
+			continue
+		}
+		d.addDeployment(ref, o, fmt.Sprintf("deployments[%d].", i), false)
+	}
+	for i, o := range s.Pods {
+		if o == nil {
+			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("pods[%d]", i), "null: want a Pod", nil)
+			continue
+		}
+		d.addPod(ref, o, fmt.Sprintf("pods[%d].", i), false)
+	}
+	for i, o := range s.Nodes {
+		if o == nil {
+			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("nodes[%d]", i), "null: want a Node", nil)
+			continue
+		}
+		d.addNode(ref, o, fmt.Sprintf("nodes[%d].", i), false)
+	}
+	// Null entries were reported; drop them so the checks below see
+	// only objects.
+	d.s.Services = slices.DeleteFunc(d.s.Services, func(o *service.Service) bool { return o == nil })
+	d.s.Deployments = slices.DeleteFunc(d.s.Deployments, func(o *Deployment) bool { return o == nil })
+	d.s.Pods = slices.DeleteFunc(d.s.Pods, func(o *service.Pod) bool { return o == nil })
+	d.s.Nodes = slices.DeleteFunc(d.s.Nodes, func(o *service.Node) bool { return o == nil })
+	d.s.Services = append(d.s.Services, manifests.Services...)
+	d.s.Deployments = append(d.s.Deployments, manifests.Deployments...)
+	d.s.Pods = append(d.s.Pods, manifests.Pods...)
+	d.s.Nodes = append(d.s.Nodes, manifests.Nodes...)
+}
+
+// unique records an object's key and reports a second definition.
+func (d *decoder) unique(ref docRef, kind, prefix string, key service.NamespacedName) bool {
+	k := objectKey{kind, key}
+	if first, ok := d.seen[k]; ok {
+		where := fmt.Sprintf("document %d (line %d)", first.doc, first.line)
+		if first.file != "" {
+			where = first.file + ": " + where
+		}
+		name := key.Name
+		if key.Namespace != "" {
+			name = key.String()
+		}
+		d.fail(ref, kind, name, prefix+"metadata.name", fmt.Sprintf("duplicate value %q: already defined in %s", key.Name, where), nil)
+		return false
+	}
+	d.seen[k] = ref
+	return true
+}
+
+func defaultObjectNamespace(m *service.ObjectMeta) {
+	if m.Namespace == "" {
+		m.Namespace = "default"
+	}
+}
+
+func (d *decoder) addService(ref docRef, svc *service.Service, prefix string, manifest bool) {
+	defaultObjectNamespace(&svc.ObjectMeta)
+	name := svc.Key().String()
+	if svc.Kind != "" && svc.Kind != "Service" || svc.APIVersion != "" && svc.APIVersion != "v1" {
+		d.fail(ref, "Service", name, prefix+"kind", fmt.Sprintf("invalid value %q/%q: want v1 Service", svc.APIVersion, svc.Kind), nil)
+	}
+	c := svc.DeepCopy()
+	service.Default(c)
+	if err := c.Validate(); err != nil {
+		d.failValidation(ref, "Service", name, prefix, err)
+	}
+	if a, has := svc.Annotations[algorithmAnnotation]; has && !knownAlgorithm(a) {
+		d.fail(ref, "Service", name, prefix+"metadata.annotations["+algorithmAnnotation+"]", fmt.Sprintf("invalid value %q: want one of %s", a, strings.Join(lbAlgorithms(), ", ")), nil)
+	}
+	if !d.unique(ref, "Service", prefix, svc.Key()) {
+		return
+	}
+	if manifest {
+		d.s.Services = append(d.s.Services, svc)
+	}
+}
+
+func (d *decoder) addPod(ref docRef, p *service.Pod, prefix string, manifest bool) {
+	defaultObjectNamespace(&p.ObjectMeta)
+	name := p.Key().String()
+	if p.Kind != "" && p.Kind != "Pod" || p.APIVersion != "" && p.APIVersion != "v1" {
+		d.fail(ref, "Pod", name, prefix+"kind", fmt.Sprintf("invalid value %q/%q: want v1 Pod", p.APIVersion, p.Kind), nil)
+	}
+	if err := p.Validate(); err != nil {
+		d.failValidation(ref, "Pod", name, prefix, err)
+	}
+	if !d.unique(ref, "Pod", prefix, p.Key()) {
+		return
+	}
+	if manifest {
+		d.s.Pods = append(d.s.Pods, p)
+	}
+}
+
+func (d *decoder) addNode(ref docRef, n *service.Node, prefix string, manifest bool) {
+	if n.Kind != "" && n.Kind != "Node" || n.APIVersion != "" && n.APIVersion != "v1" {
+		d.fail(ref, "Node", n.Name, prefix+"kind", fmt.Sprintf("invalid value %q/%q: want v1 Node", n.APIVersion, n.Kind), nil)
+	}
+	if err := n.Validate(); err != nil {
+		d.failValidation(ref, "Node", n.Name, prefix, err)
+	}
+	if !d.unique(ref, "Node", prefix, service.NamespacedName{Name: n.Name}) {
+		return
+	}
+	if manifest {
+		d.s.Nodes = append(d.s.Nodes, n)
+	}
+}
+
+func (d *decoder) addDeployment(ref docRef, dep *Deployment, prefix string, manifest bool) {
+	defaultObjectNamespace(&dep.ObjectMeta)
+	name := dep.Key().String()
+	if dep.Kind != "" && dep.Kind != kindDeployment || dep.APIVersion != "" && dep.APIVersion != apiVersionApps {
+		d.fail(ref, kindDeployment, name, prefix+"kind", fmt.Sprintf("invalid value %q/%q: want apps/v1 Deployment", dep.APIVersion, dep.Kind), nil)
+	}
+	for _, fe := range validateDeployment(dep) {
+		d.failField(ref, kindDeployment, name, prefix, fe)
+	}
+	if !d.unique(ref, kindDeployment, prefix, dep.Key()) {
+		return
+	}
+	if manifest {
+		d.s.Deployments = append(d.s.Deployments, dep)
+	}
+}
+
+// finish checks the stream as a whole: one Scenario document, and the
+// Scenario's own fields and references.
+func (d *decoder) finish() {
+	if d.scenario == nil {
+		if len(d.errs) == 0 {
+			d.errs = append(d.errs, &DecodeError{Problem: "no Scenario document: a scenario stream holds one `apiVersion: " + APIVersion + "`, `kind: Scenario` document"})
+		}
+		return
+	}
+	if !d.scenarioOK {
+		return
+	}
+	ref := *d.scenario
+	for _, fe := range d.checkScenario() {
+		d.failField(ref, KindScenario, d.s.Metadata.Name, "", fe)
+	}
+}
+
+// sortedKeys yields a map's keys in order, for deterministic errors.
+func sortedKeys(m map[string]any) func(func(string) bool) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return slices.Values(keys)
+}
+
+// jsonKind names the JSON type of a decoded value.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "list"
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// typeChecker walks a decoded JSON value against the Go type it decodes
+// into and reports, with their paths, the fields the type does not have
+// and the values of the wrong type or out of range.
+type typeChecker struct {
+	// lenient accepts a number or a boolean for a string field, as
+	// sigs.k8s.io/yaml's target-aware decoding turns them into strings.
+	lenient bool
+	errs    []typeError
+}
+
+// typeError is a field the type does not have or a value it cannot hold.
+type typeError struct{ path, problem string }
+
+var (
+	durationType    = reflect.TypeFor[Duration]()
+	intOrStringType = reflect.TypeFor[service.IntOrString]()
+	rawMessageType  = reflect.TypeFor[json.RawMessage]()
+	timeType        = reflect.TypeFor[time.Time]()
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+)
+
+func (c *typeChecker) bad(path string, v any, rule string) {
+	fe := service.Invalid(path, displayValue(v), rule)
+	c.add(path, strings.TrimPrefix(fe.Error(), path+": "))
+}
+
+func (c *typeChecker) add(path, problem string) {
+	if len(c.errs) < maxDecodeErrors {
+		c.errs = append(c.errs, typeError{path, problem})
+	}
+}
+
+// displayValue is a decoded JSON value as an error quotes it.
+func displayValue(v any) any {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case json.Number:
+		return v // printed as written, unquoted
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	}
+	return v
+}
+
+func (c *typeChecker) value(v any, t reflect.Type, path string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if v == nil {
+		return // null: the zero value, as encoding/json decodes it
+	}
+	switch t {
+	case rawMessageType:
+		return
+	case durationType:
+		switch v := v.(type) {
+		case string:
+			if _, err := ParseDuration(v); err != nil {
+				c.bad(path, v, "must be a duration such as \"30s\" or \"1m30s\", or a number of seconds")
+			}
+		case json.Number:
+			if _, err := ParseDuration(v.String()); err != nil {
+				c.bad(path, v, "must be a duration such as \"30s\" or \"1m30s\", or a number of seconds")
+			}
+		default:
+			c.bad(path, v, "must be a duration such as \"30s\" or \"1m30s\", or a number of seconds")
+		}
+		return
+	case intOrStringType:
+		switch v := v.(type) {
+		case string:
+		case json.Number:
+			if _, err := strconv.ParseInt(v.String(), 10, 32); err != nil {
+				c.bad(path, v, "must be a 32-bit integer or a string")
+			}
+		default:
+			c.bad(path, v, "must be an integer or a string")
+		}
+		return
+	case timeType:
+		s, ok := v.(string)
+		if _, err := time.Parse(time.RFC3339, s); !ok || err != nil {
+			c.bad(path, v, "must be an RFC 3339 time")
+		}
+		return
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			c.bad(path, v, "must be an object")
+			return
+		}
+		fields := jsonFields(t)
+		for k := range sortedKeys(m) {
+			ft, ok := fields[k]
+			if !ok {
+				c.add(joinField(path, k), "unknown field")
+				continue
+			}
+			c.value(m[k], ft, joinField(path, k))
+		}
+	case reflect.Slice:
+		items, ok := v.([]any)
+		if !ok {
+			c.bad(path, v, "must be a list")
+			return
+		}
+		for i, it := range items {
+			c.value(it, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.Map:
+		m, ok := v.(map[string]any)
+		if !ok {
+			c.bad(path, v, "must be an object")
+			return
+		}
+		for k := range sortedKeys(m) {
+			c.value(m[k], t.Elem(), fmt.Sprintf("%s[%s]", path, k))
+		}
+	case reflect.String:
+		switch v.(type) {
+		case string:
+		case json.Number, bool:
+			if !c.lenient {
+				c.bad(path, v, "must be a string")
+			}
+		default:
+			c.bad(path, v, "must be a string")
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			c.bad(path, v, "must be true or false")
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := v.(json.Number)
+		if !ok {
+			c.bad(path, v, "must be an integer")
+			return
+		}
+		if _, err := strconv.ParseInt(n.String(), 10, t.Bits()); err != nil {
+			c.bad(path, v, fmt.Sprintf("must be a %d-bit integer", t.Bits()))
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, ok := v.(json.Number)
+		if !ok {
+			c.bad(path, v, "must be a non-negative integer")
+			return
+		}
+		if _, err := strconv.ParseUint(n.String(), 10, t.Bits()); err != nil {
+			c.bad(path, v, fmt.Sprintf("must be a non-negative %d-bit integer", t.Bits()))
+		}
+	case reflect.Float32, reflect.Float64:
+		n, ok := v.(json.Number)
+		if !ok {
+			c.bad(path, v, "must be a number")
+			return
+		}
+		if _, err := strconv.ParseFloat(n.String(), t.Bits()); err != nil {
+			c.bad(path, v, "must be a finite number")
+		}
+	case reflect.Interface:
+	default:
+		c.bad(path, v, "cannot be decoded")
+	}
+}
+
+func joinField(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
+
+// jsonFields maps the JSON names of t's fields (embedded structs
+// flattened, as encoding/json does) to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			for k, v := range jsonFields(ft) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// rawDoc is one document of a stream, with its place.
+type rawDoc struct {
+	n, line int
+	data    []byte
+}
+
+// splitDocs splits a YAML stream as service.SplitYAML does (at "---"
+// lines, dropping documents of only blank lines and comments) and
+// remembers where each document starts.
+func splitDocs(stream []byte) []rawDoc {
+	var docs []rawDoc
+	var cur []byte
+	line, start := 0, 1
+	flush := func() {
+		if !blankDoc(cur) {
+			docs = append(docs, rawDoc{n: len(docs) + 1, line: start, data: cur})
+		}
+		cur = nil
+	}
+	for l := range bytes.Lines(stream) {
+		line++
+		t := bytes.TrimRight(l, " \t\r\n")
+		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- #")) {
+			flush()
+			start = line + 1
+			continue
+		}
+		if bytes.Equal(t, []byte("...")) {
+			continue
+		}
+		if len(cur) == 0 && blankDoc(l) {
+			start = line + 1 // the document starts at its first line that says something
+			continue
+		}
+		cur = append(cur, l...)
+	}
+	flush()
+	return docs
+}
+
+func blankDoc(doc []byte) bool {
+	for l := range bytes.Lines(doc) {
+		t := bytes.TrimSpace(l)
+		if len(t) > 0 && t[0] != '#' {
+			return false
+		}
+	}
+	return true
+}
