@@ -1,0 +1,66 @@
+// Command svcsim runs svcnet's deterministic simulator on scenarios
+// written as Kubernetes manifests, and reports what happened to the
+// connections: a summary table on stdout, result.json (stable and
+// reproducible: the same scenario and seeds give the same bytes) and
+// report.html (one self-contained file of tables and SVG plots).
+//
+// Usage:
+//
+//	svcsim [flags]                   run the built-in scenario
+//	svcsim run [flags] FILE...       run the scenario the files make up
+//	svcsim merge [flags] PATH...     combine the shards of a sweep
+//	svcsim scenario                  print the built-in scenario's YAML
+//	svcsim help                      print this help
+//
+// With no argument svcsim runs its built-in scenario: a rolling update
+// of a Deployment behind a ClusterIP Service across three zones,
+// compared across load-balancing algorithms (kube-proxy's random choice,
+// round robin, power of two choices, Maglev), with and without a preStop
+// sleep. It takes a second or two.
+//
+// A scenario is a YAML stream, in one file or several: one document of
+// `apiVersion: sim.svcnet.dev/v1alpha1`, `kind: Scenario` (seed,
+// duration, cluster shape and delays, traffic, a timeline of events,
+// variants to compare) and any number of v1 Service, Pod and Node and
+// apps/v1 Deployment manifests, as kubectl reads them. Decoding is
+// strict; an error names the file, the document, the field and the
+// value. docs/scenario.md is the reference; examples/scenarios holds
+// scenarios to start from.
+//
+// Flags of run (and of svcsim without a command):
+//
+//	-seed N         the first seed (default: the scenario's)
+//	-seeds N        run N seeds, N.. N+N-1, for every variant (default 1)
+//	-duration D     simulate D instead of the scenario's duration (e.g. 30s, 10m)
+//	-variants A,B   run only these variants
+//	-out DIR        write result.json and report.html to DIR (default svcsim-out; "" writes nothing)
+//	-shard i/n      run shard i of n of the sweep and write DIR/shard-i-of-n.json
+//	-parallel N     run N simulations at a time (default: the number of CPUs)
+//	-q              no progress bar
+//
+// A sweep is every variant times every seed, in that order; the runs go
+// to a pool of -parallel workers (each run is single-threaded and shares
+// nothing) and are put back in order, so the output does not depend on
+// which run finished first. -shard i/n keeps the runs whose position in
+// the sweep is i modulo n. Run as a Kubernetes Indexed Job, give
+// `-shard /n`: the index comes from $JOB_COMPLETION_INDEX. Then
+//
+//	svcsim merge -out DIR shards/
+//
+// reads every shard-*.json (files, or directories holding them), checks
+// they are of one sweep, and writes the sweep's result.json and
+// report.html as one run would have. It fails when runs are missing,
+// unless -partial is given.
+//
+// A progress bar (simulated time, events per second, time left) is drawn
+// on stderr when it is a terminal, and never otherwise.
+//
+// Exit codes:
+//
+//	0  every run completed and every invariant held
+//	1  an invariant was violated (the reports are still written, with the
+//	   violation, its seed and event number to replay it)
+//	2  bad input or usage: a flag, a file, a scenario that does not decode
+//	   or cannot run, shards of different sweeps, missing runs
+//	3  internal error: the simulator panicked, an output could not be written
+package main

@@ -1,0 +1,376 @@
+package main
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/svcnet/svcnet/sim"
+)
+
+// defaultScenario is the scenario svcsim runs without arguments.
+//
+//go:embed default.yaml
+var defaultScenario []byte
+
+// The exit codes.
+const (
+	exitOK        = 0
+	exitViolation = 1
+	exitUsage     = 2
+	exitInternal  = 3
+)
+
+const usage = `svcsim runs svcnet's deterministic Service-networking simulator.
+
+Usage:
+  svcsim [flags]                   run the built-in scenario (a rolling update,
+                                   compared across LB algorithms and preStop)
+  svcsim run [flags] FILE...       run the scenario the files make up
+  svcsim merge [flags] PATH...     combine the shards of a sweep
+  svcsim scenario                  print the built-in scenario's YAML
+  svcsim help                      print this help
+
+A scenario is a YAML stream: one "kind: Scenario" document
+(apiVersion sim.svcnet.dev/v1alpha1) and v1 Service, Pod, Node and
+apps/v1 Deployment manifests, in one file or several. See docs/scenario.md.
+
+Flags of run:
+  -seed N        the first seed (default: the scenario's)
+  -seeds N       run N seeds for every variant, in parallel (default 1)
+  -duration D    simulate D instead of the scenario's duration (30s, 10m)
+  -variants A,B  run only these variants
+  -out DIR       write result.json and report.html to DIR (default svcsim-out;
+                 -out "" writes nothing)
+  -shard i/n     run shard i of n of the sweep, write DIR/shard-i-of-n.json;
+                 "-shard /n" takes i from $JOB_COMPLETION_INDEX (Indexed Jobs)
+  -parallel N    simulations at a time (default: the number of CPUs)
+  -q             no progress bar (it is drawn only on a terminal anyway)
+
+Flags of merge:
+  -out DIR       write the merged result.json and report.html (default svcsim-out)
+  -partial       merge even when runs are missing
+
+Exit codes:
+  0  every run completed and every invariant held
+  1  an invariant was violated (reports are written, with how to replay it)
+  2  bad input or usage
+  3  internal error
+`
+
+func main() {
+	os.Exit(cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now}.main(os.Args[1:]))
+}
+
+// cli is the command with its environment, so that tests can run it.
+type cli struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	// now is the wall clock, read by the progress bar only.
+	now func() time.Time
+}
+
+// usageError is bad input or usage: exit code 2.
+type usageError struct{ error }
+
+// badInput returns a usageError.
+func badInput(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func (c cli) main(args []string) int {
+	if len(args) > 0 && slices.Contains([]string{"help", "-h", "-help", "--help"}, args[0]) {
+		fmt.Fprint(c.stdout, usage)
+		return exitOK
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return c.exit(c.run(args, false))
+	}
+	switch args[0] {
+	case "run":
+		return c.exit(c.run(args[1:], true))
+	case "merge":
+		return c.exit(c.merge(args[1:]))
+	case "scenario":
+		if len(args) > 1 {
+			return c.exit(badInput("scenario takes no argument"))
+		}
+		_, err := c.stdout.Write(defaultScenario)
+		return c.exit(err)
+	}
+	return c.exit(badInput("unknown command %q (run, merge, scenario or help)", args[0]))
+}
+
+// errViolated is returned when the reports were written but a run broke
+// an invariant.
+var errViolated = errors.New("an invariant was violated")
+
+// exit prints err and maps it to an exit code.
+func (c cli) exit(err error) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errViolated):
+		fmt.Fprintln(c.stderr, "svcsim:", err)
+		return exitViolation
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK // the flag package printed the usage
+	case errors.As(err, new(usageError)), errors.Is(err, sim.ErrInvalidScenario):
+		fmt.Fprintln(c.stderr, "svcsim:", err)
+		return exitUsage
+	}
+	fmt.Fprintln(c.stderr, "svcsim:", err)
+	return exitInternal
+}
+
+// runFlags are the flags of run.
+type runFlags struct {
+	seed     uint64
+	seeds    int
+	duration string
+	variants string
+	out      string
+	shard    string
+	parallel int
+	quiet    bool
+}
+
+func (c cli) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.Usage = func() { fmt.Fprint(c.stderr, usage) }
+	return fs
+}
+
+// run runs a scenario: the files', or the built-in one.
+func (c cli) run(args []string, files bool) error {
+	var f runFlags
+	fs := c.flagSet("run")
+	fs.Uint64Var(&f.seed, "seed", 0, "the first seed")
+	fs.IntVar(&f.seeds, "seeds", 1, "seeds per variant")
+	fs.StringVar(&f.duration, "duration", "", "simulated duration")
+	fs.StringVar(&f.variants, "variants", "", "variants to run, comma-separated")
+	fs.StringVar(&f.out, "out", "svcsim-out", "output directory")
+	fs.StringVar(&f.shard, "shard", "", "i/n: run one shard of the sweep")
+	fs.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "simulations at a time")
+	fs.BoolVar(&f.quiet, "q", false, "no progress bar")
+	if err := fs.Parse(args); err != nil {
+		return badInput("%w", err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+
+	var s sim.Scenario
+	var err error
+	switch {
+	case files && fs.NArg() == 0:
+		return badInput("run needs a scenario file (svcsim scenario prints one to start from)")
+	case files:
+		s, err = sim.ReadScenarioFiles(fs.Args()...)
+	case fs.NArg() > 0:
+		return badInput("unexpected argument %q (to run files: svcsim run FILE...)", fs.Arg(0))
+	default:
+		s, err = sim.DecodeScenario(defaultScenario)
+	}
+	if err != nil {
+		return err
+	}
+	if set["seed"] {
+		s.Seed = f.seed
+	}
+	if f.duration != "" {
+		d, err := sim.ParseDuration(f.duration)
+		if err != nil || d <= 0 {
+			return badInput("-duration %q: want a positive duration such as 30s or 10m", f.duration)
+		}
+		s.Duration = d
+	}
+	if f.seeds < 1 {
+		return badInput("-seeds %d: want at least 1", f.seeds)
+	}
+	if f.parallel < 1 {
+		return badInput("-parallel %d: want at least 1", f.parallel)
+	}
+	if f.variants != "" {
+		if s.Variants, err = pickVariants(s.Variants, f.variants); err != nil {
+			return err
+		}
+	}
+	var sh *shard
+	if f.shard != "" {
+		v, err := parseShard(f.shard, c.getenv)
+		if err != nil {
+			return badInput("%w", err)
+		}
+		sh = &v
+	}
+
+	seeds := seedRange{First: s.Seed, Count: f.seeds}
+	js := jobs(s, seeds, sh)
+	var bar *progress
+	if !f.quiet {
+		bar = newProgress(c.stderr, js, c.now)
+	}
+	outs := runJobs(js, f.parallel, func(o outcome) { bar.add(o.res, o.job.s.Duration.D()) })
+	bar.finish()
+	violated := false
+	for _, o := range outs {
+		switch {
+		case o.err == nil:
+		case errors.Is(o.err, sim.ErrViolation):
+			violated = true
+		default:
+			// Every run of an invalid scenario fails alike: say it once.
+			return fmt.Errorf("variant %q seed %d: %w", variants(s)[o.job.variant].Name, o.job.seed, o.err)
+		}
+	}
+	r := assemble(s, seeds, sh, outs)
+	if err := c.write(&r, f.out); err != nil {
+		return err
+	}
+	if violated {
+		return errViolated
+	}
+	return nil
+}
+
+// pickVariants keeps the named variants, in the scenario's order.
+func pickVariants(vs []sim.Variant, names string) ([]sim.Variant, error) {
+	want := strings.Split(names, ",")
+	var out []sim.Variant
+	for _, n := range want {
+		if !slices.ContainsFunc(vs, func(v sim.Variant) bool { return v.Name == n }) {
+			have := make([]string, len(vs))
+			for i, v := range vs {
+				have[i] = v.Name
+			}
+			return nil, badInput("-variants: no variant %q (the scenario has: %s)", n, strings.Join(have, ", "))
+		}
+	}
+	for _, v := range vs {
+		if slices.Contains(want, v.Name) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// write writes the report's files to dir (none when dir is "") and its
+// summary to stdout.
+func (c cli) write(r *report, dir string) error {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("%w: %w", errInternal, err)
+		}
+		b, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return fmt.Errorf("%w: %w", errInternal, err)
+		}
+		b = append(b, '\n')
+		name := "result.json"
+		if r.Shard != nil {
+			name = shardFile(*r.Shard)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return fmt.Errorf("%w: %w", errInternal, err)
+		}
+		fmt.Fprintln(c.stderr, "wrote", path)
+		if r.Shard == nil {
+			html, err := renderHTML(r)
+			if err != nil {
+				return fmt.Errorf("%w: report.html: %w", errInternal, err)
+			}
+			path := filepath.Join(dir, "report.html")
+			if err := os.WriteFile(path, html, 0o644); err != nil {
+				return fmt.Errorf("%w: %w", errInternal, err)
+			}
+			fmt.Fprintln(c.stderr, "wrote", path)
+		}
+	}
+	if err := writeSummary(c.stdout, r); err != nil {
+		return fmt.Errorf("%w: %w", errInternal, err)
+	}
+	return nil
+}
+
+// shardFile names a shard's result file so that shards sort in order.
+func shardFile(s shard) string { return fmt.Sprintf("shard-%04d-of-%04d.json", s.Index, s.Count) }
+
+// merge combines shard files into the sweep's report.
+func (c cli) merge(args []string) error {
+	fs := c.flagSet("merge")
+	out := fs.String("out", "svcsim-out", "output directory")
+	partial := fs.Bool("partial", false, "merge even when runs are missing")
+	if err := fs.Parse(args); err != nil {
+		return badInput("%w", err)
+	}
+	if fs.NArg() == 0 {
+		return badInput("merge needs shard files or directories")
+	}
+	var paths []string
+	for _, p := range fs.Args() {
+		st, err := os.Stat(p)
+		if err != nil {
+			return badInput("%w", err)
+		}
+		if !st.IsDir() {
+			paths = append(paths, p)
+			continue
+		}
+		m, err := filepath.Glob(filepath.Join(p, "shard-*-of-*.json"))
+		if err != nil {
+			return badInput("%w", err)
+		}
+		if len(m) == 0 {
+			return badInput("%s: no shard-*-of-*.json in it", p)
+		}
+		paths = append(paths, m...)
+	}
+	parts := make([]report, len(paths))
+	for i, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return badInput("%w", err)
+		}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&parts[i]); err != nil {
+			return badInput("%s: not a svcsim result: %w", p, err)
+		}
+	}
+	r, missing, err := merge(parts)
+	if err != nil {
+		return badInput("%w", err)
+	}
+	if len(missing) > 0 {
+		msg := fmt.Sprintf("%d of the sweep's runs are missing: %s", len(missing), strings.Join(firstN(missing, 5), ", "))
+		if !*partial {
+			return badInput("%s (merge them anyway with -partial)", msg)
+		}
+		fmt.Fprintln(c.stderr, "svcsim: warning:", msg)
+	}
+	if err := c.write(&r, *out); err != nil {
+		return err
+	}
+	for _, vr := range r.Variants {
+		if vr.Summary.Violations > 0 {
+			return errViolated
+		}
+	}
+	return nil
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) > n {
+		return append(s[:n:n], "...")
+	}
+	return s
+}

@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/svcnet/svcnet/sim"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/default.golden.json")
+
+// svcsim runs the command in-process and returns its exit code, stdout
+// and stderr.
+func svcsim(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	c := cli{stdout: &out, stderr: &errb, getenv: func(k string) string { return env[k] }, now: time.Now}
+	code := c.main(args)
+	return code, out.String(), errb.String()
+}
+
+func readReport(t *testing.T, path string) report {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var r report
+	require.NoError(t, json.Unmarshal(b, &r))
+	return r
+}
+
+// TestDefaultGolden runs the built-in scenario, as `go run ./cmd/svcsim`
+// does, and compares its result.json with the golden file byte for byte:
+// the simulation, the aggregation and the JSON are all reproducible.
+// Regenerate with go test ./cmd/svcsim -run Golden -update.
+func TestDefaultGolden(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := svcsim(t, nil, "-out", dir, "-parallel", "2")
+	require.Equal(t, exitOK, code, stderr)
+	got, err := os.ReadFile(filepath.Join(dir, "result.json"))
+	require.NoError(t, err)
+	golden := filepath.Join("testdata", "default.golden.json")
+	if *update {
+		require.NoError(t, os.WriteFile(golden, got, 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got), "result.json differs from %s (rerun with -update if the change is intended)", golden)
+
+	// The summary names every variant; the headline: a preStop sleep
+	// removes (nearly) every failed connection of the rolling update.
+	r := readReport(t, filepath.Join(dir, "result.json"))
+	require.Len(t, r.Variants, 8)
+	for _, vr := range r.Variants {
+		require.Contains(t, stdout, vr.Variant.Name)
+		require.Len(t, vr.Runs, 1)
+		require.Zero(t, vr.Summary.Violations)
+	}
+	for i := range 4 {
+		without, with := r.Variants[i].Summary.Connections, r.Variants[i+4].Summary.Connections
+		require.Equal(t, r.Variants[i].Variant.Algorithm, r.Variants[i+4].Variant.Algorithm)
+		require.Greater(t, without.Failed(), int64(300), r.Variants[i].Variant.Name)
+		require.LessOrEqual(t, with.Failed()*100, without.Failed(), "%s: preStop keeps failures under 1%% of those without", r.Variants[i+4].Variant.Name)
+	}
+	checkHTML(t, filepath.Join(dir, "report.html"), r)
+}
+
+// checkHTML parses report.html's SVG plots with encoding/xml: each is
+// well-formed and has its title, axes and lines.
+func checkHTML(t *testing.T, path string, r report) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	html := string(b)
+	require.True(t, strings.HasPrefix(html, "<!DOCTYPE html>"))
+	require.NotContains(t, html, "<script", "self-contained and static")
+	require.NotRegexp(t, regexp.MustCompile(`(src|href)="(https?:)?//`), html, "no external resource")
+	svgs := regexp.MustCompile(`(?s)<svg .*?</svg>`).FindAllString(html, -1)
+	// Failures, one outcomes plot per variant, backends, two latency
+	// CDFs, four comparisons.
+	require.Len(t, svgs, 1+len(r.Variants)+1+2+4)
+	var titles []string
+	for i, s := range svgs {
+		texts, paths := parseSVG(t, s)
+		require.NotEmpty(t, texts, "svg %d has text", i)
+		require.Greater(t, paths, 3, "svg %d draws axes and data", i)
+		titles = append(titles, texts...)
+	}
+	joined := strings.Join(titles, "\n")
+	for _, want := range []string{"Failed connections over time", "Per-backend load", "Endpoint programming latency",
+		"DNS programming latency", "Backend imbalance", "Disruption", "simulated time (s)"} {
+		require.Contains(t, joined, want)
+	}
+	for _, e := range r.Scenario.Timeline {
+		require.Contains(t, joined, e.Action+" "+e.Target, "the timeline is marked")
+	}
+	for _, vr := range r.Variants {
+		require.Contains(t, joined, vr.Variant.Name, "legends and bars name the variants")
+	}
+}
+
+// parseSVG decodes an SVG document strictly and returns its texts and
+// the number of paths it draws.
+func parseSVG(t *testing.T, s string) (texts []string, paths int) {
+	t.Helper()
+	d := xml.NewDecoder(strings.NewReader(s))
+	d.Strict = true
+	depth, inText := 0, false
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				require.Equal(t, "svg", tok.Name.Local)
+				require.Equal(t, "http://www.w3.org/2000/svg", tok.Name.Space)
+			}
+			depth++
+			switch tok.Name.Local {
+			case "text":
+				inText = true
+			case "path":
+				paths++
+			}
+		case xml.EndElement:
+			depth--
+			inText = false
+		case xml.CharData:
+			if inText {
+				texts = append(texts, string(tok))
+			}
+		}
+	}
+	require.Zero(t, depth, "every element closed")
+	return texts, paths
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"help", []string{"help"}, exitOK, ""},
+		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{"unknown flag", []string{"run", "-frob", "testdata/small.yaml"}, exitUsage, "flag provided but not defined"},
+		{"no file", []string{"run"}, exitUsage, "run needs a scenario file"},
+		{"missing file", []string{"run", "testdata/nope.yaml"}, exitUsage, "nope.yaml"},
+		{"invalid object", []string{"run", "-out", dir, "testdata/bad-replicas.yaml"}, exitUsage,
+			`testdata/bad-replicas.yaml: document 2 (line 6): Deployment "default/web": spec.replicas: invalid value -2`},
+		{"bad duration", []string{"-duration", "soon"}, exitUsage, `-duration "soon"`},
+		{"bad shard", []string{"run", "-shard", "3/3", "testdata/small.yaml"}, exitUsage, "-shard"},
+		{"shard index from env missing", []string{"run", "-shard", "/3", "testdata/small.yaml"}, exitUsage, "JOB_COMPLETION_INDEX"},
+		{"unknown variant", []string{"-variants", "best"}, exitUsage, `no variant "best"`},
+		{"violation", []string{"run", "-out", dir, "testdata/violation.yaml"}, exitViolation, "an invariant was violated"},
+		{"unwritable output", []string{"run", "-out", "testdata/small.yaml/x", "testdata/small.yaml"}, exitInternal, "internal error"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := svcsim(t, nil, c.args...)
+			require.Equal(t, c.code, code, stderr)
+			require.Contains(t, stderr, c.stderr)
+		})
+	}
+}
+
+// TestViolationReported: the run stops at the violation and the reports
+// say how to replay it.
+func TestViolationReported(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, _ := svcsim(t, nil, "run", "-out", dir, "testdata/violation.yaml")
+	require.Equal(t, exitViolation, code)
+	require.Contains(t, stdout, "VIOLATION in baseline, seed 9")
+	r := readReport(t, filepath.Join(dir, "result.json"))
+	v := r.Variants[0].Runs[0].Violation
+	require.NotNil(t, v)
+	require.Equal(t, sim.InvNodeConvergence, v.Invariant)
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	require.NoError(t, err)
+	require.Contains(t, string(html), "Invariant violated")
+}
+
+// TestManifestFiles: the Scenario document in one file, the manifests
+// the user already has in another.
+func TestManifestFiles(t *testing.T) {
+	code, stdout, stderr := svcsim(t, nil, "run", "-out", "", "testdata/scenario-only.yaml", "testdata/app.yaml")
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "scenario split")
+	require.Contains(t, stdout, "baseline")
+}
+
+// TestSeedsDeterministic: a sweep of seeds gives the same bytes whatever
+// the number of workers, and runs each seed once per variant, in order.
+func TestSeedsDeterministic(t *testing.T) {
+	one, four := t.TempDir(), t.TempDir()
+	args := []string{"-seeds", "3", "-duration", "20s", "testdata/small.yaml"}
+	code, _, stderr := svcsim(t, nil, append([]string{"run", "-parallel", "1", "-out", one}, args...)...)
+	require.Equal(t, exitOK, code, stderr)
+	code, _, stderr = svcsim(t, nil, append([]string{"run", "-parallel", "4", "-out", four}, args...)...)
+	require.Equal(t, exitOK, code, stderr)
+	a, err := os.ReadFile(filepath.Join(one, "result.json"))
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(four, "result.json"))
+	require.NoError(t, err)
+	require.Equal(t, string(a), string(b))
+	r := readReport(t, filepath.Join(one, "result.json"))
+	require.Equal(t, seedRange{First: 10, Count: 3}, r.Seeds)
+	for _, vr := range r.Variants {
+		require.Len(t, vr.Runs, 3)
+		for k, run := range vr.Runs {
+			require.Equal(t, uint64(10+k), run.Seed)
+			require.Equal(t, vr.Variant.Name, run.Variant)
+			require.Equal(t, sim.Duration(20*time.Second), run.Duration)
+		}
+		require.Equal(t, 3, vr.Summary.Runs)
+		require.LessOrEqual(t, vr.Summary.Failed.Min, vr.Summary.Failed.Mean)
+		require.LessOrEqual(t, vr.Summary.Failed.Mean, vr.Summary.Failed.Max)
+	}
+}
+
+// TestShardMerge: three shards, one of them indexed from
+// $JOB_COMPLETION_INDEX as in a Kubernetes Indexed Job, merge into the
+// same result.json as the unsharded sweep.
+func TestShardMerge(t *testing.T) {
+	whole, shards, merged := t.TempDir(), t.TempDir(), t.TempDir()
+	sweep := []string{"-seeds", "2", "-duration", "20s", "testdata/small.yaml"}
+	code, _, stderr := svcsim(t, nil, append([]string{"run", "-out", whole}, sweep...)...)
+	require.Equal(t, exitOK, code, stderr)
+	for i, shardFlag := range []string{"0/3", "/3", "2/3"} {
+		env := map[string]string{"JOB_COMPLETION_INDEX": "1"}
+		code, stdout, stderr := svcsim(t, env, append([]string{"run", "-out", shards, "-shard", shardFlag}, sweep...)...)
+		require.Equal(t, exitOK, code, stderr)
+		require.Contains(t, stdout, "shard "+[]string{"0/3", "1/3", "2/3"}[i])
+	}
+	files, err := filepath.Glob(filepath.Join(shards, "*"))
+	require.NoError(t, err)
+	require.Equal(t, []string{"shard-0000-of-0003.json", "shard-0001-of-0003.json", "shard-0002-of-0003.json"},
+		[]string{filepath.Base(files[0]), filepath.Base(files[1]), filepath.Base(files[2])})
+	require.Len(t, files, 3)
+
+	code, _, stderr = svcsim(t, nil, "merge", "-out", merged, shards)
+	require.Equal(t, exitOK, code, stderr)
+	a, err := os.ReadFile(filepath.Join(whole, "result.json"))
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(merged, "result.json"))
+	require.NoError(t, err)
+	require.Equal(t, string(a), string(b))
+	a, err = os.ReadFile(filepath.Join(whole, "report.html"))
+	require.NoError(t, err)
+	b, err = os.ReadFile(filepath.Join(merged, "report.html"))
+	require.NoError(t, err)
+	require.Equal(t, string(a), string(b))
+
+	// A missing shard is an error, unless -partial.
+	code, _, stderr = svcsim(t, nil, "merge", "-out", "", files[0], files[2])
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, "1 of the sweep's runs are missing: random seed 11")
+	code, stdout, stderr := svcsim(t, nil, "merge", "-out", "", "-partial", files[0], files[2])
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "random")
+
+	// Shards of another sweep do not mix.
+	other := t.TempDir()
+	code, _, stderr = svcsim(t, nil, "run", "-out", other, "-shard", "1/3", "-seeds", "2", "-duration", "21s", "testdata/small.yaml")
+	require.Equal(t, exitOK, code, stderr)
+	code, _, stderr = svcsim(t, nil, "merge", "-out", "", files[0], files[2], filepath.Join(other, "shard-0001-of-0003.json"))
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, "another sweep")
+}
+
+func TestParseShard(t *testing.T) {
+	env := func(v string) func(string) string { return func(string) string { return v } }
+	s, err := parseShard("2/5", env(""))
+	require.NoError(t, err)
+	require.Equal(t, shard{2, 5}, s)
+	s, err = parseShard("/5", env("4"))
+	require.NoError(t, err)
+	require.Equal(t, shard{4, 5}, s)
+	for _, bad := range []string{"5/5", "-1/5", "1", "a/b", "1/0", "/5"} {
+		_, err := parseShard(bad, env(""))
+		require.Error(t, err, bad)
+	}
+	_, err = parseShard("/5", env("7"))
+	require.Error(t, err, "the index must be below the count")
+}
+
+func TestJobsShardsPartitionTheSweep(t *testing.T) {
+	s, err := sim.DecodeScenario(defaultScenario)
+	require.NoError(t, err)
+	seeds := seedRange{First: 5, Count: 3}
+	all := jobs(s, seeds, nil)
+	require.Len(t, all, 8*3)
+	seen := map[int]bool{}
+	for i := range 5 {
+		for _, j := range jobs(s, seeds, &shard{i, 5}) {
+			require.False(t, seen[j.index])
+			seen[j.index] = true
+			require.Equal(t, all[j.index].seed, j.seed)
+			require.Equal(t, all[j.index].variant, j.variant)
+		}
+	}
+	require.Len(t, seen, len(all))
+	require.Equal(t, uint64(7), all[2].seed)
+	require.Equal(t, 1, all[3].variant)
+}
+
+// TestProgress draws the bar on a fake terminal with a fake clock.
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	clock := time.Unix(0, 0)
+	p := &progress{w: &b, now: func() time.Time { return clock }, start: clock, runs: 4, total: 4 * time.Minute}
+	clock = clock.Add(2 * time.Second)
+	p.add(sim.Result{Events: 100_000}, time.Minute)
+	require.Contains(t, b.String(), "1/4 runs")
+	require.Contains(t, b.String(), "sim 1m0s/4m0s")
+	require.Contains(t, b.String(), "50.0k ev/s")
+	require.Contains(t, b.String(), "ETA 6s")
+	b.Reset()
+	clock = clock.Add(10 * time.Millisecond)
+	p.add(sim.Result{Events: 1}, time.Minute)
+	require.Empty(t, b.String(), "at most ten redraws a second")
+	p.finish()
+	require.Equal(t, "\r\x1b[K", b.String())
+	var nilBar *progress
+	nilBar.add(sim.Result{}, time.Second) // a nil bar draws nothing
+	nilBar.finish()
+	require.Nil(t, newProgress(&b, nil, time.Now), "not a terminal")
+}
+
+func TestScenarioCommand(t *testing.T) {
+	code, stdout, _ := svcsim(t, nil, "scenario")
+	require.Equal(t, exitOK, code)
+	require.Equal(t, string(defaultScenario), stdout)
+	s, err := sim.DecodeScenario([]byte(stdout))
+	require.NoError(t, err)
+	require.Len(t, s.Variants, 8)
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/svcnet/svcnet/sim"
+)
+
+// summary aggregates a variant's runs (one per seed). Counts are summed
+// over the runs; per-run figures are given as a spread over the runs
+// (mean, min, max), so that one seed or a hundred read the same way.
+type summary struct {
+	// Runs is the number of runs; Violations how many broke an invariant.
+	Runs       int `json:"runs"`
+	Violations int `json:"violations"`
+	// Connections sums the runs' outcomes; FailedShare is the share of
+	// them not served.
+	Connections sim.Outcomes `json:"connections"`
+	FailedShare float64      `json:"failedShare"`
+	// Failed is the failed connections of a run.
+	Failed spread `json:"failed"`
+	// EndpointP50, EndpointP99 and DNSP99 are a run's endpoint and DNS
+	// programming latency quantiles, in seconds.
+	EndpointP50 spread `json:"endpointP50Seconds"`
+	EndpointP99 spread `json:"endpointP99Seconds"`
+	DNSP99      spread `json:"dnsP99Seconds"`
+	// MaxOverMean is a run's backend imbalance: the flows' max/mean
+	// backend load, weighted by their connections.
+	MaxOverMean spread `json:"maxOverMean"`
+	// PerChurnEvent is a run's disrupted connections per backend churn
+	// event, over every algorithm in use.
+	PerChurnEvent spread `json:"disruptedPerChurnEvent"`
+	// CrossZoneShare is the share of served connections that crossed
+	// zones, over all runs.
+	CrossZoneShare float64 `json:"crossZoneShare"`
+	// Algorithms sums the runs' disruption per load-balancing algorithm.
+	Algorithms []sim.AlgorithmResult `json:"algorithms"`
+}
+
+// spread is a per-run figure over the runs: its mean, least and
+// greatest value. All are 0 without runs.
+type spread struct {
+	Mean float64 `json:"mean"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+}
+
+func spreadOf(vs []float64) spread {
+	if len(vs) == 0 {
+		return spread{}
+	}
+	s := spread{Min: math.Inf(1), Max: math.Inf(-1)}
+	sum := 0.0
+	for _, v := range vs {
+		sum += v
+		s.Min = min(s.Min, v)
+		s.Max = max(s.Max, v)
+	}
+	s.Mean = sum / float64(len(vs))
+	return s
+}
+
+func addOutcomes(a *sim.Outcomes, b sim.Outcomes) {
+	a.Total += b.Total
+	a.Served += b.Served
+	a.Refused += b.Refused
+	a.Reset += b.Reset
+	a.Rejected += b.Rejected
+	a.DNSFailure += b.DNSFailure
+	a.Dropped += b.Dropped
+	a.Unreachable += b.Unreachable
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// summarize aggregates runs.
+func summarize(runs []sim.Result) summary {
+	s := summary{Runs: len(runs), Algorithms: []sim.AlgorithmResult{}}
+	var failed, ep50, ep99, dns99, imb, churn []float64
+	var served, cross int64
+	for _, r := range runs {
+		if r.Violation != nil {
+			s.Violations++
+		}
+		addOutcomes(&s.Connections, r.Connections)
+		failed = append(failed, float64(r.Connections.Failed()))
+		ep50 = append(ep50, r.EndpointLatency.P50.D().Seconds())
+		ep99 = append(ep99, r.EndpointLatency.P99.D().Seconds())
+		dns99 = append(dns99, r.DNSLatency.P99.D().Seconds())
+		var w, conns float64
+		for _, f := range r.Flows {
+			w += f.MaxOverMean * float64(f.Connections.Total)
+			conns += float64(f.Connections.Total)
+		}
+		if conns > 0 {
+			imb = append(imb, w/conns)
+		}
+		var dis, ev int64
+		for _, a := range r.Algorithms {
+			dis += a.Disrupted
+			ev += a.ChurnEvents
+			i := 0
+			for i < len(s.Algorithms) && s.Algorithms[i].Algorithm != a.Algorithm {
+				i++
+			}
+			if i == len(s.Algorithms) {
+				s.Algorithms = append(s.Algorithms, sim.AlgorithmResult{Algorithm: a.Algorithm})
+			}
+			t := &s.Algorithms[i]
+			t.Connections += a.Connections
+			t.Disrupted += a.Disrupted
+			t.ChurnEvents += a.ChurnEvents
+		}
+		churn = append(churn, ratio(dis, ev))
+		served += r.CrossZone.Served
+		cross += r.CrossZone.CrossZone
+	}
+	for i := range s.Algorithms {
+		a := &s.Algorithms[i]
+		a.PerChurnEvent = ratio(a.Disrupted, a.ChurnEvents)
+	}
+	s.FailedShare = ratio(s.Connections.Failed(), s.Connections.Total)
+	s.Failed = spreadOf(failed)
+	s.EndpointP50, s.EndpointP99, s.DNSP99 = spreadOf(ep50), spreadOf(ep99), spreadOf(dns99)
+	s.MaxOverMean = spreadOf(imb)
+	s.PerChurnEvent = spreadOf(churn)
+	s.CrossZoneShare = ratio(cross, served)
+	return s
+}
+
+// canonicalJSON is v's JSON, for comparing values that round-trip.
+func canonicalJSON(v any) ([]byte, error) { return json.Marshal(v) }
+
+// writeSummary prints the summary table: one row per variant.
+func writeSummary(w io.Writer, r *report) error {
+	s := &r.Scenario
+	name := s.Metadata.Name
+	if name == "" {
+		name = "(unnamed)"
+	}
+	seeds := fmt.Sprintf("seed %d", r.Seeds.First)
+	if r.Seeds.Count > 1 {
+		seeds = fmt.Sprintf("seeds %d..%d", r.Seeds.First, r.Seeds.First+uint64(r.Seeds.Count)-1)
+	}
+	fmt.Fprintf(w, "scenario %s: %s, %v simulated", name, seeds, s.Duration)
+	if r.Shard != nil {
+		fmt.Fprintf(w, ", shard %v", *r.Shard)
+	}
+	fmt.Fprintln(w)
+	head, rows := summaryTable(r)
+	// Left-align the variant names (padded to one width) and right-align
+	// the numbers.
+	width := len(head[0])
+	for _, row := range rows {
+		width = max(width, len(row[0]))
+	}
+	head[0] = fmt.Sprintf("%-*s", width, head[0])
+	for _, row := range rows {
+		row[0] = fmt.Sprintf("%-*s", width, row[0])
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	for _, row := range rows {
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, vr := range r.Variants {
+		for _, run := range vr.Runs {
+			if v := run.Violation; v != nil {
+				fmt.Fprintf(w, "VIOLATION in %s, seed %d, event %d at %v: %s: %s\n", vr.Variant.Name, v.Seed, v.Event, v.At, v.Invariant, v.Message)
+			}
+		}
+	}
+	return nil
+}
+
+// summaryTable is the summary as a table: a header and a row per variant.
+func summaryTable(r *report) (head []string, rows [][]string) {
+	multi := r.Seeds.Count > 1
+	head = []string{"variant", "runs", "connections", "failed", "failed%", "refused", "reset", "rejected", "other",
+		"prog p50", "prog p99", "dns p99", "max/mean", "disrupt/churn", "cross-zone"}
+	if multi {
+		head[3] = "failed/run [min-max]"
+	}
+	for _, vr := range r.Variants {
+		m := vr.Summary
+		o := m.Connections
+		failed := strconv.FormatInt(o.Failed(), 10)
+		if multi {
+			failed = fmt.Sprintf("%.1f [%g-%g]", m.Failed.Mean, m.Failed.Min, m.Failed.Max)
+		}
+		name := vr.Variant.Name
+		if m.Violations > 0 {
+			name += " (VIOLATION)"
+		}
+		rows = append(rows, []string{name, strconv.Itoa(m.Runs), strconv.FormatInt(o.Total, 10), failed,
+			fmt.Sprintf("%.3f", 100*m.FailedShare),
+			strconv.FormatInt(o.Refused, 10), strconv.FormatInt(o.Reset, 10), strconv.FormatInt(o.Rejected, 10),
+			strconv.FormatInt(o.DNSFailure+o.Dropped+o.Unreachable, 10),
+			seconds(m.EndpointP50.Mean), seconds(m.EndpointP99.Mean), seconds(m.DNSP99.Mean),
+			fmt.Sprintf("%.3f", m.MaxOverMean.Mean), fmt.Sprintf("%.2f", m.PerChurnEvent.Mean),
+			fmt.Sprintf("%.1f%%", 100*m.CrossZoneShare)})
+	}
+	return head, rows
+}
+
+// seconds formats seconds as a duration rounded to the millisecond.
+func seconds(s float64) string {
+	d := time.Duration(s * 1e9)
+	if d >= time.Millisecond {
+		d = d.Round(time.Millisecond)
+	}
+	return d.String()
+}
