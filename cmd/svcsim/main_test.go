@@ -84,7 +84,8 @@ func checkHTML(t *testing.T, path string, r report) {
 	require.True(t, strings.HasPrefix(html, "<!DOCTYPE html>"))
 	require.NotContains(t, html, "<script", "self-contained and static")
 	require.NotRegexp(t, regexp.MustCompile(`(src|href)="(https?:)?//`), html, "no external resource")
-	svgs := regexp.MustCompile(`(?s)<svg .*?</svg>`).FindAllString(html, -1)
+	require.Contains(t, html, "<h2>Flows</h2>")
+	svgs := splitSVGs(html)
 	// Failures, one outcomes plot per variant, backends, two latency
 	// CDFs, four comparisons.
 	require.Len(t, svgs, 1+len(r.Variants)+1+2+4)
@@ -106,6 +107,21 @@ func checkHTML(t *testing.T, path string, r report) {
 	for _, vr := range r.Variants {
 		require.Contains(t, joined, vr.Variant.Name, "legends and bars name the variants")
 	}
+}
+
+// splitSVGs returns the <svg> elements of an HTML page.
+func splitSVGs(html string) []string {
+	return regexp.MustCompile(`(?s)<svg .*?</svg>`).FindAllString(html, -1)
+}
+
+// allTexts returns the texts of every SVG of an HTML page.
+func allTexts(t *testing.T, html string) []string {
+	var out []string
+	for _, s := range splitSVGs(html) {
+		texts, _ := parseSVG(t, s)
+		out = append(out, texts...)
+	}
+	return out
 }
 
 // parseSVG decodes an SVG document strictly and returns its texts and

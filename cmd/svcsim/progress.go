@@ -13,10 +13,11 @@ import (
 
 // progress draws a one-line progress bar on a terminal: runs done,
 // simulated time done of the sweep's total, events per second of wall
-// time, and the time left at that pace. It advances as runs finish
-// (sim.Run reports nothing while it runs). It reads the wall clock, for
-// the rate and the estimate only; nothing it shows reaches a result. A
-// nil *progress draws nothing. It is safe for concurrent use.
+// time, the time elapsed and the time left at that pace. It advances as
+// runs finish (sim.Run reports nothing while it runs); a ticker keeps
+// the elapsed time moving in between. It reads the wall clock, for the
+// rate and the estimates only; nothing it shows reaches a result. A nil
+// *progress draws nothing. It is safe for concurrent use.
 type progress struct {
 	mu       sync.Mutex
 	w        io.Writer
@@ -29,6 +30,9 @@ type progress struct {
 	simDone  time.Duration
 	events   uint64
 	finished bool
+	// stop ends the ticker that keeps the elapsed time moving while a
+	// long run has not finished.
+	stop chan struct{}
 }
 
 // isTerminal reports whether f is a character device (a terminal, not a
@@ -45,12 +49,31 @@ func newProgress(w io.Writer, js []job, now func() time.Time) *progress {
 	if !ok || !isTerminal(f) || len(js) == 0 {
 		return nil
 	}
-	p := &progress{w: w, now: now, start: now(), runs: len(js)}
+	p := &progress{w: w, now: now, start: now(), runs: len(js), stop: make(chan struct{})}
 	for _, j := range js {
 		p.total += j.s.Duration.D()
 	}
 	p.draw(true)
+	go p.tick()
 	return p
+}
+
+// tick redraws the line every second until finish.
+func (p *progress) tick() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			p.mu.Lock()
+			if !p.finished {
+				p.draw(false)
+			}
+			p.mu.Unlock()
+		}
+	}
 }
 
 // add records a finished run.
@@ -101,6 +124,9 @@ func (p *progress) finish() {
 	defer p.mu.Unlock()
 	if !p.finished {
 		p.finished = true
+		if p.stop != nil {
+			close(p.stop)
+		}
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 
 	"github.com/svcnet/svcnet/sim"
@@ -23,6 +24,7 @@ type page struct {
 	ViolationVariants  []string
 	Head               []string
 	Rows               [][]string
+	FlowRows           [][]string
 	Failures           template.HTML
 	Outcomes           []template.HTML
 	Backends           template.HTML
@@ -51,6 +53,17 @@ func renderHTML(r *report) ([]byte, error) {
 		}
 	}
 	pg.Head, pg.Rows = summaryTable(r)
+	for _, vr := range r.Variants {
+		for _, f := range vr.Summary.Flows {
+			o := f.Connections
+			pg.FlowRows = append(pg.FlowRows, []string{vr.Variant.Name, f.Name, f.Service, f.Algorithm,
+				strconv.FormatInt(o.Total, 10), strconv.FormatInt(o.Failed(), 10),
+				fmt.Sprintf("%.3f", 100*ratio(o.Failed(), o.Total)),
+				strconv.FormatInt(o.Refused, 10), strconv.FormatInt(o.Reset, 10), strconv.FormatInt(o.Rejected, 10),
+				strconv.FormatInt(o.DNSFailure+o.Dropped+o.Unreachable, 10),
+				strconv.Itoa(f.Backends), fmt.Sprintf("%.3f", f.MaxOverMean.Mean)})
+		}
+	}
 	var err error
 	if pg.Failures, err = failuresPlot(r); err != nil {
 		return nil, err
@@ -121,9 +134,10 @@ func facts(r *report) []string {
 		zones = []string{"zone-a", "zone-b", "zone-c"}
 	}
 	out := []string{
-		fmt.Sprintf("%v simulated, %s, %d variants, %d runs, %d events", s.Duration, seeds, len(r.Variants), runs, events),
-		fmt.Sprintf("%d nodes in zones %s; %d Services and %d Deployments defined, %d generated",
-			len(s.Nodes)+s.Cluster.Nodes, strings.Join(zones, ", "), len(s.Services), len(s.Deployments), s.Workload.Services),
+		fmt.Sprintf("%v simulated, %s, %s, %s, %d events", s.Duration, seeds, plural(len(r.Variants), "variant"), plural(runs, "run"), events),
+		fmt.Sprintf("%s in zones %s; %s and %s defined, %d of each generated",
+			plural(len(s.Nodes)+s.Cluster.Nodes, "node"), strings.Join(zones, ", "), plural(len(s.Services), "Service"),
+			plural(len(s.Deployments), "Deployment"), s.Workload.Services),
 	}
 	for _, f := range s.Traffic {
 		from := f.From
@@ -133,6 +147,14 @@ func facts(r *report) []string {
 		out = append(out, fmt.Sprintf("traffic: %g connections/s from %s to %s", f.Rate, from, f.Service))
 	}
 	return out
+}
+
+// plural is "1 run", "2 runs".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 var reportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
@@ -176,6 +198,12 @@ Replay: seed {{$v.Seed}}, event {{$v.Event}}, at {{$v.At}}.{{if $v.LastEvents}} 
 <p class="note">failed: connections not served (refused by a pod that was gone, reset by a pod that stopped, rejected for want of endpoints, other: DNS failures, drops, unreachable).
 prog: endpoint programming latency, from a change in the API to every node's proxy applying it; dns: the same for cluster DNS.
 max/mean: the most loaded backend over the mean. disrupt/churn: connections disrupted per backend that went away. Per-run figures are means over the runs.</p>
+<h2>Flows</h2>
+<table>
+<thead><tr><th>variant</th><th>flow</th><th>service</th><th>algorithm</th><th>connections</th><th>failed</th><th>failed%</th><th>refused</th><th>reset</th><th>rejected</th><th>other</th><th>backends</th><th>max/mean</th></tr></thead>
+<tbody>{{range .FlowRows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
 <h2>Outcomes over time</h2>
 {{.Failures}}
 <div class="grid">{{range .Outcomes}}<div>{{.}}</div>{{end}}</div>

@@ -42,6 +42,21 @@ type summary struct {
 	CrossZoneShare float64 `json:"crossZoneShare"`
 	// Algorithms sums the runs' disruption per load-balancing algorithm.
 	Algorithms []sim.AlgorithmResult `json:"algorithms"`
+	// Flows sums each traffic flow's outcomes over the runs, in the
+	// scenario's order.
+	Flows []flowSummary `json:"flows"`
+}
+
+// flowSummary is one traffic flow over a variant's runs.
+type flowSummary struct {
+	Name        string       `json:"name"`
+	Service     string       `json:"service"`
+	Algorithm   string       `json:"algorithm"`
+	Connections sim.Outcomes `json:"connections"`
+	// Backends is the most backends a run's flow reached.
+	Backends int `json:"backends"`
+	// MaxOverMean is a run's max/mean backend load for the flow.
+	MaxOverMean spread `json:"maxOverMean"`
 }
 
 // spread is a per-run figure over the runs: its mean, least and
@@ -87,7 +102,8 @@ func ratio(a, b int64) float64 {
 
 // summarize aggregates runs.
 func summarize(runs []sim.Result) summary {
-	s := summary{Runs: len(runs), Algorithms: []sim.AlgorithmResult{}}
+	s := summary{Runs: len(runs), Algorithms: []sim.AlgorithmResult{}, Flows: []flowSummary{}}
+	var flowImb [][]float64
 	var failed, ep50, ep99, dns99, imb, churn []float64
 	var served, cross int64
 	for _, r := range runs {
@@ -100,7 +116,15 @@ func summarize(runs []sim.Result) summary {
 		ep99 = append(ep99, r.EndpointLatency.P99.D().Seconds())
 		dns99 = append(dns99, r.DNSLatency.P99.D().Seconds())
 		var w, conns float64
-		for _, f := range r.Flows {
+		for i, f := range r.Flows {
+			if i == len(s.Flows) {
+				s.Flows = append(s.Flows, flowSummary{Name: f.Name, Service: f.Service, Algorithm: f.Algorithm})
+				flowImb = append(flowImb, nil)
+			}
+			fs := &s.Flows[i]
+			addOutcomes(&fs.Connections, f.Connections)
+			fs.Backends = max(fs.Backends, f.Backends)
+			flowImb[i] = append(flowImb[i], f.MaxOverMean)
 			w += f.MaxOverMean * float64(f.Connections.Total)
 			conns += float64(f.Connections.Total)
 		}
@@ -130,6 +154,9 @@ func summarize(runs []sim.Result) summary {
 	for i := range s.Algorithms {
 		a := &s.Algorithms[i]
 		a.PerChurnEvent = ratio(a.Disrupted, a.ChurnEvents)
+	}
+	for i := range s.Flows {
+		s.Flows[i].MaxOverMean = spreadOf(flowImb[i])
 	}
 	s.FailedShare = ratio(s.Connections.Failed(), s.Connections.Total)
 	s.Failed = spreadOf(failed)
