@@ -241,15 +241,22 @@ func (c cli) run(args []string, files bool) error {
 	return nil
 }
 
-// pickVariants keeps the named variants, in the scenario's order.
+// pickVariants keeps the named variants, in the scenario's order. A
+// scenario without variants has one, baseline.
 func pickVariants(vs []sim.Variant, names string) ([]sim.Variant, error) {
 	want := strings.Split(names, ",")
+	if len(vs) == 0 && names == baseline {
+		return nil, nil
+	}
 	var out []sim.Variant
 	for _, n := range want {
 		if !slices.ContainsFunc(vs, func(v sim.Variant) bool { return v.Name == n }) {
-			have := make([]string, len(vs))
-			for i, v := range vs {
-				have[i] = v.Name
+			have := []string{baseline}
+			if len(vs) > 0 {
+				have = have[:0]
+				for _, v := range vs {
+					have = append(have, v.Name)
+				}
 			}
 			return nil, badInput("-variants: no variant %q (the scenario has: %s)", n, strings.Join(have, ", "))
 		}

@@ -182,6 +182,8 @@ func TestExitCodes(t *testing.T) {
 		{"bad shard", []string{"run", "-shard", "3/3", "testdata/small.yaml"}, exitUsage, "-shard"},
 		{"shard index from env missing", []string{"run", "-shard", "/3", "testdata/small.yaml"}, exitUsage, "JOB_COMPLETION_INDEX"},
 		{"unknown variant", []string{"-variants", "best"}, exitUsage, `no variant "best"`},
+		{"baseline of a scenario without variants", []string{"run", "-out", "", "-variants", "baseline", "testdata/scenario-only.yaml", "testdata/app.yaml"}, exitOK, ""},
+		{"unknown variant of a scenario without variants", []string{"run", "-variants", "x", "testdata/scenario-only.yaml", "testdata/app.yaml"}, exitUsage, "(the scenario has: baseline)"},
 		{"violation", []string{"run", "-out", dir, "testdata/violation.yaml"}, exitViolation, "an invariant was violated"},
 		{"unwritable output", []string{"run", "-out", "testdata/small.yaml/x", "testdata/small.yaml"}, exitInternal, "internal error"},
 	} {
