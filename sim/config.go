@@ -186,7 +186,7 @@ func check(s Scenario) (*config, error) {
 		cfg.history = 32
 	}
 	w := s.Workload
-	if w.Services < 0 || w.Replicas < 0 {
+	if w.Services < 0 || w.Replicas < 0 || w.Namespaces < 0 {
 		return nil, invalid("workload: services and replicas must not be negative")
 	}
 	if w.Algorithm != "" && !slices.Contains(lb.Algorithms(), w.Algorithm) {

@@ -194,7 +194,7 @@ func (w *world) recoverControlPlane() {
 	}
 	w.dns.samples = w.dns.samples[:0]
 	w.dns.since = -1
-	w.idle = w.idle[:0]
+	w.clearIdle()
 	for _, n := range w.nodes {
 		old := n.proxy
 		px, err := w.c.Proxy(n.name)
@@ -208,10 +208,8 @@ func (w *world) recoverControlPlane() {
 		if n.alive && n.connected {
 			w.track(n, t.Version())
 			n.lastSync = now
-			n.inIdle = true
-			w.idle = append(w.idle, n)
 			w.stopNodeTimer(n)
-			w.nodeTimer(n, now+w.cfg.t.syncPeriod)
+			w.goIdle(n)
 		} else {
 			px.Sync(old.Table())
 			// The kube-proxy's open connections keep their pickers.

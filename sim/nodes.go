@@ -41,6 +41,7 @@ type node struct {
 	timerAt  time.Duration
 	timerGen uint32
 	inIdle   bool
+	idleAt   time.Duration
 	// tracked: counted by the programming-latency tracker at version.
 	tracked bool
 	version uint64
@@ -173,13 +174,15 @@ func (w *world) publish() {
 	if drop := p.visible(now - p.window); drop > 0 {
 		p.hist = slices.Delete(p.hist, 0, drop)
 	}
-	for _, n := range w.idle {
-		n.inIdle = false
-		if n.alive && n.connected {
-			w.nodeTimer(n, max(now+n.w, n.lastSync+w.cfg.t.minSync))
+	for _, e := range w.idle[w.idleHead:] {
+		if n := e.n; n.inIdle && n.idleAt == e.at {
+			n.inIdle = false
+			if n.alive && n.connected {
+				w.nodeTimer(n, max(now+n.w, n.lastSync+w.cfg.t.minSync))
+			}
 		}
 	}
-	w.idle = w.idle[:0]
+	w.clearIdle()
 	if p.tracked == 0 {
 		p.advance(w)
 	}
@@ -239,11 +242,66 @@ func (w *world) nodeSync(n *node, gen uint32) {
 	if i < len(p.hist)-1 {
 		w.nodeTimer(n, max(p.hist[i+1].at+n.w, now+w.cfg.t.minSync))
 	} else {
-		if !n.inIdle {
-			n.inIdle = true
-			w.idle = append(w.idle, n)
+		w.goIdle(n)
+	}
+}
+
+// idleEntry is a kube-proxy that went idle at a time.
+type idleEntry struct {
+	n  *node
+	at time.Duration
+}
+
+// goIdle puts a node that has applied the newest table among the idle:
+// the next publish wakes it, or its periodic sync (syncPeriod) comes
+// first. The idle are kept in the order they went idle, so one event
+// serves every periodic sync instead of one timer per node.
+func (w *world) goIdle(n *node) {
+	now := w.now()
+	n.inIdle = true
+	n.idleAt = now
+	if w.idleHead == len(w.idle) {
+		w.clearIdle()
+		w.after(w.cfg.t.syncPeriod, evPeriodic, 0, w.periodicGen)
+	}
+	w.idle = append(w.idle, idleEntry{n: n, at: now})
+}
+
+func (w *world) clearIdle() {
+	clear(w.idle)
+	w.idle = w.idle[:0]
+	w.idleHead = 0
+	w.periodicGen++
+}
+
+// periodicSync is kube-proxy's syncPeriod for the nodes idle that long:
+// a sync that finds the newest table already applied, so it only
+// restarts their period.
+func (w *world) periodicSync(gen uint32) {
+	if gen != w.periodicGen&0xFFFFFF {
+		return
+	}
+	now := w.now()
+	due := now - w.cfg.t.syncPeriod
+	for w.idleHead < len(w.idle) && w.idle[w.idleHead].at <= due {
+		e := w.idle[w.idleHead]
+		w.idle[w.idleHead] = idleEntry{}
+		w.idleHead++
+		if n := e.n; n.inIdle && n.idleAt == e.at && n.alive && n.connected {
+			n.lastSync = now
+			n.idleAt = now
+			w.idle = append(w.idle, idleEntry{n: n, at: now})
 		}
-		w.nodeTimer(n, now+w.cfg.t.syncPeriod)
+	}
+	if w.idleHead > len(w.idle)/2 {
+		k := copy(w.idle, w.idle[w.idleHead:])
+		clear(w.idle[k:])
+		w.idle = w.idle[:k]
+		w.idleHead = 0
+	}
+	if w.idleHead < len(w.idle) {
+		w.periodicGen++
+		w.at(w.idle[w.idleHead].at+w.cfg.t.syncPeriod, evPeriodic, 0, w.periodicGen)
 	}
 }
 
@@ -317,6 +375,7 @@ func (w *world) killNode(n *node) {
 	}
 	n.alive = false
 	n.epoch++
+	n.inIdle = false
 	w.alive.remove(n)
 	w.stopNodeTimer(n)
 	w.untrack(n)
@@ -353,6 +412,7 @@ func (w *world) cutNode(n *node) {
 	}
 	n.connected = false
 	n.epoch++
+	n.inIdle = false
 	w.stopNodeTimer(n)
 	w.untrack(n)
 	if n.alive {

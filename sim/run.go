@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -184,9 +185,19 @@ func newWorld(s Scenario) (*world, error) {
 	w.pub.minV = t.Version()
 	for _, n := range w.nodes {
 		w.track(n, t.Version())
-		n.inIdle = true
-		w.idle = append(w.idle, n)
-		w.nodeTimer(n, n.lastSync+cfg.t.syncPeriod)
+	}
+	// kube-proxies started at different times: their periodic syncs
+	// are spread over a sync period.
+	order := slices.Clone(w.nodes)
+	slices.SortStableFunc(order, func(a, b *node) int { return cmp.Compare(a.lastSync, b.lastSync) })
+	for _, n := range order {
+		w.goIdle(n)
+		n.idleAt = n.lastSync
+		w.idle[len(w.idle)-1].at = n.lastSync
+	}
+	if len(w.idle) > 0 {
+		w.periodicGen++
+		w.at(w.idle[0].at+cfg.t.syncPeriod, evPeriodic, 0, w.periodicGen)
 	}
 	w.m.podsCreated = 0
 	for _, f := range w.flows {
@@ -320,6 +331,10 @@ func (w *world) workload() ([]*service.Service, []*Deployment) {
 	}
 	for i := range g.Services {
 		name := prefix + "-" + strconv.Itoa(i)
+		ns := ns
+		if g.Namespaces > 1 {
+			ns += "-" + strconv.Itoa(i%g.Namespaces)
+		}
 		labels := service.Labels{"app": name}
 		svc := &service.Service{ObjectMeta: service.ObjectMeta{Name: name, Namespace: ns},
 			Spec: service.ServiceSpec{Type: g.Type, Selector: labels,

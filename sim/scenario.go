@@ -196,6 +196,12 @@ type WorkloadSpec struct {
 	Prefix string `json:"prefix,omitempty"`
 	// Namespace holds them; "" means "default".
 	Namespace string `json:"namespace,omitempty"`
+	// Namespaces, when above 1, spreads the Services (and their
+	// Deployments) over that many namespaces, <namespace>-0,
+	// <namespace>-1, ..., Service i in namespace i mod Namespaces.
+	// Kubernetes' scalability thresholds allow 5 000 Services per
+	// namespace.
+	Namespaces int `json:"namespaces,omitempty"`
 	// Type is the Services' type; "" means ClusterIP.
 	Type service.ServiceType `json:"type,omitempty"`
 	// Algorithm, when set, is written to every generated Service's

@@ -39,12 +39,13 @@ const (
 	evUndo
 	evCheck
 	evRecover
+	evPeriodic
 )
 
 var kindNames = [...]string{"", "node-sync", "node-monitor", "node-evict", "endpoints-flush", "dns-sync",
 	"pod-schedule", "pod-start", "pod-app-up", "pod-probe", "pod-stop", "pod-gone", "pod-restart",
 	"pod-available", "deployment-reconcile", "connection", "connection-end", "churn", "timeline", "fault-end",
-	"check", "control-plane-recover"}
+	"check", "control-plane-recover", "periodic-sync"}
 
 // arg packs an event: its kind, an id (node, pod, connection, flow...)
 // and a 24-bit generation that lets a newer schedule cancel an older one.
@@ -82,8 +83,12 @@ type world struct {
 	apiReady nodeSet
 	alive    nodeSet
 	// idle lists the connected, running kube-proxies that have applied
-	// the newest table and wait for a change.
-	idle []*node
+	// the newest table and wait for a change, in the order they went
+	// idle; idleHead is its first live entry, periodicGen the generation
+	// of the one pending periodic-sync event.
+	idle        []idleEntry
+	idleHead    int
+	periodicGen uint32
 
 	pods     []*pod
 	podByKey map[service.NamespacedName]*pod
@@ -179,6 +184,8 @@ func (w *world) Handle(e *Engine, a uint64) {
 		w.periodicCheck()
 	case evRecover:
 		w.recoverControlPlane()
+	case evPeriodic:
+		w.periodicSync(gen)
 	}
 	if n := w.cfg.s.Checks.EveryEvents; n > 0 && w.stopped == nil && e.Events()%uint64(n) == 0 && w.lastFull != e.Events() {
 		w.lastFull = e.Events()
