@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -54,7 +55,9 @@ func TestDefaultGolden(t *testing.T) {
 	}
 	want, err := os.ReadFile(golden)
 	require.NoError(t, err)
-	require.Equal(t, string(want), string(got), "result.json differs from %s (rerun with -update if the change is intended)", golden)
+	if d := firstDiff(string(want), string(got)); d != "" {
+		t.Fatalf("result.json differs from %s; if the simulator changed on purpose, regenerate it with\n\tgo test ./cmd/svcsim -run Golden -update\n%s", golden, d)
+	}
 
 	// The summary names every variant; the headline: a preStop sleep
 	// removes (nearly) every failed connection of the rolling update.
@@ -72,6 +75,47 @@ func TestDefaultGolden(t *testing.T) {
 		require.LessOrEqual(t, with.Failed()*100, without.Failed(), "%s: preStop keeps failures under 1%% of those without", r.Variants[i+4].Variant.Name)
 	}
 	checkHTML(t, filepath.Join(dir, "report.html"), r)
+}
+
+// firstDiff describes where two texts first differ, line by line, and
+// how many lines differ; "" when they are equal.
+func firstDiff(want, got string) string {
+	if want == got {
+		return ""
+	}
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	first, n := -1, 0
+	for i := range max(len(w), len(g)) {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			n++
+			if first < 0 {
+				first = i
+			}
+		}
+	}
+	var out strings.Builder
+	fmt.Fprintf(&out, "%d lines differ (of %d golden, %d got); the first at line %d:\n", n, len(w), len(g), first+1)
+	for i := max(0, first-3); i < min(first+4, max(len(w), len(g))); i++ {
+		switch {
+		case i < len(w) && i < len(g) && w[i] == g[i]:
+			fmt.Fprintf(&out, " %5d %s\n", i+1, w[i])
+		default:
+			if i < len(w) {
+				fmt.Fprintf(&out, "-%5d %s\n", i+1, w[i])
+			}
+			if i < len(g) {
+				fmt.Fprintf(&out, "+%5d %s\n", i+1, g[i])
+			}
+		}
+	}
+	return out.String()
 }
 
 // checkHTML parses report.html's SVG plots with encoding/xml: each is
