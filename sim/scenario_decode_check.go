@@ -73,6 +73,9 @@ func (d *decoder) scenarioNames() scenarioNames {
 	}
 	for i := range min(w.Services, 1_000_000) {
 		k := service.NamespacedName{Namespace: ns, Name: prefix + "-" + strconv.Itoa(i)}
+		if w.Namespaces > 1 {
+			k.Namespace = ns + "-" + strconv.Itoa(i%w.Namespaces)
+		}
 		n.services[k], n.deployments[k] = true, true
 	}
 	for i := range min(s.Cluster.Nodes, 1_000_000) {

@@ -165,6 +165,23 @@ func TestDecodeScenarioErrors(t *testing.T) {
 	}
 }
 
+// TestDecodeGeneratedNames: references to generated objects follow
+// their names, namespaces spread included.
+func TestDecodeGeneratedNames(t *testing.T) {
+	doc := `apiVersion: sim.svcnet.dev/v1alpha1
+kind: Scenario
+duration: 1m
+cluster: {nodes: 2}
+workload: {services: 4, namespaces: 3, namespace: t}
+traffic: [{service: SVC, rate: 1}]
+timeline: [{at: 1s, action: killNode, target: node-1}, {at: 2s, action: rollout, target: t-0/svc-3}]
+`
+	_, err := DecodeScenario([]byte(strings.Replace(doc, "SVC", "t-1/svc-1", 1)))
+	require.NoError(t, err)
+	_, err = DecodeScenario([]byte(strings.Replace(doc, "SVC", "t/svc-1", 1)))
+	require.ErrorContains(t, err, `traffic[0].service: invalid value "t/svc-1": no such Service in the scenario`)
+}
+
 // TestDecodeErrorFields: the error's parts are there for programs too,
 // and package service's sentinels show through.
 func TestDecodeErrorFields(t *testing.T) {

@@ -4,6 +4,7 @@
 package scenarios
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -189,28 +190,34 @@ func TestTopologyAware(t *testing.T) {
 	}
 }
 
-// TestKubernetesScale runs the Kubernetes-scale scenario shortened to a
-// fiftieth of its nodes and Services, three minutes instead of an hour,
-// churn scaled down with it; the full one is for `svcsim run`. Every
+// TestKubernetesScale checks that the Kubernetes-scale file is
+// sim.ScaleScenario and runs it shortened to a fiftieth of its nodes and
+// Services or less, three minutes instead of an hour, churn scaled down
+// with it; the full one is for `svcsim run` (and sim's TestScale). Every
 // invariant holds, churned pods are replaced, and programming stays
 // within the batch period plus a sync.
 func TestKubernetesScale(t *testing.T) {
 	t.Parallel()
 	s := load(t, "kubernetes-scale.yaml")
-	require.Equal(t, 5000, s.Cluster.Nodes)
-	require.Equal(t, 10000, s.Workload.Services)
-	require.Equal(t, sim.Duration(time.Hour), s.Duration)
-	require.Len(t, s.Traffic, 20)
+	// The file is sim.ScaleScenario, written out.
+	want := sim.ScaleScenario()
+	got := s
+	got.Metadata.Description = ""
+	require.Equal(t, mustJSON(t, want), mustJSON(t, got))
+
 	if testing.Short() || raceEnabled {
 		s.Cluster.Nodes, s.Workload.Services, s.Workload.Replicas = 50, 100, 5
 	} else {
 		s.Cluster.Nodes, s.Workload.Services = 100, 200
 	}
+	s.Workload.Namespaces = 10
 	s.Duration = sim.Duration(3 * time.Minute)
 	s.Churn[0].Rate = 1
+	s.Checks.Interval = sim.D(time.Minute)
 	s.Metrics.BucketWidth = sim.Duration(10 * time.Second)
 	for i := range s.Traffic {
-		s.Traffic[i].Service = "svc-" + strconv.Itoa(i*s.Workload.Services/len(s.Traffic))
+		j := i * s.Workload.Services / len(s.Traffic)
+		s.Traffic[i].Service = "default-" + strconv.Itoa(j%s.Workload.Namespaces) + "/svc-" + strconv.Itoa(j)
 	}
 	r := run(t, s)[0]
 	t.Logf("%d events; cluster %+v; connections %+v; endpoint latency %+v", r.Events, r.Cluster, r.Connections, r.EndpointLatency)
@@ -222,6 +229,13 @@ func TestKubernetesScale(t *testing.T) {
 	require.Positive(t, r.Checks.Full)
 	idx := slices.IndexFunc(r.Algorithms, func(a sim.AlgorithmResult) bool { return a.Algorithm == "random" })
 	require.GreaterOrEqual(t, idx, 0)
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
 }
 
 // TestScenariosDecodeFromOneStream: each file is one self-contained
