@@ -85,7 +85,7 @@ func (e *DecodeError) Unwrap() []error {
 }
 
 // ScenarioSource is one part of a scenario stream: the bytes and the
-// name errors give them (a file name, or "" ).
+// name errors give them: a file name, or "" for none.
 type ScenarioSource struct {
 	Name string
 	Data []byte
