@@ -139,7 +139,11 @@ func facts(r *report) []string {
 			plural(len(s.Nodes)+s.Cluster.Nodes, "node"), strings.Join(zones, ", "), plural(len(s.Services), "Service"),
 			plural(len(s.Deployments), "Deployment"), s.Workload.Services),
 	}
-	for _, f := range s.Traffic {
+	for i, f := range s.Traffic {
+		if i == 5 && len(s.Traffic) > 6 {
+			out = append(out, fmt.Sprintf("and %d more flows (see Flows)", len(s.Traffic)-5))
+			break
+		}
 		from := f.From
 		if from == "" {
 			from = sim.FromPods
