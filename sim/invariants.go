@@ -95,19 +95,23 @@ func (w *world) checkConvergence() {
 	}
 }
 
-// checkServices checks ClusterIP and NodePort uniqueness over every
-// Service, and that the allocators hold exactly those.
+// checkServices checks that the allocators hold exactly the ClusterIPs
+// and NodePorts the Services reference, none twice: Registry.Repair,
+// the repair loops Kubernetes runs, must find nothing to repair and no
+// duplicate. (Each Service is also checked against the others as it is
+// created.)
 func (w *world) checkServices() {
-	ips := map[string]service.NamespacedName{}
-	ports := map[int32]service.NamespacedName{}
-	for _, s := range w.c.Services("") {
-		if _, ok := w.claim(s, ips, ports); !ok {
-			return
-		}
-	}
 	rep, err := w.c.Repair()
 	if err != nil || !rep.Clean() {
-		w.violate(InvAllocators, "repair found %+v (%v)", rep, err)
+		inv := InvAllocators
+		for _, pr := range rep.Problems {
+			if pr.Reason == "duplicate" && pr.Field == "clusterIP" {
+				inv = InvUniqueClusterIP
+			} else if pr.Reason == "duplicate" {
+				inv = InvUniqueNodePort
+			}
+		}
+		w.violate(inv, "repair found %+v (%v)", rep, err)
 	}
 }
 
@@ -162,13 +166,25 @@ type epCond struct {
 	ready, serving, terminating bool
 }
 
+type endpoint struct {
+	addr netip.Addr
+	c    epCond
+}
+
 // checkSlices compares every Service's slices with what the pods the
 // cluster holds imply (the endpoints controller's rules, restated
 // naively: a pod in the Service's namespace whose labels the selector
 // matches, with an IP, gets one endpoint with its conditions).
 func (w *world) checkSlices() {
-	// Index the pods the cluster holds by namespace and label pair.
+	// Index the pods the cluster holds by namespace and by the label
+	// pairs that Services select on first.
 	type lk struct{ ns, k, v string }
+	keys := map[[2]string]bool{}
+	for _, s := range w.svcList {
+		if k, ok := s.firstKey(); ok {
+			keys[[2]string{s.key.Namespace, k}] = true
+		}
+	}
 	byLabel := map[lk][]*pod{}
 	byNS := map[string][]*pod{}
 	for _, p := range w.pods {
@@ -177,70 +193,54 @@ func (w *world) checkSlices() {
 		}
 		byNS[p.key.Namespace] = append(byNS[p.key.Namespace], p)
 		for k, v := range p.labels {
-			byLabel[lk{p.key.Namespace, k, v}] = append(byLabel[lk{p.key.Namespace, k, v}], p)
+			if keys[[2]string{p.key.Namespace, k}] {
+				byLabel[lk{p.key.Namespace, k, v}] = append(byLabel[lk{p.key.Namespace, k, v}], p)
+			}
 		}
 	}
-	for _, s := range w.c.Services("") {
-		if s.Spec.Selector == nil || s.Spec.Type == service.ServiceTypeExternalName {
+	var want, got []endpoint
+	byAddr := func(a, b endpoint) int { return a.addr.Compare(b.addr) }
+	for _, s := range w.svcList {
+		if s.deleted || !s.slices {
 			continue
 		}
-		sel := service.SelectorFromSet(s.Spec.Selector)
-		cands := byNS[s.Namespace]
-		if len(s.Spec.Selector) > 0 {
-			k := slices.Min(slices.Collect(mapKeys(s.Spec.Selector)))
-			cands = byLabel[lk{s.Namespace, k, s.Spec.Selector[k]}]
+		cands := byNS[s.key.Namespace]
+		if k, ok := s.firstKey(); ok {
+			cands = byLabel[lk{s.key.Namespace, k, s.labels[k]}]
 		}
-		want := map[netip.Addr]epCond{}
+		want, got = want[:0], got[:0]
 		for _, p := range cands {
-			if !sel.Matches(p.labels) || !p.cl.ip.Is4() {
+			if !s.sel.Matches(p.labels) || !p.cl.ip.Is4() {
 				continue
 			}
 			c := epCond{serving: p.cl.ready, terminating: p.cl.term}
-			c.ready = s.Spec.PublishNotReadyAddresses || c.serving && !c.terminating
-			want[p.cl.ip] = c
+			c.ready = s.notReady || c.serving && !c.terminating
+			want = append(want, endpoint{p.cl.ip, c})
 		}
-		got := map[netip.Addr]epCond{}
-		for _, sl := range w.c.Slices(s.Key()) {
+		for _, sl := range w.c.Slices(s.key) {
 			if sl.AddressType != endpoints.AddressTypeIPv4 {
 				continue
 			}
 			for _, e := range sl.Endpoints {
-				a := e.Address()
-				if _, dup := got[a]; dup {
-					w.violate(InvSlices, "Service %s: endpoint %s twice", s.Key(), a)
-					return
-				}
-				got[a] = epCond{ready: e.Conditions.Ready, serving: e.Conditions.Serving, terminating: e.Conditions.Terminating}
+				got = append(got, endpoint{e.Address(), epCond{ready: e.Conditions.Ready, serving: e.Conditions.Serving, terminating: e.Conditions.Terminating}})
 			}
 		}
-		if !mapsEqual(want, got) {
-			w.violate(InvSlices, "Service %s: slices hold %s, its pods imply %s", s.Key(), fmtEps(got), fmtEps(want))
+		slices.SortFunc(want, byAddr)
+		slices.SortFunc(got, byAddr)
+		if !slices.Equal(want, got) {
+			w.violate(InvSlices, "Service %s: slices hold %s, its pods imply %s", s.key, fmtEps(got), fmtEps(want))
 			return
 		}
 	}
 }
 
-func mapsEqual(a, b map[netip.Addr]epCond) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if u, ok := b[k]; !ok || u != v {
-			return false
-		}
-	}
-	return true
-}
-
-func fmtEps(m map[netip.Addr]epCond) string {
-	keys := slices.SortedFunc(mapKeys(m), func(a, b netip.Addr) int { return a.Compare(b) })
+func fmtEps(eps []endpoint) string {
 	s := "["
-	for i, k := range keys {
+	for i, e := range eps {
 		if i > 0 {
 			s += " "
 		}
-		c := m[k]
-		s += fmt.Sprintf("%s(r=%t,s=%t,t=%t)", k, c.ready, c.serving, c.terminating)
+		s += fmt.Sprintf("%s(r=%t,s=%t,t=%t)", e.addr, e.c.ready, e.c.serving, e.c.terminating)
 	}
-	return s + "] (" + strconv.Itoa(len(keys)) + ")"
+	return s + "] (" + strconv.Itoa(len(eps)) + ")"
 }

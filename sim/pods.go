@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	svcnet "github.com/svcnet/svcnet"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -561,14 +562,53 @@ func (w *world) flush() {
 		}
 		p.lastOp = i
 	}
-	var touched []service.NamespacedName
+	var (
+		writes  []svcnet.PodWrite
+		applied []op
+	)
 	for i, o := range ops[:n] {
-		if o.p.lastOp != i {
+		p := o.p
+		if p.lastOp != i {
 			continue
 		}
-		touched = w.applyOp(o, o.p.firstT, touched)
-		if w.stopped != nil {
+		o.t0 = p.firstT
+		switch {
+		case o.del && !p.inCluster, !o.del && !p.inCluster && !o.st.ip.IsValid():
+			// Never written downstream, or not yet worth writing (no IP).
+			continue
+		case o.del:
+			writes = append(writes, svcnet.PodWrite{Delete: p.key})
+		default:
+			writes = append(writes, svcnet.PodWrite{Pod: w.podObject(p, o.st)})
+		}
+		applied = append(applied, o)
+	}
+	var touched []service.NamespacedName
+	if len(writes) > 0 {
+		before := w.c.Table().Version()
+		chs, err := w.c.ApplyPodWrites(writes)
+		if err != nil {
+			w.violate(InvClusterAccepts, "pod writes: %v", err)
 			return
+		}
+		v := w.c.Table().Version()
+		for i, o := range applied {
+			p := o.p
+			if o.del {
+				p.inCluster, p.cl = false, apiState{}
+			} else {
+				p.inCluster, p.cl = true, o.st
+			}
+			if len(chs[i].Slices) == 0 {
+				continue
+			}
+			for _, sc := range chs[i].Slices {
+				touched = append(touched, sc.Service)
+			}
+			if v != before {
+				w.pub.pending = append(w.pub.pending, sample{version: v, t0: o.t0})
+			}
+			w.dns.samples = append(w.dns.samples, o.t0)
 		}
 	}
 	rest := copy(ops, ops[n:])
@@ -580,52 +620,6 @@ func (w *world) flush() {
 		w.ep.scheduled = true
 		w.at(w.ep.ops[0].due+w.cfg.t.batch, evFlush, 0, 0)
 	}
-}
-
-// applyOp applies one pod write to the cluster and records the latency
-// samples it starts.
-func (w *world) applyOp(o op, t0 time.Duration, touched []service.NamespacedName) []service.NamespacedName {
-	p := o.p
-	before := w.c.Table().Version()
-	var nSlices int
-	if o.del {
-		if !p.inCluster {
-			return touched
-		}
-		ch, err := w.c.DeletePod(p.key)
-		if err != nil {
-			w.violate("cluster-accepts", "delete pod %s: %v", p.key, err)
-			return touched
-		}
-		p.inCluster = false
-		p.cl = apiState{}
-		nSlices = len(ch.Slices)
-		for _, s := range ch.Slices {
-			touched = append(touched, s.Service)
-		}
-	} else {
-		if !p.inCluster && !o.st.ip.IsValid() {
-			return touched
-		}
-		ch, err := w.c.ApplyPod(w.podObject(p, o.st))
-		if err != nil {
-			w.violate("cluster-accepts", "pod %s: %v", p.key, err)
-			return touched
-		}
-		p.inCluster = true
-		p.cl = o.st
-		nSlices = len(ch.Slices)
-		for _, s := range ch.Slices {
-			touched = append(touched, s.Service)
-		}
-	}
-	if v := w.c.Table().Version(); v != before {
-		w.pub.pending = append(w.pub.pending, sample{version: v, t0: t0})
-	}
-	if nSlices > 0 {
-		w.dns.samples = append(w.dns.samples, t0)
-	}
-	return touched
 }
 
 // ---- DNS ----

@@ -3,6 +3,7 @@ package sim
 import (
 	"cmp"
 	"errors"
+	"maps"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -68,6 +69,11 @@ type svcInfo struct {
 	key     service.NamespacedName
 	spec    *service.Service
 	sel     service.Selector
+	labels  service.Labels
+	// slices: the Service gets EndpointSlices (a selector, not
+	// ExternalName); notReady: it publishes not-ready addresses.
+	slices   bool
+	notReady bool
 	alg     string
 	deleted bool
 	watched bool
@@ -519,6 +525,9 @@ func (w *world) createService(in *service.Service) error {
 	}
 	s.deleted = false
 	s.sel = service.SelectorFromSet(got.Spec.Selector)
+	s.labels = got.Spec.Selector
+	s.slices = got.Spec.Selector != nil && got.Spec.Type != service.ServiceTypeExternalName
+	s.notReady = got.Spec.PublishNotReadyAddresses
 	s.alg = w.cfg.algorithm
 	if a := got.Annotations[lb.AlgorithmAnnotation]; a != "" {
 		s.alg = a
@@ -652,4 +661,13 @@ func (w *world) checkTarget(i int, e TimelineEvent) error {
 		return invalid("timeline[%d] %s: target %q not found", i, e.Action, e.Target)
 	}
 	return nil
+}
+
+// firstKey returns the least key of the Service's selector, to look its
+// pods up by; false for an empty selector (every pod of the namespace).
+func (s *svcInfo) firstKey() (string, bool) {
+	if len(s.labels) == 0 {
+		return "", false
+	}
+	return slices.Min(slices.Collect(maps.Keys(s.labels))), true
 }
