@@ -3,8 +3,8 @@ package sim
 import (
 	"cmp"
 	"errors"
-	"maps"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -66,18 +66,18 @@ func (w *world) run() (Result, error) {
 
 // svcInfo is what the simulator keeps of a Service.
 type svcInfo struct {
-	key     service.NamespacedName
-	spec    *service.Service
-	sel     service.Selector
-	labels  service.Labels
+	key    service.NamespacedName
+	spec   *service.Service
+	sel    service.Selector
+	labels service.Labels
 	// slices: the Service gets EndpointSlices (a selector, not
 	// ExternalName); notReady: it publishes not-ready addresses.
 	slices   bool
 	notReady bool
-	alg     string
-	deleted bool
-	watched bool
-	churn   int64
+	alg      string
+	deleted  bool
+	watched  bool
+	churn    int64
 }
 
 // newWorld checks a scenario and builds the cluster at time 0, in
