@@ -23,7 +23,7 @@ func genScenario(t *rapid.T) Scenario {
 	svcType := rapid.SampledFrom([]service.ServiceType{service.ServiceTypeClusterIP, service.ServiceTypeNodePort, service.ServiceTypeLoadBalancer}).Draw(t, "type")
 	s := Scenario{
 		Seed:     rapid.Uint64().Draw(t, "seed"),
-		Duration: *dur("duration", time.Minute, 5*time.Minute),
+		Duration: *dur("duration", time.Minute, 3*time.Minute),
 		Cluster: ClusterSpec{
 			Nodes: nodes, Zones: zones,
 			Algorithm: rapid.SampledFrom(lb.Algorithms()).Draw(t, "algorithm"),
