@@ -14,6 +14,9 @@ func (w *world) churn(i int) {
 	if c.Stop == 0 || next < c.Stop.D() {
 		w.at(next, evChurn, uint32(i), 0)
 	}
+	if w.cpDown && c.Action != ActionCrashPod {
+		return // nobody can write to the API
+	}
 	var d *deploy
 	if c.Target != "" {
 		d = w.deployByKey[splitKey(c.Target)]
@@ -81,6 +84,12 @@ func (w *world) timeline(i int, undo bool) {
 	}
 	if e.For != nil && e.Action != ActionCrashControlPlane {
 		w.after(e.For.D(), evUndo, uint32(i), 0)
+	}
+	if w.cpDown {
+		switch e.Action {
+		case ActionRollout, ActionScale, ActionDeletePod, ActionDeleteService, ActionCreateService:
+			return // nobody can write to the API
+		}
 	}
 	switch e.Action {
 	case ActionRollout:

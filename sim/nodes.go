@@ -46,7 +46,9 @@ type node struct {
 	tracked bool
 	version uint64
 
-	// conns are the open connections that entered by this node.
+	// conns are the open connections that entered by this node (the
+	// client's own node, or the node an external client reached); they
+	// die with it.
 	conns []uint32
 	// upSince is when the node last came back (running and connected).
 	upSince time.Duration

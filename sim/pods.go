@@ -70,6 +70,10 @@ type pod struct {
 	terminating bool
 	// dirty: a status change the kubelet could not write (cut off).
 	dirty bool
+	// sandboxLost: its node crashed, so the kubelet must start it again
+	// with a new sandbox and address; unstarted: bound while its node
+	// could not start it.
+	sandboxLost, unstarted bool
 
 	api apiState
 	// inCluster and cl mirror what the Cluster holds, for the checks.
@@ -177,6 +181,8 @@ func (w *world) podSchedule(p *pod) {
 	w.bind(p, n)
 	if n.alive && n.connected {
 		w.after(w.cfg.t.containerStart, evPodStart, p.id, p.gen())
+	} else {
+		p.unstarted = true
 	}
 }
 
@@ -325,8 +331,13 @@ func (w *world) podProbe(p *pod, gen uint32) {
 // and the pod counts as churn for the Services it backs. A crash restarts
 // it after the back-off; a node crash leaves it for the node's restart.
 func (w *world) containerDown(p *pod, crash bool) {
+	if !crash {
+		p.sandboxLost = true
+	}
 	if p.phase == phBound {
-		p.epoch++ // a start under way does not happen
+		if !crash {
+			p.epoch++ // a start or restart under way does not happen
+		}
 		return
 	}
 	if p.phase != phRunning {
@@ -491,15 +502,16 @@ func (w *world) kubeletResync(p *pod) {
 		}
 		return
 	}
-	if p.phase == phBound {
+	if p.phase == phBound && (p.sandboxLost || p.unstarted) {
 		// A rebooted node gives the pod a new sandbox and address.
-		if p.ip.IsValid() {
+		if p.sandboxLost && p.ip.IsValid() {
 			if w.podByIP[p.ip] == p {
 				delete(w.podByIP, p.ip)
 			}
 			n.releaseIP(p.ip)
 			p.ip = netip.Addr{}
 		}
+		p.sandboxLost, p.unstarted = false, false
 		p.epoch++
 		w.after(w.cfg.t.containerStart, evPodStart, p.id, p.gen())
 		return

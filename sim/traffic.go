@@ -93,8 +93,9 @@ type conn struct {
 	node   *node
 	route  lb.Route
 	pkt    lb.Packet
-	start  time.Duration
-	podPos int
+	start   time.Duration
+	podPos  int
+	nodePos int
 }
 
 // draw returns a connection length from the flow's distribution.
@@ -296,9 +297,8 @@ func (w *world) openConn(f *flow, p *pod, n *node, r lb.Route, pkt lb.Packet, no
 	c.flow, c.pod, c.node, c.route, c.pkt, c.start = f, p, n, r, pkt, now
 	c.podPos = len(p.conns)
 	p.conns = append(p.conns, id)
-	if w.cfg.stateless {
-		n.conns = append(n.conns, id)
-	}
+	c.nodePos = len(n.conns)
+	n.conns = append(n.conns, id)
 	return id
 }
 
@@ -322,13 +322,11 @@ func (w *world) closeConn(id uint32, k outcome) {
 	p.conns[c.podPos] = last
 	w.conns[last].podPos = c.podPos
 	p.conns = p.conns[:len(p.conns)-1]
-	if w.cfg.stateless {
-		n := c.node
-		if i := slices.Index(n.conns, id); i >= 0 {
-			n.conns[i] = n.conns[len(n.conns)-1]
-			n.conns = n.conns[:len(n.conns)-1]
-		}
-	}
+	n := c.node
+	lastN := n.conns[len(n.conns)-1]
+	n.conns[c.nodePos] = lastN
+	w.conns[lastN].nodePos = c.nodePos
+	n.conns = n.conns[:len(n.conns)-1]
 	c.node.proxy.Done(c.route)
 	w.outcome(c.flow, k, c.start)
 	c.flow, c.pod, c.node, c.route = nil, nil, nil, lb.Route{}
