@@ -86,13 +86,13 @@ type dnsEntry struct {
 
 // conn is an open connection.
 type conn struct {
-	gen    uint32
-	open   bool
-	flow   *flow
-	pod    *pod
-	node   *node
-	route  lb.Route
-	pkt    lb.Packet
+	gen     uint32
+	open    bool
+	flow    *flow
+	pod     *pod
+	node    *node
+	route   lb.Route
+	pkt     lb.Packet
 	start   time.Duration
 	podPos  int
 	nodePos int
