@@ -77,3 +77,27 @@ func TestScale(t *testing.T) {
 	t.Logf("DNS programming latency %+v", r.DNSLatency)
 	t.Logf("checks %+v", r.Checks)
 }
+
+// BenchmarkRun runs a small scenario — 30 nodes, 100 Services, churn,
+// traffic and a rolling update, ten simulated minutes — and reports
+// simulated events per second of wall time.
+func BenchmarkRun(b *testing.B) {
+	s := Scenario{
+		Seed: 1, Duration: Duration(10 * time.Minute),
+		Cluster:  ClusterSpec{Nodes: 30},
+		Workload: WorkloadSpec{Services: 100, Replicas: 5},
+		Churn:    []ChurnSpec{{Rate: 2}},
+		Traffic:  []TrafficSpec{{Service: "svc-0", Rate: 50}, {Service: "svc-1", Rate: 50}},
+		Timeline: []TimelineEvent{{At: Duration(time.Minute), Action: ActionRollout, Target: "svc-0"}},
+	}
+	b.ReportAllocs()
+	var events uint64
+	for b.Loop() {
+		r, err := Run(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += r.Events
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}

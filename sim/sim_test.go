@@ -320,3 +320,36 @@ func TestCompareVariantsShareNothing(t *testing.T) {
 	require.Len(t, rs, 1)
 	_ = errors.New
 }
+
+// TestBarePodsAndNodes runs a scenario of explicit nodes, bare pods and a
+// flow whose clients are picked by a selector among them.
+func TestBarePodsAndNodes(t *testing.T) {
+	node := func(name, zone, ip string) *service.Node {
+		return &service.Node{ObjectMeta: service.ObjectMeta{Name: name, Labels: service.Labels{service.LabelTopologyZone: zone}},
+			Status: service.NodeStatus{Addresses: []service.NodeAddress{{Type: service.NodeInternalIP, Address: ip}}}}
+	}
+	pod := func(name, node, role string) *service.Pod {
+		return &service.Pod{ObjectMeta: service.ObjectMeta{Name: name, Labels: service.Labels{"role": role}},
+			Spec: service.PodSpec{NodeName: node, Containers: []service.Container{{Name: "c",
+				Ports: []service.ContainerPort{{Name: "http", ContainerPort: 8080}}}}}}
+	}
+	s := Scenario{
+		Seed: 11, Duration: Duration(time.Minute),
+		Nodes: []*service.Node{node("a", "east", "192.168.1.10"), node("b", "west", "192.168.1.11")},
+		Pods:  []*service.Pod{pod("web-a", "a", "web"), pod("web-b", "b", "web"), pod("client-a", "a", "client"), pod("client-b", "", "client")},
+		Services: []*service.Service{{ObjectMeta: service.ObjectMeta{Name: "web"},
+			Spec: service.ServiceSpec{Selector: service.Labels{"role": "web"}, TrafficDistribution: ptr(service.TrafficDistributionPreferClose),
+				Ports: []service.ServicePort{{Name: "http", Port: 80, TargetPort: service.FromString("http")}}}}},
+		Traffic: []TrafficSpec{{Name: "from-clients", Service: "web", ClientSelector: "role=client", Rate: 20}},
+		Checks:  CheckSpec{Interval: D(time.Second), EveryEvents: 10},
+	}
+	r, err := Run(s)
+	require.NoError(t, err)
+	require.Equal(t, 2, r.Cluster.Nodes)
+	require.Equal(t, 4, r.Cluster.Pods)
+	require.Positive(t, r.Connections.Total)
+	require.Equal(t, r.Connections.Total, r.Connections.Served)
+	require.Equal(t, "from-clients", r.Flows[0].Name)
+	require.Equal(t, 2, r.Flows[0].Backends)
+	require.Zero(t, r.CrossZone.CrossZone, "PreferClose keeps traffic in the client's zone")
+}
