@@ -190,7 +190,7 @@ func (w *world) recoverControlPlane() {
 	// tables. Nodes that are down or cut off keep the view they had.
 	t := w.c.Table()
 	w.pub.hist = []published{{at: now, t: t}}
-	w.pub.count = map[uint64]int{}
+	w.pub.count = versionCount{}
 	w.pub.tracked = 0
 	w.pub.minV = t.Version()
 	for _, s := range w.pub.pending {

@@ -3,7 +3,6 @@ package sim
 import (
 	"net/netip"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/svcnet/svcnet/lb"
@@ -143,9 +142,9 @@ type sample struct {
 type publisher struct {
 	hist   []published
 	window time.Duration
-	// count[v] is the number of tracked nodes at version v; minV the
-	// least version a tracked node has.
-	count   map[uint64]int
+	// count counts the tracked nodes at each version; minV is the least
+	// version a tracked node has.
+	count   versionCount
 	tracked int
 	minV    uint64
 	pending []sample
@@ -156,10 +155,55 @@ type publisher struct {
 
 func (p *publisher) latest() published { return p.hist[len(p.hist)-1] }
 
-// visible returns the index of the newest table published at or before t.
+// visible returns the index of the newest table published at or before
+// t (or the oldest kept). The history is short (a few watch latencies),
+// and the answer is nearly always one of its last entries.
 func (p *publisher) visible(t time.Duration) int {
-	i := sort.Search(len(p.hist), func(i int) bool { return p.hist[i].at > t })
-	return max(i-1, 0)
+	for i := len(p.hist) - 1; i > 0; i-- {
+		if p.hist[i].at <= t {
+			return i
+		}
+	}
+	return 0
+}
+
+// versionCount counts nodes per table version, for versions in a window
+// that moves up: a slice from base rather than a map, since the versions
+// nodes are at are few and close together.
+type versionCount struct {
+	base uint64
+	n    []int32
+}
+
+func (c *versionCount) get(v uint64) int32 {
+	if v < c.base || v-c.base >= uint64(len(c.n)) {
+		return 0
+	}
+	return c.n[v-c.base]
+}
+
+func (c *versionCount) add(v uint64, d int32) {
+	if len(c.n) == 0 {
+		c.base = v
+	}
+	if v < c.base {
+		c.n = append(make([]int32, c.base-v), c.n...)
+		c.base = v
+	}
+	for v-c.base >= uint64(len(c.n)) {
+		c.n = append(c.n, 0)
+	}
+	c.n[v-c.base] += d
+	// Drop the zeros below the least counted version.
+	i := 0
+	for i < len(c.n) && c.n[i] == 0 {
+		i++
+	}
+	if i > 0 && i > len(c.n)/2 {
+		k := copy(c.n, c.n[i:])
+		c.n = c.n[:k]
+		c.base += uint64(i)
+	}
 }
 
 // publish records a new table, drops those no node can still see, and
@@ -314,10 +358,7 @@ func (w *world) track(n *node, v uint64) {
 		if n.version == v {
 			return
 		}
-		p.count[n.version]--
-		if p.count[n.version] == 0 {
-			delete(p.count, n.version)
-		}
+		p.count.add(n.version, -1)
 	} else {
 		n.tracked = true
 		p.tracked++
@@ -326,7 +367,7 @@ func (w *world) track(n *node, v uint64) {
 		}
 	}
 	n.version = v
-	p.count[v]++
+	p.count.add(v, 1)
 	p.advance(w)
 }
 
@@ -338,10 +379,7 @@ func (w *world) untrack(n *node) {
 	p := &w.pub
 	n.tracked = false
 	p.tracked--
-	p.count[n.version]--
-	if p.count[n.version] == 0 {
-		delete(p.count, n.version)
-	}
+	p.count.add(n.version, -1)
 	p.advance(w)
 }
 
@@ -352,7 +390,7 @@ func (p *publisher) advance(w *world) {
 	if p.tracked == 0 {
 		p.minV = latest
 	} else {
-		for p.minV < latest && p.count[p.minV] == 0 {
+		for p.minV < latest && p.count.get(p.minV) == 0 {
 			p.minV++
 		}
 	}

@@ -135,3 +135,26 @@ func TestPropertyNoViolation(t *testing.T) {
 		}
 	})
 }
+
+// TestVersionCount checks versionCount against a map.
+func TestVersionCount(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var c versionCount
+		model := map[uint64]int32{}
+		for i := range rapid.IntRange(0, 200).Draw(t, "n") {
+			v := rapid.Uint64Range(1000, 1020).Draw(t, fmt.Sprint("v", i))
+			if model[v] > 0 && rapid.Bool().Draw(t, fmt.Sprint("dec", i)) {
+				c.add(v, -1)
+				model[v]--
+			} else {
+				c.add(v, 1)
+				model[v]++
+			}
+			for u := uint64(995); u <= 1025; u++ {
+				if c.get(u) != model[u] {
+					t.Fatalf("count of %d: %d, want %d", u, c.get(u), model[u])
+				}
+			}
+		}
+	})
+}

@@ -105,7 +105,7 @@ func newWorld(s Scenario) (*world, error) {
 	w.rCluster, w.rSched, w.rTraffic, w.rChurn, w.rNodes = stream(), stream(), stream(), stream(), stream()
 	w.clock = func() time.Time { return epoch.Add(w.eng.Now()) }
 	w.dns.since = -1
-	w.pub = publisher{count: map[uint64]int{}, svcVersion: map[service.NamespacedName]uint64{},
+	w.pub = publisher{svcVersion: map[service.NamespacedName]uint64{},
 		window: max(cfg.t.watch+cfg.t.jitter, cfg.t.bound) + time.Second}
 	nb := int((cfg.s.Duration.D()+cfg.bucket-1)/cfg.bucket) + 1
 	w.m.buckets = make([]Outcomes, nb)
