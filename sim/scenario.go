@@ -329,8 +329,8 @@ const (
 	ActionCrashControlPlane = "crashControlPlane"
 	// ActionDeleteService deletes a Service (Target).
 	ActionDeleteService = "deleteService"
-	// ActionCreateService creates one of Scenario.Services that was held
-	// back (Target), or re-creates a deleted one.
+	// ActionCreateService creates a Service deleted earlier in the run
+	// (Target) again, from its original spec; it gets new addresses.
 	ActionCreateService = "createService"
 )
 

@@ -121,12 +121,14 @@ type world struct {
 	// deferred are the reconciles asked for while the control plane was down.
 	deferred []*deploy
 
-	m       metrics
+	m metrics
+	// ring holds the last events run, for a violation's report; ringPos
+	// is where the next goes.
 	ring    []record
 	ringPos int
+	// stopped is the violation that stopped the run.
 	stopped *Violation
-	// checkErr is a failure of the simulator itself (an object the
-	// cluster rejected), reported as an invariant.
+	// lastFull is the event number of the last EveryEvents check.
 	lastFull uint64
 }
 
