@@ -353,3 +353,47 @@ func TestBarePodsAndNodes(t *testing.T) {
 	require.Equal(t, 2, r.Flows[0].Backends)
 	require.Zero(t, r.CrossZone.CrossZone, "PreferClose keeps traffic in the client's zone")
 }
+
+// TestRollingUpdateBounds steps through a rolling update and checks the
+// Deployment controller's guarantees all along: never more than
+// replicas+maxSurge pods, never fewer than replicas−maxUnavailable
+// available, and every pod of the new revision at the end.
+func TestRollingUpdateBounds(t *testing.T) {
+	for _, c := range []struct{ surge, unavail string }{{"25%", "25%"}, {"0", "1"}, {"3", "0"}, {"100%", "0"}} {
+		s := small(12)
+		s.Workload.Replicas = 8
+		s.Workload.ReadinessProbe = &service.Probe{PeriodSeconds: 2}
+		s.Cluster.Delays.AppStart = D(3 * time.Second)
+		s.Timeline = []TimelineEvent{{At: Duration(30 * time.Second), Action: ActionRollout, Target: "svc-0"}}
+		w, err := newWorld(s)
+		require.NoError(t, err)
+		d := w.deployByKey[service.NamespacedName{Namespace: "default", Name: "svc-0"}]
+		surge, unavail := service.FromString(c.surge), service.FromString(c.unavail)
+		if c.surge[len(c.surge)-1] != '%' {
+			surge = service.FromInt(int32(c.surge[0] - '0'))
+		}
+		if c.unavail[len(c.unavail)-1] != '%' {
+			unavail = service.FromInt(int32(c.unavail[0] - '0'))
+		}
+		d.obj.Spec.Strategy.RollingUpdate = &RollingUpdateDeployment{MaxSurge: &surge, MaxUnavailable: &unavail}
+		d.surge, d.unavail, err = d.obj.RollingBounds()
+		require.NoError(t, err)
+		for at := time.Duration(0); at < s.Duration.D(); at += 100 * time.Millisecond {
+			require.NoError(t, w.eng.Run(at))
+			active, avail := 0, 0
+			for _, rs := range d.rsList {
+				for _, p := range rs.pods {
+					active++
+					if w.available(p) {
+						avail++
+					}
+				}
+			}
+			require.LessOrEqual(t, active, 8+int(d.surge), "%s/%s at %v", c.surge, c.unavail, at)
+			require.GreaterOrEqual(t, avail, 8-int(d.unavail), "%s/%s at %v", c.surge, c.unavail, at)
+		}
+		require.Len(t, d.rsList, 1, "%s/%s: the old ReplicaSet is gone", c.surge, c.unavail)
+		require.Len(t, d.rsList[0].pods, 8)
+		require.Equal(t, 2, d.rsList[0].rev)
+	}
+}
