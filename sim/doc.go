@@ -132,7 +132,8 @@
 // keeps pickers only for the ports it routes, so 5 000 stale views are
 // not 5 000 copies. TestScale (go test ./sim -run TestScale -sim.scale
 // -v) runs it and reports wall time, events per second and peak memory:
-// about 50 s and 2.3 GB of RSS on a 2-core machine.
+// about 40 s (7 s of it building the cluster) and 2.1 GB of RSS on an
+// idle 2-core machine, 19 million events.
 //
 // # Where the simulator simplifies
 //
