@@ -53,7 +53,9 @@ func (c *Cluster) ApplyPodWrites(writes []PodWrite) ([]Changes, error) {
 	return out, errors.Join(errs...)
 }
 
-// stagePod is ApplyPod without the publish.
+// stagePod records a pod in the control plane (the pod store, its IPs,
+// the endpoints controller, the DNS batch) without publishing a table:
+// ApplyPod is stagePod then publish.
 func (c *Cluster) stagePod(pod *service.Pod) (Changes, error) {
 	p := pod.DeepCopy()
 	if p.Namespace == "" {
@@ -86,7 +88,8 @@ func (c *Cluster) stagePod(pod *service.Pod) (Changes, error) {
 	return Changes{Slices: sl}, err
 }
 
-// stageDelete is DeletePod without the publish.
+// stageDelete removes a pod from the control plane without publishing:
+// DeletePod is stageDelete then publish.
 func (c *Cluster) stageDelete(key service.NamespacedName) (Changes, error) {
 	old, ok := c.pods[key]
 	if !ok {

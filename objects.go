@@ -135,35 +135,7 @@ func (c *Cluster) RemoveNode(name string) (Changes, error) {
 // kept out of every slice and reported with an endpoints error; the
 // returned changes are complete either way.
 func (c *Cluster) ApplyPod(pod *service.Pod) (Changes, error) {
-	p := pod.DeepCopy()
-	if p.Namespace == "" {
-		p.Namespace = "default"
-	}
-	if err := p.Validate(); err != nil {
-		return Changes{}, err
-	}
-	key := p.Key()
-	if old := c.pods[key]; old != nil && !old.CreationTimestamp.IsZero() {
-		p.CreationTimestamp = old.CreationTimestamp
-	} else if p.CreationTimestamp.IsZero() {
-		p.CreationTimestamp = c.now()
-	}
-	if old := c.pods[key]; old != nil {
-		for _, ip := range old.Status.PodIPs {
-			if a, err := netip.ParseAddr(ip.IP); err == nil && c.podByIP[a] == key {
-				delete(c.podByIP, a)
-			}
-		}
-	}
-	c.pods[key] = p
-	for _, ip := range p.Status.PodIPs {
-		if a, err := netip.ParseAddr(ip.IP); err == nil {
-			c.podByIP[a] = key
-		}
-	}
-	sl, err := c.ctl.UpsertPod(p)
-	c.pending.UpsertPod(p)
-	ch := Changes{Slices: sl}
+	ch, err := c.stagePod(pod)
 	if perr := c.publish(ch); perr != nil {
 		err = errors.Join(err, perr)
 	}
@@ -173,18 +145,10 @@ func (c *Cluster) ApplyPod(pod *service.Pod) (Changes, error) {
 // DeletePod removes a pod at once (a pod that is gone, not one
 // terminating: mark that with a deletion timestamp through ApplyPod).
 func (c *Cluster) DeletePod(key service.NamespacedName) (Changes, error) {
-	old, ok := c.pods[key]
-	if !ok {
-		return Changes{}, fmt.Errorf("%w: pod %s", ErrNotFound, key)
+	ch, err := c.stageDelete(key)
+	if err != nil {
+		return ch, err
 	}
-	for _, ip := range old.Status.PodIPs {
-		if a, err := netip.ParseAddr(ip.IP); err == nil && c.podByIP[a] == key {
-			delete(c.podByIP, a)
-		}
-	}
-	delete(c.pods, key)
-	ch := Changes{Slices: c.ctl.DeletePod(key)}
-	c.pending.DeletePod(key)
 	return ch, c.publish(ch)
 }
 
