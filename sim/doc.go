@@ -120,7 +120,9 @@
 // change in the API to the moment every connected node has applied it)
 // and the DNS programming latency as count, mean, standard deviation,
 // p50, p90, p99 and max (quantiles by x/exp/stats, Hyndman and Fan's
-// R-7); the connections disrupted per churn event per algorithm; and the
+// R-7) and as a Histogram of fixed log-spaced buckets (LatencyBounds, 1 ms
+// to 10 min), which, unlike quantiles, merges exactly across runs; the
+// connections disrupted per churn event per algorithm; and the
 // cross-zone share of served connections.
 //
 // # Scale

@@ -31,10 +31,14 @@ type metrics struct {
 
 // latency summarises durations: R-7 quantiles from x/exp/stats, mean and
 // standard deviation from stats.MeanAndStdDev, in seconds then rounded
-// to the nanosecond.
+// to the nanosecond; and their histogram.
 func latency(ds []time.Duration) Latency {
+	h := newLatencyHistogram()
+	for _, d := range ds {
+		h.Record(d)
+	}
 	if len(ds) == 0 {
-		return Latency{}
+		return Latency{Histogram: h}
 	}
 	v := make([]float64, len(ds))
 	for i, d := range ds {
@@ -47,7 +51,7 @@ func latency(ds []time.Duration) Latency {
 		sd = 0
 	}
 	sec := func(f float64) Duration { return Duration(math.Round(f * 1e9)) }
-	return Latency{Count: len(v), Mean: sec(mean), StdDev: sec(sd), P50: sec(q[0]), P90: sec(q[1]), P99: sec(q[2]), Max: sec(v[len(v)-1])}
+	return Latency{Count: len(v), Mean: sec(mean), StdDev: sec(sd), P50: sec(q[0]), P90: sec(q[1]), P99: sec(q[2]), Max: sec(v[len(v)-1]), Histogram: h}
 }
 
 // result assembles the Result.

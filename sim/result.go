@@ -116,7 +116,10 @@ type BackendLoad struct {
 // Latency is a latency distribution. Quantiles are computed by
 // golang.org/x/exp/stats.Quantiles (linear interpolation between order
 // statistics, R's type 7); mean and standard deviation by
-// stats.MeanAndStdDev. All are zero when Count is.
+// stats.MeanAndStdDev. All are zero when Count is. Histogram holds every
+// sample in the buckets of LatencyBounds: unlike the quantiles it merges
+// exactly across runs (Histogram.Merge), and it is what a CDF is drawn
+// from.
 type Latency struct {
 	Count  int      `json:"count"`
 	Mean   Duration `json:"mean"`
@@ -125,6 +128,9 @@ type Latency struct {
 	P90    Duration `json:"p90"`
 	P99    Duration `json:"p99"`
 	Max    Duration `json:"max"`
+	// Histogram is the samples' distribution, with LatencyBounds; its
+	// Count is Count.
+	Histogram Histogram `json:"histogram"`
 }
 
 // AlgorithmResult is the disruption measured for one load-balancing

@@ -333,48 +333,67 @@ func backendPlot(r *report) (template.HTML, string, bool, error) {
 	return h, flow, true, err
 }
 
-// latencyPlot is a programming latency's distribution per variant, as a
-// CDF through the quantiles the Results record (p50, p90, p99, max),
-// each the mean over the variant's runs. It starts at the median: below
-// it the Results record nothing to draw.
-func latencyPlot(r *report, title string, get func(*sim.Result) sim.Latency) (template.HTML, bool, error) {
+// latencyPlot is a programming latency's distribution per variant, as
+// the step CDF of the histogram of every sample of the variant's runs
+// (summary's, merged exactly across seeds and shards). The x axis is
+// logarithmic, as the buckets are, spanning whole decades.
+func latencyPlot(r *report, title string, get func(*summary) sim.Histogram) (template.HTML, bool, error) {
 	p := newPlot(title, "latency (s)", "fraction of changes")
 	var legend []legendEntry
+	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, vr := range r.Variants {
-		var q [4]float64
-		n := 0
-		for k := range vr.Runs {
-			l := get(&vr.Runs[k])
-			if l.Count == 0 {
-				continue
-			}
-			n++
-			for j, d := range []sim.Duration{l.P50, l.P90, l.P99, l.Max} {
-				q[j] += d.D().Seconds()
-			}
-		}
-		if n == 0 {
+		pts := stepCDF(get(&vr.Summary))
+		if len(pts) == 0 {
 			continue
 		}
-		var pts plotter.XYs
-		for j, f := range []float64{0.5, 0.9, 0.99, 1} {
-			pts = append(pts, plotter.XY{X: q[j] / float64(n), Y: f})
-		}
-		l, s, err := plotter.NewLinePoints(pts)
+		lo, hi = min(lo, pts[0].X), max(hi, pts[len(pts)-1].X)
+		l, err := plotter.NewLine(pts)
 		if err != nil {
 			return "", false, err
 		}
 		l.LineStyle = variantStyle(i)
-		s.GlyphStyle = draw.GlyphStyle{Color: l.LineStyle.Color, Radius: vg.Points(2), Shape: draw.CircleGlyph{}}
-		p.Add(l, s)
+		p.Add(l)
 		legend = append(legend, legendEntry{vr.Variant.Name, l.LineStyle})
 	}
 	if len(legend) == 0 {
 		return "", false, nil
 	}
-	p.X.Min, p.Y.Min, p.Y.Max = 0, 0, 1
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.X.Min = math.Pow(10, math.Floor(math.Log10(lo)))
+	p.X.Max = math.Pow(10, max(math.Ceil(math.Log10(hi)), math.Log10(p.X.Min)+1))
+	p.Y.Min, p.Y.Max = 0, 1
 	h, err := svg(p, 5*vg.Inch, 3*vg.Inch, legend)
 	return h, true, err
+}
+
+// stepCDF is a histogram's cumulative distribution as a step line in
+// seconds: it rises at each non-empty bucket's upper bound (the samples
+// are known only to lie at or below it) by the bucket's share, from 0 at
+// the least sample to 1 at the greatest. Bounds beyond the samples are
+// clamped to them, and x to at least the first bound, so that it can be
+// drawn on a log axis. Without samples it is empty.
+func stepCDF(h sim.Histogram) plotter.XYs {
+	if h.Count == 0 || len(h.Bounds) == 0 {
+		return nil
+	}
+	floor := h.Bounds[0].D().Seconds()
+	x := func(d sim.Duration) float64 { return max(d.D().Seconds(), floor) }
+	pts := plotter.XYs{{X: x(h.Min), Y: 0}}
+	var cum int64
+	for i, c := range h.Counts {
+		if c == 0 {
+			continue
+		}
+		at := h.Max
+		if i < len(h.Bounds) {
+			at = min(max(h.Bounds[i], h.Min), h.Max)
+		}
+		prev := float64(cum) / float64(h.Count)
+		cum += c
+		pts = append(pts, plotter.XY{X: x(at), Y: prev}, plotter.XY{X: x(at), Y: float64(cum) / float64(h.Count)})
+	}
+	return pts
 }
 
 // comparisonPlot is one figure per variant as horizontal bars, the first

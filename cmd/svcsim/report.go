@@ -81,10 +81,10 @@ func renderHTML(r *report) ([]byte, error) {
 	} else if !ok {
 		pg.BackendsNote = "No per-backend load recorded: set metrics.backends: true in the scenario."
 	}
-	if pg.EndpointCDF, _, err = latencyPlot(r, "Endpoint programming latency", func(r *sim.Result) sim.Latency { return r.EndpointLatency }); err != nil {
+	if pg.EndpointCDF, _, err = latencyPlot(r, "Endpoint programming latency", func(s *summary) sim.Histogram { return s.EndpointLatency }); err != nil {
 		return nil, err
 	}
-	if pg.DNSCDF, _, err = latencyPlot(r, "DNS programming latency", func(r *sim.Result) sim.Latency { return r.DNSLatency }); err != nil {
+	if pg.DNSCDF, _, err = latencyPlot(r, "DNS programming latency", func(s *summary) sim.Histogram { return s.DNSLatency }); err != nil {
 		return nil, err
 	}
 	for _, c := range []struct {
@@ -216,7 +216,7 @@ max/mean: the most loaded backend over the mean. disrupt/churn: connections disr
 <p class="note">{{.BackendsNote}}</p>
 <h2>Programming latency</h2>
 <div class="grid"><div>{{.EndpointCDF}}</div><div>{{.DNSCDF}}</div></div>
-<p class="note">Each curve passes through the quantiles a run records (p50, p90, p99, max), averaged over the variant's runs.</p>
+<p class="note">Each curve is the step CDF of every change of every run of the variant, from histograms of buckets ten a decade (1 ms to 10 min): it rises at a bucket's upper bound.</p>
 <h2>Algorithm comparison</h2>
 <div class="grid">{{range .Compare}}<div>{{.}}</div>{{end}}</div>
 <h2>Timeline</h2>

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/svcnet/svcnet/sim"
+	"gonum.org/v1/plot/plotter"
 )
 
 // constructed returns a Result built by hand: two flows, a timeline of
@@ -26,11 +28,20 @@ func constructed(seed uint64, failed int64) sim.Result {
 				BackendLoad: []sim.BackendLoad{{Pod: "a-1", Connections: 40}, {Pod: "a-2", Connections: 20}, {Pod: "a-3", Connections: 15}}},
 			{Name: "b", Service: "default/b", Algorithm: "maglev", Connections: sim.Outcomes{Total: 25, Served: 25}, Backends: 2, MaxOverMean: 1},
 		},
-		EndpointLatency: sim.Latency{Count: 4, P50: ms(500), P90: ms(900), P99: ms(990), Max: ms(1000)},
-		DNSLatency:      sim.Latency{Count: 4, P50: ms(100), P90: ms(200), P99: ms(300), Max: ms(400)},
+		EndpointLatency: sim.Latency{Count: 4, P50: ms(500), P90: ms(900), P99: ms(990), Max: ms(1000), Histogram: histogram(500, 900, 990, 1000)},
+		DNSLatency:      sim.Latency{Count: 4, P50: ms(100), P90: ms(200), P99: ms(300), Max: ms(400), Histogram: histogram(100, 200, 300, 400)},
 		Algorithms:      []sim.AlgorithmResult{{Algorithm: "maglev", Connections: 100, Disrupted: failed, ChurnEvents: 2, PerChurnEvent: float64(failed) / 2}},
 		CrossZone:       sim.CrossZone{Served: 100 - failed, CrossZone: 10, Share: 10 / float64(100-failed)},
 	}
+}
+
+// histogram records samples of so many milliseconds.
+func histogram(ms ...int) sim.Histogram {
+	var h sim.Histogram
+	for _, n := range ms {
+		h.Record(time.Duration(n) * time.Millisecond)
+	}
+	return h
 }
 
 func TestSummarize(t *testing.T) {
@@ -48,6 +59,9 @@ func TestSummarize(t *testing.T) {
 	require.Equal(t, int64(225), s.Flows[0].Connections.Total)
 	require.Equal(t, int64(30), s.Flows[0].Connections.Refused)
 	require.Equal(t, spread{Mean: 1.5, Min: 1.5, Max: 1.5}, s.Flows[0].MaxOverMean)
+	require.Equal(t, histogram(500, 900, 990, 1000, 500, 900, 990, 1000, 500, 900, 990, 1000), s.EndpointLatency,
+		"the runs' histograms merged are those of all their samples")
+	require.Equal(t, int64(12), s.DNSLatency.Count)
 
 	empty := summarize(nil)
 	require.Zero(t, empty.Runs)
@@ -97,4 +111,56 @@ func TestRenderConstructed(t *testing.T) {
 	require.Contains(t, out.String(), "one (VIOLATION)")
 	require.Contains(t, out.String(), "7.5 [5-10]", "failed per run: mean [min-max]")
 	require.Contains(t, out.String(), "VIOLATION in one, seed 2, event 77 at 3s: node-convergence: node-1 <late>")
+}
+
+func TestStepCDF(t *testing.T) {
+	require.Empty(t, stepCDF(sim.Histogram{}))
+	h := histogram(0, 100, 101, 2000, 2000, 900_000)
+	pts := stepCDF(h)
+	require.Equal(t, plotter.XY{X: 0.001, Y: 0}, pts[0], "from the least sample, at least the first bound")
+	require.Equal(t, plotter.XY{X: 900, Y: 1}, pts[len(pts)-1], "to the greatest sample")
+	// 0 ms in the first bucket, 100 ms, 101 ms (the bucket up to 125 ms),
+	// 2 s, and 15 min above every bound: five steps.
+	require.Len(t, pts, 1+2*5)
+	require.Equal(t, []plotter.XY{{X: 0.125, Y: 2.0 / 6}, {X: 0.125, Y: 3.0 / 6}}, []plotter.XY(pts[5:7]))
+	for i := 1; i < len(pts); i++ {
+		require.GreaterOrEqual(t, pts[i].X, pts[i-1].X)
+		require.GreaterOrEqual(t, pts[i].Y, pts[i-1].Y)
+	}
+}
+
+// TestLatencyCDF draws the latency CDFs from the merged histograms: a
+// step line per variant with runs, in a well-formed SVG.
+func TestLatencyCDF(t *testing.T) {
+	r := report{Variants: []variantReport{
+		{Variant: sim.Variant{Name: "one"}, Runs: []sim.Result{constructed(1, 10), constructed(2, 0)}},
+		{Variant: sim.Variant{Name: "two"}, Runs: []sim.Result{constructed(3, 0)}},
+		{Variant: sim.Variant{Name: "none"}, Runs: []sim.Result{}},
+	}}
+	for i := range r.Variants {
+		r.Variants[i].Summary = summarize(r.Variants[i].Runs)
+	}
+	h, ok, err := latencyPlot(&r, "Endpoint programming latency", func(s *summary) sim.Histogram { return s.EndpointLatency })
+	require.NoError(t, err)
+	require.True(t, ok)
+	texts, _ := parseSVG(t, string(h))
+	joined := strings.Join(texts, "\n")
+	for _, want := range []string{"Endpoint programming latency", "latency (s)", "fraction of changes", "one", "two"} {
+		require.Contains(t, joined, want)
+	}
+	require.NotContains(t, joined, "none", "no line without runs")
+	// Each variant's CDF is one path of 1+2*2 points (two buckets hold
+	// samples: up to 500 ms and up to 1 s), in the variant's colour.
+	steps := regexp.MustCompile(`<path d="M[^"]*"[^>]*>`).FindAllString(string(h), -1)
+	n := 0
+	for _, p := range steps {
+		if strings.Count(p, "L") == 2*2 && (strings.Contains(p, "#4E79A7") || strings.Contains(p, "#F28E2B")) {
+			n++
+		}
+	}
+	require.Equal(t, 2, n, "two step CDFs in %s", h)
+
+	_, ok, err = latencyPlot(&report{Variants: r.Variants[2:]}, "x", func(s *summary) sim.Histogram { return s.DNSLatency })
+	require.NoError(t, err)
+	require.False(t, ok, "nothing to draw")
 }

@@ -31,6 +31,11 @@ type summary struct {
 	EndpointP50 spread `json:"endpointP50Seconds"`
 	EndpointP99 spread `json:"endpointP99Seconds"`
 	DNSP99      spread `json:"dnsP99Seconds"`
+	// EndpointLatency and DNSLatency are the runs' endpoint and DNS
+	// programming latency histograms merged: exactly those of every
+	// sample of every run, however the sweep was sharded.
+	EndpointLatency sim.Histogram `json:"endpointProgrammingLatency"`
+	DNSLatency      sim.Histogram `json:"dnsProgrammingLatency"`
 	// MaxOverMean is a run's backend imbalance: the flows' max/mean
 	// backend load, weighted by their connections.
 	MaxOverMean spread `json:"maxOverMean"`
@@ -115,6 +120,10 @@ func summarize(runs []sim.Result) summary {
 		ep50 = append(ep50, r.EndpointLatency.P50.D().Seconds())
 		ep99 = append(ep99, r.EndpointLatency.P99.D().Seconds())
 		dns99 = append(dns99, r.DNSLatency.P99.D().Seconds())
+		// The bounds are sim.LatencyBounds in every Result (merge
+		// checks those it reads), so these merges cannot fail.
+		_ = s.EndpointLatency.Merge(r.EndpointLatency.Histogram)
+		_ = s.DNSLatency.Merge(r.DNSLatency.Histogram)
 		var w, conns float64
 		for i, f := range r.Flows {
 			if i == len(s.Flows) {

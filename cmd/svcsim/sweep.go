@@ -230,6 +230,9 @@ func merge(parts []report) (report, []string, error) {
 				byVariant[vr.Variant.Name] = m
 			}
 			for _, res := range vr.Runs {
+				if err := checkHistograms(res); err != nil {
+					return report{}, nil, fmt.Errorf("part %d: variant %q seed %d: %w", i+1, vr.Variant.Name, res.Seed, err)
+				}
 				if old, dup := m[res.Seed]; dup {
 					a, _ := canonicalJSON(old)
 					b, _ := canonicalJSON(res)
@@ -254,4 +257,20 @@ func merge(parts []report) (report, []string, error) {
 		outs = append(outs, outcome{job: j, res: res})
 	}
 	return assemble(first.Scenario, first.Seeds, nil, outs), missing, nil
+}
+
+// checkHistograms checks that a Result's latency histograms have the
+// buckets of this svcsim's simulator, so that they merge exactly.
+func checkHistograms(r sim.Result) error {
+	want := sim.Histogram{Bounds: sim.LatencyBounds(), Counts: make([]int64, len(sim.LatencyBounds())+1)}
+	for _, l := range []sim.Latency{r.EndpointLatency, r.DNSLatency} {
+		err := want.Merge(l.Histogram)
+		if err == nil && l.Histogram.Count != int64(l.Count) {
+			err = fmt.Errorf("histogram of %d samples, latency of %d", l.Histogram.Count, l.Count)
+		}
+		if err != nil {
+			return fmt.Errorf("latency histogram: %w (written by another version of svcsim?)", err)
+		}
+	}
+	return nil
 }
