@@ -37,7 +37,9 @@
 // stream, and never iterates a map where order could matter; the
 // cluster's clock is a fixed epoch plus virtual time. The same Scenario
 // gives the same Result, byte for byte, and a Violation names the seed
-// and the event number to replay it.
+// and the event number to replay it. RunWithOptions can watch a run: it
+// calls RunOptions.Progress (simulated time, events so far) every
+// simulated second, between events, and the Result stays the same.
 //
 // # The world
 //

@@ -37,16 +37,47 @@ var (
 // every random number from Scenario.Seed, so the same Scenario gives the
 // same Result. Its cost is about that of the events it runs (see the
 // package doc for the figures at Kubernetes' scale limits).
-func Run(s Scenario) (Result, error) {
+func Run(s Scenario) (Result, error) { return RunWithOptions(s, RunOptions{}) }
+
+// RunOptions are how a run is watched, not what it simulates: nothing
+// in them changes a Result. The zero RunOptions watch nothing.
+type RunOptions struct {
+	// Progress, if not nil, is called as the run goes: after each
+	// ProgressEvery of simulated time, and once at the end (also when an
+	// invariant stops the run), with simulated time never going back. It
+	// is called on Run's goroutine, between events; it must not keep
+	// the Scenario's pointers. It may read the wall clock: the run does
+	// not see it.
+	Progress func(Progress)
+	// ProgressEvery is the simulated time between calls of Progress;
+	// zero or less means one second.
+	ProgressEvery time.Duration
+}
+
+// Progress is how far a run has come.
+type Progress struct {
+	// Now is the simulated time reached; Duration the time the run
+	// simulates in all.
+	Now      time.Duration
+	Duration time.Duration
+	// Events is the number of engine events run so far.
+	Events uint64
+}
+
+// RunWithOptions is Run, watched as opts say. The Result is the same,
+// byte for byte, as Run's: the engine runs the same events in the same
+// order, only paused every ProgressEvery of simulated time (between two
+// events, where nothing is scheduled) to call Progress.
+func RunWithOptions(s Scenario, opts RunOptions) (Result, error) {
 	w, err := newWorld(s)
 	if err != nil {
 		return Result{}, err
 	}
-	return w.run()
+	return w.run(opts)
 }
 
-func (w *world) run() (Result, error) {
-	err := w.eng.Run(w.cfg.s.Duration.D())
+func (w *world) run(opts RunOptions) (Result, error) {
+	err := w.runEngine(opts)
 	if err == nil && w.stopped == nil {
 		w.fullCheck()
 	}
@@ -62,6 +93,30 @@ func (w *world) run() (Result, error) {
 		return res, fmt.Errorf("%w: %s at event %d (t=%v, seed %d): %s", ErrViolation, v.Invariant, v.Event, v.At, v.Seed, v.Message)
 	}
 	return res, err
+}
+
+// runEngine runs the engine to the scenario's end: in one go without a
+// Progress callback, else in steps of ProgressEvery. Engine.Run up to t
+// then on runs the same events as one Engine.Run: each step runs the
+// events at or before t, and leaves the rest queued as they were.
+func (w *world) runEngine(opts RunOptions) error {
+	end := w.cfg.s.Duration.D()
+	if opts.Progress == nil {
+		return w.eng.Run(end)
+	}
+	step := opts.ProgressEvery
+	if step <= 0 {
+		step = time.Second
+	}
+	report := func() { opts.Progress(Progress{Now: w.now(), Duration: end, Events: w.eng.Events()}) }
+	for t := w.now(); ; {
+		t += min(step, end-t)
+		if err := w.eng.Run(t); err != nil || w.eng.stopped || t >= end {
+			report()
+			return err
+		}
+		report()
+	}
 }
 
 // svcInfo is what the simulator keeps of a Service.

@@ -62,7 +62,7 @@ func TestScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	setup := time.Since(start)
-	r, err := w.run()
+	r, err := w.run(RunOptions{})
 	wall := time.Since(start)
 	heap, sys := stop()
 	if err != nil {

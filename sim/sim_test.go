@@ -235,7 +235,7 @@ func TestFaults(t *testing.T) {
 		require.NoError(t, err)
 		onNode := len(w.nodeByName["node-0"].pods)
 		require.Positive(t, onNode)
-		r, err := w.run()
+		r, err := w.run(RunOptions{})
 		require.NoError(t, err)
 		// 40 s to NotReady, 300 s more to eviction: the Deployment
 		// replaces the pods of the dead node, not the clients.
@@ -255,7 +255,7 @@ func TestFaults(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, w.eng.Run(35*time.Second))
 		frozen := w.nodeByName["node-3"].proxy.Table()
-		_, err = w.run()
+		_, err = w.run(RunOptions{})
 		require.NoError(t, err)
 		require.Same(t, frozen, w.nodeByName["node-3"].proxy.Table())
 		require.NotSame(t, frozen, w.nodeByName["node-2"].proxy.Table())
@@ -277,7 +277,7 @@ func TestFaults(t *testing.T) {
 			{At: Duration(150 * time.Second), Action: ActionCreateService, Target: "svc-1"}}
 		w, err := newWorld(s)
 		require.NoError(t, err)
-		r, err := w.run()
+		r, err := w.run(RunOptions{})
 		require.NoError(t, err)
 		require.Equal(t, 1, w.m.restores)
 		require.Equal(t, 2, r.Cluster.Services)

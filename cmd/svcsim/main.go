@@ -218,7 +218,11 @@ func (c cli) run(args []string, files bool) error {
 	if !f.quiet {
 		bar = newProgress(c.stderr, js, c.now)
 	}
-	outs := runJobs(js, f.parallel, func(o outcome) { bar.add(o.res, o.job.s.Duration.D()) })
+	var onProgress func(job, sim.Progress)
+	if bar != nil {
+		onProgress = func(j job, p sim.Progress) { bar.update(j.index, p) }
+	}
+	outs := runJobs(js, f.parallel, onProgress, func(o outcome) { bar.add(o.job.index, o.res, o.job.s.Duration.D()) })
 	bar.finish()
 	violated := false
 	for _, o := range outs {

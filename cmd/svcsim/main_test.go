@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -384,20 +385,33 @@ func TestProgress(t *testing.T) {
 	var b bytes.Buffer
 	clock := time.Unix(0, 0)
 	p := &progress{w: &b, now: func() time.Time { return clock }, start: clock, runs: 4, total: 4 * time.Minute}
-	clock = clock.Add(2 * time.Second)
-	p.add(sim.Result{Events: 100_000}, time.Minute)
+	// Two runs under way: the bar advances within them.
+	clock = clock.Add(time.Second)
+	p.update(0, sim.Progress{Now: 20 * time.Second, Duration: time.Minute, Events: 30_000})
+	p.update(1, sim.Progress{Now: 10 * time.Second, Duration: time.Minute, Events: 10_000})
+	require.Contains(t, b.String(), "0/4 runs")
+	require.Contains(t, b.String(), "sim 20s/4m0s", "redrawn at most ten times a second")
+	b.Reset()
+	clock = clock.Add(time.Second)
+	p.update(0, sim.Progress{Now: 40 * time.Second, Duration: time.Minute, Events: 60_000})
+	require.Contains(t, b.String(), "sim 50s/4m0s", "both runs count")
+	require.Contains(t, b.String(), "35.0k ev/s")
+	b.Reset()
+	clock = clock.Add(time.Second)
+	p.add(0, sim.Result{Events: 90_000}, time.Minute)
 	require.Contains(t, b.String(), "1/4 runs")
-	require.Contains(t, b.String(), "sim 1m0s/4m0s")
-	require.Contains(t, b.String(), "50.0k ev/s")
-	require.Contains(t, b.String(), "ETA 6s")
+	require.Contains(t, b.String(), "sim 1m10s/4m0s", "the finished run and the one under way")
+	require.Contains(t, b.String(), "33.3k ev/s")
+	require.Contains(t, b.String(), "ETA 7s")
 	b.Reset()
 	clock = clock.Add(10 * time.Millisecond)
-	p.add(sim.Result{Events: 1}, time.Minute)
+	p.add(1, sim.Result{Events: 1}, time.Minute)
 	require.Empty(t, b.String(), "at most ten redraws a second")
 	p.finish()
 	require.Equal(t, "\r\x1b[K", b.String())
 	var nilBar *progress
-	nilBar.add(sim.Result{}, time.Second) // a nil bar draws nothing
+	nilBar.update(0, sim.Progress{}) // a nil bar draws nothing
+	nilBar.add(0, sim.Result{}, time.Second)
 	nilBar.finish()
 	require.Nil(t, newProgress(&b, nil, time.Now), "not a terminal")
 }
@@ -409,4 +423,35 @@ func TestScenarioCommand(t *testing.T) {
 	s, err := sim.DecodeScenario([]byte(stdout))
 	require.NoError(t, err)
 	require.Len(t, s.Variants, 8)
+}
+
+// TestRunJobsProgress: the runs report their progress as they go, in
+// simulated time going forward, and give the same results, byte for
+// byte, as without.
+func TestRunJobsProgress(t *testing.T) {
+	s, err := sim.DecodeScenario(defaultScenario)
+	require.NoError(t, err)
+	s.Duration = sim.Duration(30 * time.Second)
+	js := jobs(s, seedRange{First: 1, Count: 2}, &shard{Index: 0, Count: 4})
+	var mu sync.Mutex
+	seen := map[int][]sim.Progress{}
+	with := runJobs(js, 2, func(j job, p sim.Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[j.index] = append(seen[j.index], p)
+	}, nil)
+	without := runJobs(js, 2, nil, nil)
+	require.Len(t, seen, len(js))
+	for i := range js {
+		require.NoError(t, with[i].err)
+		a, _ := canonicalJSON(with[i].res)
+		b, _ := canonicalJSON(without[i].res)
+		require.Equal(t, string(b), string(a))
+		ps := seen[js[i].index]
+		require.Len(t, ps, 30, "every simulated second")
+		for k := 1; k < len(ps); k++ {
+			require.Greater(t, ps[k].Now, ps[k-1].Now)
+		}
+		require.Equal(t, with[i].res.Events, ps[len(ps)-1].Events)
+	}
 }

@@ -13,22 +13,26 @@ import (
 
 // progress draws a one-line progress bar on a terminal: runs done,
 // simulated time done of the sweep's total, events per second of wall
-// time, the time elapsed and the time left at that pace. It advances as
-// runs finish (sim.Run reports nothing while it runs); a ticker keeps
-// the elapsed time moving in between. It reads the wall clock, for the
+// time, the time elapsed and the time left at that pace. It advances
+// within runs too: each run reports its simulated time and events every
+// simulated second (sim.RunOptions.Progress); a ticker keeps the elapsed
+// time moving when they are slow to come. It reads the wall clock, for the
 // rate and the estimates only; nothing it shows reaches a result. A nil
 // *progress draws nothing. It is safe for concurrent use.
 type progress struct {
-	mu       sync.Mutex
-	w        io.Writer
-	now      func() time.Time
-	start    time.Time
-	drawn    time.Time
-	runs     int
-	total    time.Duration // simulated time of the whole sweep
-	done     int
-	simDone  time.Duration
-	events   uint64
+	mu      sync.Mutex
+	w       io.Writer
+	now     func() time.Time
+	start   time.Time
+	drawn   time.Time
+	runs    int
+	total   time.Duration // simulated time of the whole sweep
+	done    int
+	simDone time.Duration
+	events  uint64
+	// live is how far each run under way has come, by its index in
+	// the sweep.
+	live     map[int]sim.Progress
 	finished bool
 	// stop ends the ticker that keeps the elapsed time moving while a
 	// long run has not finished.
@@ -49,7 +53,7 @@ func newProgress(w io.Writer, js []job, now func() time.Time) *progress {
 	if !ok || !isTerminal(f) || len(js) == 0 {
 		return nil
 	}
-	p := &progress{w: w, now: now, start: now(), runs: len(js), stop: make(chan struct{})}
+	p := &progress{w: w, now: now, start: now(), runs: len(js), live: map[int]sim.Progress{}, stop: make(chan struct{})}
 	for _, j := range js {
 		p.total += j.s.Duration.D()
 	}
@@ -76,13 +80,28 @@ func (p *progress) tick() {
 	}
 }
 
-// add records a finished run.
-func (p *progress) add(r sim.Result, planned time.Duration) {
+// update records how far run index has come.
+func (p *progress) update(index int, at sim.Progress) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.live == nil {
+		p.live = map[int]sim.Progress{}
+	}
+	p.live[index] = at
+	p.draw(false)
+}
+
+// add records a finished run: run index, which was to simulate planned.
+func (p *progress) add(index int, r sim.Result, planned time.Duration) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.live, index)
 	p.done++
 	p.simDone += planned
 	p.events += r.Events
@@ -97,22 +116,27 @@ func (p *progress) draw(force bool) {
 	}
 	p.drawn = t
 	elapsed := t.Sub(p.start)
+	simDone, events := p.simDone, p.events
+	for _, at := range p.live {
+		simDone += at.Now
+		events += at.Events
+	}
 	frac := 0.0
 	if p.total > 0 {
-		frac = float64(p.simDone) / float64(p.total)
+		frac = min(1, float64(simDone)/float64(p.total))
 	}
 	const width = 24
 	fill := int(frac * width)
 	bar := strings.Repeat("█", fill) + strings.Repeat("░", width-fill)
 	rate, eta := "-", "-"
-	if s := elapsed.Seconds(); s > 0 && p.events > 0 {
-		rate = si(float64(p.events)/s) + " ev/s"
+	if s := elapsed.Seconds(); s > 0 && events > 0 {
+		rate = si(float64(events)/s) + " ev/s"
 	}
 	if frac > 0 && frac < 1 {
 		eta = (time.Duration(float64(elapsed) * (1 - frac) / frac)).Round(time.Second).String()
 	}
 	fmt.Fprintf(p.w, "\r\x1b[K%s %d/%d runs  sim %v/%v  %s  elapsed %v  ETA %s",
-		bar, p.done, p.runs, p.simDone, p.total, rate, elapsed.Round(time.Second), eta)
+		bar, p.done, p.runs, simDone.Round(time.Second), p.total, rate, elapsed.Round(time.Second), eta)
 }
 
 // finish clears the line.

@@ -130,16 +130,17 @@ type outcome struct {
 var errInternal = errors.New("internal error")
 
 // runJobs runs the jobs on a pool of workers and returns their outcomes
-// in the jobs' order, whatever order they finish in. done is called
-// after each job, from the worker that ran it.
-func runJobs(js []job, workers int, done func(outcome)) []outcome {
+// in the jobs' order, whatever order they finish in. progress, if not
+// nil, is called as a job runs (every simulated second) and done after
+// it, both from the worker that runs it; neither changes an outcome.
+func runJobs(js []job, workers int, progress func(job, sim.Progress), done func(outcome)) []outcome {
 	out := make([]outcome, len(js))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range max(1, min(workers, len(js))) {
 		wg.Go(func() {
 			for i := range next {
-				out[i] = runOne(js[i])
+				out[i] = runOne(js[i], progress)
 				if done != nil {
 					done(out[i])
 				}
@@ -154,15 +155,20 @@ func runJobs(js []job, workers int, done func(outcome)) []outcome {
 	return out
 }
 
-// runOne runs one job, turning a panic into an internal error.
-func runOne(j job) (o outcome) {
+// runOne runs one job, reporting its progress, if progress is not nil,
+// and turning a panic into an internal error.
+func runOne(j job, progress func(job, sim.Progress)) (o outcome) {
 	o.job = j
 	defer func() {
 		if p := recover(); p != nil {
 			o.err = fmt.Errorf("%w: seed %d: panic: %v\n%s", errInternal, j.seed, p, debug.Stack())
 		}
 	}()
-	o.res, o.err = sim.Run(j.s)
+	var opts sim.RunOptions
+	if progress != nil {
+		opts.Progress = func(p sim.Progress) { progress(j, p) }
+	}
+	o.res, o.err = sim.RunWithOptions(j.s, opts)
 	return o
 }
 
