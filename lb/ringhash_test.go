@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"sort"
 	"testing"
 
@@ -158,10 +159,20 @@ func TestRingWeights(t *testing.T) {
 		if total > maxSize {
 			t.Fatalf("ring of %d points above the maximum %d", total, maxSize)
 		}
+		// Envoy's ring holds scale points, scale = min(⌈w_min/W·minSize⌉ /
+		// (w_min/W), maxSize); backend i's share of it is scale·w_i/W, and
+		// the running sums round each share by less than one point. (The
+		// actual total is ⌈scale⌉, so shares of the total may be off by
+		// up to two.)
+		wmin := slices.Min(ws)
+		scale := math.Min(math.Ceil(float64(wmin)*float64(minSize)/float64(wsum))*float64(wsum)/float64(wmin), float64(maxSize))
+		if float64(total) < scale-1e-9 || float64(total) >= scale+1 {
+			t.Fatalf("ring of %d points for a scale of %.3f", total, scale)
+		}
 		for i, c := range counts {
-			ideal := float64(total) * float64(ws[i]) / float64(wsum)
-			if math.Abs(float64(c)-ideal) >= 1 {
-				t.Fatalf("backend %d weight %d: %d points, ideal %.2f of %d", i, ws[i], c, ideal, total)
+			ideal := scale * float64(ws[i]) / float64(wsum)
+			if math.Abs(float64(c)-ideal) >= 1+1e-9 {
+				t.Fatalf("backend %d weight %d: %d points, ideal %.2f of a %.2f ring", i, ws[i], c, ideal, scale)
 			}
 		}
 	})
