@@ -1,0 +1,62 @@
+package dnsname
+
+import (
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// FuzzParseResolvConf: no input panics; an error always wraps
+// ErrInvalidResolvConf; and what parses prints to a file that parses back
+// to the same nameservers and options, and search domains that lose one
+// more trailing dot per round (kubelet trims one per parse; one left
+// empty is dropped), so round trips settle.
+func FuzzParseResolvConf(f *testing.F) {
+	for _, s := range []string{
+		"nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n", // a ClusterFirst pod
+		"# comment\n; comment\ndomain example.com\nnameserver 192.0.2.53\n",                                          // comments and an ignored domain line
+		"search a.. . b.\nsearch c\n",              // the last search line wins; trailing dots
+		"nameserver fe80::1%eth0\n",                // a zoned address
+		"nameserver\n",                             // an error
+		"nameserver not-an-ip\n",                   // an error
+		"options ndots:2 timeout:1\noptions edns0", // the last options line wins
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		c, err := ParseResolvConf(text)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidResolvConf) {
+				t.Fatalf("%q: error %v does not wrap ErrInvalidResolvConf", text, err)
+			}
+			return
+		}
+		// Each round trip may trim one more trailing dot from a search
+		// domain (kubelet trims one per parse); nothing else may change.
+		for range len(text) + 1 {
+			next, err := ParseResolvConf(c.String())
+			if err != nil {
+				t.Fatalf("%q printed as %q, which does not parse: %v", text, c.String(), err)
+			}
+			// The model of one more parse: each search domain loses one
+			// trailing dot, and one left empty (".") is dropped.
+			var want []string
+			for _, d := range c.Search {
+				if d = strings.TrimSuffix(d, "."); d != "" {
+					want = append(want, d)
+				}
+			}
+			if !reflect.DeepEqual(next.Nameservers, c.Nameservers) || !reflect.DeepEqual(next.Options, c.Options) ||
+				!slices.Equal(next.Search, want) {
+				t.Fatalf("%q: round trip changed %#v into %#v", text, c, next)
+			}
+			if slices.Equal(next.Search, c.Search) {
+				return
+			}
+			c = next
+		}
+		t.Fatalf("%q: round trips never settle", text)
+	})
+}
