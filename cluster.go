@@ -144,7 +144,8 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	if cfg.Algorithm == "" {
 		cfg.Algorithm = lb.AlgorithmRandom
 	}
-	if _, err := lb.NewPicker(cfg.Algorithm, nil); err != nil {
+	table, err := lb.NewTableWithAlgorithm(cfg.Algorithm)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	rng := cfg.Rand
@@ -158,10 +159,9 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		pods:      map[service.NamespacedName]*service.Pod{},
 		podByIP:   map[netip.Addr]service.NamespacedName{},
 		sliceBorn: map[service.NamespacedName]time.Time{},
-		table:     lb.NewTable(),
+		table:     table,
 		pending:   &dnsname.Batch{},
 	}
-	var err error
 	c.reg, err = service.NewRegistry(service.RegistryConfig{
 		ServiceCIDRs:  cfg.ServiceCIDRs,
 		NodePortRange: cfg.NodePortRange,

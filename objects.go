@@ -26,9 +26,6 @@ func (c *Cluster) publish(ch Changes) error {
 		return nil
 	}
 	b := c.table.Builder()
-	if err := b.SetDefaultAlgorithm(c.cfg.Algorithm); err != nil {
-		return err
-	}
 	var err error
 	for _, sc := range ch.Services {
 		if sc.New != nil {
@@ -178,7 +175,7 @@ func checkAlgorithm(svc *service.Service) error {
 	if !ok {
 		return nil
 	}
-	if _, err := lb.NewPicker(a, nil); err != nil {
+	if lb.ValidateAlgorithm(a) != nil {
 		ns := svc.Namespace
 		if ns == "" {
 			ns = "default"

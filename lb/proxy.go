@@ -37,6 +37,15 @@ func Algorithms() []string {
 		AlgorithmRendezvous, AlgorithmRingHash, AlgorithmRoundRobin, AlgorithmSourceHash, AlgorithmWeightedRoundRobin}
 }
 
+// ValidateAlgorithm returns nil when name is one of Algorithms, and an
+// ErrInvalidConfig naming it and the known ones otherwise.
+func ValidateAlgorithm(name string) error {
+	if slices.Contains(Algorithms(), name) {
+		return nil
+	}
+	return fmt.Errorf("%w: unknown algorithm %q (known: %s)", ErrInvalidConfig, name, strings.Join(Algorithms(), ", "))
+}
+
 // NewPicker returns a new picker of the named algorithm with default
 // settings, drawing its randomness from rng (nil means a fixed seed). An
 // unknown name is an ErrInvalidConfig.
@@ -63,7 +72,7 @@ func NewPicker(name string, rng *rand.Rand) (Picker, error) {
 	case AlgorithmRendezvous:
 		return NewRendezvous(), nil
 	}
-	return nil, fmt.Errorf("%w: unknown algorithm %q (known: %s)", ErrInvalidConfig, name, strings.Join(Algorithms(), ", "))
+	return nil, ValidateAlgorithm(name)
 }
 
 // FrontendKind says which kind of Service address a packet reached.
@@ -210,13 +219,14 @@ func NewProxy(cfg ProxyConfig) (*Proxy, error) {
 	if cfg.Algorithm == "" {
 		cfg.Algorithm = AlgorithmRandom
 	}
-	if _, err := NewPicker(cfg.Algorithm, nil); err != nil {
+	t, err := NewTableWithAlgorithm(cfg.Algorithm)
+	if err != nil {
 		return nil, err
 	}
 	p := &Proxy{
 		cfg:     cfg,
 		rng:     defaultRand(cfg.Rand),
-		table:   NewTable(),
+		table:   t,
 		local:   map[netip.Addr]bool{},
 		pickers: map[portKey]*nodePort{},
 		seen:    map[frontendKey]*seenFrontend{},

@@ -28,6 +28,9 @@ type Table struct {
 	frontends *btree.BTreeG[tableFrontend]
 	nodePorts *btree.BTreeG[tableFrontend]
 	version   uint64
+	// defaultAlg is the algorithm of Services without AlgorithmAnnotation;
+	// builders start from it.
+	defaultAlg string
 }
 
 // tableService is one Service in a Table; immutable once built.
@@ -89,13 +92,27 @@ func compareKeys(a, b service.NamespacedName) int {
 
 const tableDegree = 16
 
-// NewTable returns an empty Table.
+// NewTable returns an empty Table whose default algorithm is
+// AlgorithmRandom, kube-proxy's.
 func NewTable() *Table {
 	return &Table{
-		services:  btree.NewG(tableDegree, func(a, b *tableService) bool { return compareKeys(a.key, b.key) < 0 }),
-		frontends: btree.NewG(tableDegree, lessFrontend),
-		nodePorts: btree.NewG(tableDegree, lessFrontend),
+		services:   btree.NewG(tableDegree, func(a, b *tableService) bool { return compareKeys(a.key, b.key) < 0 }),
+		frontends:  btree.NewG(tableDegree, lessFrontend),
+		nodePorts:  btree.NewG(tableDegree, lessFrontend),
+		defaultAlg: AlgorithmRandom,
 	}
+}
+
+// NewTableWithAlgorithm returns an empty Table whose Services without
+// AlgorithmAnnotation use the named algorithm, as do the Tables built from
+// it. An unknown name is an ErrInvalidConfig.
+func NewTableWithAlgorithm(name string) (*Table, error) {
+	if err := ValidateAlgorithm(name); err != nil {
+		return nil, err
+	}
+	t := NewTable()
+	t.defaultAlg = name
+	return t, nil
 }
 
 // Version counts the builds that led to this Table: a Table built from
@@ -114,30 +131,31 @@ func (t *Table) Frontends() int { return t.frontends.Len() + t.nodePorts.Len() }
 // changes.
 func (t *Table) Builder() *TableBuilder {
 	return &TableBuilder{t: &Table{
-		services:  t.services.Clone(),
-		frontends: t.frontends.Clone(),
-		nodePorts: t.nodePorts.Clone(),
-		version:   t.version,
-	}, defaultAlg: AlgorithmRandom}
+		services:   t.services.Clone(),
+		frontends:  t.frontends.Clone(),
+		nodePorts:  t.nodePorts.Clone(),
+		version:    t.version,
+		defaultAlg: t.defaultAlg,
+	}}
 }
 
 // TableBuilder applies Service and EndpointSlice changes to a copy of a
 // Table. It is single-use and single-writer: call Build once, then drop it.
 type TableBuilder struct {
-	t          *Table
-	defaultAlg string
-	dirty      map[service.NamespacedName]bool
-	built      bool
+	t     *Table
+	dirty map[service.NamespacedName]bool
+	built bool
 }
 
-// SetDefaultAlgorithm sets the algorithm for Services without
-// AlgorithmAnnotation (AlgorithmRandom unless set). An unknown name is an
-// ErrInvalidConfig.
+// SetDefaultAlgorithm sets the algorithm for Services upserted from now
+// on without AlgorithmAnnotation, in this builder and the Tables built
+// from its result (the starting Table's default unless set). An unknown
+// name is an ErrInvalidConfig.
 func (b *TableBuilder) SetDefaultAlgorithm(name string) error {
-	if _, err := NewPicker(name, nil); err != nil {
+	if err := ValidateAlgorithm(name); err != nil {
 		return err
 	}
-	b.defaultAlg = name
+	b.t.defaultAlg = name
 	return nil
 }
 
@@ -173,9 +191,9 @@ func (b *TableBuilder) edit(key service.NamespacedName) *tableService {
 // algorithm in its AlgorithmAnnotation is an ErrInvalidConfig and
 // changes nothing.
 func (b *TableBuilder) UpsertService(svc *service.Service) error {
-	alg := b.defaultAlg
+	alg := b.t.defaultAlg
 	if a, ok := svc.Annotations[AlgorithmAnnotation]; ok {
-		if _, err := NewPicker(a, nil); err != nil {
+		if err := ValidateAlgorithm(a); err != nil {
 			return fmt.Errorf("service %s: annotation %s: %w", svc.Key(), AlgorithmAnnotation, err)
 		}
 		alg = a
