@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/svcnet/svcnet/dnsname"
@@ -217,7 +218,7 @@ func (c *Cluster) Nodes() []*service.Node {
 	for _, n := range c.nodes {
 		out = append(out, n.node.DeepCopy())
 	}
-	slices.SortFunc(out, func(a, b *service.Node) int { return compareStrings(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b *service.Node) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -231,10 +232,10 @@ func (c *Cluster) Pods(namespace string) []*service.Pod {
 		}
 	}
 	slices.SortFunc(out, func(a, b *service.Pod) int {
-		if c := compareStrings(a.Namespace, b.Namespace); c != 0 {
+		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
 			return c
 		}
-		return compareStrings(a.Name, b.Name)
+		return strings.Compare(a.Name, b.Name)
 	})
 	return out
 }
@@ -256,14 +257,4 @@ func (c *Cluster) Service(key service.NamespacedName) (*service.Service, error) 
 // Services returns the Services of namespace ("" for all), sorted.
 func (c *Cluster) Services(namespace string) []*service.Service {
 	return c.reg.List(namespace, service.Everything())
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

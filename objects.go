@@ -149,6 +149,58 @@ func (c *Cluster) DeletePod(key service.NamespacedName) (Changes, error) {
 	return ch, c.publish(ch)
 }
 
+// stagePod records a pod in the control plane (the pod store, its IPs,
+// the endpoints controller, the DNS batch) without publishing a table:
+// ApplyPod is stagePod then publish.
+func (c *Cluster) stagePod(pod *service.Pod) (Changes, error) {
+	p := pod.DeepCopy()
+	if p.Namespace == "" {
+		p.Namespace = "default"
+	}
+	if err := p.Validate(); err != nil {
+		return Changes{}, err
+	}
+	key := p.Key()
+	if old := c.pods[key]; old != nil && !old.CreationTimestamp.IsZero() {
+		p.CreationTimestamp = old.CreationTimestamp
+	} else if p.CreationTimestamp.IsZero() {
+		p.CreationTimestamp = c.now()
+	}
+	if old := c.pods[key]; old != nil {
+		for _, ip := range old.Status.PodIPs {
+			if a, err := netip.ParseAddr(ip.IP); err == nil && c.podByIP[a] == key {
+				delete(c.podByIP, a)
+			}
+		}
+	}
+	c.pods[key] = p
+	for _, ip := range p.Status.PodIPs {
+		if a, err := netip.ParseAddr(ip.IP); err == nil {
+			c.podByIP[a] = key
+		}
+	}
+	sl, err := c.ctl.UpsertPod(p)
+	c.pending.UpsertPod(p)
+	return Changes{Slices: sl}, err
+}
+
+// stageDelete removes a pod from the control plane without publishing:
+// DeletePod is stageDelete then publish.
+func (c *Cluster) stageDelete(key service.NamespacedName) (Changes, error) {
+	old, ok := c.pods[key]
+	if !ok {
+		return Changes{}, fmt.Errorf("%w: pod %s", ErrNotFound, key)
+	}
+	for _, ip := range old.Status.PodIPs {
+		if a, err := netip.ParseAddr(ip.IP); err == nil && c.podByIP[a] == key {
+			delete(c.podByIP, a)
+		}
+	}
+	delete(c.pods, key)
+	c.pending.DeletePod(key)
+	return Changes{Slices: c.ctl.DeletePod(key)}, nil
+}
+
 func (c *Cluster) followService(sc service.Change) (Changes, error) {
 	ch := Changes{Services: []service.Change{sc}}
 	var err error

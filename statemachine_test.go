@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -771,10 +772,10 @@ func ipFamily(a netip.Addr) service.IPFamily {
 }
 
 func compareKeys(a, b service.NamespacedName) int {
-	if c := compareStrings(a.Namespace, b.Namespace); c != 0 {
+	if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
 		return c
 	}
-	return compareStrings(a.Name, b.Name)
+	return strings.Compare(a.Name, b.Name)
 }
 
 func TestClusterStateMachine(t *testing.T) {
