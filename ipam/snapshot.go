@@ -2,11 +2,10 @@ package ipam
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"hash/crc32"
 
 	"github.com/svcnet/svcnet/internal/bitmap"
+	"github.com/svcnet/svcnet/internal/runcodec"
 )
 
 // Snapshot format, version 1. All integers are unsigned varints
@@ -24,13 +23,12 @@ import (
 // consecutive offsets, each as the gap from the end of the previous run (from
 // 0 for the first run; at least 1 after it, since runs are maximal) and its
 // length. A snapshot is thus small for a sparse IPv6 range and for a dense
-// block alike, and has one encoding for each state.
+// block alike, and has one encoding for each state. The header, the runs and
+// the checksum are those of internal/runcodec.
 const (
 	snapshotMagic   = "SVIP"
 	snapshotVersion = 1
 )
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Snapshot returns the allocator's state in a versioned binary format that
 // Restore reads back: the ranges (to check that a snapshot is restored into
@@ -40,8 +38,7 @@ func (a *Allocator) Snapshot() ([]byte, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	b := make([]byte, 0, 64)
-	b = append(b, snapshotMagic...)
-	b = append(b, snapshotVersion)
+	b = runcodec.AppendHeader(b, snapshotMagic, snapshotVersion)
 	if a.is4 {
 		b = append(b, 4)
 	} else {
@@ -54,18 +51,9 @@ func (a *Allocator) Snapshot() ([]byte, error) {
 		b = binary.AppendUvarint(b, s.static)
 	}
 	for _, s := range a.segs {
-		var k uint64
-		s.set.Runs(func(_, _ uint64) bool { k++; return true })
-		b = binary.AppendUvarint(b, k)
-		prev := uint64(0)
-		s.set.Runs(func(start, end uint64) bool {
-			b = binary.AppendUvarint(b, start-prev)
-			b = binary.AppendUvarint(b, end-start-1)
-			prev = end
-			return true
-		})
+		b = runcodec.AppendRuns(b, s.set.Runs)
 	}
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli)), nil
+	return runcodec.Seal(b), nil
 }
 
 func appendAddr(b []byte, s *segment) []byte {
@@ -76,35 +64,6 @@ func appendAddr(b []byte, s *segment) []byte {
 	}
 	v := a.As16()
 	return append(b, v[:]...)
-}
-
-// snapReader decodes a snapshot; every read reports truncation.
-type snapReader struct {
-	b   []byte
-	off int
-}
-
-var errTruncated = errors.New("truncated")
-
-func (r *snapReader) uvarint() (uint64, error) {
-	v, n := binary.Uvarint(r.b[r.off:])
-	if n <= 0 {
-		if n == 0 {
-			return 0, errTruncated
-		}
-		return 0, errors.New("varint overflows 64 bits")
-	}
-	r.off += n
-	return v, nil
-}
-
-func (r *snapReader) bytes(n int) ([]byte, error) {
-	if len(r.b)-r.off < n {
-		return nil, errTruncated
-	}
-	v := r.b[r.off : r.off+n]
-	r.off += n
-	return v, nil
 }
 
 // restored is the decoded state of one segment.
@@ -136,25 +95,18 @@ func (a *Allocator) Restore(data []byte) error {
 }
 
 func (a *Allocator) decode(data []byte) ([]restored, error) {
-	if len(data) < len(snapshotMagic)+2+4 {
-		return nil, errTruncated
+	r, err := runcodec.NewReader(data, snapshotMagic, snapshotVersion, 1)
+	if err != nil {
+		return nil, err
 	}
-	if string(data[:len(snapshotMagic)]) != snapshotMagic {
-		return nil, errors.New("bad magic")
-	}
-	if v := data[len(snapshotMagic)]; v != snapshotVersion {
-		return nil, fmt.Errorf("unknown version %d", v)
-	}
-	body := data[:len(data)-4]
-	r := &snapReader{b: body, off: len(snapshotMagic) + 1}
-	fam, err := r.bytes(1)
+	fam, err := r.Bytes(1)
 	if err != nil {
 		return nil, err
 	}
 	if want := map[bool]byte{true: 4, false: 6}[a.is4]; fam[0] != want {
 		return nil, fmt.Errorf("family IPv%d, allocator is IPv%d", fam[0], want)
 	}
-	n, err := r.uvarint()
+	n, err := r.Uvarint()
 	if err != nil {
 		return nil, err
 	}
@@ -166,15 +118,15 @@ func (a *Allocator) decode(data []byte) ([]restored, error) {
 		addrLen = 4
 	}
 	for _, s := range a.segs {
-		first, err := r.bytes(addrLen)
+		first, err := r.Bytes(addrLen)
 		if err != nil {
 			return nil, err
 		}
-		size, err := r.uvarint()
+		size, err := r.Uvarint()
 		if err != nil {
 			return nil, err
 		}
-		static, err := r.uvarint()
+		static, err := r.Uvarint()
 		if err != nil {
 			return nil, err
 		}
@@ -186,45 +138,13 @@ func (a *Allocator) decode(data []byte) ([]restored, error) {
 	for i, s := range a.segs {
 		st := &state[i]
 		st.set = a.emptyLike(s)
-		k, err := r.uvarint()
+		st.used, st.staticUsed, err = r.Runs(s.size, s.static, s.label, st.set.AddRun)
 		if err != nil {
 			return nil, err
 		}
-		// Each run takes at least two bytes: bound k before looping.
-		if k > uint64(len(body)-r.off)/2 {
-			return nil, errTruncated
-		}
-		prev := uint64(0)
-		for j := uint64(0); j < k; j++ {
-			gap, err := r.uvarint()
-			if err != nil {
-				return nil, err
-			}
-			l, err := r.uvarint()
-			if err != nil {
-				return nil, err
-			}
-			if j > 0 && gap == 0 {
-				return nil, errors.New("runs not maximal")
-			}
-			if gap >= s.size-prev || l >= s.size-prev-gap {
-				return nil, fmt.Errorf("run out of range %s", s.label)
-			}
-			start := prev + gap
-			end := start + l + 1
-			st.set.AddRun(start, end)
-			st.used += end - start
-			if start < s.static {
-				st.staticUsed += min(end, s.static) - start
-			}
-			prev = end
-		}
 	}
-	if r.off != len(body) {
-		return nil, fmt.Errorf("%d trailing bytes", len(body)-r.off)
-	}
-	if got, want := binary.LittleEndian.Uint32(data[len(body):]), crc32.Checksum(body, castagnoli); got != want {
-		return nil, errors.New("checksum mismatch")
+	if err := r.Finish(); err != nil {
+		return nil, err
 	}
 	return state, nil
 }

@@ -2,11 +2,10 @@ package portalloc
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"hash/crc32"
 
 	"github.com/svcnet/svcnet/internal/bitmap"
+	"github.com/svcnet/svcnet/internal/runcodec"
 )
 
 // Snapshot format, version 1. Integers are unsigned varints
@@ -21,13 +20,12 @@ import (
 // Allocated ports are written as maximal runs of consecutive offsets from
 // base, each as the gap from the end of the previous run (from 0 for the
 // first; at least 1 after it, since runs are maximal) and its length, so
-// each state has exactly one encoding.
+// each state has exactly one encoding. The header, the runs and the
+// checksum are those of internal/runcodec.
 const (
 	snapshotMagic   = "SVPA"
 	snapshotVersion = 1
 )
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Snapshot returns the allocator's state in a versioned binary format that
 // Restore reads back: the range (to check that a snapshot is restored into
@@ -37,25 +35,13 @@ func (a *Allocator) Snapshot() ([]byte, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	b := make([]byte, 0, 32)
-	b = append(b, snapshotMagic...)
-	b = append(b, snapshotVersion)
+	b = runcodec.AppendHeader(b, snapshotMagic, snapshotVersion)
 	b = binary.AppendUvarint(b, uint64(a.r.Base))
 	b = binary.AppendUvarint(b, uint64(a.r.Size))
 	b = binary.AppendUvarint(b, uint64(a.static))
-	var k uint64
-	a.bits.Runs(func(_, _ uint64) bool { k++; return true })
-	b = binary.AppendUvarint(b, k)
-	prev := uint64(0)
-	a.bits.Runs(func(start, end uint64) bool {
-		b = binary.AppendUvarint(b, start-prev)
-		b = binary.AppendUvarint(b, end-start-1)
-		prev = end
-		return true
-	})
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli)), nil
+	b = runcodec.AppendRuns(b, a.bits.Runs)
+	return runcodec.Seal(b), nil
 }
-
-var errTruncated = errors.New("truncated")
 
 // Restore replaces the allocator's state with the one in data, which must
 // come from Snapshot of an allocator of the same range. On any error,
@@ -74,31 +60,13 @@ func (a *Allocator) Restore(data []byte) error {
 }
 
 func (a *Allocator) decode(data []byte) (*bitmap.Bitmap, int, int, error) {
-	if len(data) < len(snapshotMagic)+1+4 {
-		return nil, 0, 0, errTruncated
-	}
-	if string(data[:len(snapshotMagic)]) != snapshotMagic {
-		return nil, 0, 0, errors.New("bad magic")
-	}
-	if v := data[len(snapshotMagic)]; v != snapshotVersion {
-		return nil, 0, 0, fmt.Errorf("unknown version %d", v)
-	}
-	body := data[:len(data)-4]
-	off := len(snapshotMagic) + 1
-	next := func() (uint64, error) {
-		v, n := binary.Uvarint(body[off:])
-		if n <= 0 {
-			if n == 0 {
-				return 0, errTruncated
-			}
-			return 0, errors.New("varint overflows 64 bits")
-		}
-		off += n
-		return v, nil
+	r, err := runcodec.NewReader(data, snapshotMagic, snapshotVersion, 0)
+	if err != nil {
+		return nil, 0, 0, err
 	}
 	var hdr [3]uint64
 	for i := range hdr {
-		v, err := next()
+		v, err := r.Uvarint()
 		if err != nil {
 			return nil, 0, 0, err
 		}
@@ -107,46 +75,14 @@ func (a *Allocator) decode(data []byte) (*bitmap.Bitmap, int, int, error) {
 	if hdr[0] != uint64(a.r.Base) || hdr[1] != uint64(a.r.Size) || hdr[2] != uint64(a.static) {
 		return nil, 0, 0, fmt.Errorf("range mismatch: allocator has %s", a.label)
 	}
-	k, err := next()
+	size := uint64(a.r.Size)
+	bits := bitmap.New(size)
+	used, staticUsed, err := r.Runs(size, uint64(a.static), "", bits.AddRun)
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	if k > uint64(len(body)-off)/2 { // each run takes at least two bytes
-		return nil, 0, 0, errTruncated
-	}
-	size := uint64(a.r.Size)
-	bits := bitmap.New(size)
-	var used, staticUsed uint64
-	prev := uint64(0)
-	for j := uint64(0); j < k; j++ {
-		gap, err := next()
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		l, err := next()
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		if j > 0 && gap == 0 {
-			return nil, 0, 0, errors.New("runs not maximal")
-		}
-		if gap >= size-prev || l >= size-prev-gap {
-			return nil, 0, 0, errors.New("run out of range")
-		}
-		start := prev + gap
-		end := start + l + 1
-		bits.AddRun(start, end)
-		used += end - start
-		if s := uint64(a.static); start < s {
-			staticUsed += min(end, s) - start
-		}
-		prev = end
-	}
-	if off != len(body) {
-		return nil, 0, 0, fmt.Errorf("%d trailing bytes", len(body)-off)
-	}
-	if got, want := binary.LittleEndian.Uint32(data[len(body):]), crc32.Checksum(body, castagnoli); got != want {
-		return nil, 0, 0, errors.New("checksum mismatch")
+	if err := r.Finish(); err != nil {
+		return nil, 0, 0, err
 	}
 	return bits, int(used), int(staticUsed), nil
 }
