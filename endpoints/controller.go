@@ -385,63 +385,51 @@ func (c *Controller) UpsertPod(pod *service.Pod) ([]Change, error) {
 		c.moveNode(p, oldNode)
 	}
 
-	if !isNew && !relabelled {
-		// Same labels: the pod's Services are still exactly those that
-		// select it (Service changes keep memberships up to date), so
-		// only their endpoints can change.
-		cands := append(c.cands[:0], p.services...)
-		c.lastCandidates = len(cands)
-		if len(cands) > 1 {
-			slices.SortFunc(cands, func(a, b *svcState) int { return cmp.Compare(a.id, b.id) })
-		}
-		for _, s := range cands {
-			c.one[0] = p
-			c.sync(s, c.one[:], false)
-		}
-		clear(cands)
-		c.cands = cands[:0]
-		c.one[0] = nil
-		if err != nil {
-			return c.take(), err
-		}
-		return c.take(), nil
-	}
-
-	// Candidates: the Services filed under one of the pod's labels, the
-	// select-everything ones, and those the pod belonged to.
-	c.epoch++
+	// Candidates. With the same labels, the pod's Services are still
+	// exactly those that select it (Service changes keep memberships up to
+	// date), so only their endpoints can change. Otherwise: the Services
+	// filed under one of the pod's labels, the select-everything ones, and
+	// those the pod belonged to.
+	recheck := isNew || relabelled
 	cands := c.cands[:0]
-	add := func(b []*svcState) {
-		for _, s := range b {
-			if s.mark != c.epoch {
-				s.mark = c.epoch
-				cands = append(cands, s)
+	if !recheck {
+		cands = append(cands, p.services...)
+	} else {
+		c.epoch++
+		add := func(b []*svcState) {
+			for _, s := range b {
+				if s.mark != c.epoch {
+					s.mark = c.epoch
+					cands = append(cands, s)
+				}
 			}
 		}
-	}
-	if len(ns.index) > 0 {
-		for k, v := range p.labels {
-			add(ns.index[labelPair{k, v}])
+		if len(ns.index) > 0 {
+			for k, v := range p.labels {
+				add(ns.index[labelPair{k, v}])
+			}
 		}
+		add(ns.everything)
+		add(p.services)
 	}
-	add(ns.everything)
-	add(p.services)
 	c.lastCandidates = len(cands)
 	if len(cands) > 1 {
 		slices.SortFunc(cands, func(a, b *svcState) int { return cmp.Compare(a.id, b.id) })
 	}
 	for _, s := range cands {
-		match := s.sel.Matches(p.labels)
-		member := s.members[p.name] != nil
-		switch {
-		case match && !member:
-			s.join(p)
-			p.services = append(p.services, s)
-		case !match && member:
-			delete(s.members, p.name)
-			p.leave(s)
-		case !match:
-			continue
+		if recheck {
+			match := s.sel.Matches(p.labels)
+			member := s.members[p.name] != nil
+			switch {
+			case match && !member:
+				s.join(p)
+				p.services = append(p.services, s)
+			case !match && member:
+				delete(s.members, p.name)
+				p.leave(s)
+			case !match:
+				continue
+			}
 		}
 		c.one[0] = p
 		c.sync(s, c.one[:], false)
@@ -449,10 +437,7 @@ func (c *Controller) UpsertPod(pod *service.Pod) ([]Change, error) {
 	clear(cands)
 	c.cands = cands[:0]
 	c.one[0] = nil
-	if err != nil {
-		return c.take(), err
-	}
-	return c.take(), nil
+	return c.take(), err
 }
 
 // DeletePod removes a pod and returns the slice writes this caused.
