@@ -29,9 +29,9 @@ func (c *Cluster) publish(ch Changes) error {
 	var err error
 	for _, sc := range ch.Services {
 		if sc.New != nil {
-			// The Registry validated the Service; only an unknown
-			// algorithm annotation can fail here, and then the Service
-			// is served with the default algorithm's table entry absent.
+			// The Registry validated the Service and checkAlgorithm its
+			// algorithm annotation before storing it, so this does not
+			// fail for Services that came through the Cluster.
 			if e := b.UpsertService(sc.New); e != nil {
 				err = errors.Join(err, e)
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -741,7 +742,7 @@ func TestRepairReportsDuplicates(t *testing.T) {
 	}
 	require.Equal(t, []string{
 		"clusterIP " + a.Spec.ClusterIP + ": duplicate: default/np, default/np2",
-		"nodePort " + itoa(int64(a.Spec.Ports[0].NodePort)) + ": duplicate: default/np, default/np2",
+		"nodePort " + strconv.Itoa(int(a.Spec.Ports[0].NodePort)) + ": duplicate: default/np, default/np2",
 		"nodePort 40000: out of range: default/np2",
 	}, got)
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -37,7 +38,7 @@ func (o Operator) String() string {
 	if int(o) < len(operatorNames) && o != 0 {
 		return operatorNames[o]
 	}
-	return "Operator(" + itoa(int64(o)) + ")"
+	return "Operator(" + strconv.Itoa(int(o)) + ")"
 }
 
 // Requirement is one comma-separated term of a selector: a key, an
@@ -321,26 +322,4 @@ func parseInt64(s string) (int64, bool) {
 		return 0, false
 	}
 	return int64(n), true
-}
-
-func itoa(n int64) string {
-	var buf [20]byte
-	i := len(buf)
-	u := uint64(n)
-	if n < 0 {
-		u = uint64(-n)
-	}
-	for {
-		i--
-		buf[i] = byte('0' + u%10)
-		u /= 10
-		if u == 0 {
-			break
-		}
-	}
-	if n < 0 {
-		i--
-		buf[i] = '-'
-	}
-	return string(buf[i:])
 }
