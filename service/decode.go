@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/svcnet/svcnet/internal/jsonfield"
 	"sigs.k8s.io/yaml"
 )
 
@@ -102,28 +103,55 @@ func DecodeAll(stream []byte) ([]Object, error) {
 	return out, nil
 }
 
+// YAMLDocument is one document of a YAML stream and where it starts.
+type YAMLDocument struct {
+	// Line is the stream's line, from 1, the document starts on: its
+	// first line that holds more than blanks and a comment.
+	Line int
+	// Data is the document from that line on, without the separator.
+	Data []byte
+}
+
 // SplitYAML splits a YAML stream at document separators ("---" alone on
 // a line, optionally followed by a comment) and drops documents that hold
-// only blank lines and comments.
+// only blank lines and comments. It returns SplitYAMLDocuments' Data.
 func SplitYAML(stream []byte) [][]byte {
 	var docs [][]byte
+	for _, d := range SplitYAMLDocuments(stream) {
+		docs = append(docs, d.Data)
+	}
+	return docs
+}
+
+// SplitYAMLDocuments splits a YAML stream as SplitYAML does and says
+// which line each document starts on. A document's leading lines of
+// blanks and comments are dropped.
+func SplitYAMLDocuments(stream []byte) []YAMLDocument {
+	var docs []YAMLDocument
 	var cur []byte
+	line, start := 0, 1
 	flush := func() {
 		if !blankYAML(cur) {
-			docs = append(docs, cur)
+			docs = append(docs, YAMLDocument{Line: start, Data: cur})
 		}
 		cur = nil
 	}
-	for line := range bytes.Lines(stream) {
-		t := bytes.TrimRight(line, " \t\r\n")
+	for l := range bytes.Lines(stream) {
+		line++
+		t := bytes.TrimRight(l, " \t\r\n")
 		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- #")) {
 			flush()
+			start = line + 1
 			continue
 		}
 		if bytes.Equal(t, []byte("...")) {
 			continue
 		}
-		cur = append(cur, line...)
+		if len(cur) == 0 && blankYAML(l) {
+			start = line + 1 // the document starts at its first line that says something
+			continue
+		}
+		cur = append(cur, l...)
 	}
 	flush()
 	return docs
@@ -256,7 +284,7 @@ func unknownField(v any, t reflect.Type, path string) string {
 		if !ok {
 			return ""
 		}
-		fields := jsonFields(t)
+		fields := jsonfield.Fields(t)
 		keys := make([]string, 0, len(m))
 		for k := range m {
 			keys = append(keys, k)
@@ -300,29 +328,4 @@ func joinPath(path, k string) string {
 		return path + k
 	}
 	return path + "." + k
-}
-
-// jsonFields maps the JSON names of t's fields (embedded structs
-// flattened, as encoding/json does) to their types.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		name, _, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" {
-			for k, v := range jsonFields(f.Type) {
-				out[k] = v
-			}
-			continue
-		}
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		out[name] = f.Type
-	}
-	return out
 }

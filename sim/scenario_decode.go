@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/svcnet/svcnet/internal/jsonfield"
 	"github.com/svcnet/svcnet/service"
 	"sigs.k8s.io/yaml"
 )
@@ -133,8 +134,8 @@ func ReadScenarioFiles(paths ...string) (Scenario, error) {
 func DecodeScenarioSources(srcs ...ScenarioSource) (Scenario, error) {
 	d := &decoder{seen: map[objectKey]docRef{}}
 	for _, src := range srcs {
-		for _, doc := range splitDocs(src.Data) {
-			d.document(docRef{file: src.Name, doc: doc.n, line: doc.line}, doc.data)
+		for i, doc := range service.SplitYAMLDocuments(src.Data) {
+			d.document(docRef{file: src.Name, doc: i + 1, line: doc.Line}, doc.Data)
 		}
 	}
 	d.finish()
@@ -690,7 +691,7 @@ func (c *typeChecker) value(v any, t reflect.Type, path string) {
 			c.bad(path, v, "must be an object")
 			return
 		}
-		fields := jsonFields(t)
+		fields := jsonfield.Fields(t)
 		for k := range sortedKeys(m) {
 			ft, ok := fields[k]
 			if !ok {
@@ -769,82 +770,4 @@ func joinField(path, k string) string {
 		return k
 	}
 	return path + "." + k
-}
-
-// jsonFields maps the JSON names of t's fields (embedded structs
-// flattened, as encoding/json does) to their types.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if f.Anonymous && name == "" {
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			for k, v := range jsonFields(ft) {
-				out[k] = v
-			}
-			continue
-		}
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		out[name] = f.Type
-	}
-	return out
-}
-
-// rawDoc is one document of a stream, with its place.
-type rawDoc struct {
-	n, line int
-	data    []byte
-}
-
-// splitDocs splits a YAML stream as service.SplitYAML does (at "---"
-// lines, dropping documents of only blank lines and comments) and
-// remembers where each document starts.
-func splitDocs(stream []byte) []rawDoc {
-	var docs []rawDoc
-	var cur []byte
-	line, start := 0, 1
-	flush := func() {
-		if !blankDoc(cur) {
-			docs = append(docs, rawDoc{n: len(docs) + 1, line: start, data: cur})
-		}
-		cur = nil
-	}
-	for l := range bytes.Lines(stream) {
-		line++
-		t := bytes.TrimRight(l, " \t\r\n")
-		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- #")) {
-			flush()
-			start = line + 1
-			continue
-		}
-		if bytes.Equal(t, []byte("...")) {
-			continue
-		}
-		if len(cur) == 0 && blankDoc(l) {
-			start = line + 1 // the document starts at its first line that says something
-			continue
-		}
-		cur = append(cur, l...)
-	}
-	flush()
-	return docs
-}
-
-func blankDoc(doc []byte) bool {
-	for l := range bytes.Lines(doc) {
-		t := bytes.TrimSpace(l)
-		if len(t) > 0 && t[0] != '#' {
-			return false
-		}
-	}
-	return true
 }

@@ -224,28 +224,6 @@ func TestDecodeScenarioRoundTrip(t *testing.T) {
 	require.JSONEq(t, string(a), string(b))
 }
 
-// TestSplitDocs: documents split as service.SplitYAML splits them, each
-// with the line it starts on.
-func TestSplitDocs(t *testing.T) {
-	for _, in := range []string{
-		"a: 1\n---\nb: 2\n",
-		"---\n# only a comment\n---\n\n\na: 1\n--- # next\nb: 2\n...\n",
-		"a: 1\r\n---\r\nb: 2",
-		"",
-		"---\n---\n",
-	} {
-		got := splitDocs([]byte(in))
-		want := service.SplitYAML([]byte(in))
-		require.Len(t, got, len(want), "%q", in)
-		for i := range got {
-			require.Equal(t, i+1, got[i].n)
-			require.Equal(t, strings.TrimLeft(string(want[i]), "\r\n"), string(got[i].data), "%q", in)
-		}
-	}
-	docs := splitDocs([]byte("---\n# only a comment\n---\n\n\na: 1\n--- # next\nb: 2\n"))
-	require.Equal(t, []int{6, 8}, []int{docs[0].line, docs[1].line})
-}
-
 // FuzzDecodeScenario: arbitrary input never panics, and what decodes
 // encodes and decodes back to the same Scenario.
 func FuzzDecodeScenario(f *testing.F) {
