@@ -13,6 +13,7 @@ import (
 	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/lb"
 	"github.com/svcnet/svcnet/portalloc"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -106,7 +107,7 @@ func (c Changes) Empty() bool { return len(c.Services) == 0 && len(c.Slices) == 
 // cluster.
 //
 // Propagation is explicit unless Config.ImmediateSync: the control plane
-// keeps one immutable lb.Table per state, a node's proxy applies the
+// keeps one immutable proxy.Table per state, a node's proxy applies the
 // newest when SyncNode is called, and the DNS applies its pending changes
 // on SyncDNS. Nodes in sync share one table; a stale node keeps the table
 // it last applied, which shares all but what changed since.
@@ -120,7 +121,7 @@ type Cluster struct {
 	ctl     *endpoints.Controller
 	dns     *dnsname.Resolver
 	kubelet dnsname.Kubelet
-	table   *lb.Table
+	table   *proxy.Table
 	pending *dnsname.Batch
 	nodes   map[string]*nodeState
 	pods    map[service.NamespacedName]*service.Pod
@@ -134,7 +135,7 @@ type Cluster struct {
 
 type nodeState struct {
 	node  *service.Node
-	proxy *lb.Proxy
+	proxy *proxy.Proxy
 }
 
 // NewCluster returns an empty cluster.
@@ -145,7 +146,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	if cfg.Algorithm == "" {
 		cfg.Algorithm = lb.AlgorithmRandom
 	}
-	table, err := lb.NewTableWithAlgorithm(cfg.Algorithm)
+	table, err := proxy.NewTableWithAlgorithm(cfg.Algorithm)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
@@ -207,7 +208,7 @@ func (c *Cluster) Registry() *service.Registry { return c.reg }
 func (c *Cluster) DNS() *dnsname.Resolver { return c.dns }
 
 // Table returns the control plane's newest proxy table.
-func (c *Cluster) Table() *lb.Table { return c.table }
+func (c *Cluster) Table() *proxy.Table { return c.table }
 
 // Slices returns the current EndpointSlices of a Service.
 func (c *Cluster) Slices(key service.NamespacedName) []*endpoints.Slice { return c.ctl.Slices(key) }

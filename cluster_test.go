@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/svcnet/svcnet/dnsname"
-	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -88,7 +88,7 @@ func TestClusterEndToEnd(t *testing.T) {
 	// Outside the cluster, the ClusterIP is unreachable.
 	tr, err := c.Dial(FromAddr(netip.MustParseAddr("203.0.113.1")), svc.Spec.ClusterIP+":80")
 	require.NoError(t, err)
-	require.Equal(t, lb.Unreachable, tr.Route.Verdict, tr.String())
+	require.Equal(t, proxy.Unreachable, tr.Route.Verdict, tr.String())
 
 	// A pod goes away: endpoints and DNS follow, and no route lands on it.
 	_, err = c.DeletePod(service.NamespacedName{Namespace: "default", Name: "web-1"})
@@ -122,7 +122,7 @@ func TestClusterStaleNodes(t *testing.T) {
 	require.NoError(t, c.SyncDNS())
 	tr, err = c.Dial(FromPod("default", "client"), "my-service:80")
 	require.NoError(t, err)
-	require.Equal(t, lb.NotServiceAddress, tr.Route.Verdict)
+	require.Equal(t, proxy.NotServiceAddress, tr.Route.Verdict)
 	stale, _ := c.NodeStale("node-0")
 	require.NotZero(t, stale)
 
@@ -138,5 +138,5 @@ func TestClusterStaleNodes(t *testing.T) {
 	require.True(t, tr.Served(), "a stale node routes to the pod it last knew")
 	require.NoError(t, c.SyncNode("node-0"))
 	tr, _ = c.Dial(FromPod("default", "client"), "my-service:80")
-	require.Equal(t, lb.NoEndpoints, tr.Route.Verdict)
+	require.Equal(t, proxy.NoEndpoints, tr.Route.Verdict)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/svcnet/svcnet/dnsname"
 	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -51,7 +52,7 @@ type Trace struct {
 	// Src and Dst are the connection's addresses as the proxy saw them.
 	Src, Dst netip.AddrPort
 	// Route is the proxy's decision.
-	Route lb.Route
+	Route proxy.Route
 	// Pod is the backend pod, when Routed to a known pod or Direct.
 	Pod service.NamespacedName
 	// Direct: the destination was a pod's own address (a headless
@@ -63,7 +64,7 @@ type Trace struct {
 
 // Served reports whether the connection reached a backend: a Service
 // routed it, or it went to a pod directly.
-func (t Trace) Served() bool { return t.Route.Verdict == lb.Routed || t.Direct }
+func (t Trace) Served() bool { return t.Route.Verdict == proxy.Routed || t.Direct }
 
 // String returns the steps, one per line.
 func (t Trace) String() string { return strings.Join(t.Steps, "\n") }
@@ -194,32 +195,32 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 		t.step("client %s outside the cluster", t.Src)
 	}
 
-	pkt := lb.Packet{Src: t.Src, Dst: t.Dst, Proto: lb.TCP}
+	pkt := proxy.Packet{Src: t.Src, Dst: t.Dst, Proto: lb.TCP}
 	now := c.now()
 	candidates := c.entryNodes(pod, dst, src)
 	if len(candidates) == 0 {
-		t.Route = lb.Route{Verdict: lb.NotServiceAddress}
+		t.Route = proxy.Route{Verdict: proxy.NotServiceAddress}
 		t.step("no node to enter the cluster by")
 		return t, nil
 	}
 	for i, name := range candidates {
 		r := c.nodes[name].proxy.Route(pkt, now)
 		t.Node, t.Route = name, r
-		if r.Verdict == lb.DroppedByPolicy && r.Kind == lb.FrontendLoadBalancer && pod == nil && i+1 < len(candidates) {
+		if r.Verdict == proxy.DroppedByPolicy && r.Kind == proxy.FrontendLoadBalancer && pod == nil && i+1 < len(candidates) {
 			// A cloud load balancer sends only to nodes whose health
 			// check passes: under externalTrafficPolicy Local, those with
 			// a local endpoint (healthCheckNodePort).
 			t.step("load balancer skips node %s: no local endpoint (health check fails)", name)
 			continue
 		}
-		if r.Verdict == lb.NotServiceAddress && i+1 < len(candidates) && candidates[i+1] == c.nodeWithAddr(dst) {
+		if r.Verdict == proxy.NotServiceAddress && i+1 < len(candidates) && candidates[i+1] == c.nodeWithAddr(dst) {
 			t.step("node %s kube-proxy: %s is not a Service address here; the packet goes on to node %s", name, t.Dst, candidates[i+1])
 			continue
 		}
 		break
 	}
 	r := t.Route
-	if r.Verdict == lb.NotServiceAddress && pod != nil {
+	if r.Verdict == proxy.NotServiceAddress && pod != nil {
 		// Pod to pod: no Service frontend, the pod network delivers it.
 		if key, ok := c.podByIP[dst]; ok {
 			t.Direct, t.Pod = true, key
@@ -229,13 +230,13 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 		}
 	}
 	switch r.Verdict {
-	case lb.Routed:
+	case proxy.Routed:
 		t.Pod = c.podByIP[r.Backend.Addr.Addr()]
 		t.step("node %s kube-proxy: %s %s (Service %s, port %s) → %s", t.Node, r.Kind, t.Dst, r.Service, portName(r.PortName), r.Backend.Addr)
 		if t.Pod != (service.NamespacedName{}) {
 			t.step("backend pod %s on node %s", t.Pod, r.Backend.Node)
 		}
-	case lb.NotServiceAddress:
+	case proxy.NotServiceAddress:
 		t.step("node %s kube-proxy: %s is not a Service address", t.Node, t.Dst)
 	default:
 		t.step("node %s kube-proxy: %s %s (Service %s): %s", t.Node, r.Kind, t.Dst, r.Service, r.Verdict)

@@ -2,7 +2,7 @@
 // object. A Cluster wires the packages that model each part — the
 // service Registry (validation, defaulting, ClusterIP and NodePort
 // allocation, load balancers), the endpoints controller (EndpointSlices),
-// the cluster DNS (dnsname) and a kube-proxy per node (lb) — so that
+// the cluster DNS (dnsname) and a kube-proxy per node (proxy, with lb's pickers) — so that
 // nodes, pods and Services go in and names resolve and connections route
 // as in a cluster:
 //

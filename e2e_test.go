@@ -12,6 +12,7 @@ import (
 	"github.com/svcnet/svcnet/dnsname"
 	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -176,7 +177,7 @@ func TestE2ESelectors(t *testing.T) {
 	require.Nil(t, c.Slices(web.Key()))
 	apply(t, c, clientPod("client", "node-1", "10.244.1.99"))
 	tr := dial(t, c, FromPod("default", "client"), "web:80")
-	require.Equal(t, lb.NoEndpoints, tr.Route.Verdict, tr.String())
+	require.Equal(t, proxy.NoEndpoints, tr.Route.Verdict, tr.String())
 }
 
 // Ports: a named targetPort resolves per pod (pods may listen on
@@ -209,14 +210,14 @@ func TestE2EPorts(t *testing.T) {
 		require.Equal(t, "10.244.0.5:9100", tr.Route.Backend.Addr.String(), "only v1 has metrics")
 	}
 	// 53 is a UDP port: a TCP connection finds no frontend; a UDP packet does.
-	require.Equal(t, lb.NotServiceAddress, dial(t, c, FromPod("default", "client"), "web:53").Route.Verdict)
+	require.Equal(t, proxy.NotServiceAddress, dial(t, c, FromPod("default", "client"), "web:53").Route.Verdict)
 	p, err := c.Proxy("node-2")
 	require.NoError(t, err)
-	r := p.Route(lb.Packet{Src: netip.MustParseAddrPort("10.244.2.99:5000"), Dst: netip.AddrPortFrom(netip.MustParseAddr(svc.Spec.ClusterIP), 53), Proto: lb.UDP}, epoch)
-	require.Equal(t, lb.Routed, r.Verdict)
+	r := p.Route(proxy.Packet{Src: netip.MustParseAddrPort("10.244.2.99:5000"), Dst: netip.AddrPortFrom(netip.MustParseAddr(svc.Spec.ClusterIP), 53), Proto: lb.UDP}, epoch)
+	require.Equal(t, proxy.Routed, r.Verdict)
 	require.Equal(t, uint16(5353), r.Backend.Addr.Port())
 	// A port nobody serves.
-	require.Equal(t, lb.NotServiceAddress, dial(t, c, FromPod("default", "client"), "web:81").Route.Verdict)
+	require.Equal(t, proxy.NotServiceAddress, dial(t, c, FromPod("default", "client"), "web:81").Route.Verdict)
 
 	resp := c.DNS().Resolve("_http._tcp.web.default.svc.cluster.local", dnsname.TypeSRV)
 	require.Len(t, resp.Answer, 1)
@@ -239,8 +240,8 @@ func TestE2EClusterIP(t *testing.T) {
 	require.True(t, tr.Served(), "from a node: %s", tr)
 	require.Equal(t, "node-2", tr.Node, "a node's own connection goes through its own proxy")
 	tr = dial(t, c, outsider, target)
-	require.Equal(t, lb.Unreachable, tr.Route.Verdict, tr.String())
-	require.Equal(t, lb.FrontendClusterIP, tr.Route.Kind)
+	require.Equal(t, proxy.Unreachable, tr.Route.Verdict, tr.String())
+	require.Equal(t, proxy.FrontendClusterIP, tr.Route.Kind)
 	// A name only resolves inside.
 	_, err := c.Dial(outsider, "web:80")
 	require.ErrorIs(t, err, ErrInvalidTarget)
@@ -268,11 +269,11 @@ func TestE2ENodePort(t *testing.T) {
 		tr := dial(t, c, outsider, fmt.Sprintf("192.168.0.%d:30080", 10+i))
 		require.True(t, tr.Served(), tr.String())
 		require.Equal(t, fmt.Sprintf("node-%d", i), tr.Node)
-		require.Equal(t, lb.FrontendNodePort, tr.Route.Kind)
+		require.Equal(t, proxy.FrontendNodePort, tr.Route.Kind)
 		require.Equal(t, nn("default", "web-0"), tr.Pod)
 	}
-	require.Equal(t, lb.NotServiceAddress, dial(t, c, outsider, "192.168.0.10:30081").Route.Verdict)
-	require.Equal(t, lb.Unreachable, dial(t, c, outsider, svc.Spec.ClusterIP+":80").Route.Verdict)
+	require.Equal(t, proxy.NotServiceAddress, dial(t, c, outsider, "192.168.0.10:30081").Route.Verdict)
+	require.Equal(t, proxy.Unreachable, dial(t, c, outsider, svc.Spec.ClusterIP+":80").Route.Verdict)
 
 	// From a pod to another node's address: its own node lets the packet
 	// pass, the other node's proxy answers.
@@ -286,7 +287,7 @@ func TestE2ENodePort(t *testing.T) {
 	_, err := c.UpdateService(svc)
 	require.NoError(t, err)
 	tr = dial(t, c, outsider, "192.168.0.10:30080")
-	require.Equal(t, lb.DroppedByPolicy, tr.Route.Verdict, tr.String())
+	require.Equal(t, proxy.DroppedByPolicy, tr.Route.Verdict, tr.String())
 	tr = dial(t, c, outsider, "192.168.0.11:30080")
 	require.True(t, tr.Served(), tr.String())
 	// From inside, kube-proxy short-circuits to the cluster endpoints.
@@ -310,7 +311,7 @@ func TestE2ELoadBalancer(t *testing.T) {
 		src := FromAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i + 1)}))
 		tr := dial(t, c, src, "192.0.2.100:80")
 		require.True(t, tr.Served(), tr.String())
-		require.Equal(t, lb.FrontendLoadBalancer, tr.Route.Kind)
+		require.Equal(t, proxy.FrontendLoadBalancer, tr.Route.Kind)
 	}
 	require.True(t, dial(t, c, outsider, "192.168.0.10:"+itoa(np)).Served())
 
@@ -332,13 +333,13 @@ func TestE2ELoadBalancer(t *testing.T) {
 	svc.Spec.LoadBalancerSourceRanges = []string{"198.51.100.0/24"}
 	_, err = c.UpdateService(svc)
 	require.NoError(t, err)
-	require.Equal(t, lb.BlockedBySourceRange, dial(t, c, outsider, "192.0.2.100:80").Route.Verdict)
+	require.Equal(t, proxy.BlockedBySourceRange, dial(t, c, outsider, "192.0.2.100:80").Route.Verdict)
 	require.True(t, dial(t, c, FromAddr(netip.MustParseAddr("198.51.100.7")), "192.0.2.100:80").Served())
 
 	// Deleting the Service frees its address and its frontends.
 	_, err = c.DeleteService(svc.Key())
 	require.NoError(t, err)
-	require.Equal(t, lb.NotServiceAddress, dial(t, c, FromAddr(netip.MustParseAddr("198.51.100.7")), "192.0.2.100:80").Route.Verdict)
+	require.Equal(t, proxy.NotServiceAddress, dial(t, c, FromAddr(netip.MustParseAddr("198.51.100.7")), "192.0.2.100:80").Route.Verdict)
 	again := create(t, c, webService("web2", service.ServiceTypeLoadBalancer))
 	require.Equal(t, "192.0.2.100", again.Status.LoadBalancer.Ingress[0].IP)
 

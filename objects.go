@@ -11,6 +11,7 @@ import (
 	"github.com/svcnet/svcnet/dnsname"
 	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -80,7 +81,7 @@ func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
 	// exactly as stale as it was.
 	if ns == nil || ns.node.Zone() != n.Zone() || !slices.Equal(proxyAddrs(ns.node), addrs) {
 		prefixes := append(append([]netip.Prefix(nil), c.cfg.PodCIDRs...), c.cfg.NodeCIDRs...)
-		p, err := lb.NewProxy(lb.ProxyConfig{
+		p, err := proxy.NewProxy(proxy.ProxyConfig{
 			NodeName: n.Name, NodeZone: n.Zone(), NodeAddresses: addrs,
 			ClusterPrefixes: prefixes, Algorithm: c.cfg.Algorithm,
 			Rand: rand.New(rand.NewPCG(c.rng.Uint64(), c.rng.Uint64())),
@@ -215,7 +216,7 @@ func (c *Cluster) followService(sc service.Change) (Changes, error) {
 	return ch, err
 }
 
-// checkAlgorithm refuses a Service whose lb.AlgorithmAnnotation names no
+// checkAlgorithm refuses a Service whose proxy.AlgorithmAnnotation names no
 // algorithm, before the Registry stores it: the proxy tables could not
 // take it, and would keep the Service's previous version (or none) while
 // the Registry, the slices and the DNS moved on.
@@ -223,7 +224,7 @@ func checkAlgorithm(svc *service.Service) error {
 	if svc == nil {
 		return nil // the Registry reports it
 	}
-	a, ok := svc.Annotations[lb.AlgorithmAnnotation]
+	a, ok := svc.Annotations[proxy.AlgorithmAnnotation]
 	if !ok {
 		return nil
 	}
@@ -233,7 +234,7 @@ func checkAlgorithm(svc *service.Service) error {
 			ns = "default"
 		}
 		return &service.ValidationError{Kind: "Service", Name: ns + "/" + svc.Name, Errors: service.ErrorList{
-			service.Invalid("metadata.annotations["+lb.AlgorithmAnnotation+"]", a,
+			service.Invalid("metadata.annotations["+proxy.AlgorithmAnnotation+"]", a,
 				"unknown load-balancing algorithm; known: "+strings.Join(lb.Algorithms(), ", ")),
 		}}
 	}
@@ -242,7 +243,7 @@ func checkAlgorithm(svc *service.Service) error {
 
 // CreateService creates a Service through the Registry (defaulting,
 // validation, allocation), then its slices, its DNS records and its
-// proxy frontends follow. An unknown lb.AlgorithmAnnotation is a
+// proxy frontends follow. An unknown proxy.AlgorithmAnnotation is a
 // validation error (service.ErrInvalid), like any invalid field.
 func (c *Cluster) CreateService(svc *service.Service) (Changes, error) {
 	if err := checkAlgorithm(svc); err != nil {
@@ -350,7 +351,7 @@ func (c *Cluster) NodeStale(name string) (uint64, error) {
 }
 
 // Proxy returns a node's proxy, to route through it directly.
-func (c *Cluster) Proxy(name string) (*lb.Proxy, error) {
+func (c *Cluster) Proxy(name string) (*proxy.Proxy, error) {
 	ns, ok := c.nodes[name]
 	if !ok {
 		return nil, fmt.Errorf("%w: node %q", ErrNotFound, name)

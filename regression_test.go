@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/svcnet/svcnet/dnsname"
 	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -23,7 +24,7 @@ import (
 func TestUnknownAlgorithmChangesNothing(t *testing.T) {
 	c := testCluster(t, true)
 	svc := webService("web", "")
-	svc.Annotations = map[string]string{lb.AlgorithmAnnotation: "fastest"}
+	svc.Annotations = map[string]string{proxy.AlgorithmAnnotation: "fastest"}
 	ch, err := c.CreateService(svc)
 	require.ErrorIs(t, err, service.ErrInvalid)
 	require.ErrorContains(t, err, `metadata.annotations[lb.svcnet.dev/algorithm]: invalid value "fastest"`)
@@ -37,7 +38,7 @@ func TestUnknownAlgorithmChangesNothing(t *testing.T) {
 	require.NoError(t, err)
 	got, err := c.Service(nn("default", "web"))
 	require.NoError(t, err)
-	got.Annotations = map[string]string{lb.AlgorithmAnnotation: "fastest"}
+	got.Annotations = map[string]string{proxy.AlgorithmAnnotation: "fastest"}
 	got.Spec.Ports[0].Port = 8080
 	ch, err = c.UpdateService(got)
 	require.ErrorIs(t, err, service.ErrInvalid)
@@ -47,7 +48,7 @@ func TestUnknownAlgorithmChangesNothing(t *testing.T) {
 	require.Equal(t, int32(80), stored.Spec.Ports[0].Port, "the Registry kept the Service as it was")
 
 	// A known one is accepted, on create and on update.
-	got.Annotations[lb.AlgorithmAnnotation] = lb.AlgorithmMaglev
+	got.Annotations[proxy.AlgorithmAnnotation] = lb.AlgorithmMaglev
 	got.ResourceVersion = ""
 	_, err = c.UpdateService(got)
 	require.NoError(t, err)
@@ -165,7 +166,7 @@ func TestDialHeadlessReachesPod(t *testing.T) {
 		require.True(t, tr.Served(), "%s: %s", target, tr)
 		require.True(t, tr.Direct)
 		require.Equal(t, nn("default", "web-0"), tr.Pod)
-		require.Equal(t, lb.NotServiceAddress, tr.Route.Verdict)
+		require.Equal(t, proxy.NotServiceAddress, tr.Route.Verdict)
 	}
 	// From outside, pod addresses are not reachable.
 	tr, err := c.Dial(FromAddr(mustAddr("203.0.113.7")), "10.244.1.5:9376")

@@ -15,6 +15,7 @@ import (
 	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/ipam"
 	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 	"pgregory.net/rapid"
 )
@@ -421,14 +422,14 @@ func (m *clusterMachine) Dial(t *rapid.T) {
 		})
 		switch {
 		case i < 0:
-			require.Equal(t, lb.NotServiceAddress, tr.Route.Verdict, tr.String())
+			require.Equal(t, proxy.NotServiceAddress, tr.Route.Verdict, tr.String())
 		case hasUsable(m.c.Table().Backends(to, svc.Spec.Ports[i].Name, service.ProtocolTCP, tr.Dst.Addr().Is6())):
-			require.Equal(t, lb.Routed, tr.Route.Verdict, tr.String())
+			require.Equal(t, proxy.Routed, tr.Route.Verdict, tr.String())
 		default:
-			require.Equal(t, lb.NoEndpoints, tr.Route.Verdict, tr.String())
+			require.Equal(t, proxy.NoEndpoints, tr.Route.Verdict, tr.String())
 		}
 	}
-	if tr.Route.Verdict != lb.Routed {
+	if tr.Route.Verdict != proxy.Routed {
 		return
 	}
 	// The backend is an endpoint of the table this node last synced,
@@ -723,23 +724,23 @@ func (m *clusterMachine) checkSynced(t *rapid.T) {
 						continue
 					}
 					eps := p.Table().Backends(key, sp.Name, sp.Protocol, v6)
-					pkt := lb.Packet{Src: inside[v6], Dst: netip.AddrPortFrom(vip, uint16(sp.Port)), Proto: proto}
+					pkt := proxy.Packet{Src: inside[v6], Dst: netip.AddrPortFrom(vip, uint16(sp.Port)), Proto: proto}
 					if !slices.Contains(svc.Spec.ClusterIPs, vip.String()) {
 						pkt.Src = outside // a LoadBalancer address, from outside
 					}
-					pkts := []lb.Packet{pkt}
+					pkts := []proxy.Packet{pkt}
 					if sp.NodePort != 0 && !v6 {
-						pkts = append(pkts, lb.Packet{Src: outside, Dst: netip.AddrPortFrom(nodeIP, uint16(sp.NodePort)), Proto: proto})
+						pkts = append(pkts, proxy.Packet{Src: outside, Dst: netip.AddrPortFrom(nodeIP, uint16(sp.NodePort)), Proto: proto})
 					}
 					usable := hasUsable(eps)
 					for _, pkt := range pkts {
 						r := p.Route(pkt, epoch)
 						require.Equal(t, key, r.Service, "node %s: %v", name, pkt)
 						if !usable {
-							require.Equal(t, lb.NoEndpoints, r.Verdict, "node %s: %v", name, pkt)
+							require.Equal(t, proxy.NoEndpoints, r.Verdict, "node %s: %v", name, pkt)
 							continue
 						}
-						require.Equal(t, lb.Routed, r.Verdict, "node %s: %v", name, pkt)
+						require.Equal(t, proxy.Routed, r.Verdict, "node %s: %v", name, pkt)
 						require.Contains(t, eps, r.Backend)
 						requireUsable(t, eps, r.Backend)
 					}

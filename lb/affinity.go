@@ -39,8 +39,9 @@ type AffinityConfig struct {
 // within T seconds). A backend that leaves the list (or stops being
 // usable) breaks the affinity of its clients at once.
 //
-// Time is injected: PickAt and Advance set the clock, which never moves
-// backwards (an earlier time is ignored), and Pick uses the time last set.
+// Time is injected: Key.Now (or PickAt) and Advance set the clock, which
+// never moves backwards (an earlier time is ignored); a Pick with a zero
+// Key.Now uses the time last set.
 // Idle clients are forgotten in least-recently-used order as the clock
 // passes their timeout, so memory is bounded by the clients seen within one
 // timeout. When the inner picker is one of this package's ConnPickers, a
@@ -137,17 +138,21 @@ func (a *Affinity) Advance(now time.Time) {
 	}
 }
 
-// PickAt advances the clock to now and picks.
+// PickAt advances the clock to now and picks; it is Pick with k.Now = now.
 func (a *Affinity) PickAt(k Key, now time.Time) (Backend, bool) {
-	a.Advance(now)
+	k.Now = now
 	return a.Pick(k)
 }
 
 // Pick returns the client's sticky backend, refreshing its timestamp, or
 // else asks the inner picker and remembers its answer for the client
 // address (k.Src's address; the port and Key.Hash do not matter for
-// stickiness). The time is the one last given to PickAt or Advance.
+// stickiness). A non-zero k.Now first advances the clock as Advance does;
+// otherwise the time is the one last given to Advance or a Pick.
 func (a *Affinity) Pick(k Key) (Backend, bool) {
+	if !k.Now.IsZero() {
+		a.Advance(k.Now)
+	}
 	client := k.Src.Addr()
 	if i, ok := a.byClient[client]; ok {
 		e := &a.entries[i]

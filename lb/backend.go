@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // MaxWeight is the largest Backend.Weight accepted. It is the bound the
@@ -94,6 +95,11 @@ type Key struct {
 	// mixed before use, so small or consecutive values spread well. A
 	// caller whose own hash is zero gets Src and Proto hashed instead.
 	Hash uint64
+	// Now, when not zero, is the time of the pick. Only pickers that keep
+	// time read it (Affinity advances its clock to it); the others ignore
+	// it, so a caller can pass the time to any Picker without knowing which
+	// algorithm it holds.
+	Now time.Time
 }
 
 // Picker chooses a backend for a key from the backends of its last Update.

@@ -1,6 +1,8 @@
 // Package lb picks backends for connections: the load-balancing
 // algorithms of kube-proxy, IPVS, Envoy and Cilium behind one small
-// interface, and the per-node proxy model that uses them.
+// interface. It imports nothing of svcnet's object model, so a program
+// that wants only Maglev or ring hash takes only this package; the
+// per-node kube-proxy model that drives these pickers is package proxy.
 //
 // # Algorithms
 //
@@ -101,45 +103,8 @@
 //     compares load per unit of weight, where Envoy switches to EDF with
 //     weights divided by active requests.
 //
-// # The proxy model
-//
-// What kube-proxy programs on every node is split in two. A Table is the
-// node-independent part — every Service's frontends (ClusterIP:port,
-// external IP:port, LoadBalancer ingress IP:port unless its ipMode is
-// Proxy, and NodePorts, each in the Service's own IP families) and each
-// port's endpoints from the EndpointSlices. It is immutable: a
-// TableBuilder applies Service and slice changes to a copy-on-write clone
-// and Build returns a new Table that shares everything unchanged. A Proxy
-// is one node's view: Sync points it at a Table in O(1), and it keeps only
-// the pickers of the ports it routes to, refreshed lazily (with their
-// state) when a synced Table changed that port. Thousands of nodes, some
-// of them stale, cost little more than one table:
-//
-//	b := lb.NewTable().Builder()
-//	b.UpsertService(svc)          // a defaulted, validated Service
-//	b.ApplySlices(changes)        // from endpoints.Controller
-//	t := b.Build()
-//	p, _ := lb.NewProxy(lb.ProxyConfig{NodeName: "node-a", NodeZone: "zone-a",
-//		NodeAddresses: nodeIPs, ClusterPrefixes: podAndNodeCIDRs})
-//	p.Sync(t)
-//	r := p.Route(lb.Packet{Src: client, Dst: clusterIPPort, Proto: lb.TCP}, now)
-//	// r.Verdict: Routed (r.Backend is PodIP:targetPort), NotServiceAddress,
-//	// Unreachable, NoEndpoints, DroppedByPolicy or BlockedBySourceRange
-//
-// Endpoint choice follows kube-proxy's CategorizeEndpoints
-// (pkg/proxy/topology.go): ready endpoints, narrowed by topology hints only
-// when every ready endpoint has one and one is for this node's zone; the
-// serving terminating ones when none is ready (KEP-1669); for a Local
-// policy this node's endpoints only, else a drop; and traffic from inside
-// the cluster to an external address of an externalTrafficPolicy Local
-// Service short-circuited to the cluster endpoints. Route does not
-// allocate once a port's pickers exist. A Service chooses its algorithm
-// with the lb.svcnet.dev/algorithm annotation (AlgorithmAnnotation);
-// without it, kube-proxy's random.
-//
 // # Concurrency
 //
-// A Table is immutable and safe for concurrent reads. No other type in this
-// package is safe for concurrent use: a proxy owns its pickers and drives
-// them from one goroutine.
+// No type in this package is safe for concurrent use: a proxy owns its
+// pickers and drives them from one goroutine.
 package lb

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -55,7 +55,7 @@ func (v Variant) Apply(s Scenario) Scenario {
 				if svc.Annotations == nil {
 					svc.Annotations = map[string]string{}
 				}
-				svc.Annotations[lb.AlgorithmAnnotation] = v.Algorithm
+				svc.Annotations[proxy.AlgorithmAnnotation] = v.Algorithm
 			}
 			svcs[i] = svc
 		}

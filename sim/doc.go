@@ -132,7 +132,7 @@
 // ScaleScenario is a cluster at Kubernetes' published limits: 5 000
 // nodes, 150 000 pods, 10 000 Services, 20 pod deletions a second, one
 // simulated hour. Per-node views cost memory only for what differs:
-// every proxy points at an immutable, structurally shared lb.Table and
+// every proxy points at an immutable, structurally shared proxy.Table and
 // keeps pickers only for the ports it routes, so 5 000 stale views are
 // not 5 000 copies. TestScale (go test ./sim -run TestScale -sim.scale
 // -v) runs it and reports wall time, events per second and peak memory:

@@ -7,7 +7,7 @@ import (
 	"strconv"
 
 	"github.com/svcnet/svcnet/endpoints"
-	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -37,7 +37,7 @@ const (
 )
 
 // checkPick checks a routed connection against the picking node's view.
-func (w *world) checkPick(n *node, r lb.Route) {
+func (w *world) checkPick(n *node, r proxy.Route) {
 	w.m.picks++
 	ipv6 := r.Backend.Addr.Addr().Is6()
 	for _, b := range n.proxy.Table().Backends(r.Service, r.PortName, service.ProtocolTCP, ipv6) {

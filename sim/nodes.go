@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -34,7 +34,7 @@ type node struct {
 	// kube-proxy: w is this node's watch latency, lastSync its last sync,
 	// timerAt and timerGen its one pending sync (-1: none), busy that a
 	// change is waiting for it.
-	proxy    *lb.Proxy
+	proxy    *proxy.Proxy
 	w        time.Duration
 	lastSync time.Duration
 	timerAt  time.Duration
@@ -126,7 +126,7 @@ func (n *node) releaseIP(a netip.Addr) {
 // published is one table the control plane published, with its time.
 type published struct {
 	at time.Duration
-	t  *lb.Table
+	t  *proxy.Table
 }
 
 // sample is a change waiting to be programmed everywhere: the table

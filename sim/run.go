@@ -13,7 +13,7 @@ import (
 
 	svcnet "github.com/svcnet/svcnet"
 	"github.com/svcnet/svcnet/ipam"
-	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -401,7 +401,7 @@ func (w *world) workload() ([]*service.Service, []*Deployment) {
 			Spec: service.ServiceSpec{Type: g.Type, Selector: labels,
 				Ports: []service.ServicePort{{Name: "http", Port: 80, TargetPort: service.FromInt(8080), Protocol: service.ProtocolTCP}}}}
 		if g.Algorithm != "" {
-			svc.Annotations = map[string]string{lb.AlgorithmAnnotation: g.Algorithm}
+			svc.Annotations = map[string]string{proxy.AlgorithmAnnotation: g.Algorithm}
 		}
 		r := replicas
 		d := &Deployment{ObjectMeta: service.ObjectMeta{Name: name, Namespace: ns},
@@ -584,7 +584,7 @@ func (w *world) createService(in *service.Service) error {
 	s.slices = got.Spec.Selector != nil && got.Spec.Type != service.ServiceTypeExternalName
 	s.notReady = got.Spec.PublishNotReadyAddresses
 	s.alg = w.cfg.algorithm
-	if a := got.Annotations[lb.AlgorithmAnnotation]; a != "" {
+	if a := got.Annotations[proxy.AlgorithmAnnotation]; a != "" {
 		s.alg = a
 	}
 	if _, ok := w.claim(got, w.ipOwner, w.portOwner); !ok {

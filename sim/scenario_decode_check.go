@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -15,7 +16,7 @@ import (
 // objects it defines, each reported with its field path. Run checks again
 // what needs the whole cluster (address ranges, capacities).
 
-const algorithmAnnotation = lb.AlgorithmAnnotation
+const algorithmAnnotation = proxy.AlgorithmAnnotation
 
 func lbAlgorithms() []string { return lb.Algorithms() }
 

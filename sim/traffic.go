@@ -11,6 +11,7 @@ import (
 
 	"github.com/svcnet/svcnet/dnsname"
 	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -91,8 +92,8 @@ type conn struct {
 	flow    *flow
 	pod     *pod
 	node    *node
-	route   lb.Route
-	pkt     lb.Packet
+	route   proxy.Route
+	pkt     proxy.Packet
 	start   time.Duration
 	podPos  int
 	nodePos int
@@ -198,9 +199,9 @@ func (w *world) arrival(f *flow) {
 	case ViaLoadBalancer:
 		dst, port = f.lbIP, f.port
 	}
-	pkt := lb.Packet{Src: netip.AddrPortFrom(src, sport), Dst: netip.AddrPortFrom(dst, port), Proto: lb.TCP}
+	pkt := proxy.Packet{Src: netip.AddrPortFrom(src, sport), Dst: netip.AddrPortFrom(dst, port), Proto: lb.TCP}
 	clock := w.clock()
-	var r lb.Route
+	var r proxy.Route
 	if f.via == ViaLoadBalancer && f.external {
 		entry, r = w.loadBalance(f, pkt, clock)
 		if entry == nil {
@@ -211,11 +212,11 @@ func (w *world) arrival(f *flow) {
 		r = entry.proxy.Route(pkt, clock)
 	}
 	switch r.Verdict {
-	case lb.Routed:
-	case lb.NoEndpoints:
+	case proxy.Routed:
+	case proxy.NoEndpoints:
 		w.outcome(f, outRejected, now)
 		return
-	case lb.DroppedByPolicy, lb.BlockedBySourceRange:
+	case proxy.DroppedByPolicy, proxy.BlockedBySourceRange:
 		w.outcome(f, outDropped, now)
 		return
 	default:
@@ -262,27 +263,27 @@ func (w *world) pickClient(f *flow) *pod {
 // loadBalance is a cloud load balancer: it sends the packet to a live
 // node chosen by a hash of the client, skipping the nodes whose health
 // check fails (externalTrafficPolicy Local: no local endpoint).
-func (w *world) loadBalance(f *flow, pkt lb.Packet, clock time.Time) (*node, lb.Route) {
+func (w *world) loadBalance(f *flow, pkt proxy.Packet, clock time.Time) (*node, proxy.Route) {
 	list := w.alive.list
 	if len(list) == 0 {
-		return nil, lb.Route{}
+		return nil, proxy.Route{}
 	}
 	b := pkt.Src.Addr().As16()
 	h := mix(binary.BigEndian.Uint64(b[:8]) ^ mix(binary.BigEndian.Uint64(b[8:])))
 	start := int(h % uint64(len(list)))
-	var r lb.Route
+	var r proxy.Route
 	var n *node
 	for i := range list {
 		n = list[(start+i)%len(list)]
 		r = n.proxy.Route(pkt, clock)
-		if r.Verdict != lb.DroppedByPolicy || !f.local {
+		if r.Verdict != proxy.DroppedByPolicy || !f.local {
 			break
 		}
 	}
 	return n, r
 }
 
-func (w *world) openConn(f *flow, p *pod, n *node, r lb.Route, pkt lb.Packet, now time.Duration) uint32 {
+func (w *world) openConn(f *flow, p *pod, n *node, r proxy.Route, pkt proxy.Packet, now time.Duration) uint32 {
 	var id uint32
 	if k := len(w.free); k > 0 {
 		id = w.free[k-1]
@@ -329,7 +330,7 @@ func (w *world) closeConn(id uint32, k outcome) {
 	n.conns = n.conns[:len(n.conns)-1]
 	c.node.proxy.Done(c.route)
 	w.outcome(c.flow, k, c.start)
-	c.flow, c.pod, c.node, c.route = nil, nil, nil, lb.Route{}
+	c.flow, c.pod, c.node, c.route = nil, nil, nil, proxy.Route{}
 	w.free = append(w.free, id)
 }
 
@@ -356,7 +357,7 @@ func (w *world) rehash(n *node, from uint64) {
 		}
 		r := n.proxy.Route(c.pkt, clock)
 		n.proxy.Done(r)
-		if r.Verdict != lb.Routed || r.Backend.Addr != c.route.Backend.Addr {
+		if r.Verdict != proxy.Routed || r.Backend.Addr != c.route.Backend.Addr {
 			w.closeConn(id, outReset)
 		}
 	}

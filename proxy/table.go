@@ -1,4 +1,4 @@
-package lb
+package proxy
 
 import (
 	"fmt"
@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/google/btree"
+
 	"github.com/svcnet/svcnet/endpoints"
+	"github.com/svcnet/svcnet/lb"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -56,14 +58,14 @@ type tablePort struct {
 type portKey struct {
 	svc   service.NamespacedName
 	name  string
-	proto Protocol
+	proto lb.Protocol
 	ipv6  bool
 }
 
 type tableFrontend struct {
 	addr   netip.Addr // zero for node ports
 	port   uint16
-	proto  Protocol
+	proto  lb.Protocol
 	ipv6   bool
 	kind   FrontendKind
 	tp     *tablePort
@@ -99,7 +101,7 @@ func NewTable() *Table {
 		services:   btree.NewG(tableDegree, func(a, b *tableService) bool { return compareKeys(a.key, b.key) < 0 }),
 		frontends:  btree.NewG(tableDegree, lessFrontend),
 		nodePorts:  btree.NewG(tableDegree, lessFrontend),
-		defaultAlg: AlgorithmRandom,
+		defaultAlg: lb.AlgorithmRandom,
 	}
 }
 
@@ -107,7 +109,7 @@ func NewTable() *Table {
 // AlgorithmAnnotation use the named algorithm, as do the Tables built from
 // it. An unknown name is an ErrInvalidConfig.
 func NewTableWithAlgorithm(name string) (*Table, error) {
-	if err := ValidateAlgorithm(name); err != nil {
+	if err := lb.ValidateAlgorithm(name); err != nil {
 		return nil, err
 	}
 	t := NewTable()
@@ -152,7 +154,7 @@ type TableBuilder struct {
 // from its result (the starting Table's default unless set). An unknown
 // name is an ErrInvalidConfig.
 func (b *TableBuilder) SetDefaultAlgorithm(name string) error {
-	if err := ValidateAlgorithm(name); err != nil {
+	if err := lb.ValidateAlgorithm(name); err != nil {
 		return err
 	}
 	b.t.defaultAlg = name
@@ -193,7 +195,7 @@ func (b *TableBuilder) edit(key service.NamespacedName) *tableService {
 func (b *TableBuilder) UpsertService(svc *service.Service) error {
 	alg := b.t.defaultAlg
 	if a, ok := svc.Annotations[AlgorithmAnnotation]; ok {
-		if err := ValidateAlgorithm(a); err != nil {
+		if err := lb.ValidateAlgorithm(a); err != nil {
 			return fmt.Errorf("service %s: annotation %s: %w", svc.Key(), AlgorithmAnnotation, err)
 		}
 		alg = a
@@ -416,7 +418,7 @@ func portEndpoints(ts *tableService, names []string, sp service.ServicePort, v6 
 				continue
 			}
 			seen[ap] = true
-			ei := endpointInfo{b: Backend{Addr: ap, Zone: ep.Zone, Node: ep.NodeName,
+			ei := endpointInfo{b: lb.Backend{Addr: ap, Zone: ep.Zone, Node: ep.NodeName,
 				Ready: ep.Conditions.Ready, Serving: ep.Conditions.Serving, Terminating: ep.Conditions.Terminating}}
 			if ep.Hints != nil {
 				ei.zoneHints, ei.nodeHints = ep.Hints.ForZones, ep.Hints.ForNodes
@@ -432,14 +434,14 @@ func portEndpoints(ts *tableService, names []string, sp service.ServicePort, v6 
 // family, with their conditions: what every node's proxy starts from
 // before applying its own traffic policy and topology. It returns nil for
 // an unknown Service or port.
-func (t *Table) Backends(svc service.NamespacedName, portName string, proto service.Protocol, ipv6 bool) []Backend {
+func (t *Table) Backends(svc service.NamespacedName, portName string, proto service.Protocol, ipv6 bool) []lb.Backend {
 	ts, ok := t.services.Get(&tableService{key: svc})
 	if !ok {
 		return nil
 	}
 	for _, tp := range ts.ports {
 		if tp.key.name == portName && tp.key.proto == toProtocol(proto) && tp.key.ipv6 == ipv6 {
-			out := make([]Backend, len(tp.eps))
+			out := make([]lb.Backend, len(tp.eps))
 			for i, e := range tp.eps {
 				out[i] = e.b
 			}

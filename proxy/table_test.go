@@ -1,11 +1,13 @@
-package lb
+package proxy
 
 import (
 	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
 	"github.com/svcnet/svcnet/endpoints"
+	"github.com/svcnet/svcnet/lb"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -34,7 +36,7 @@ func TestTableSharedAndStale(t *testing.T) {
 	a.Sync(t2)
 	require.Equal(t, "10.244.1.2:8080", route(a, podSrc, "10.96.0.10:80").Backend.Addr.String(), "synced node follows")
 	require.Equal(t, "10.244.1.1:8080", route(c, podSrc, "10.96.0.10:80").Backend.Addr.String(), "stale node keeps its view")
-	require.Equal(t, []Backend{{Addr: netip.MustParseAddrPort("10.244.1.1:8080"), Node: "node-b", Zone: "z1", Ready: true, Serving: true}},
+	require.Equal(t, []lb.Backend{{Addr: netip.MustParseAddrPort("10.244.1.1:8080"), Node: "node-b", Zone: "z1", Ready: true, Serving: true}},
 		t1.Backends(service.NamespacedName{Namespace: "default", Name: "web"}, "http", service.ProtocolTCP, false), "the old table is unchanged")
 
 	b3 := t2.Builder()

@@ -1,4 +1,4 @@
-package lb_test
+package proxy_test
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -34,14 +35,14 @@ func ExampleProxy_Route() {
 	}
 	slice.Name = "web-1"
 
-	b := lb.NewTable().Builder()
+	b := proxy.NewTable().Builder()
 	if err := b.UpsertService(svc); err != nil {
 		panic(err)
 	}
 	b.ApplySlices([]endpoints.Change{{Kind: endpoints.Created, Service: svc.Key(), Slice: slice}})
 	table := b.Build()
 
-	p, err := lb.NewProxy(lb.ProxyConfig{
+	p, err := proxy.NewProxy(proxy.ProxyConfig{
 		NodeName:        "node-a",
 		ClusterPrefixes: []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")},
 	})
@@ -51,9 +52,9 @@ func ExampleProxy_Route() {
 	p.Sync(table)
 
 	now := time.Time{}
-	r := p.Route(lb.Packet{Src: netip.MustParseAddrPort("10.244.0.7:40000"), Dst: netip.MustParseAddrPort("10.96.0.10:80"), Proto: lb.TCP}, now)
+	r := p.Route(proxy.Packet{Src: netip.MustParseAddrPort("10.244.0.7:40000"), Dst: netip.MustParseAddrPort("10.96.0.10:80"), Proto: lb.TCP}, now)
 	fmt.Println(r.Verdict, r.Kind, r.Service, r.Backend.Addr)
-	r = p.Route(lb.Packet{Src: netip.MustParseAddrPort("203.0.113.9:40000"), Dst: netip.MustParseAddrPort("10.96.0.10:80"), Proto: lb.TCP}, now)
+	r = p.Route(proxy.Packet{Src: netip.MustParseAddrPort("203.0.113.9:40000"), Dst: netip.MustParseAddrPort("10.96.0.10:80"), Proto: lb.TCP}, now)
 	fmt.Println(r.Verdict)
 	// Output:
 	// routed ClusterIP default/web 10.244.1.5:8080

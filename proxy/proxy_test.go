@@ -1,4 +1,4 @@
-package lb
+package proxy
 
 import (
 	"errors"
@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
 	"github.com/svcnet/svcnet/endpoints"
+	"github.com/svcnet/svcnet/lb"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -78,7 +80,7 @@ var (
 )
 
 func route(p *Proxy, src netip.AddrPort, dst string) Route {
-	return p.Route(Packet{Src: src, Dst: netip.MustParseAddrPort(dst), Proto: TCP}, t0)
+	return p.Route(Packet{Src: src, Dst: netip.MustParseAddrPort(dst), Proto: lb.TCP}, t0)
 }
 
 func TestProxyReachability(t *testing.T) {
@@ -186,7 +188,7 @@ func TestProxyEndpointCategories(t *testing.T) {
 			seen := map[string]bool{}
 			for i := range 400 {
 				src := netip.AddrPortFrom(tt.src.Addr(), uint16(1000+i))
-				r := p.Route(Packet{Src: src, Dst: netip.MustParseAddrPort(tt.dst), Proto: TCP}, t0)
+				r := p.Route(Packet{Src: src, Dst: netip.MustParseAddrPort(tt.dst), Proto: lb.TCP}, t0)
 				require.Equal(t, tt.want, r.Verdict)
 				if r.Verdict == Routed {
 					seen[r.Backend.Addr.String()] = true
@@ -212,11 +214,11 @@ func TestProxyAffinityAndAlgorithm(t *testing.T) {
 		eps = append(eps, ready(fmt.Sprintf("10.244.1.%d", i+1), "node-b", "z1"))
 	}
 	require.NoError(t, p.ApplySlices([]endpoints.Change{testSlice("web-1", endpoints.AddressTypeIPv4, eps...)}))
-	first := p.Route(Packet{Src: podSrc, Dst: netip.MustParseAddrPort("10.96.0.10:80"), Proto: TCP}, t0)
+	first := p.Route(Packet{Src: podSrc, Dst: netip.MustParseAddrPort("10.96.0.10:80"), Proto: lb.TCP}, t0)
 	require.Equal(t, Routed, first.Verdict)
 	for i := range 50 {
 		src := netip.AddrPortFrom(podSrc.Addr(), uint16(2000+i))
-		r := p.Route(Packet{Src: src, Dst: netip.MustParseAddrPort("10.96.0.10:80"), Proto: TCP}, t0.Add(time.Duration(i)*time.Second))
+		r := p.Route(Packet{Src: src, Dst: netip.MustParseAddrPort("10.96.0.10:80"), Proto: lb.TCP}, t0.Add(time.Duration(i)*time.Second))
 		require.Equal(t, first.Backend.Addr, r.Backend.Addr, "ClientIP affinity sticks")
 	}
 
@@ -225,10 +227,10 @@ func TestProxyAffinityAndAlgorithm(t *testing.T) {
 		s.Annotations = map[string]string{AlgorithmAnnotation: "fastest"}
 	})
 	err := p.UpsertService(bad)
-	require.True(t, errors.Is(err, ErrInvalidConfig), "%v", err)
+	require.True(t, errors.Is(err, lb.ErrInvalidConfig), "%v", err)
 
 	mg := testService(service.ServiceTypeClusterIP, func(s *service.Service) {
-		s.Annotations = map[string]string{AlgorithmAnnotation: AlgorithmMaglev}
+		s.Annotations = map[string]string{AlgorithmAnnotation: lb.AlgorithmMaglev}
 	})
 	require.NoError(t, p.UpsertService(mg))
 	a := route(p, podSrc, "10.96.0.10:80")
@@ -248,9 +250,9 @@ func TestProxyRouteNoAllocs(t *testing.T) {
 	}
 	require.NoError(t, p.ApplySlices([]endpoints.Change{testSlice("web-1", endpoints.AddressTypeIPv4, eps...)}))
 	pkts := []Packet{
-		{Src: podSrc, Dst: netip.MustParseAddrPort("10.96.0.10:80"), Proto: TCP},
-		{Src: outsideSrc, Dst: netip.MustParseAddrPort("192.168.0.1:30080"), Proto: TCP},
-		{Src: outsideSrc, Dst: netip.MustParseAddrPort("192.168.0.1:22"), Proto: TCP},
+		{Src: podSrc, Dst: netip.MustParseAddrPort("10.96.0.10:80"), Proto: lb.TCP},
+		{Src: outsideSrc, Dst: netip.MustParseAddrPort("192.168.0.1:30080"), Proto: lb.TCP},
+		{Src: outsideSrc, Dst: netip.MustParseAddrPort("192.168.0.1:22"), Proto: lb.TCP},
 	}
 	for _, pkt := range pkts {
 		if n := testing.AllocsPerRun(200, func() { p.Route(pkt, t0) }); n != 0 {
@@ -272,7 +274,7 @@ func BenchmarkProxyRoute(b *testing.B) {
 		c.Service.Name = svc.Name
 		_ = p.ApplySlices([]endpoints.Change{c})
 	}
-	pkt := Packet{Src: podSrc, Dst: netip.MustParseAddrPort("10.96.1.1:80"), Proto: TCP}
+	pkt := Packet{Src: podSrc, Dst: netip.MustParseAddrPort("10.96.1.1:80"), Proto: lb.TCP}
 	b.ReportAllocs()
 	for b.Loop() {
 		if p.Route(pkt, t0).Verdict != Routed {

@@ -1,14 +1,13 @@
-package lb
+package proxy
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/svcnet/svcnet/endpoints"
+	"github.com/svcnet/svcnet/lb"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -16,64 +15,6 @@ import (
 // every proxy, e.g. `lb.svcnet.dev/algorithm: maglev`. Without it a proxy
 // uses its configured default (kube-proxy's random).
 const AlgorithmAnnotation = "lb.svcnet.dev/algorithm"
-
-// The algorithm names NewPicker and AlgorithmAnnotation accept.
-const (
-	AlgorithmRandom             = "random"
-	AlgorithmRoundRobin         = "roundrobin"
-	AlgorithmWeightedRoundRobin = "wrr"
-	AlgorithmLeastConn          = "leastconn"
-	AlgorithmLeastRequest       = "p2c"
-	AlgorithmSourceHash         = "sourcehash"
-	AlgorithmMaglev             = "maglev"
-	AlgorithmRingHash           = "ringhash"
-	AlgorithmBoundedLoad        = "boundedload"
-	AlgorithmRendezvous         = "rendezvous"
-)
-
-// Algorithms lists the algorithm names, sorted.
-func Algorithms() []string {
-	return []string{AlgorithmBoundedLoad, AlgorithmLeastConn, AlgorithmMaglev, AlgorithmLeastRequest, AlgorithmRandom,
-		AlgorithmRendezvous, AlgorithmRingHash, AlgorithmRoundRobin, AlgorithmSourceHash, AlgorithmWeightedRoundRobin}
-}
-
-// ValidateAlgorithm returns nil when name is one of Algorithms, and an
-// ErrInvalidConfig naming it and the known ones otherwise.
-func ValidateAlgorithm(name string) error {
-	if slices.Contains(Algorithms(), name) {
-		return nil
-	}
-	return fmt.Errorf("%w: unknown algorithm %q (known: %s)", ErrInvalidConfig, name, strings.Join(Algorithms(), ", "))
-}
-
-// NewPicker returns a new picker of the named algorithm with default
-// settings, drawing its randomness from rng (nil means a fixed seed). An
-// unknown name is an ErrInvalidConfig.
-func NewPicker(name string, rng *rand.Rand) (Picker, error) {
-	switch name {
-	case AlgorithmRandom:
-		return NewRandom(RandomConfig{Rand: rng}), nil
-	case AlgorithmRoundRobin:
-		return NewRoundRobin(RoundRobinConfig{Rand: rng}), nil
-	case AlgorithmWeightedRoundRobin:
-		return NewWeightedRoundRobin(WeightedRoundRobinConfig{Rand: rng}), nil
-	case AlgorithmLeastConn:
-		return NewLeastConn(LeastConnConfig{}), nil
-	case AlgorithmLeastRequest:
-		return NewLeastRequest(LeastRequestConfig{Rand: rng})
-	case AlgorithmSourceHash:
-		return NewSourceHash(), nil
-	case AlgorithmMaglev:
-		return NewMaglev(MaglevConfig{})
-	case AlgorithmRingHash:
-		return NewRingHash(RingHashConfig{})
-	case AlgorithmBoundedLoad:
-		return NewBoundedLoad(BoundedLoadConfig{})
-	case AlgorithmRendezvous:
-		return NewRendezvous(), nil
-	}
-	return nil, ValidateAlgorithm(name)
-}
 
 // FrontendKind says which kind of Service address a packet reached.
 type FrontendKind uint8
@@ -133,7 +74,7 @@ func (v Verdict) String() string {
 // Packet is the first packet of a connection, as a proxy sees it.
 type Packet struct {
 	Src, Dst netip.AddrPort
-	Proto    Protocol
+	Proto    lb.Protocol
 }
 
 // Route is a proxy's decision for a packet: the frontend it hit, the
@@ -143,8 +84,8 @@ type Route struct {
 	Kind     FrontendKind
 	Service  service.NamespacedName
 	PortName string
-	Backend  Backend
-	picker   Picker // for Done
+	Backend  lb.Backend
+	picker   lb.Picker // for Done
 }
 
 // ProxyConfig configures one node's proxy.
@@ -208,7 +149,7 @@ type nodePort struct {
 	tp                                *tablePort
 	alg                               string
 	affinity                          service.ServiceAffinity
-	internal, external, cluster       Picker
+	internal, external, cluster       lb.Picker
 	internalOK, externalOK, clusterOK bool
 	externalLocal                     bool
 }
@@ -217,7 +158,7 @@ type nodePort struct {
 // algorithm is an ErrInvalidConfig.
 func NewProxy(cfg ProxyConfig) (*Proxy, error) {
 	if cfg.Algorithm == "" {
-		cfg.Algorithm = AlgorithmRandom
+		cfg.Algorithm = lb.AlgorithmRandom
 	}
 	t, err := NewTableWithAlgorithm(cfg.Algorithm)
 	if err != nil {
@@ -225,7 +166,7 @@ func NewProxy(cfg ProxyConfig) (*Proxy, error) {
 	}
 	p := &Proxy{
 		cfg:     cfg,
-		rng:     defaultRand(cfg.Rand),
+		rng:     orDefaultRand(cfg.Rand),
 		table:   t,
 		local:   map[netip.Addr]bool{},
 		pickers: map[portKey]*nodePort{},
@@ -292,13 +233,13 @@ func (p *Proxy) Frontends() int { return p.table.Frontends() }
 
 // endpointInfo is one endpoint with the facts CategorizeEndpoints needs.
 type endpointInfo struct {
-	b         Backend
+	b         lb.Backend
 	zoneHints []endpoints.ForZone
 	nodeHints []endpoints.ForNode
 }
 
-func (p *Proxy) newPicker(alg string, svc *service.Service) (Picker, error) {
-	pk, err := NewPicker(alg, rand.New(rand.NewPCG(p.rng.Uint64(), p.rng.Uint64())))
+func (p *Proxy) newPicker(alg string, svc *service.Service) (lb.Picker, error) {
+	pk, err := lb.NewPicker(alg, rand.New(rand.NewPCG(p.rng.Uint64(), p.rng.Uint64())))
 	if err != nil {
 		return nil, err
 	}
@@ -307,19 +248,19 @@ func (p *Proxy) newPicker(alg string, svc *service.Service) (Picker, error) {
 		if c := svc.Spec.SessionAffinityConfig; c != nil && c.ClientIP != nil && c.ClientIP.TimeoutSeconds != nil {
 			timeout = *c.ClientIP.TimeoutSeconds
 		}
-		return NewAffinity(pk, AffinityConfig{TimeoutSeconds: timeout})
+		return lb.NewAffinity(pk, lb.AffinityConfig{TimeoutSeconds: timeout})
 	}
 	return pk, nil
 }
 
-func toProtocol(p service.Protocol) Protocol {
+func toProtocol(p service.Protocol) lb.Protocol {
 	switch p {
 	case service.ProtocolUDP:
-		return UDP
+		return lb.UDP
 	case service.ProtocolSCTP:
-		return SCTP
+		return lb.SCTP
 	}
-	return TCP
+	return lb.TCP
 }
 
 // pickersFor returns this node's pickers for tp, making or refreshing
@@ -334,11 +275,11 @@ func (p *Proxy) pickersFor(tp *tablePort) *nodePort {
 	if np == nil || np.alg != tp.alg || np.affinity != svc.Spec.SessionAffinity {
 		np = &nodePort{alg: tp.alg, affinity: svc.Spec.SessionAffinity}
 		var err error
-		for _, pk := range []*Picker{&np.internal, &np.external, &np.cluster} {
+		for _, pk := range []*lb.Picker{&np.internal, &np.external, &np.cluster} {
 			if *pk, err = p.newPicker(tp.alg, svc); err != nil {
 				// The Table checked the algorithm; only an invalid
 				// affinity timeout can get here, which validation rejects.
-				*pk = NewRandom(RandomConfig{Rand: p.rng})
+				*pk = lb.NewRandom(lb.RandomConfig{Rand: p.rng})
 			}
 		}
 		p.pickers[tp.key] = np
@@ -362,7 +303,7 @@ func (p *Proxy) pickersFor(tp *tablePort) *nodePort {
 }
 
 // categorize splits endpoints as kube-proxy's CategorizeEndpoints does.
-func (p *Proxy) categorize(svc *service.Service, eps []endpointInfo) (cluster, local []Backend) {
+func (p *Proxy) categorize(svc *service.Service, eps []endpointInfo) (cluster, local []lb.Backend) {
 	mode := p.topologyMode(svc, eps)
 	usable := func(e endpointInfo) bool {
 		switch mode {
@@ -385,7 +326,7 @@ func (p *Proxy) categorize(svc *service.Service, eps []endpointInfo) (cluster, l
 			}
 		}
 	}
-	var localTerm []Backend
+	var localTerm []lb.Backend
 	for _, e := range eps {
 		if e.b.Node == "" || e.b.Node != p.cfg.NodeName {
 			continue
@@ -476,7 +417,7 @@ type seenFrontend struct {
 type frontendKey struct {
 	addr  netip.Addr
 	port  uint16
-	proto Protocol
+	proto lb.Protocol
 }
 
 // Route decides where the first packet of a connection goes, at time now
@@ -523,7 +464,7 @@ func (p *Proxy) Route(pkt Packet, now time.Time) Route {
 		np = p.pickersFor(tp)
 		sf.np = np
 	}
-	var pk Picker
+	var pk lb.Picker
 	var ok bool
 	switch {
 	case f.kind == FrontendClusterIP:
@@ -541,13 +482,7 @@ func (p *Proxy) Route(pkt Packet, now time.Time) Route {
 		r.Verdict = DroppedByPolicy
 		return r
 	}
-	k := Key{Src: pkt.Src, Proto: pkt.Proto}
-	var b Backend
-	if a, isAff := pk.(*Affinity); isAff {
-		b, ok = a.PickAt(k, now)
-	} else {
-		b, ok = pk.Pick(k)
-	}
+	b, ok := pk.Pick(lb.Key{Src: pkt.Src, Proto: pkt.Proto, Now: now})
 	if !ok {
 		r.Verdict = NoEndpoints
 		return r
@@ -573,7 +508,16 @@ func (p *Proxy) Done(r Route) {
 	if r.Verdict != Routed {
 		return
 	}
-	if c, ok := r.picker.(ConnPicker); ok {
+	if c, ok := r.picker.(lb.ConnPicker); ok {
 		c.Done(r.Backend)
 	}
+}
+
+// orDefaultRand returns r, or a PCG seeded with (0, 0) when r is nil, so a
+// proxy without a configured generator is still reproducible.
+func orDefaultRand(r *rand.Rand) *rand.Rand {
+	if r != nil {
+		return r
+	}
+	return rand.New(rand.NewPCG(0, 0))
 }
