@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 
@@ -124,11 +125,23 @@ func newAllocator(segs []*segment, opts []Option) (*Allocator, error) {
 		}
 	}
 	a.label = strings.Join(labels, ",")
-	// Insertion sort: pools are short, and this keeps the package free of
-	// a comparison closure on the hot path.
-	for i := 1; i < len(a.sorted); i++ {
-		for j := i; j > 0 && a.sorted[j].first.less(a.sorted[j-1].first); j-- {
-			a.sorted[j], a.sorted[j-1] = a.sorted[j-1], a.sorted[j]
+	// Pools are usually a handful, where an insertion sort is cheapest;
+	// a general sort above that keeps a long pool list O(n log n).
+	if len(a.sorted) > 12 {
+		slices.SortFunc(a.sorted, func(x, y *segment) int {
+			switch {
+			case x.first.less(y.first):
+				return -1
+			case y.first.less(x.first):
+				return 1
+			}
+			return 0
+		})
+	} else {
+		for i := 1; i < len(a.sorted); i++ {
+			for j := i; j > 0 && a.sorted[j].first.less(a.sorted[j-1].first); j-- {
+				a.sorted[j], a.sorted[j-1] = a.sorted[j-1], a.sorted[j]
+			}
 		}
 	}
 	for i := 1; i < len(a.sorted); i++ {

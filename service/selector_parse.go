@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/svcnet/svcnet/internal/k8sname"
 )
@@ -23,10 +24,29 @@ type SelectorError struct {
 	Expected string
 }
 
+// maxQuoted is how much of a selector an error message quotes: a
+// selector of megabytes makes a message of a few hundred bytes.
+const maxQuoted = 256
+
 // Error formats as `service: invalid selector "x y": offset 2: found "y", expected ...`.
+// An input longer than 256 bytes is quoted up to there, followed by
+// "... (N bytes)"; Input keeps all of it.
 func (e *SelectorError) Error() string {
-	return "service: invalid selector " + strconv.Quote(e.Input) + ": offset " + strconv.Itoa(e.Offset) +
+	return "service: invalid selector " + quoteBounded(e.Input) + ": offset " + strconv.Itoa(e.Offset) +
 		": found " + e.Found + ", " + e.Expected
+}
+
+// quoteBounded quotes s, or its first maxQuoted bytes (cut at a rune
+// boundary) and its length when it is longer.
+func quoteBounded(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "... (" + strconv.Itoa(len(s)) + " bytes)"
 }
 
 // Unwrap makes errors.Is(e, ErrInvalid) true.
@@ -114,7 +134,7 @@ func (t token) describe() string {
 	case tokBad:
 		return "control character " + strconv.QuoteRune(rune(t.lit[0]))
 	}
-	return strconv.Quote(t.lit)
+	return quoteBounded(t.lit)
 }
 
 type parser struct {
@@ -391,7 +411,7 @@ func (p *parser) valueSet() error {
 // sortSmall sorts a handful of values in place without the overhead of
 // a general sort.
 func sortSmall(v []string) {
-	if len(v) > 12 {
+	if len(v) > smallSort {
 		slices.Sort(v)
 		return
 	}
@@ -402,18 +422,32 @@ func sortSmall(v []string) {
 	}
 }
 
+// smallSort is the length up to which an insertion sort beats a general
+// sort; above it the general sort keeps canonicalisation O(n log n), so a
+// selector with tens of thousands of requirements costs milliseconds.
+const smallSort = 12
+
 // canonical sorts requirements by key, operator and values and drops
-// exact duplicates, in place. Selectors hold a handful of requirements,
-// so an insertion sort on pointers beats a general sort here.
+// exact duplicates, in place.
 func canonical(r []Requirement) []Requirement {
-	for i := 1; i < len(r); i++ {
-		for j := i; j > 0 && compareRequirementPtrs(&r[j], &r[j-1]) < 0; j-- {
-			r[j], r[j-1] = r[j-1], r[j]
+	return canonicalBy(r, compareRequirementPtrs)
+}
+
+// canonicalBy is canonical with the comparison as a parameter, so that a
+// test can count the comparisons it makes.
+func canonicalBy(r []Requirement, cmp func(a, b *Requirement) int) []Requirement {
+	if len(r) > smallSort {
+		slices.SortFunc(r, func(a, b Requirement) int { return cmp(&a, &b) })
+	} else {
+		for i := 1; i < len(r); i++ {
+			for j := i; j > 0 && cmp(&r[j], &r[j-1]) < 0; j-- {
+				r[j], r[j-1] = r[j-1], r[j]
+			}
 		}
 	}
 	out := r[:min(len(r), 1)]
 	for i := 1; i < len(r); i++ {
-		if r[i].key != out[len(out)-1].key || compareRequirementPtrs(&r[i], &out[len(out)-1]) != 0 {
+		if r[i].key != out[len(out)-1].key || cmp(&r[i], &out[len(out)-1]) != 0 {
 			out = append(out, r[i])
 		}
 	}
