@@ -1,69 +1,68 @@
 package svcnet
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/svcnet/svcnet/endpoints"
+	"github.com/svcnet/svcnet/internal/sealed"
 	"github.com/svcnet/svcnet/service"
 )
 
 // ErrSnapshot is wrapped by every error of Restore.
 var ErrSnapshot = errors.New("svcnet: bad snapshot")
 
-const snapshotVersion = 1
+// snapshotVersion is the version of the Cluster snapshot format; the
+// snapshot is sealed (internal/sealed) with kind snapshotKind, so that a
+// flipped bit or a truncation is an error, never a different cluster.
+const snapshotVersion = 2
+
+const snapshotKind = "svcnet.cluster"
 
 type snapshot struct {
-	Version  int             `json:"version"`
 	Registry []byte          `json:"registry"`
 	Nodes    []*service.Node `json:"nodes"`
 	Pods     []*service.Pod  `json:"pods"`
 }
 
 // Snapshot returns the cluster's whole state — the Registry (Services and
-// their allocations), nodes and pods — in a versioned format that Restore
-// reads. Slices, DNS records and proxy tables are derived state: Restore
-// rebuilds them.
+// their allocations), nodes and pods — in a versioned, checksummed format
+// that Restore reads. Slices, DNS records and proxy tables are derived
+// state: Restore rebuilds them.
 func (c *Cluster) Snapshot() ([]byte, error) {
 	reg, err := c.reg.Snapshot()
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(snapshot{Version: snapshotVersion, Registry: reg, Nodes: c.Nodes(), Pods: c.Pods("")})
+	return sealed.Seal(snapshotKind, snapshotVersion, snapshot{Registry: reg, Nodes: c.Nodes(), Pods: c.Pods("")})
 }
 
 // Restore replaces the cluster's state with a snapshot, as a control
 // plane restarting from its store: the Registry is restored, the
 // endpoints controller, the DNS and every node's proxy are rebuilt from
-// the Services, nodes and pods, and all of them are synced. A snapshot
-// that does not decode, or that the Registry rejects, is an ErrSnapshot
-// and leaves the cluster unchanged. Run Repair afterwards, as Kubernetes
-// runs its repair loops after a restart.
+// the Services, nodes and pods — publishing one table for all of them —
+// and all of them are synced. A snapshot that does not decode, whose
+// checksum does not match, or that the Registry or the rebuild rejects, is
+// an ErrSnapshot and leaves the cluster exactly as it was, its random
+// stream (Config.Rand) included. Run Repair afterwards, as Kubernetes runs
+// its repair loops after a restart.
+//
+// Restore checks the snapshot by rebuilding it once with a random stream
+// of its own, and only then rebuilds it for real, drawing from the
+// cluster's: a rejected snapshot draws nothing.
 func (c *Cluster) Restore(data []byte) error {
 	var s snapshot
-	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("%w: %v", ErrSnapshot, err)
-	}
-	if s.Version != snapshotVersion {
-		return fmt.Errorf("%w: version %d, want %d", ErrSnapshot, s.Version, snapshotVersion)
-	}
-	fresh, err := NewCluster(c.cfg)
-	if err != nil {
-		return err
-	}
-	fresh.rng = c.rng
-	if err := fresh.reg.Restore(s.Registry); err != nil {
+	if err := sealed.Open(data, snapshotKind, snapshotVersion, &s); err != nil {
 		return fmt.Errorf("%w: %w", ErrSnapshot, err)
 	}
-	if err := fresh.rebuild(s); err != nil {
-		// The LoadBalancer provider is shared by both Registries, and
-		// fresh's Restore synced it to the snapshot's Services: sync it
-		// back to the cluster's own, which restoring the Registry from
-		// its own snapshot does.
-		if data, serr := c.reg.Snapshot(); serr == nil {
-			err = errors.Join(err, c.reg.Restore(data))
-		}
+	trial := c.cfg
+	trial.Rand = rand.New(rand.NewPCG(0, 0))
+	if _, err := c.restored(s, trial, trial.Rand); err != nil {
+		return err
+	}
+	fresh, err := c.restored(s, c.cfg, c.rng)
+	if err != nil {
 		return err
 	}
 	fresh.ephemeral = c.ephemeral
@@ -71,8 +70,39 @@ func (c *Cluster) Restore(data []byte) error {
 	return nil
 }
 
+// restored builds a new cluster from cfg (drawing from rng) holding s.
+// On failure it syncs the shared LoadBalancer provider back to c's own
+// Services.
+func (c *Cluster) restored(s snapshot, cfg Config, rng *rand.Rand) (*Cluster, error) {
+	fresh, err := NewCluster(cfg)
+	if err != nil {
+		return nil, err
+	}
+	fresh.rng = rng
+	err = fresh.reg.Restore(s.Registry)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrSnapshot, err)
+	} else {
+		err = fresh.rebuild(s)
+	}
+	if err != nil {
+		// The LoadBalancer provider is shared by both Registries, and
+		// fresh's Restore may have synced it to the snapshot's Services:
+		// sync it back to the cluster's own, which restoring the Registry
+		// from its own snapshot does.
+		if data, serr := c.reg.Snapshot(); serr == nil {
+			err = errors.Join(err, c.reg.Restore(data))
+		}
+		return nil, err
+	}
+	return fresh, nil
+}
+
 // rebuild fills a cluster whose Registry was just restored with the
-// snapshot's nodes and pods, and derives the rest.
+// snapshot's nodes and pods, and derives the rest: the Services and pods
+// are staged in the endpoints controller and the DNS batch, and one table
+// is published for all of them, so that restoring costs O(objects), not
+// O(pods × Services).
 func (c *Cluster) rebuild(s snapshot) error {
 	for _, n := range s.Nodes {
 		if n == nil {
@@ -82,18 +112,26 @@ func (c *Cluster) rebuild(s snapshot) error {
 			return fmt.Errorf("%w: node %s: %w", ErrSnapshot, n.Name, err)
 		}
 	}
+	var all Changes
 	for _, svc := range c.reg.List("", service.Everything()) {
-		if _, err := c.followService(service.Change{Type: service.Added, New: svc}); err != nil {
+		sl, err := c.ctl.UpsertService(svc)
+		if err != nil {
 			return fmt.Errorf("%w: service %s: %w", ErrSnapshot, svc.Key(), err)
 		}
+		all.add(Changes{Services: []service.Change{{Type: service.Added, New: svc}}, Slices: sl})
 	}
 	for _, p := range s.Pods {
 		if p == nil {
 			return fmt.Errorf("%w: null pod", ErrSnapshot)
 		}
-		if _, err := c.ApplyPod(p); err != nil && !errors.Is(err, endpoints.ErrEndpointIP) {
+		ch, err := c.stagePod(p)
+		if err != nil && !errors.Is(err, endpoints.ErrEndpointIP) {
 			return fmt.Errorf("%w: pod %s: %w", ErrSnapshot, p.Key(), err)
 		}
+		all.add(ch)
+	}
+	if err := c.publish(all); err != nil {
+		return fmt.Errorf("%w: %w", ErrSnapshot, err)
 	}
 	c.SyncAllNodes()
 	if err := c.SyncDNS(); err != nil {

@@ -1,6 +1,7 @@
 package svcnet
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/svcnet/svcnet/dnsname"
+	"github.com/svcnet/svcnet/internal/sealed"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -132,16 +134,22 @@ func TestRestoreGarbageChangesNothing(t *testing.T) {
 	require.NoError(t, err)
 	valid := string(before)
 	for name, data := range map[string]string{
-		"not JSON":        "garbage",
-		"empty":           "",
-		"no version":      `{}`,
-		"future version":  strings.Replace(valid, `"version":1`, `"version":2`, 1),
-		"bad registry":    `{"version":1,"registry":"bm90IGpzb24="}`,
-		"null node":       strings.Replace(valid, `"nodes":[`, `"nodes":[null,`, 1),
-		"invalid node":    strings.Replace(valid, `"nodes":[`, `"nodes":[{"metadata":{"name":"Bad_Node"}},`, 1),
-		"null pod":        strings.Replace(valid, `"pods":[`, `"pods":[null,`, 1),
-		"invalid pod":     strings.Replace(valid, `"pods":[`, `"pods":[{"metadata":{"name":"p","namespace":"default"},"spec":{"containers":[]}},`, 1),
-		"wrong pod field": strings.Replace(valid, `"pods":[`, `"pods":[{"metadata":{"name":7}},`, 1),
+		"not JSON":       "garbage",
+		"empty":          "",
+		"no version":     `{}`,
+		"unsealed":       contentOf(t, valid),
+		"future version": strings.Replace(valid, `"version":2`, `"version":3`, 1),
+		"edited content": strings.Replace(valid, `"nodes":[`, `"nodes":[null,`, 1),
+		"bad registry":   resealed(t, valid, func(s string) string { return `{"registry":"bm90IGpzb24="}` }),
+		"null node":      resealed(t, valid, func(s string) string { return strings.Replace(s, `"nodes":[`, `"nodes":[null,`, 1) }),
+		"invalid node": resealed(t, valid, func(s string) string {
+			return strings.Replace(s, `"nodes":[`, `"nodes":[{"metadata":{"name":"Bad_Node"}},`, 1)
+		}),
+		"null pod": resealed(t, valid, func(s string) string { return strings.Replace(s, `"pods":[`, `"pods":[null,`, 1) }),
+		"invalid pod": resealed(t, valid, func(s string) string {
+			return strings.Replace(s, `"pods":[`, `"pods":[{"metadata":{"name":"p","namespace":"default"},"spec":{"containers":[]}},`, 1)
+		}),
+		"wrong pod field": resealed(t, valid, func(s string) string { return strings.Replace(s, `"pods":[`, `"pods":[{"metadata":{"name":7}},`, 1) }),
 	} {
 		require.NotEqual(t, valid, data, name)
 		err := c.Restore([]byte(data))
@@ -187,4 +195,79 @@ func TestRestoreKeepsEphemeralPorts(t *testing.T) {
 	require.NoError(t, c.Restore(data))
 	tr2 := dial(t, c, FromPod("default", "client"), "web:80")
 	require.Equal(t, tr1.Src.Port()+1, tr2.Src.Port())
+}
+
+// contentOf returns a sealed snapshot's content without its envelope.
+func contentOf(t *testing.T, data string) string {
+	var content json.RawMessage
+	require.NoError(t, sealed.Open([]byte(data), snapshotKind, snapshotVersion, &content))
+	return string(content)
+}
+
+// resealed opens a sealed cluster snapshot, edits its content and seals
+// it again, so that a test reaches the checks behind the checksum.
+func resealed(t *testing.T, data string, edit func(string) string) string {
+	var content json.RawMessage
+	require.NoError(t, sealed.Open([]byte(data), snapshotKind, snapshotVersion, &content))
+	out, err := sealed.Seal(snapshotKind, snapshotVersion, json.RawMessage(edit(string(content))))
+	require.NoError(t, err)
+	return string(out)
+}
+
+// TestRestoreCorruption flips every bit and truncates at every byte of a
+// real cluster snapshot: none is accepted with a different state, and a
+// rejected one leaves the cluster as it was.
+func TestRestoreCorruption(t *testing.T) {
+	now := epoch
+	c := snapshotCluster(t, &now)
+	data, err := c.Snapshot()
+	require.NoError(t, err)
+	tries := 0
+	try := func(bad []byte, what string) {
+		tries++
+		err := c.Restore(bad)
+		if err != nil {
+			require.ErrorIs(t, err, ErrSnapshot, what)
+			// Restore replaces the cluster only once everything checked
+			// out; comparing the state after every rejection would
+			// double the test's time for little, so sample it.
+			if tries%61 != 0 {
+				return
+			}
+		}
+		after, err := c.Snapshot()
+		require.NoError(t, err)
+		require.Equal(t, string(data), string(after), what)
+	}
+	step := 1
+	if testing.Short() || raceEnabled {
+		step = 5
+	}
+	for i := 0; i < len(data); i += step {
+		for bit := range 8 {
+			bad := append([]byte(nil), data...)
+			bad[i] ^= 1 << bit
+			try(bad, fmt.Sprintf("byte %d bit %d", i, bit))
+		}
+	}
+	for n := 0; n < len(data); n += step {
+		try(data[:n], fmt.Sprintf("truncated to %d", n))
+	}
+}
+
+// TestRestoreFailureKeepsRandomStream checks that a rejected snapshot
+// draws nothing from Config.Rand: a cluster that failed a Restore and its
+// twin that never tried go on to allocate the same addresses.
+func TestRestoreFailureKeepsRandomStream(t *testing.T) {
+	nowA, nowB := epoch, epoch
+	a, b := snapshotCluster(t, &nowA), snapshotCluster(t, &nowB)
+	data, err := a.Snapshot()
+	require.NoError(t, err)
+	bad := resealed(t, string(data), func(s string) string { return strings.Replace(s, `"pods":[`, `"pods":[null,`, 1) })
+	require.ErrorIs(t, a.Restore([]byte(bad)), ErrSnapshot)
+	require.Equal(t, a.rng.Uint64(), b.rng.Uint64(), "the failed Restore drew from the random stream")
+	// A successful Restore does draw, as before.
+	require.NoError(t, a.Restore(data))
+	require.NoError(t, b.Restore(data))
+	require.Equal(t, a.rng.Uint64(), b.rng.Uint64())
 }

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -10,15 +9,17 @@ import (
 
 	"github.com/google/btree"
 
+	"github.com/svcnet/svcnet/internal/sealed"
 	"github.com/svcnet/svcnet/ipam"
 	"github.com/svcnet/svcnet/portalloc"
 )
 
-// snapshotVersion is the version of the registry snapshot format. Version
-// 1 is a JSON object:
+// snapshotVersion is the version of the registry snapshot format. A
+// snapshot is sealed (internal/sealed): an envelope of kind
+// "svcnet.registry", this version and the SHA-256 of its content, so that
+// corruption is an error. Version 2's content is a JSON object:
 //
 //	{
-//	  "version": 1,
 //	  "resourceVersion": "42",          // the last resourceVersion handed out
 //	  "services": [ {Service}, ... ],   // Kubernetes JSON, by namespace and name
 //	  "clusterIPs": {"IPv4": "<base64>", "IPv6": "<base64>"}, // ipam snapshots
@@ -28,10 +29,12 @@ import (
 // The allocators are saved as they are, not recomputed from the Services,
 // so that a snapshot taken after a crash between an allocation and the
 // store write restores that state for Repair to find.
-const snapshotVersion = 1
+const snapshotVersion = 2
+
+// snapshotKind names registry snapshots in their envelope.
+const snapshotKind = "svcnet.registry"
 
 type registrySnapshot struct {
-	Version         int                 `json:"version"`
 	ResourceVersion string              `json:"resourceVersion"`
 	Services        []*Service          `json:"services"`
 	ClusterIPs      map[IPFamily][]byte `json:"clusterIPs"`
@@ -43,7 +46,6 @@ type registrySnapshot struct {
 // for Restore. It costs O(n) time and memory for n Services.
 func (r *Registry) Snapshot() ([]byte, error) {
 	snap := registrySnapshot{
-		Version:         snapshotVersion,
 		ResourceVersion: strconv.FormatUint(r.rv, 10),
 		Services:        make([]*Service, 0, r.items.Len()),
 		ClusterIPs:      map[IPFamily][]byte{},
@@ -64,7 +66,7 @@ func (r *Registry) Snapshot() ([]byte, error) {
 		return nil, &RegistryError{Op: "snapshot", Err: err}
 	}
 	snap.NodePorts = b
-	data, err := json.Marshal(snap)
+	data, err := sealed.Seal(snapshotKind, snapshotVersion, snap)
 	if err != nil {
 		return nil, &RegistryError{Op: "snapshot", Err: err}
 	}
@@ -72,7 +74,9 @@ func (r *Registry) Snapshot() ([]byte, error) {
 }
 
 // Restore replaces the whole registry state with a Snapshot. It checks
-// everything before it replaces anything: the version, every Service
+// everything before it replaces anything: the envelope (kind, version and
+// the content's SHA-256, so a flipped bit or a truncation is an error),
+// every Service
 // (valid, with a uid and a resourceVersion no later than the snapshot's,
 // no two with one key), and the allocator states, which must have been
 // taken with this registry's ranges. If the provider is a
@@ -88,11 +92,8 @@ func (r *Registry) Restore(data []byte) error {
 		return &RegistryError{Op: "restore", Err: fmt.Errorf("%w: "+format, append([]any{ErrSnapshot}, args...)...)}
 	}
 	var snap registrySnapshot
-	if err := json.Unmarshal(data, &snap); err != nil {
+	if err := sealed.Open(data, snapshotKind, snapshotVersion, &snap); err != nil {
 		return fail("%v", err)
-	}
-	if snap.Version != snapshotVersion {
-		return fail("version %d, want %d", snap.Version, snapshotVersion)
 	}
 	rv, err := strconv.ParseUint(snap.ResourceVersion, 10, 64)
 	if err != nil {

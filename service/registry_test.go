@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/svcnet/svcnet/internal/sealed"
 	"github.com/svcnet/svcnet/ipam"
 	"github.com/svcnet/svcnet/portalloc"
 )
@@ -664,11 +665,13 @@ spec: {type: LoadBalancer, externalTrafficPolicy: Local, ports: [{port: 80}]}
 	require.NoError(t, err)
 	for name, bad := range map[string]string{
 		"not JSON":    "{",
-		"version":     `{"version":2}`,
-		"rv":          `{"version":1,"resourceVersion":"x"}`,
-		"invalid svc": `{"version":1,"resourceVersion":"9","services":[{"metadata":{"name":"Bad","namespace":"default","uid":"u","resourceVersion":"1"}}]}`,
-		"no uid":      `{"version":1,"resourceVersion":"9","services":[` + string(mustJSON(t, stripUID(r.List("", Everything())[0]))) + `]}`,
-		"allocators":  `{"version":1,"resourceVersion":"9","services":[],"clusterIPs":{"IPv4":"AAAA"}}`,
+		"not sealed":  `{"resourceVersion":"9","services":[]}`,
+		"version":     `{"kind":"svcnet.registry","version":1,"sha256":"","content":{}}`,
+		"rv":          sealContent(t, `{"resourceVersion":"x"}`),
+		"invalid svc": sealContent(t, `{"resourceVersion":"9","services":[{"metadata":{"name":"Bad","namespace":"default","uid":"u","resourceVersion":"1"}}]}`),
+		"no uid":      sealContent(t, `{"resourceVersion":"9","services":[`+string(mustJSON(t, stripUID(r.List("", Everything())[0])))+`]}`),
+		"allocators":  sealContent(t, `{"resourceVersion":"9","services":[],"clusterIPs":{"IPv4":"AAAA"}}`),
+		"flipped":     flipByte(mustSnapshot(t, r), 40),
 		"wrong range": string(mustSnapshot(t, newTestRegistry(t))),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -780,8 +783,56 @@ func mustJSON(t *testing.T, v any) []byte {
 // states of the snapshot allocs.
 func spliceAllocators(t *testing.T, services, allocs []byte) []byte {
 	var s, a map[string]json.RawMessage
-	require.NoError(t, json.Unmarshal(services, &s))
-	require.NoError(t, json.Unmarshal(allocs, &a))
+	require.NoError(t, sealed.Open(services, snapshotKind, snapshotVersion, &s))
+	require.NoError(t, sealed.Open(allocs, snapshotKind, snapshotVersion, &a))
 	s["clusterIPs"], s["nodePorts"] = a["clusterIPs"], a["nodePorts"]
-	return mustJSON(t, s)
+	data, err := sealed.Seal(snapshotKind, snapshotVersion, s)
+	require.NoError(t, err)
+	return data
+}
+
+// sealContent seals hand-written snapshot content, so that a test
+// reaches the checks behind the envelope.
+func sealContent(t *testing.T, content string) string {
+	data, err := sealed.Seal(snapshotKind, snapshotVersion, json.RawMessage(content))
+	require.NoError(t, err)
+	return string(data)
+}
+
+// flipByte returns data with the low bit of byte len(data)-from flipped.
+func flipByte(data []byte, from int) string {
+	bad := append([]byte(nil), data...)
+	bad[len(bad)-from] ^= 1
+	return string(bad)
+}
+
+// TestSnapshotCorruption flips every bit and truncates at every byte of a
+// real snapshot: no corrupted snapshot is accepted with a different state,
+// and every rejected one leaves the registry unchanged.
+func TestSnapshotCorruption(t *testing.T) {
+	r := newTestRegistry(t)
+	mustCreate(t, r, svcYAML(t, webYAML))
+	mustCreate(t, r, svcYAML(t, nodePortYAML))
+	data := mustSnapshot(t, r)
+	r2 := newTestRegistry(t)
+	empty := mustSnapshot(t, r2)
+	try := func(bad []byte, what string) {
+		if err := r2.Restore(bad); err != nil {
+			require.ErrorIs(t, err, ErrSnapshot, what)
+			require.Equal(t, empty, mustSnapshot(t, r2), "%s: rejected, but the registry changed", what)
+			return
+		}
+		require.Equal(t, data, mustSnapshot(t, r2), "%s: accepted with a different state", what)
+		require.NoError(t, r2.Restore(empty))
+	}
+	for i := range data {
+		for bit := range 8 {
+			bad := append([]byte(nil), data...)
+			bad[i] ^= 1 << bit
+			try(bad, "byte "+strconv.Itoa(i)+" bit "+strconv.Itoa(bit))
+		}
+	}
+	for n := range len(data) {
+		try(data[:n], "truncated to "+strconv.Itoa(n))
+	}
 }

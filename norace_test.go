@@ -1,0 +1,5 @@
+//go:build !race
+
+package svcnet
+
+const raceEnabled = false
