@@ -468,8 +468,9 @@ func keepSystemFields(svc, old *Service) {
 // that the configured provider does not handle (it is how the controller
 // of another loadBalancerClass reports its ingress); the provider's own
 // ingress is only ever set by the provider. Ingress entries are validated
-// as by Kubernetes' ValidateLoadBalancerStatus. A resourceVersion or uid
-// in svc must be the stored one.
+// as by Kubernetes' ValidateLoadBalancerStatus, and new ingress IPs
+// against ExternalIPs.IngressAllow when it is set. A resourceVersion or
+// uid in svc must be the stored one.
 func (r *Registry) UpdateStatus(in *Service) (Change, error) {
 	if in == nil {
 		return Change{}, &RegistryError{Op: "update status", Err: fmt.Errorf("%w: nil Service", ErrInvalid)}
@@ -495,6 +496,8 @@ func (r *Registry) UpdateStatus(in *Service) (Change, error) {
 	errs := validateStatus(svc)
 	if r.providerHandles(svc) && !equalLoadBalancerStatus(svc.Status.LoadBalancer, old.Status.LoadBalancer) {
 		errs = append(errs, Invalid("status.loadBalancer.ingress", ingressStrings(svc.Status.LoadBalancer), "may only be set by the load-balancer provider that handles this Service"))
+	} else {
+		errs = append(errs, r.policy.CheckIngress(svc, old)...)
 	}
 	if err := errs.Err(); err != nil {
 		return Change{}, named(err, "Service", key.String())

@@ -836,3 +836,47 @@ func TestSnapshotCorruption(t *testing.T) {
 		try(data[:n], "truncated to "+strconv.Itoa(n))
 	}
 }
+
+// TestIngressAllow: with IngressAllow set, UpdateStatus accepts new
+// ingress IPs only from its prefixes, keeps the ones a Service already
+// has, and ignores hostnames; unset, any valid IP goes (Kubernetes).
+func TestIngressAllow(t *testing.T) {
+	lbYAML := `
+apiVersion: v1
+kind: Service
+metadata: {name: lb}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+`
+	open := newTestRegistry(t)
+	mustCreate(t, open, svcYAML(t, lbYAML))
+	np, err := open.Get("default", "lb")
+	require.NoError(t, err)
+	np.Status.LoadBalancer.Ingress = []LoadBalancerIngress{{IP: "198.51.100.1"}}
+	_, err = open.UpdateStatus(np)
+	require.NoError(t, err, "no IngressAllow: any ingress IP")
+
+	r := newTestRegistry(t, func(c *RegistryConfig) {
+		c.ExternalIPs.IngressAllow = []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}
+	})
+	mustCreate(t, r, svcYAML(t, lbYAML))
+	np, err = r.Get("default", "lb")
+	require.NoError(t, err)
+	np.Status.LoadBalancer.Ingress = []LoadBalancerIngress{{IP: "203.0.113.5"}, {Hostname: "lb.example.com"}, {IP: "198.51.100.1"}}
+	_, err = r.UpdateStatus(np)
+	require.Equal(t, []string{"status.loadBalancer.ingress[2].ip: must be in one of the allowed ingress prefixes 203.0.113.0/24"}, fieldRules(err))
+	got, err := r.Get("default", "lb")
+	require.NoError(t, err)
+	require.Empty(t, got.Status.LoadBalancer.Ingress, "a rejected status changes nothing")
+
+	np.Status.LoadBalancer.Ingress = np.Status.LoadBalancer.Ingress[:2]
+	ch, err := r.UpdateStatus(np)
+	require.NoError(t, err)
+	require.Equal(t, []string{"203.0.113.5", "lb.example.com"}, ingressStrings(ch.New.Status.LoadBalancer))
+
+	// Narrowing the policy later does not evict what a Service holds.
+	r.policy.IngressAllow = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
+	again := ch.New.DeepCopy()
+	again.Status.Conditions = nil
+	_, err = r.UpdateStatus(again)
+	require.NoError(t, err)
+}
