@@ -50,6 +50,7 @@ type tableService struct {
 type tablePort struct {
 	key    portKey
 	svc    *service.Service
+	spIdx  int // the index of this port in svc.Spec.Ports
 	alg    string
 	eps    []endpointInfo
 	hasAny bool
@@ -263,15 +264,17 @@ func (b *TableBuilder) rebuild(ts *tableService) {
 		return
 	}
 	names := slices.Sorted(maps.Keys(ts.slices))
+	ports := slicePortIndex(ts, names)
 	fams := families(svc)
-	for _, sp := range svc.Spec.Ports {
+	for i, sp := range svc.Spec.Ports {
 		for _, v6 := range fams {
 			tp := &tablePort{
-				key: portKey{svc: ts.key, name: sp.Name, proto: toProtocol(sp.Protocol), ipv6: v6},
-				svc: svc,
-				alg: ts.alg,
+				key:   portKey{svc: ts.key, name: sp.Name, proto: toProtocol(sp.Protocol), ipv6: v6},
+				svc:   svc,
+				spIdx: i,
+				alg:   ts.alg,
 			}
-			tp.eps = portEndpoints(ts, names, sp, v6)
+			tp.eps = portEndpoints(ts, names, ports, sp, v6)
 			for _, e := range tp.eps {
 				if e.b.Ready || e.b.Serving && e.b.Terminating {
 					tp.hasAny = true
@@ -287,22 +290,17 @@ func (b *TableBuilder) rebuild(ts *tableService) {
 // only its own addresses.
 func (b *TableBuilder) unprogram(ts *tableService) {
 	for _, tp := range ts.ports {
-		svc := tp.svc
-		for _, sp := range svc.Spec.Ports {
-			if sp.Name != tp.key.name || toProtocol(sp.Protocol) != tp.key.proto {
-				continue
+		sp := tp.svc.Spec.Ports[tp.spIdx]
+		for _, a := range serviceVIPs(tp.svc) {
+			f := tableFrontend{addr: a.addr, port: uint16(sp.Port), proto: tp.key.proto, ipv6: tp.key.ipv6}
+			if got, ok := b.t.frontends.Get(f); ok && got.tp == tp {
+				b.t.frontends.Delete(f)
 			}
-			for _, a := range serviceVIPs(svc) {
-				f := tableFrontend{addr: a.addr, port: uint16(sp.Port), proto: tp.key.proto, ipv6: tp.key.ipv6}
-				if got, ok := b.t.frontends.Get(f); ok && got.tp == tp {
-					b.t.frontends.Delete(f)
-				}
-			}
-			if sp.NodePort != 0 {
-				f := tableFrontend{port: uint16(sp.NodePort), proto: tp.key.proto, ipv6: tp.key.ipv6}
-				if got, ok := b.t.nodePorts.Get(f); ok && got.tp == tp {
-					b.t.nodePorts.Delete(f)
-				}
+		}
+		if sp.NodePort != 0 {
+			f := tableFrontend{port: uint16(sp.NodePort), proto: tp.key.proto, ipv6: tp.key.ipv6}
+			if got, ok := b.t.nodePorts.Get(f); ok && got.tp == tp {
+				b.t.nodePorts.Delete(f)
 			}
 		}
 	}
@@ -388,28 +386,49 @@ func (b *TableBuilder) program(svc *service.Service, sp service.ServicePort, tp 
 	}
 }
 
+// slicePort names a port of a slice by its name and protocol, as a
+// Service port finds its slice port.
+type slicePort struct {
+	slice int // index in the sorted slice names
+	name  string
+	proto string
+}
+
+// slicePortIndex maps every port of a Service's slices to its number, so
+// that each Service port finds its slice ports in O(1) per slice rather
+// than by scanning every slice's ports: a Service of P ports costs O(P)
+// per slice, not O(P²). The last of equal names wins, as the scan did.
+func slicePortIndex(ts *tableService, names []string) map[slicePort]int32 {
+	n := 0
+	for _, name := range names {
+		n += len(ts.slices[name].Ports)
+	}
+	idx := make(map[slicePort]int32, n)
+	for i, name := range names {
+		for _, spt := range ts.slices[name].Ports {
+			idx[slicePort{slice: i, name: spt.Name, proto: string(spt.Protocol)}] = spt.Port
+		}
+	}
+	return idx
+}
+
 // portEndpoints gathers the endpoints of one Service port in one family
 // from the Service's slices: PodIP:port of the slice port with the
 // Service port's name and protocol, in slice-name order, first wins.
-func portEndpoints(ts *tableService, names []string, sp service.ServicePort, v6 bool) []endpointInfo {
+func portEndpoints(ts *tableService, names []string, ports map[slicePort]int32, sp service.ServicePort, v6 bool) []endpointInfo {
 	want := endpoints.AddressTypeIPv4
 	if v6 {
 		want = endpoints.AddressTypeIPv6
 	}
 	var out []endpointInfo
 	seen := map[netip.AddrPort]bool{}
-	for _, n := range names {
+	for i, n := range names {
 		sl := ts.slices[n]
 		if sl.AddressType != want {
 			continue
 		}
-		port := int32(-1)
-		for _, spt := range sl.Ports {
-			if spt.Name == sp.Name && spt.Protocol == sp.Protocol {
-				port = spt.Port
-			}
-		}
-		if port <= 0 {
+		port, ok := ports[slicePort{slice: i, name: sp.Name, proto: string(sp.Protocol)}]
+		if !ok || port <= 0 {
 			continue
 		}
 		for _, ep := range sl.Endpoints {
