@@ -159,6 +159,10 @@ type svcSpec struct {
 	clusterIPs      []netip.Addr
 	ports           []portSpec
 	publishNotReady bool
+	// byLabel maps each named port's SRV label ("_http._tcp") to its
+	// index in ports; of two with one label, the last. It lets a port's
+	// name be published in O(1), so a Service of P ports costs O(P).
+	byLabel map[string]int
 }
 
 type portSpec struct {
@@ -224,6 +228,12 @@ func specOf(svc *service.Service) (*svcSpec, error) {
 			return nil, bad("spec.ports[%d].protocol: %w", i, err)
 		}
 		sp.ports = append(sp.ports, portSpec{name: p.Name, proto: proto, port: p.Port})
+		if p.Name != "" {
+			if sp.byLabel == nil {
+				sp.byLabel = make(map[string]int, len(svc.Spec.Ports))
+			}
+			sp.byLabel[portLabel(p.Name, proto)] = len(sp.ports) - 1
+		}
 	}
 	return sp, nil
 }

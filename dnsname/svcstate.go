@@ -436,11 +436,9 @@ func (r *Resolver) subEntry(st *svcState, label string) *entry {
 	}
 	// The spec's named ports; of two with the same label, the last
 	// counts.
-	var ent *entry
-	for _, p := range st.spec.ports {
-		if p.name != "" && portLabel(p.name, p.proto) == label {
-			ent = r.clusterIPEntry(st, label+"."+st.fqdn, &p)
-		}
+	i, ok := st.spec.byLabel[label]
+	if !ok {
+		return nil
 	}
-	return ent
+	return r.clusterIPEntry(st, label+"."+st.fqdn, &st.spec.ports[i])
 }
