@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/service"
@@ -40,6 +41,12 @@ func (c *Cluster) Snapshot() ([]byte, error) {
 // that does not decode, or that the Registry rejects, is an ErrSnapshot
 // and leaves the cluster unchanged. Run Repair afterwards, as Kubernetes
 // runs its repair loops after a restart.
+//
+// The rebuilt table is one new generation, after every generation before
+// (the history starts again from it). The generations the nodes had
+// applied before stay available to SyncNodeTo until the next change is
+// published, so that a node that did not see the restart (down, or cut
+// off from the control plane) can be put back on what it had.
 func (c *Cluster) Restore(data []byte) error {
 	var s snapshot
 	if err := json.Unmarshal(data, &s); err != nil {
@@ -67,8 +74,38 @@ func (c *Cluster) Restore(data []byte) error {
 		return err
 	}
 	fresh.ephemeral = c.ephemeral
+	fresh.carryGenerations(c)
 	*c = *fresh
 	return nil
+}
+
+// carryGenerations makes a rebuilt cluster's table the generation after
+// old's newest, its only history, with every node on it, and carries over
+// the generations old's nodes had applied, loose.
+func (c *Cluster) carryGenerations(old *Cluster) {
+	e := &generation{n: old.gen + 1, table: c.table, at: c.now()}
+	c.gen = e.n
+	clear(c.hist)
+	c.hist = append(c.hist[:0], e)
+	clear(c.held)
+	c.zero.nodes = 0
+	for _, ns := range c.nodes {
+		ns.gen = e
+		e.nodes++
+	}
+	carry := func(g *generation) {
+		if g.nodes > 0 && g != old.zero {
+			c.held[g.n] = &generation{n: g.n, table: g.table, at: g.at, next: g.next, held: true}
+			c.loose = append(c.loose, g.n)
+		}
+	}
+	for _, g := range old.hist {
+		carry(g)
+	}
+	for _, g := range old.held {
+		carry(g)
+	}
+	slices.Sort(c.loose)
 }
 
 // rebuild fills a cluster whose Registry was just restored with the
