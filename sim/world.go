@@ -299,5 +299,3 @@ func (s *nodeSet) remove(n *node) {
 	s.list, s.names = s.list[:k], s.names[:k]
 	delete(s.pos, n)
 }
-
-func (s *nodeSet) has(n *node) bool { _, ok := s.pos[n]; return ok }
