@@ -50,6 +50,9 @@ func (c *Cluster) lookup(g uint64) *generation {
 	if g == 0 {
 		return c.zero
 	}
+	if g == c.gen {
+		return c.hist[len(c.hist)-1]
+	}
 	if i, ok := slices.BinarySearchFunc(c.hist, g, func(e *generation, g uint64) int {
 		switch {
 		case e.n < g:
@@ -155,7 +158,7 @@ func (c *Cluster) GenerationAt(t time.Time) (uint64, bool) {
 // g and when it was published; false when g is the newest or newer. A
 // node that applied g is behind until then.
 func (c *Cluster) NextGeneration(g uint64) (uint64, time.Time, bool) {
-	if g == ^uint64(0) {
+	if g >= c.gen {
 		return 0, time.Time{}, false
 	}
 	i, _ := slices.BinarySearchFunc(c.hist, g+1, func(e *generation, g uint64) int {
