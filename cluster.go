@@ -169,10 +169,22 @@ type nodeState struct {
 }
 
 // podState is a pod as the Cluster stores it, with its addresses parsed
-// once when it was applied.
+// once when it was applied, and its resolv.conf worked out at its first
+// lookup (only clients need one).
 type podState struct {
-	pod *service.Pod
-	ips []netip.Addr
+	pod     *service.Pod
+	ips     []netip.Addr
+	conf    *dnsname.ResolvConf
+	confErr error
+}
+
+// resolvConf returns the pod's resolv.conf, as the kubelet writes it.
+func (c *Cluster) resolvConf(p *podState) (dnsname.ResolvConf, error) {
+	if p.conf == nil {
+		conf, err := c.kubelet.PodResolvConf(p.pod)
+		p.conf, p.confErr = &conf, err
+	}
+	return *p.conf, p.confErr
 }
 
 // NewCluster returns an empty cluster.

@@ -80,7 +80,7 @@ func (c *Cluster) Resolve(from service.NamespacedName, name string, qtype dnsnam
 	if !ok {
 		return dnsname.SearchResult{}, fmt.Errorf("%w: pod %s", ErrNotFound, from)
 	}
-	conf, err := c.kubelet.PodResolvConf(pod.pod)
+	conf, err := c.resolvConf(pod)
 	if err != nil {
 		return dnsname.SearchResult{}, err
 	}
