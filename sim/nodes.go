@@ -260,14 +260,16 @@ func (w *world) nodeSync(n *node, gen uint32) {
 	old, err := w.c.NodeGeneration(n.name)
 	if err == nil && vis != old {
 		err = w.c.SyncNodeTo(n.name, vis)
-		w.m.nodeSyncs++
-		if w.cfg.stateless {
-			w.rehash(n, old)
-		}
 	}
 	if err != nil {
 		w.violate(InvClusterAccepts, "node %s: sync to generation %d: %v", n.name, vis, err)
 		return
+	}
+	if vis != old {
+		w.m.nodeSyncs++
+		if w.cfg.stateless {
+			w.rehash(n, old)
+		}
 	}
 	w.track(n, vis)
 	n.lastSync = now
