@@ -1,6 +1,7 @@
 package svcnet
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -45,6 +46,9 @@ type generation struct {
 	held  bool
 }
 
+// byNumber orders the history by generation number.
+func byNumber(e *generation, g uint64) int { return cmp.Compare(e.n, g) }
+
 // lookup returns generation g, or nil when the Cluster does not keep it.
 func (c *Cluster) lookup(g uint64) *generation {
 	if g == 0 {
@@ -53,15 +57,7 @@ func (c *Cluster) lookup(g uint64) *generation {
 	if g == c.gen {
 		return c.hist[len(c.hist)-1]
 	}
-	if i, ok := slices.BinarySearchFunc(c.hist, g, func(e *generation, g uint64) int {
-		switch {
-		case e.n < g:
-			return -1
-		case e.n > g:
-			return 1
-		}
-		return 0
-	}); ok {
+	if i, ok := slices.BinarySearchFunc(c.hist, g, byNumber); ok {
 		return c.hist[i]
 	}
 	return c.held[g]
@@ -161,15 +157,7 @@ func (c *Cluster) NextGeneration(g uint64) (uint64, time.Time, bool) {
 	if g >= c.gen {
 		return 0, time.Time{}, false
 	}
-	i, _ := slices.BinarySearchFunc(c.hist, g+1, func(e *generation, g uint64) int {
-		switch {
-		case e.n < g:
-			return -1
-		case e.n > g:
-			return 1
-		}
-		return 0
-	})
+	i, _ := slices.BinarySearchFunc(c.hist, g+1, byNumber)
 	if i == len(c.hist) {
 		return 0, time.Time{}, false
 	}
