@@ -115,11 +115,20 @@ func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
 	return ch, c.publish(ch)
 }
 
-// unindex takes a node's addresses out of the address index.
+// unindex takes a node's addresses out of the address index. An address
+// another node has too (nothing forbids it) passes to the first such node
+// by name; finding it costs O(nodes), on this rare path only.
 func (c *Cluster) unindex(name string, addrs []netip.Addr) {
 	for _, a := range addrs {
-		if c.nodeByAddr[a] == name {
-			delete(c.nodeByAddr, a)
+		if c.nodeByAddr[a] != name {
+			continue
+		}
+		delete(c.nodeByAddr, a)
+		for _, other := range c.names {
+			if other != name && slices.Contains(c.nodes[other].addrs, a) {
+				c.nodeByAddr[a] = other
+				break
+			}
 		}
 	}
 }

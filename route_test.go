@@ -134,6 +134,15 @@ func TestNodeAddressIndex(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, proxy.NotServiceAddress, dial(t, c, outsider, "192.168.0.99:"+np).Route.Verdict)
 	require.Equal(t, []string{"node-0", "node-1"}, nodeNames(c))
+
+	// Two nodes with one address: when the one indexed goes, the other
+	// answers for it.
+	_, err = c.AddNode(testNode("node-9", "zone-c", "192.168.0.10"))
+	require.NoError(t, err)
+	require.Equal(t, "node-9", dial(t, c, outsider, "192.168.0.10:"+np).Node, "the last added")
+	_, err = c.RemoveNode("node-9")
+	require.NoError(t, err)
+	require.Equal(t, "node-0", dial(t, c, outsider, "192.168.0.10:"+np).Node)
 }
 
 func nodeNames(c *Cluster) []string {
