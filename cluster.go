@@ -80,9 +80,18 @@ type Config struct {
 	Clock func() time.Time
 	// ImmediateSync applies every control-plane change to every node's
 	// proxy and to the DNS at once. Without it they change only on
-	// SyncNode, SyncAllNodes and SyncDNS, so that an embedder (and the
-	// simulator) can model programming delay and stale nodes.
+	// SyncNode, SyncNodeTo, SyncAllNodes and SyncDNS, so that an embedder
+	// (and the simulator) can model programming delay and stale nodes.
 	ImmediateSync bool
+	// TableRetention is how long a superseded proxy-table generation
+	// stays available to SyncNodeTo: the history keeps every generation
+	// that was the newest at some moment of the last TableRetention, by
+	// Clock. Zero keeps only the newest. Whatever it says, a generation a
+	// node's proxy has applied stays available while the node has it, and
+	// a generation superseded at the instant it was published (Clock
+	// unchanged, or nil) is released at once, since no moment saw it
+	// newest. Negative is an ErrInvalidConfig.
+	TableRetention time.Duration
 }
 
 // Changes is what one call changed in the control plane: Service objects
@@ -107,10 +116,14 @@ func (c Changes) Empty() bool { return len(c.Services) == 0 && len(c.Slices) == 
 // cluster.
 //
 // Propagation is explicit unless Config.ImmediateSync: the control plane
-// keeps one immutable proxy.Table per state, a node's proxy applies the
-// newest when SyncNode is called, and the DNS applies its pending changes
-// on SyncDNS. Nodes in sync share one table; a stale node keeps the table
-// it last applied, which shares all but what changed since.
+// publishes one immutable proxy.Table per change, numbered by its
+// generation; a node's proxy applies the newest when SyncNode is called,
+// or any generation the Cluster keeps with SyncNodeTo (a node whose watch
+// lags applies GenerationAt(now - lag)); the DNS applies its pending
+// changes on SyncDNS. Nodes in sync share one table; a stale node keeps the
+// table it last applied, which shares all but what changed since.
+// Connections route through a node's proxy with Route, and through a
+// cloud load balancer's choice of node with LoadBalance.
 //
 // A Cluster is single-writer, like its parts, and not safe for concurrent
 // use; wrap it in Concurrent to call it from many goroutines.
@@ -124,24 +137,63 @@ type Cluster struct {
 	table   *proxy.Table
 	pending *dnsname.Batch
 	nodes   map[string]*nodeState
-	pods    map[service.NamespacedName]*service.Pod
-	podByIP map[netip.Addr]service.NamespacedName
+	// names are the nodes' names, sorted: the load balancer's list.
+	names []string
+	// nodeByAddr indexes the nodes by their addresses (Node.Addrs).
+	nodeByAddr map[netip.Addr]string
+	pods       map[service.NamespacedName]*podState
+	podByIP    map[netip.Addr]service.NamespacedName
 	// sliceBorn holds each slice's creation time by namespace and name:
 	// the endpoints controller reads no clock, the cluster does.
 	sliceBorn map[service.NamespacedName]time.Time
 	// ephemeral counts source ports handed out by Dial.
-	ephemeral uint16
+	ephemeral uint64
+
+	// gen is the newest table generation; hist the recent ones, oldest
+	// first, the newest last; held those older that nodes have applied;
+	// zero the empty generation 0 a new node starts with; loose the held
+	// ones a Restore carried over, released at the next publish unless a
+	// node went back to them.
+	gen   uint64
+	hist  []*generation
+	held  map[uint64]*generation
+	zero  *generation
+	loose []uint64
 }
 
 type nodeState struct {
 	node  *service.Node
+	addrs []netip.Addr
 	proxy *proxy.Proxy
+	gen   *generation
+}
+
+// podState is a pod as the Cluster stores it, with its addresses parsed
+// once when it was applied, and its resolv.conf worked out at its first
+// lookup (only clients need one).
+type podState struct {
+	pod     *service.Pod
+	ips     []netip.Addr
+	conf    *dnsname.ResolvConf
+	confErr error
+}
+
+// resolvConf returns the pod's resolv.conf, as the kubelet writes it.
+func (c *Cluster) resolvConf(p *podState) (dnsname.ResolvConf, error) {
+	if p.conf == nil {
+		conf, err := c.kubelet.PodResolvConf(p.pod)
+		p.conf, p.confErr = &conf, err
+	}
+	return *p.conf, p.confErr
 }
 
 // NewCluster returns an empty cluster.
 func NewCluster(cfg Config) (*Cluster, error) {
 	if len(cfg.ServiceCIDRs) == 0 {
 		return nil, fmt.Errorf("%w: no ServiceCIDRs", ErrInvalidConfig)
+	}
+	if cfg.TableRetention < 0 {
+		return nil, fmt.Errorf("%w: TableRetention %v: must not be negative", ErrInvalidConfig, cfg.TableRetention)
 	}
 	if cfg.Algorithm == "" {
 		cfg.Algorithm = lb.AlgorithmRandom
@@ -155,15 +207,19 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		rng = rand.New(rand.NewPCG(0, 0))
 	}
 	c := &Cluster{
-		cfg:       cfg,
-		rng:       rng,
-		nodes:     map[string]*nodeState{},
-		pods:      map[service.NamespacedName]*service.Pod{},
-		podByIP:   map[netip.Addr]service.NamespacedName{},
-		sliceBorn: map[service.NamespacedName]time.Time{},
-		table:     table,
-		pending:   &dnsname.Batch{},
+		cfg:        cfg,
+		rng:        rng,
+		nodes:      map[string]*nodeState{},
+		nodeByAddr: map[netip.Addr]string{},
+		pods:       map[service.NamespacedName]*podState{},
+		podByIP:    map[netip.Addr]service.NamespacedName{},
+		sliceBorn:  map[service.NamespacedName]time.Time{},
+		table:      table,
+		pending:    &dnsname.Batch{},
+		held:       map[uint64]*generation{},
 	}
+	c.zero = &generation{table: table, at: c.now()}
+	c.hist = []*generation{c.zero}
 	c.reg, err = service.NewRegistry(service.RegistryConfig{
 		ServiceCIDRs:  cfg.ServiceCIDRs,
 		NodePortRange: cfg.NodePortRange,
@@ -198,11 +254,6 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	return c, nil
 }
 
-// Registry returns the cluster's Service registry, for reads (Get, List).
-// Writing through it directly bypasses the endpoints controller, the DNS
-// and the proxies; use the Cluster's methods.
-func (c *Cluster) Registry() *service.Registry { return c.reg }
-
 // DNS returns the cluster DNS resolver, safe to query from any goroutine.
 // Restore replaces it: get it again after a Restore.
 func (c *Cluster) DNS() *dnsname.Resolver { return c.dns }
@@ -216,10 +267,9 @@ func (c *Cluster) Slices(key service.NamespacedName) []*endpoints.Slice { return
 // Nodes returns the nodes, sorted by name (copies).
 func (c *Cluster) Nodes() []*service.Node {
 	out := make([]*service.Node, 0, len(c.nodes))
-	for _, n := range c.nodes {
-		out = append(out, n.node.DeepCopy())
+	for _, name := range c.names {
+		out = append(out, c.nodes[name].node.DeepCopy())
 	}
-	slices.SortFunc(out, func(a, b *service.Node) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -229,7 +279,7 @@ func (c *Cluster) Pods(namespace string) []*service.Pod {
 	var out []*service.Pod
 	for k, p := range c.pods {
 		if namespace == "" || k.Namespace == namespace {
-			out = append(out, p.DeepCopy())
+			out = append(out, p.pod.DeepCopy())
 		}
 	}
 	slices.SortFunc(out, func(a, b *service.Pod) int {
@@ -247,7 +297,7 @@ func (c *Cluster) Pod(key service.NamespacedName) (*service.Pod, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: pod %s", ErrNotFound, key)
 	}
-	return p.DeepCopy(), nil
+	return p.pod.DeepCopy(), nil
 }
 
 // Service returns a copy of a Service.

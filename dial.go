@@ -2,7 +2,6 @@ package svcnet
 
 import (
 	"fmt"
-	"hash/fnv"
 	"net"
 	"net/netip"
 	"slices"
@@ -81,7 +80,7 @@ func (c *Cluster) Resolve(from service.NamespacedName, name string, qtype dnsnam
 	if !ok {
 		return dnsname.SearchResult{}, fmt.Errorf("%w: pod %s", ErrNotFound, from)
 	}
-	conf, err := c.kubelet.PodResolvConf(pod)
+	conf, err := c.resolvConf(pod)
 	if err != nil {
 		return dnsname.SearchResult{}, err
 	}
@@ -121,7 +120,7 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 	}
 
 	var src netip.Addr
-	var pod *service.Pod
+	var pod *podState
 	if from.Pod != (service.NamespacedName{}) {
 		p, ok := c.pods[from.Pod]
 		if !ok {
@@ -141,7 +140,7 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 		// primary family first, as a resolver that only asks for
 		// addresses it can reach (getaddrinfo's AI_ADDRCONFIG).
 		var res dnsname.SearchResult
-		for i, qtype := range podQueryTypes(pod) {
+		for i, qtype := range podQueryTypes(pod.ips) {
 			r, err := c.Resolve(from.Pod, host, qtype)
 			if err != nil {
 				return t, err
@@ -169,7 +168,7 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 	dst = dst.Unmap()
 
 	if pod != nil {
-		for _, a := range podIPs(pod) {
+		for _, a := range pod.ips {
 			if a.Is4() == dst.Is4() {
 				src = a
 				break
@@ -178,14 +177,14 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 		if !src.IsValid() {
 			return t, fmt.Errorf("%w: pod %s has no %s address", ErrInvalidTarget, from.Pod, family(dst))
 		}
-		t.Node = pod.Spec.NodeName
+		t.Node = pod.pod.Spec.NodeName
 	} else {
 		src = from.Addr.Unmap()
 	}
 	sport := from.Port
 	if sport == 0 {
 		c.ephemeral++
-		sport = 32768 + c.ephemeral%(61000-32768)
+		sport = EphemeralPort(c.ephemeral)
 	}
 	t.Src = netip.AddrPortFrom(src, sport)
 	t.Dst = netip.AddrPortFrom(dst, uint16(port))
@@ -196,28 +195,10 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 	}
 
 	pkt := proxy.Packet{Src: t.Src, Dst: t.Dst, Proto: lb.TCP}
-	now := c.now()
-	candidates := c.entryNodes(pod, dst, src)
-	if len(candidates) == 0 {
+	if !c.enter(&t, pod, pkt) {
 		t.Route = proxy.Route{Verdict: proxy.NotServiceAddress}
 		t.step("no node to enter the cluster by")
 		return t, nil
-	}
-	for i, name := range candidates {
-		r := c.nodes[name].proxy.Route(pkt, now)
-		t.Node, t.Route = name, r
-		if r.Verdict == proxy.DroppedByPolicy && r.Kind == proxy.FrontendLoadBalancer && pod == nil && i+1 < len(candidates) {
-			// A cloud load balancer sends only to nodes whose health
-			// check passes: under externalTrafficPolicy Local, those with
-			// a local endpoint (healthCheckNodePort).
-			t.step("load balancer skips node %s: no local endpoint (health check fails)", name)
-			continue
-		}
-		if r.Verdict == proxy.NotServiceAddress && i+1 < len(candidates) && candidates[i+1] == c.nodeWithAddr(dst) {
-			t.step("node %s kube-proxy: %s is not a Service address here; the packet goes on to node %s", name, t.Dst, candidates[i+1])
-			continue
-		}
-		break
 	}
 	r := t.Route
 	if r.Verdict == proxy.NotServiceAddress && pod != nil {
@@ -225,7 +206,7 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 		if key, ok := c.podByIP[dst]; ok {
 			t.Direct, t.Pod = true, key
 			t.step("node %s kube-proxy: %s is not a Service address; the pod network delivers it", t.Node, t.Dst)
-			t.step("pod %s on node %s, directly", key, c.pods[key].Spec.NodeName)
+			t.step("pod %s on node %s, directly", key, c.pods[key].pod.Spec.NodeName)
 			return t, nil
 		}
 	}
@@ -244,63 +225,53 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 	return t, nil
 }
 
-// entryNodes returns the nodes a packet may enter by, in the order to try.
-// A pod's connection goes through its own node's proxy, and so does a
-// node's own (kube-proxy's OUTPUT chain); when that proxy lets it pass and
-// the destination is another node's address, the packet reaches that
-// node, whose proxy answers its NodePorts (KUBE-NODEPORTS matches only
-// local destinations). An external client enters by the node that owns
-// the destination address, or else by any node, starting from one chosen
-// by a hash of the client (a load balancer's spread).
-func (c *Cluster) entryNodes(pod *service.Pod, dst, src netip.Addr) []string {
-	owner := c.nodeWithAddr(dst)
-	first := c.nodeWithAddr(src)
+// enter routes the packet through the node it enters the cluster by,
+// setting t.Node and t.Route; false when there is none. A pod's
+// connection goes through its own node's proxy, and so does a node's own
+// (kube-proxy's OUTPUT chain); when that proxy lets it pass and the
+// destination is another node's address, the packet reaches that node,
+// whose proxy answers its NodePorts (KUBE-NODEPORTS matches only local
+// destinations). An external client enters by the node that owns the
+// destination address, or else by the node a cloud load balancer picks
+// (LoadBalance, over every node). It costs O(1) in the number of nodes
+// but for the nodes a load balancer skips.
+func (c *Cluster) enter(t *Trace, pod *podState, pkt proxy.Packet) bool {
+	now := c.now()
+	owner := c.nodeByAddr[pkt.Dst.Addr()]
+	first := c.nodeByAddr[pkt.Src.Addr()]
 	if pod != nil {
-		if _, ok := c.nodes[pod.Spec.NodeName]; !ok {
-			return nil
+		if _, ok := c.nodes[pod.pod.Spec.NodeName]; !ok {
+			return false
 		}
-		first = pod.Spec.NodeName
+		first = pod.pod.Spec.NodeName
 	}
-	switch {
-	case first != "" && owner != "" && owner != first:
-		return []string{first, owner}
-	case first != "":
-		return []string{first}
-	case owner != "":
-		return []string{owner}
-	}
-	names := make([]string, 0, len(c.nodes))
-	for name := range c.nodes {
-		names = append(names, name)
-	}
-	if len(names) == 0 {
-		return nil
-	}
-	slices.Sort(names)
-	h := fnv.New64a()
-	b := src.As16()
-	h.Write(b[:])
-	start := int(h.Sum64() % uint64(len(names)))
-	return append(names[start:], names[:start]...)
-}
-
-// nodeWithAddr returns the node that has address a, or "".
-func (c *Cluster) nodeWithAddr(a netip.Addr) string {
-	for name, ns := range c.nodes {
-		for _, na := range ns.node.Status.Addresses {
-			if ip, err := netip.ParseAddr(na.Address); err == nil && ip.Unmap() == a {
-				return name
-			}
+	if first == "" && owner == "" {
+		if len(c.names) == 0 {
+			return false
 		}
+		// LoadBalance fails only for an unknown node; these are the
+		// Cluster's own.
+		t.Node, t.Route, _ = c.loadBalance(nil, pkt, now, func(node string) {
+			t.step("load balancer skips node %s: no local endpoint (health check fails)", node)
+		})
+		return true
 	}
-	return ""
+	if first == "" {
+		first = owner
+	}
+	t.Node, t.Route = first, c.nodes[first].proxy.Route(pkt, now)
+	if t.Route.Verdict == proxy.NotServiceAddress && owner != "" && owner != first {
+		t.step("node %s kube-proxy: %s is not a Service address here; the packet goes on to node %s", first, t.Dst, owner)
+		t.Node, t.Route = owner, c.nodes[owner].proxy.Route(pkt, now)
+	}
+	return true
 }
 
 // podQueryTypes returns the address types a pod's resolver asks for:
 // those of the families it has an address in, its primary one first.
-func podQueryTypes(pod *service.Pod) []dnsname.Type {
+func podQueryTypes(ips []netip.Addr) []dnsname.Type {
 	var out []dnsname.Type
-	for _, ip := range podIPs(pod) {
+	for _, ip := range ips {
 		q := dnsname.TypeA
 		if ip.Is6() {
 			q = dnsname.TypeAAAA
@@ -311,22 +282,6 @@ func podQueryTypes(pod *service.Pod) []dnsname.Type {
 	}
 	if len(out) == 0 {
 		out = []dnsname.Type{dnsname.TypeA, dnsname.TypeAAAA}
-	}
-	return out
-}
-
-// podIPs returns a pod's addresses: status.podIPs, or status.podIP.
-func podIPs(pod *service.Pod) []netip.Addr {
-	var out []netip.Addr
-	for _, ip := range pod.Status.PodIPs {
-		if a, err := netip.ParseAddr(ip.IP); err == nil {
-			out = append(out, a.Unmap())
-		}
-	}
-	if len(out) == 0 {
-		if a, err := netip.ParseAddr(pod.Status.PodIP); err == nil {
-			out = append(out, a.Unmap())
-		}
 	}
 	return out
 }

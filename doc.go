@@ -22,6 +22,27 @@
 // keeps routing with the proxy table it last applied. Tables are
 // immutable and shared, so thousands of nodes cost little more than one.
 //
+// The Cluster is the one seam to the data path; the simulator (package
+// sim) uses nothing else. Propagation is versioned: every published table
+// is a generation (Generation), the Cluster keeps those of the last
+// Config.TableRetention and those a node has applied, and SyncNodeTo
+// programs a node with any of them — a node whose watch lags by d
+// applies GenerationAt(now - d):
+//
+//	g, _ := c.GenerationAt(now.Add(-watchLag))
+//	c.SyncNodeTo("node-a", g)          // older or newer than what it has
+//	r, _ := c.Route("node-a", pkt, now) // node-a's kube-proxy, as programmed
+//	node, r, _ := c.LoadBalance(nil, pkt, now) // a cloud load balancer's pick
+//	c.Done(r)                          // the connection ended
+//
+// LoadBalance is the one entry-node policy (a fixed hash of the client,
+// skipping nodes whose health check fails) and EphemeralPort the one
+// source-port rule, for Dial and the simulator alike. Proxy is a
+// read-only view of a node's proxy; Service, Services, Pods, Nodes and
+// Slices read the control plane. Dial costs O(1) in the number of nodes:
+// AddNode and RemoveNode keep an index of node addresses, and pod
+// addresses are parsed once, when a pod is applied.
+//
 // The packages stay usable on their own; the Cluster only wires them.
 // A Cluster is single-writer; Concurrent wraps it for many goroutines.
 package svcnet

@@ -211,9 +211,8 @@ func TestE2EPorts(t *testing.T) {
 	}
 	// 53 is a UDP port: a TCP connection finds no frontend; a UDP packet does.
 	require.Equal(t, proxy.NotServiceAddress, dial(t, c, FromPod("default", "client"), "web:53").Route.Verdict)
-	p, err := c.Proxy("node-2")
+	r, err := c.Route("node-2", proxy.Packet{Src: netip.MustParseAddrPort("10.244.2.99:5000"), Dst: netip.AddrPortFrom(netip.MustParseAddr(svc.Spec.ClusterIP), 53), Proto: lb.UDP}, epoch)
 	require.NoError(t, err)
-	r := p.Route(proxy.Packet{Src: netip.MustParseAddrPort("10.244.2.99:5000"), Dst: netip.AddrPortFrom(netip.MustParseAddr(svc.Spec.ClusterIP), 53), Proto: lb.UDP}, epoch)
 	require.Equal(t, proxy.Routed, r.Verdict)
 	require.Equal(t, uint16(5353), r.Backend.Addr.Port())
 	// A port nobody serves.

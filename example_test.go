@@ -122,6 +122,50 @@ func ExampleCluster_SyncNode() {
 	// node-b: 0 versions behind, 1 backends
 }
 
+// Versioned propagation: the Cluster numbers the tables it publishes and
+// keeps those of the last TableRetention, so a node whose watch lags 2 s
+// applies the generation that was the newest 2 s ago, and routes with it.
+func ExampleCluster_SyncNodeTo() {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	c, err := svcnet.NewCluster(svcnet.Config{
+		ServiceCIDRs:   []netip.Prefix{netip.MustParsePrefix("10.96.0.0/16")},
+		PodCIDRs:       []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")},
+		NodeCIDRs:      []netip.Prefix{netip.MustParsePrefix("192.168.0.0/24")},
+		Rand:           rand.New(rand.NewPCG(1, 2)),
+		Clock:          func() time.Time { return now },
+		TableRetention: 10 * time.Second,
+	})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := c.Apply([]byte(manifests)); err != nil {
+		panic(err)
+	}
+	c.SyncAllNodes()
+	before := c.Generation()
+	now = now.Add(time.Second)
+	// web-0 goes away.
+	if _, err := c.DeletePod(service.NamespacedName{Namespace: "default", Name: "web-0"}); err != nil {
+		panic(err)
+	}
+	for _, lag := range []time.Duration{0, 2 * time.Second} {
+		g, _ := c.GenerationAt(now.Add(-lag))
+		if err := c.SyncNodeTo("node-a", g); err != nil {
+			panic(err)
+		}
+		p, _ := c.Proxy("node-a")
+		key := service.NamespacedName{Namespace: "default", Name: "my-service"}
+		fmt.Printf("lag %v: generation %d (newest %d), %d backends\n", lag, g-before, c.Generation()-before,
+			len(p.Table().Backends(key, "http", service.ProtocolTCP, false)))
+	}
+	oldest, newest := c.Generations()
+	fmt.Println("history:", newest-oldest+1, "generations")
+	// Output:
+	// lag 0s: generation 1 (newest 1), 1 backends
+	// lag 2s: generation 0 (newest 1), 2 backends
+	// history: 2 generations
+}
+
 // A pod's resolver tries its search path: a short name is found in the
 // pod's own namespace first, and an external name costs four queries of
 // the search list before the name itself (ndots:5).

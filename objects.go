@@ -42,6 +42,7 @@ func (c *Cluster) publish(ch Changes) error {
 	}
 	b.ApplySlices(ch.Slices)
 	c.table = b.Build()
+	c.record(c.table)
 	for _, sc := range ch.Slices {
 		switch {
 		case sc.Slice == nil:
@@ -63,7 +64,8 @@ func (c *Cluster) publish(ch Changes) error {
 
 // AddNode adds or updates a node: its zone reaches the endpoints on it,
 // and a proxy is set up for it (programmed at its first sync, or at once
-// with ImmediateSync).
+// with ImmediateSync). Its addresses (Node.Addrs) are parsed once here and
+// indexed, for Dial and LoadBalance.
 func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
 	if err := node.Validate(); err != nil {
 		return Changes{}, err
@@ -73,13 +75,13 @@ func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
 	if err != nil {
 		return Changes{}, err
 	}
-	addrs := proxyAddrs(n)
+	addrs := n.Addrs()
 	ns := c.nodes[n.Name]
 	// A proxy knows its node's zone and addresses from its config: a new
 	// node, or one whose zone or addresses changed, gets a new proxy,
 	// programmed with the table the old one had, so that the node is
 	// exactly as stale as it was.
-	if ns == nil || ns.node.Zone() != n.Zone() || !slices.Equal(proxyAddrs(ns.node), addrs) {
+	if ns == nil || ns.node.Zone() != n.Zone() || !slices.Equal(ns.addrs, addrs) {
 		prefixes := append(append([]netip.Prefix(nil), c.cfg.PodCIDRs...), c.cfg.NodeCIDRs...)
 		p, err := proxy.NewProxy(proxy.ProxyConfig{
 			NodeName: n.Name, NodeZone: n.Zone(), NodeAddresses: addrs,
@@ -89,39 +91,59 @@ func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
 		if err != nil {
 			return Changes{}, err
 		}
+		next := &nodeState{proxy: p, gen: c.zero}
 		if ns != nil {
+			next.gen = ns.gen
 			p.Sync(ns.proxy.Table())
+			c.unindex(n.Name, ns.addrs)
+		} else {
+			c.zero.nodes++
+			i, _ := slices.BinarySearch(c.names, n.Name)
+			c.names = slices.Insert(c.names, i, n.Name)
 		}
-		ns = &nodeState{proxy: p}
+		ns = next
 		c.nodes[n.Name] = ns
+		for _, a := range addrs {
+			c.nodeByAddr[a] = n.Name
+		}
 	}
-	ns.node = n
+	ns.node, ns.addrs = n, addrs
 	ch := Changes{Slices: sl}
 	if c.cfg.ImmediateSync {
-		ns.proxy.Sync(c.table)
+		c.syncTo(ns, c.hist[len(c.hist)-1])
 	}
 	return ch, c.publish(ch)
 }
 
-// proxyAddrs returns the node addresses a proxy answers NodePorts on:
-// its InternalIP and ExternalIP addresses.
-func proxyAddrs(n *service.Node) []netip.Addr {
-	var addrs []netip.Addr
-	for _, a := range n.Status.Addresses {
-		if a.Type == service.NodeInternalIP || a.Type == service.NodeExternalIP {
-			if ip, err := netip.ParseAddr(a.Address); err == nil {
-				addrs = append(addrs, ip)
+// unindex takes a node's addresses out of the address index. An address
+// another node has too (nothing forbids it) passes to the first such node
+// by name; finding it costs O(nodes), on this rare path only.
+func (c *Cluster) unindex(name string, addrs []netip.Addr) {
+	for _, a := range addrs {
+		if c.nodeByAddr[a] != name {
+			continue
+		}
+		delete(c.nodeByAddr, a)
+		for _, other := range c.names {
+			if other != name && slices.Contains(c.nodes[other].addrs, a) {
+				c.nodeByAddr[a] = other
+				break
 			}
 		}
 	}
-	return addrs
 }
 
 // RemoveNode removes a node and its proxy. Its pods stay until deleted,
 // as in Kubernetes until the pod garbage collector runs.
 func (c *Cluster) RemoveNode(name string) (Changes, error) {
-	if _, ok := c.nodes[name]; !ok {
+	ns, ok := c.nodes[name]
+	if !ok {
 		return Changes{}, fmt.Errorf("%w: node %q", ErrNotFound, name)
+	}
+	c.unpin(ns.gen)
+	c.unindex(name, ns.addrs)
+	if i, ok := slices.BinarySearch(c.names, name); ok {
+		c.names = slices.Delete(c.names, i, i+1)
 	}
 	delete(c.nodes, name)
 	ch := Changes{Slices: c.ctl.DeleteNode(name)}
@@ -162,23 +184,19 @@ func (c *Cluster) stagePod(pod *service.Pod) (Changes, error) {
 		return Changes{}, err
 	}
 	key := p.Key()
-	if old := c.pods[key]; old != nil && !old.CreationTimestamp.IsZero() {
-		p.CreationTimestamp = old.CreationTimestamp
+	old := c.pods[key]
+	if old != nil && !old.pod.CreationTimestamp.IsZero() {
+		p.CreationTimestamp = old.pod.CreationTimestamp
 	} else if p.CreationTimestamp.IsZero() {
 		p.CreationTimestamp = c.now()
 	}
-	if old := c.pods[key]; old != nil {
-		for _, ip := range old.Status.PodIPs {
-			if a, err := netip.ParseAddr(ip.IP); err == nil && c.podByIP[a] == key {
-				delete(c.podByIP, a)
-			}
-		}
+	if old != nil {
+		c.unindexPod(key, old.ips)
 	}
-	c.pods[key] = p
-	for _, ip := range p.Status.PodIPs {
-		if a, err := netip.ParseAddr(ip.IP); err == nil {
-			c.podByIP[a] = key
-		}
+	ps := &podState{pod: p, ips: p.IPs()}
+	c.pods[key] = ps
+	for _, a := range ps.ips {
+		c.podByIP[a] = key
 	}
 	sl, err := c.ctl.UpsertPod(p)
 	c.pending.UpsertPod(p)
@@ -192,14 +210,19 @@ func (c *Cluster) stageDelete(key service.NamespacedName) (Changes, error) {
 	if !ok {
 		return Changes{}, fmt.Errorf("%w: pod %s", ErrNotFound, key)
 	}
-	for _, ip := range old.Status.PodIPs {
-		if a, err := netip.ParseAddr(ip.IP); err == nil && c.podByIP[a] == key {
-			delete(c.podByIP, a)
-		}
-	}
+	c.unindexPod(key, old.ips)
 	delete(c.pods, key)
 	c.pending.DeletePod(key)
 	return Changes{Slices: c.ctl.DeletePod(key)}, nil
+}
+
+// unindexPod takes a pod's addresses out of the pod-IP index.
+func (c *Cluster) unindexPod(key service.NamespacedName, ips []netip.Addr) {
+	for _, a := range ips {
+		if c.podByIP[a] == key {
+			delete(c.podByIP, a)
+		}
+	}
 }
 
 func (c *Cluster) followService(sc service.Change) (Changes, error) {
@@ -324,39 +347,24 @@ func (c *Cluster) Apply(manifests []byte) (Changes, error) {
 
 // SyncNode programs a node's proxy with the control plane's newest table,
 // as kube-proxy's sync loop does.
-func (c *Cluster) SyncNode(name string) error {
-	ns, ok := c.nodes[name]
-	if !ok {
-		return fmt.Errorf("%w: node %q", ErrNotFound, name)
-	}
-	ns.proxy.Sync(c.table)
-	return nil
-}
+func (c *Cluster) SyncNode(name string) error { return c.SyncNodeTo(name, c.gen) }
 
 // SyncAllNodes programs every node's proxy with the newest table.
 func (c *Cluster) SyncAllNodes() {
+	newest := c.hist[len(c.hist)-1]
 	for _, ns := range c.nodes {
-		ns.proxy.Sync(c.table)
+		c.syncTo(ns, newest)
 	}
 }
 
-// NodeStale returns how many table versions a node's proxy is behind the
-// control plane: 0 when it is in sync.
+// NodeStale returns how many table generations a node's proxy is behind
+// the control plane: 0 when it is in sync.
 func (c *Cluster) NodeStale(name string) (uint64, error) {
-	ns, ok := c.nodes[name]
-	if !ok {
-		return 0, fmt.Errorf("%w: node %q", ErrNotFound, name)
+	g, err := c.NodeGeneration(name)
+	if err != nil {
+		return 0, err
 	}
-	return c.table.Version() - ns.proxy.Table().Version(), nil
-}
-
-// Proxy returns a node's proxy, to route through it directly.
-func (c *Cluster) Proxy(name string) (*proxy.Proxy, error) {
-	ns, ok := c.nodes[name]
-	if !ok {
-		return nil, fmt.Errorf("%w: node %q", ErrNotFound, name)
-	}
-	return ns.proxy, nil
+	return c.gen - g, nil
 }
 
 // SyncDNS applies the control-plane changes the DNS has not seen yet, as

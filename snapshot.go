@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/internal/sealed"
@@ -51,6 +52,12 @@ func (c *Cluster) Snapshot() ([]byte, error) {
 // Restore checks the snapshot by rebuilding it once with a random stream
 // of its own, and only then rebuilds it for real, drawing from the
 // cluster's: a rejected snapshot draws nothing.
+//
+// The rebuilt table is one new generation, after every generation before
+// (the history starts again from it). The generations the nodes had
+// applied before stay available to SyncNodeTo until the next change is
+// published, so that a node that did not see the restart (down, or cut
+// off from the control plane) can be put back on what it had.
 func (c *Cluster) Restore(data []byte) error {
 	var s snapshot
 	if err := sealed.Open(data, snapshotKind, snapshotVersion, &s); err != nil {
@@ -66,8 +73,38 @@ func (c *Cluster) Restore(data []byte) error {
 		return err
 	}
 	fresh.ephemeral = c.ephemeral
+	fresh.carryGenerations(c)
 	*c = *fresh
 	return nil
+}
+
+// carryGenerations makes a rebuilt cluster's table the generation after
+// old's newest, its only history, with every node on it, and carries over
+// the generations old's nodes had applied, loose.
+func (c *Cluster) carryGenerations(old *Cluster) {
+	e := &generation{n: old.gen + 1, table: c.table, at: c.now()}
+	c.gen = e.n
+	clear(c.hist)
+	c.hist = append(c.hist[:0], e)
+	clear(c.held)
+	c.zero.nodes = 0
+	for _, ns := range c.nodes {
+		ns.gen = e
+		e.nodes++
+	}
+	carry := func(g *generation) {
+		if g.nodes > 0 && g != old.zero {
+			c.held[g.n] = &generation{n: g.n, table: g.table, at: g.at, next: g.next, held: true}
+			c.loose = append(c.loose, g.n)
+		}
+	}
+	for _, g := range old.hist {
+		carry(g)
+	}
+	for _, g := range old.held {
+		carry(g)
+	}
+	slices.Sort(c.loose)
 }
 
 // restored builds a new cluster from cfg (drawing from rng) holding s.

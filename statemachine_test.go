@@ -410,7 +410,7 @@ func (m *clusterMachine) Dial(t *rapid.T) {
 	if tr.Direct {
 		// A headless Service's record: the pod itself.
 		require.True(t, m.svcs[to].IsHeadless(), tr.String())
-		require.Contains(t, podIPs(m.pods[tr.Pod]), tr.Dst.Addr())
+		require.Contains(t, m.pods[tr.Pod].IPs(), tr.Dst.Addr())
 		return
 	}
 	if byIP && m.inSync(m.pods[from].Spec.NodeName) {
@@ -441,7 +441,7 @@ func (m *clusterMachine) Dial(t *rapid.T) {
 	require.Contains(t, eps, tr.Route.Backend, "routed outside the node's table: %s", tr)
 	requireUsable(t, eps, tr.Route.Backend)
 	if tr.Pod != (service.NamespacedName{}) {
-		require.Contains(t, podIPs(m.pods[tr.Pod]), tr.Route.Backend.Addr.Addr())
+		require.Contains(t, m.pods[tr.Pod].IPs(), tr.Route.Backend.Addr.Addr())
 	}
 }
 
@@ -538,7 +538,7 @@ func (m *clusterMachine) want(svc *service.Service, sp service.ServicePort, v6 b
 			continue
 		}
 		var addr netip.Addr
-		for _, a := range podIPs(p) {
+		for _, a := range p.IPs() {
 			if a.Is6() == v6 {
 				addr = a
 			}
@@ -734,7 +734,8 @@ func (m *clusterMachine) checkSynced(t *rapid.T) {
 					}
 					usable := hasUsable(eps)
 					for _, pkt := range pkts {
-						r := p.Route(pkt, epoch)
+						r, err := m.c.Route(name, pkt, epoch)
+						require.NoError(t, err)
 						require.Equal(t, key, r.Service, "node %s: %v", name, pkt)
 						if !usable {
 							require.Equal(t, proxy.NoEndpoints, r.Verdict, "node %s: %v", name, pkt)

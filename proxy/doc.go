@@ -38,6 +38,11 @@
 // with the lb.svcnet.dev/algorithm annotation (AlgorithmAnnotation);
 // without it, kube-proxy's random.
 //
+// Package svcnet's Cluster owns a Proxy per node and the history of
+// Tables stale nodes need (versioned propagation), and routes through
+// them; embedders and the simulator go through it rather than holding
+// Proxies.
+//
 // # Concurrency
 //
 // A Table is immutable and safe for concurrent reads. A Proxy is not safe

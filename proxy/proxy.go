@@ -503,8 +503,12 @@ func containsAddr(ranges []netip.Prefix, a netip.Addr) bool {
 // Done reports that the connection r routed has ended, so that
 // connection-aware algorithms (least connections, power of two choices,
 // bounded load) count it closed. Done of a route that was not Routed is a
-// no-op.
-func (p *Proxy) Done(r Route) {
+// no-op. It is r.Done.
+func (p *Proxy) Done(r Route) { r.Done() }
+
+// Done reports that the connection r routed has ended to the picker that
+// chose its backend (the route remembers it), as Proxy.Done.
+func (r Route) Done() {
 	if r.Verdict != Routed {
 		return
 	}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"encoding/json"
+	"net/netip"
 	"strconv"
 	"time"
 )
@@ -480,6 +481,26 @@ func (p *Pod) SetReady(ready bool) {
 // IsTerminating reports whether the pod has a deletion timestamp.
 func (p *Pod) IsTerminating() bool { return p.DeletionTimestamp != nil }
 
+// IPs returns the pod's addresses parsed: status.podIPs, or status.podIP
+// when podIPs is empty, in order, IPv4-mapped IPv6 addresses unmapped. An
+// entry that is not an IP address is left out (Validate reports it). It
+// allocates and parses: call it where a pod comes in and keep the result,
+// not on a per-packet path. A pod without addresses gives nil.
+func (p *Pod) IPs() []netip.Addr {
+	var out []netip.Addr
+	for _, ip := range p.Status.PodIPs {
+		if a, err := netip.ParseAddr(ip.IP); err == nil {
+			out = append(out, a.Unmap())
+		}
+	}
+	if len(p.Status.PodIPs) == 0 {
+		if a, err := netip.ParseAddr(p.Status.PodIP); err == nil {
+			out = append(out, a.Unmap())
+		}
+	}
+	return out
+}
+
 // Node is a Kubernetes v1 Node.
 type Node struct {
 	TypeMeta   `json:",inline"`
@@ -537,6 +558,25 @@ const LabelTopologyZone = "topology.kubernetes.io/zone"
 
 // Zone returns the node's topology.kubernetes.io/zone label, or "".
 func (n *Node) Zone() string { return n.Labels[LabelTopologyZone] }
+
+// Addrs returns the node's IP addresses parsed: those of its
+// status.addresses of type InternalIP or ExternalIP, in order, IPv4-mapped
+// IPv6 addresses unmapped (kube-proxy's node IPs, on which NodePorts
+// answer). An entry that is not an IP address is left out (Validate
+// reports it). It allocates and parses: call it where a node comes in and
+// keep the result. A node without such addresses gives nil.
+func (n *Node) Addrs() []netip.Addr {
+	var out []netip.Addr
+	for _, a := range n.Status.Addresses {
+		if a.Type != NodeInternalIP && a.Type != NodeExternalIP {
+			continue
+		}
+		if ip, err := netip.ParseAddr(a.Address); err == nil {
+			out = append(out, ip.Unmap())
+		}
+	}
+	return out
+}
 
 // IsReady reports whether the node's Ready condition is True.
 func (n *Node) IsReady() bool {

@@ -134,8 +134,12 @@
 // simulated hour. Per-node views cost memory only for what differs:
 // every proxy points at an immutable, structurally shared proxy.Table and
 // keeps pickers only for the ports it routes, so 5 000 stale views are
-// not 5 000 copies. TestScale (go test ./sim -run TestScale -sim.scale
-// -v) runs it and reports wall time, events per second and peak memory:
+// not 5 000 copies. The simulator holds no proxy and no table history of
+// its own: the Cluster keeps the generations of the last watch latencies
+// (Config.TableRetention) and a node syncs with
+// SyncNodeTo(GenerationAt(now - its watch latency)).
+//
+// TestScale (go test ./sim -run TestScale -sim.scale -v) runs it and reports wall time, events per second and peak memory:
 // about 40 s (7 s of it building the cluster) and 2.1 GB of RSS on an
 // idle 2-core machine, 19 million events.
 //

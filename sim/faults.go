@@ -173,6 +173,12 @@ func (w *world) recoverControlPlane() {
 	if !w.cpDown {
 		return
 	}
+	// The nodes down or cut off do not see the restart: they go back to
+	// the generation they had.
+	had := make([]uint64, len(w.nodes))
+	for i, n := range w.nodes {
+		had[i], _ = w.c.NodeGeneration(n.name)
+	}
 	if err := w.c.Restore(w.cpSnapshot); err != nil {
 		w.violate("control-plane-restore", "restore: %v", err)
 		return
@@ -186,13 +192,14 @@ func (w *world) recoverControlPlane() {
 	w.cpSnapshot = nil
 	w.m.restores++
 	now := w.now()
-	// Restore built every proxy afresh and synced it to a new lineage of
-	// tables. Nodes that are down or cut off keep the view they had.
-	t := w.c.Table()
-	w.pub.hist = []published{{at: now, t: t}}
+	// Restore built every proxy afresh and synced it to a new generation,
+	// the history's only one. Nodes that are down or cut off keep the
+	// view they had.
+	g := w.c.Generation()
+	w.pub.latest = g
 	w.pub.count = versionCount{}
 	w.pub.tracked = 0
-	w.pub.minV = t.Version()
+	w.pub.minV = g
 	for _, s := range w.pub.pending {
 		w.m.endpointLatency = append(w.m.endpointLatency, now-s.t0)
 	}
@@ -204,24 +211,17 @@ func (w *world) recoverControlPlane() {
 	w.dns.samples = w.dns.samples[:0]
 	w.dns.since = -1
 	w.clearIdle()
-	for _, n := range w.nodes {
-		old := n.proxy
-		px, err := w.c.Proxy(n.name)
-		if err != nil {
-			w.violate("control-plane-restore", "node %s lost: %v", n.name, err)
-			return
-		}
-		n.proxy = px
+	for i, n := range w.nodes {
 		n.tracked = false
 		n.inIdle = false
 		if n.alive && n.connected {
-			w.track(n, t.Version())
+			w.track(n, g)
 			n.lastSync = now
 			w.stopNodeTimer(n)
 			w.goIdle(n)
-		} else {
-			px.Sync(old.Table())
-			// The kube-proxy's open connections keep their pickers.
+		} else if err := w.c.SyncNodeTo(n.name, had[i]); err != nil {
+			w.violate("control-plane-restore", "node %s: back to generation %d: %v", n.name, had[i], err)
+			return
 		}
 		if !(n.alive && n.connected) {
 			// The node lifecycle controller starts a fresh grace period.
@@ -244,7 +244,7 @@ func (w *world) deleteService(key service.NamespacedName) {
 	if s == nil || s.deleted || w.cpDown {
 		return
 	}
-	before := w.c.Table().Version()
+	before := w.c.Generation()
 	if _, err := w.c.DeleteService(key); err != nil {
 		w.violate("cluster-accepts", "delete service %s: %v", key, err)
 		return
@@ -260,7 +260,7 @@ func (w *world) recreateService(key service.NamespacedName) {
 	if s == nil || !s.deleted || w.cpDown {
 		return
 	}
-	before := w.c.Table().Version()
+	before := w.c.Generation()
 	in := s.spec.DeepCopy()
 	if err := w.createService(in); err != nil {
 		w.violate("cluster-accepts", "create service %s: %v", key, err)
@@ -272,7 +272,7 @@ func (w *world) recreateService(key service.NamespacedName) {
 // serviceChanged records the samples of a Service change and publishes.
 func (w *world) serviceChanged(key service.NamespacedName, before uint64) {
 	now := w.now()
-	if v := w.c.Table().Version(); v != before {
+	if v := w.c.Generation(); v != before {
 		w.pub.pending = append(w.pub.pending, sample{version: v, t0: now})
 	}
 	w.dns.samples = append(w.dns.samples, now)

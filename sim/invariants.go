@@ -40,13 +40,18 @@ const (
 func (w *world) checkPick(n *node, r proxy.Route) {
 	w.m.picks++
 	ipv6 := r.Backend.Addr.Addr().Is6()
-	for _, b := range n.proxy.Table().Backends(r.Service, r.PortName, service.ProtocolTCP, ipv6) {
+	view, err := w.c.Proxy(n.name)
+	if err != nil {
+		w.violate(InvPickInView, "node %s routed, but: %v", n.name, err)
+		return
+	}
+	for _, b := range view.Table().Backends(r.Service, r.PortName, service.ProtocolTCP, ipv6) {
 		if b.Addr == r.Backend.Addr {
 			return
 		}
 	}
-	w.violate(InvPickInView, "node %s picked %s for %s port %q, which its table (version %d) does not hold",
-		n.name, r.Backend.Addr, r.Service, r.PortName, n.proxy.Table().Version())
+	w.violate(InvPickInView, "node %s picked %s for %s port %q, which its table (generation %d) does not hold",
+		n.name, r.Backend.Addr, r.Service, r.PortName, view.Generation())
 }
 
 // periodicCheck runs the full checks and schedules the next.
@@ -76,16 +81,14 @@ func (w *world) fullCheck() {
 func (w *world) checkConvergence() {
 	now := w.now()
 	bound := w.cfg.t.bound
-	p := &w.pub
-	if now-p.hist[0].at >= bound {
-		want := p.hist[p.visible(now-bound)].t
+	if want, ok := w.visible(now - bound); ok {
 		for _, n := range w.nodes {
 			if !n.alive || !n.connected || now-n.upSince < bound {
 				continue
 			}
-			if got := n.proxy.Table(); got.Version() < want.Version() {
-				w.violate(InvNodeConvergence, "node %s is at table version %d; version %d was published more than %v ago",
-					n.name, got.Version(), want.Version(), bound)
+			if got, err := w.c.NodeGeneration(n.name); err != nil || got < want {
+				w.violate(InvNodeConvergence, "node %s is at table generation %d; generation %d was published more than %v ago (%v)",
+					n.name, got, want, bound, err)
 				return
 			}
 		}

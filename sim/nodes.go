@@ -5,7 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -31,10 +30,10 @@ type node struct {
 	// evictions armed under an older epoch do nothing.
 	epoch uint32
 
-	// kube-proxy: w is this node's watch latency, lastSync its last sync,
-	// timerAt and timerGen its one pending sync (-1: none), busy that a
-	// change is waiting for it.
-	proxy    *proxy.Proxy
+	// kube-proxy (the Cluster's proxy of this node, synced with
+	// SyncNodeTo): w is this node's watch latency, lastSync its last
+	// sync, timerAt and timerGen its one pending sync (-1: none), busy
+	// that a change is waiting for it.
 	w        time.Duration
 	lastSync time.Duration
 	timerAt  time.Duration
@@ -123,12 +122,6 @@ func (n *node) releaseIP(a netip.Addr) {
 
 // ---- kube-proxy ----
 
-// published is one table the control plane published, with its time.
-type published struct {
-	at time.Duration
-	t  *proxy.Table
-}
-
 // sample is a change waiting to be programmed everywhere: the table
 // version that carries it and when it happened in the API.
 type sample struct {
@@ -136,12 +129,14 @@ type sample struct {
 	t0      time.Duration
 }
 
-// publisher keeps the recent tables (a node sees the newest one published
-// at least its watch latency ago) and tracks which version every
-// connected node has applied, to time endpoint programming.
+// publisher follows the table generations the Cluster publishes (it keeps
+// the recent ones, Config.TableRetention: a node sees the newest one
+// published at least its watch latency ago, GenerationAt) and tracks
+// which generation every connected node has applied, to time endpoint
+// programming.
 type publisher struct {
-	hist   []published
-	window time.Duration
+	// latest is the newest generation seen published.
+	latest uint64
 	// count counts the tracked nodes at each version; minV is the least
 	// version a tracked node has.
 	count   versionCount
@@ -153,19 +148,11 @@ type publisher struct {
 	svcVersion map[service.NamespacedName]uint64
 }
 
-func (p *publisher) latest() published { return p.hist[len(p.hist)-1] }
-
-// visible returns the index of the newest table published at or before
-// t (or the oldest kept). The history is short (a few watch latencies),
-// and the answer is nearly always one of its last entries.
-func (p *publisher) visible(t time.Duration) int {
-	for i := len(p.hist) - 1; i > 0; i-- {
-		if p.hist[i].at <= t {
-			return i
-		}
-	}
-	return 0
-}
+// visible returns the generation that was the newest at simulated time
+// t (or the oldest kept), and whether one was published by then. The
+// history is short (a few watch latencies), and the answer is nearly
+// always one of its last entries.
+func (w *world) visible(t time.Duration) (uint64, bool) { return w.c.GenerationAt(epoch.Add(t)) }
 
 // versionCount counts nodes per table version, for versions in a window
 // that moves up: a slice from base rather than a map, since the versions
@@ -206,20 +193,17 @@ func (c *versionCount) add(v uint64, d int32) {
 	}
 }
 
-// publish records a new table, drops those no node can still see, and
-// wakes the idle kube-proxies.
+// publish notes a new generation (the Cluster keeps the history and
+// drops what no node can still see) and wakes the idle kube-proxies.
 func (w *world) publish() {
-	t := w.c.Table()
+	g := w.c.Generation()
 	p := &w.pub
 	now := w.now()
-	if t == p.latest().t {
+	if g == p.latest {
 		return
 	}
 	w.m.tableVersions++
-	p.hist = append(p.hist, published{at: now, t: t})
-	if drop := p.visible(now - p.window); drop > 0 {
-		p.hist = slices.Delete(p.hist, 0, drop)
-	}
+	p.latest = g
 	for _, e := range w.idle[w.idleHead:] {
 		if n := e.n; n.inIdle && n.idleAt == e.at {
 			n.inIdle = false
@@ -236,11 +220,11 @@ func (w *world) publish() {
 
 // publishIfChanged publishes when the control plane's table changed.
 func (w *world) publishIfChanged(svcs []service.NamespacedName) {
-	v := w.c.Table().Version()
+	v := w.c.Generation()
 	for _, k := range svcs {
 		w.pub.svcVersion[k] = v
 	}
-	if w.c.Table() != w.pub.latest().t {
+	if v != w.pub.latest {
 		w.publish()
 	}
 }
@@ -272,21 +256,25 @@ func (w *world) nodeSync(n *node, gen uint32) {
 		return
 	}
 	now := w.now()
-	p := &w.pub
-	i := p.visible(now - n.w)
-	vis := p.hist[i].t
-	old := n.proxy.Table()
+	vis, _ := w.visible(now - n.w)
+	old, err := w.c.NodeGeneration(n.name)
+	if err == nil && vis != old {
+		err = w.c.SyncNodeTo(n.name, vis)
+	}
+	if err != nil {
+		w.violate(InvClusterAccepts, "node %s: sync to generation %d: %v", n.name, vis, err)
+		return
+	}
 	if vis != old {
-		n.proxy.Sync(vis)
 		w.m.nodeSyncs++
 		if w.cfg.stateless {
-			w.rehash(n, old.Version())
+			w.rehash(n, old)
 		}
 	}
-	w.track(n, vis.Version())
+	w.track(n, vis)
 	n.lastSync = now
-	if i < len(p.hist)-1 {
-		w.nodeTimer(n, max(p.hist[i+1].at+n.w, now+w.cfg.t.minSync))
+	if _, at, ok := w.c.NextGeneration(vis); ok {
+		w.nodeTimer(n, max(at.Sub(epoch)+n.w, now+w.cfg.t.minSync))
 	} else {
 		w.goIdle(n)
 	}
@@ -386,7 +374,7 @@ func (w *world) untrack(n *node) {
 // advance moves minV to the least version a tracked node has, and
 // completes the samples every tracked node has programmed.
 func (p *publisher) advance(w *world) {
-	latest := p.latest().t.Version()
+	latest := p.latest
 	if p.tracked == 0 {
 		p.minV = latest
 	} else {

@@ -597,13 +597,13 @@ func (w *world) flush() {
 	}
 	var touched []service.NamespacedName
 	if len(writes) > 0 {
-		before := w.c.Table().Version()
+		before := w.c.Generation()
 		chs, err := w.c.ApplyPodWrites(writes)
 		if err != nil {
 			w.violate(InvClusterAccepts, "pod writes: %v", err)
 			return
 		}
-		v := w.c.Table().Version()
+		v := w.c.Generation()
 		for i, o := range applied {
 			p := o.p
 			if o.del {

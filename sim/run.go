@@ -160,8 +160,7 @@ func newWorld(s Scenario) (*world, error) {
 	w.rCluster, w.rSched, w.rTraffic, w.rChurn, w.rNodes = stream(), stream(), stream(), stream(), stream()
 	w.clock = func() time.Time { return epoch.Add(w.eng.Now()) }
 	w.dns.since = -1
-	w.pub = publisher{svcVersion: map[service.NamespacedName]uint64{},
-		window: max(cfg.t.watch+cfg.t.jitter, cfg.t.bound) + time.Second}
+	w.pub = publisher{svcVersion: map[service.NamespacedName]uint64{}}
 	nb := int((cfg.s.Duration.D()+cfg.bucket-1)/cfg.bucket) + 1
 	w.m.buckets = make([]Outcomes, nb)
 
@@ -180,6 +179,9 @@ func newWorld(s Scenario) (*world, error) {
 		Algorithm:    cfg.algorithm,
 		Rand:         w.rCluster,
 		Clock:        w.clock,
+		// A node sees the newest table published at least its watch
+		// latency ago; the checks look back one convergence bound.
+		TableRetention: max(cfg.t.watch+cfg.t.jitter, cfg.t.bound) + time.Second,
 	})
 	if err != nil {
 		return nil, invalid("cluster: %v", err)
@@ -241,11 +243,11 @@ func newWorld(s Scenario) (*world, error) {
 	if err := w.c.SyncDNS(); err != nil {
 		return nil, invalid("dns: %v", err)
 	}
-	t := w.c.Table()
-	w.pub.hist = []published{{at: 0, t: t}}
-	w.pub.minV = t.Version()
+	g := w.c.Generation()
+	w.pub.latest = g
+	w.pub.minV = g
 	for _, n := range w.nodes {
-		w.track(n, t.Version())
+		w.track(n, g)
 	}
 	// kube-proxies started at different times: their periodic syncs
 	// are spread over a sync period.
@@ -356,7 +358,6 @@ func (w *world) addNodes() error {
 		// kube-proxies started at different times: their periodic
 		// syncs are spread over a sync period.
 		n.lastSync = -time.Duration(w.rNodes.Int64N(int64(w.cfg.t.syncPeriod)))
-		n.proxy, _ = w.c.Proxy(n.name)
 		w.nodes = append(w.nodes, n)
 		w.nodeByName[n.name] = n
 		w.apiReady.add(n)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -254,11 +255,16 @@ func TestFaults(t *testing.T) {
 		w, err := newWorld(s)
 		require.NoError(t, err)
 		require.NoError(t, w.eng.Run(35*time.Second))
-		frozen := w.nodeByName["node-3"].proxy.Table()
+		table := func(node string) *proxy.Table {
+			p, err := w.c.Proxy(node)
+			require.NoError(t, err)
+			return p.Table()
+		}
+		frozen := table("node-3")
 		_, err = w.run(RunOptions{})
 		require.NoError(t, err)
-		require.Same(t, frozen, w.nodeByName["node-3"].proxy.Table())
-		require.NotSame(t, frozen, w.nodeByName["node-2"].proxy.Table())
+		require.Same(t, frozen, table("node-3"))
+		require.NotSame(t, frozen, table("node-2"))
 	})
 	t.Run("zone down and up", func(t *testing.T) {
 		s := small(7)

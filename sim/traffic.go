@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -9,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	svcnet "github.com/svcnet/svcnet"
 	"github.com/svcnet/svcnet/dnsname"
 	"github.com/svcnet/svcnet/lb"
 	"github.com/svcnet/svcnet/proxy"
@@ -72,7 +72,7 @@ type flow struct {
 	addrs     []netip.Addr
 	cache     map[*pod]dnsEntry
 	rng       *rand.Rand
-	sport     uint32
+	sport     uint64
 	start     time.Duration
 	stop      time.Duration
 
@@ -150,7 +150,7 @@ func (w *world) arrival(f *flow) {
 		port   uint16
 	)
 	f.sport++
-	sport := uint16(32768 + f.sport%28232)
+	sport := svcnet.EphemeralPort(f.sport)
 	if f.external {
 		src = f.addrs[f.rng.IntN(len(f.addrs))]
 	} else {
@@ -202,14 +202,19 @@ func (w *world) arrival(f *flow) {
 	pkt := proxy.Packet{Src: netip.AddrPortFrom(src, sport), Dst: netip.AddrPortFrom(dst, port), Proto: lb.TCP}
 	clock := w.clock()
 	var r proxy.Route
+	var err error
 	if f.via == ViaLoadBalancer && f.external {
-		entry, r = w.loadBalance(f, pkt, clock)
-		if entry == nil {
+		entry, r, err = w.loadBalance(pkt, clock)
+		if entry == nil && err == nil {
 			w.outcome(f, outUnreachable, now)
 			return
 		}
 	} else {
-		r = entry.proxy.Route(pkt, clock)
+		r, err = w.c.Route(entry.name, pkt, clock)
+	}
+	if err != nil {
+		w.violate(InvClusterAccepts, "route %v: %v", pkt, err)
+		return
 	}
 	switch r.Verdict {
 	case proxy.Routed:
@@ -229,7 +234,7 @@ func (w *world) arrival(f *flow) {
 	backend := w.podByIP[r.Backend.Addr.Addr()]
 	if backend == nil || !backend.appUp || backend.phase != phRunning ||
 		backend.key.Namespace != f.ns || !f.svc.sel.Matches(backend.labels) {
-		entry.proxy.Done(r)
+		w.c.Done(r)
 		w.outcome(f, outRefused, now)
 		return
 	}
@@ -260,27 +265,17 @@ func (w *world) pickClient(f *flow) *pod {
 	return nil
 }
 
-// loadBalance is a cloud load balancer: it sends the packet to a live
-// node chosen by a hash of the client, skipping the nodes whose health
-// check fails (externalTrafficPolicy Local: no local endpoint).
-func (w *world) loadBalance(f *flow, pkt proxy.Packet, clock time.Time) (*node, proxy.Route) {
-	list := w.alive.list
-	if len(list) == 0 {
-		return nil, proxy.Route{}
+// loadBalance is a cloud load balancer in front of the live nodes: the
+// Cluster's LoadBalance, the one policy Dial uses too (a node chosen by a
+// hash of the client, skipping the nodes whose health check fails:
+// externalTrafficPolicy Local and no local endpoint). No live node is a
+// nil node.
+func (w *world) loadBalance(pkt proxy.Packet, clock time.Time) (*node, proxy.Route, error) {
+	name, r, err := w.c.LoadBalance(w.alive.names, pkt, clock)
+	if name == "" || err != nil {
+		return nil, r, err
 	}
-	b := pkt.Src.Addr().As16()
-	h := mix(binary.BigEndian.Uint64(b[:8]) ^ mix(binary.BigEndian.Uint64(b[8:])))
-	start := int(h % uint64(len(list)))
-	var r proxy.Route
-	var n *node
-	for i := range list {
-		n = list[(start+i)%len(list)]
-		r = n.proxy.Route(pkt, clock)
-		if r.Verdict != proxy.DroppedByPolicy || !f.local {
-			break
-		}
-	}
-	return n, r
+	return w.nodeByName[name], r, nil
 }
 
 func (w *world) openConn(f *flow, p *pod, n *node, r proxy.Route, pkt proxy.Packet, now time.Duration) uint32 {
@@ -328,7 +323,7 @@ func (w *world) closeConn(id uint32, k outcome) {
 	n.conns[c.nodePos] = lastN
 	w.conns[lastN].nodePos = c.nodePos
 	n.conns = n.conns[:len(n.conns)-1]
-	c.node.proxy.Done(c.route)
+	w.c.Done(c.route)
 	w.outcome(c.flow, k, c.start)
 	c.flow, c.pod, c.node, c.route = nil, nil, nil, proxy.Route{}
 	w.free = append(w.free, id)
@@ -355,8 +350,12 @@ func (w *world) rehash(n *node, from uint64) {
 		if !c.open || w.pub.svcVersion[c.flow.svc.key] <= from {
 			continue
 		}
-		r := n.proxy.Route(c.pkt, clock)
-		n.proxy.Done(r)
+		r, err := w.c.Route(n.name, c.pkt, clock)
+		if err != nil {
+			w.violate(InvClusterAccepts, "node %s: route %v: %v", n.name, c.pkt, err)
+			return
+		}
+		w.c.Done(r)
 		if r.Verdict != proxy.Routed || r.Backend.Addr != c.route.Backend.Addr {
 			w.closeConn(id, outReset)
 		}
@@ -375,13 +374,4 @@ func (w *world) churnOf(p *pod) {
 // clientPodName names the i-th client pod of flow f.
 func clientPodName(f, i int) string {
 	return "client-" + strconv.Itoa(f) + "-" + strconv.Itoa(i)
-}
-
-// mix is SplitMix64's finalizer: a fixed hash, the same in every run.
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	return x ^ x>>31
 }

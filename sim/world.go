@@ -266,10 +266,12 @@ func (w *world) violate(invariant, format string, args ...any) {
 }
 
 // nodeSet is a set of nodes with O(1) add, remove and random choice; its
-// order depends only on the sequence of calls.
+// order depends only on the sequence of calls. names are the nodes' names
+// in the same order (the list a load balancer goes round).
 type nodeSet struct {
-	list []*node
-	pos  map[*node]int
+	list  []*node
+	names []string
+	pos   map[*node]int
 }
 
 func (s *nodeSet) add(n *node) {
@@ -281,6 +283,7 @@ func (s *nodeSet) add(n *node) {
 	}
 	s.pos[n] = len(s.list)
 	s.list = append(s.list, n)
+	s.names = append(s.names, n.name)
 }
 
 func (s *nodeSet) remove(n *node) {
@@ -288,11 +291,11 @@ func (s *nodeSet) remove(n *node) {
 	if !ok {
 		return
 	}
-	last := s.list[len(s.list)-1]
-	s.list[i] = last
+	k := len(s.list) - 1
+	last := s.list[k]
+	s.list[i], s.names[i] = last, last.name
 	s.pos[last] = i
-	s.list = s.list[:len(s.list)-1]
+	s.list[k] = nil
+	s.list, s.names = s.list[:k], s.names[:k]
 	delete(s.pos, n)
 }
-
-func (s *nodeSet) has(n *node) bool { _, ok := s.pos[n]; return ok }

@@ -94,7 +94,7 @@ func run(w io.Writer) error {
 	// (externalTrafficPolicy Local), so the load balancer sends only to
 	// node-2, the one node whose health check passes.
 	fmt.Fprintln(w, "\nFrom outside the cluster:")
-	tr, err := c.Dial(svcnet.FromAddr(netip.MustParseAddr("203.0.113.7")), "192.0.2.128:443")
+	tr, err := c.Dial(svcnet.FromAddr(netip.MustParseAddr("203.0.113.6")), "192.0.2.128:443")
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,152 @@
+package svcnet
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/svcnet/svcnet/proxy"
+)
+
+// Linux's default net.ipv4.ip_local_port_range: the source ports a client
+// that does not choose one is given.
+const (
+	EphemeralPortFirst = 32768
+	EphemeralPortLast  = 60999
+)
+
+// EphemeralPort returns the source port of the n-th connection a client
+// opens without choosing one: the ports of Linux's default range in turn,
+// from EphemeralPortFirst+1 for n = 1, wrapping after EphemeralPortLast.
+// Dial numbers the connections of the whole Cluster; the simulator those
+// of each flow.
+func EphemeralPort(n uint64) uint16 {
+	return uint16(EphemeralPortFirst + n%(EphemeralPortLast+1-EphemeralPortFirst))
+}
+
+// NodeProxy is a read-only view of one node's kube-proxy as of the call
+// to Cluster.Proxy: the node, and the generation and table it has applied.
+// The table is immutable and stays as it is when the node syncs again;
+// route through the node with Cluster.Route.
+type NodeProxy struct {
+	node  string
+	gen   uint64
+	table *proxy.Table
+}
+
+// NodeName returns the node the proxy runs on.
+func (p NodeProxy) NodeName() string { return p.node }
+
+// Generation returns the table generation the proxy had applied (0: none
+// yet, the empty table).
+func (p NodeProxy) Generation() uint64 { return p.gen }
+
+// Table returns the table the proxy had applied.
+func (p NodeProxy) Table() *proxy.Table { return p.table }
+
+// Frontends returns the number of frontends in the proxy's table.
+func (p NodeProxy) Frontends() int { return p.table.Frontends() }
+
+// Proxy returns a read-only view of a node's proxy; an unknown node is an
+// ErrNotFound.
+func (c *Cluster) Proxy(name string) (NodeProxy, error) {
+	ns, ok := c.nodes[name]
+	if !ok {
+		return NodeProxy{}, fmt.Errorf("%w: node %q", ErrNotFound, name)
+	}
+	return NodeProxy{node: name, gen: ns.gen.n, table: ns.proxy.Table()}, nil
+}
+
+// Route decides where the first packet of a connection goes through a
+// node's kube-proxy, at time now (which only session affinity reads), with
+// the table generation the node has applied: a stale node routes as it was
+// programmed. It does not allocate once the port's pickers exist. An
+// unknown node is an ErrNotFound. Call Done when the connection ends.
+func (c *Cluster) Route(node string, pkt proxy.Packet, now time.Time) (proxy.Route, error) {
+	ns, ok := c.nodes[node]
+	if !ok {
+		return proxy.Route{}, fmt.Errorf("%w: node %q", ErrNotFound, node)
+	}
+	return ns.proxy.Route(pkt, now), nil
+}
+
+// Done reports that a connection Route or LoadBalance routed has ended,
+// so that connection-aware algorithms (least connections, power of two
+// choices, bounded load) count it closed. Done of a route that was not
+// Routed does nothing.
+func (c *Cluster) Done(r proxy.Route) { r.Done() }
+
+// LoadBalance routes an external client's packet as a cloud load balancer
+// in front of the nodes does: it starts at a node chosen by a fixed hash
+// of the client's address (SplitMix64's finalizer over its 16 bytes, so a
+// client keeps its node while the list does not change) and goes round
+// the list from there, skipping every node whose health check fails — for
+// a LoadBalancer frontend of an externalTrafficPolicy Local Service, a
+// node without a local endpoint, which kube-proxy's server on the
+// Service's healthCheckNodePort answers 503
+// (pkg/proxy/healthcheck/service_health.go; "Preserving the client source
+// IP" in the create-external-load-balancer docs) — and sends the packet to
+// the first that passes, or to the last when none does. It returns that
+// node and its Route.
+//
+// nodes are the candidates in the load balancer's order, those whose
+// machines run; nil means every node, sorted by name, as Dial uses. With
+// no candidate it returns "" and the zero Route. An unknown node is an
+// ErrNotFound. It costs one Route per node tried, and does not allocate.
+func (c *Cluster) LoadBalance(nodes []string, pkt proxy.Packet, now time.Time) (string, proxy.Route, error) {
+	return c.loadBalance(nodes, pkt, now, nil)
+}
+
+// loadBalance is LoadBalance, calling skipped for each node whose health
+// check failed.
+func (c *Cluster) loadBalance(nodes []string, pkt proxy.Packet, now time.Time, skipped func(node string)) (string, proxy.Route, error) {
+	if nodes == nil {
+		nodes = c.names
+	}
+	if len(nodes) == 0 {
+		return "", proxy.Route{}, nil
+	}
+	start := loadBalancerStart(pkt.Src.Addr(), len(nodes))
+	var name string
+	var r proxy.Route
+	for i := range nodes {
+		name = nodes[(start+i)%len(nodes)]
+		var err error
+		if r, err = c.Route(name, pkt, now); err != nil {
+			return "", proxy.Route{}, err
+		}
+		if !healthCheckFails(r) || i == len(nodes)-1 {
+			break
+		}
+		if skipped != nil {
+			skipped(name)
+		}
+	}
+	return name, r, nil
+}
+
+// healthCheckFails reports whether a cloud load balancer's health check
+// of the node that routed r fails for r's Service: a LoadBalancer
+// frontend the node drops by policy has no local endpoint under
+// externalTrafficPolicy Local.
+func healthCheckFails(r proxy.Route) bool {
+	return r.Verdict == proxy.DroppedByPolicy && r.Kind == proxy.FrontendLoadBalancer
+}
+
+// loadBalancerStart returns where among n nodes a load balancer starts
+// for a client address.
+func loadBalancerStart(client netip.Addr, n int) int {
+	b := client.As16()
+	h := mix(binary.BigEndian.Uint64(b[:8]) ^ mix(binary.BigEndian.Uint64(b[8:])))
+	return int(h % uint64(n))
+}
+
+// mix is SplitMix64's finalizer: a fixed hash, the same in every run.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
