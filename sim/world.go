@@ -294,5 +294,3 @@ func (s *nodeSet) remove(n *node) {
 	s.list = s.list[:len(s.list)-1]
 	delete(s.pos, n)
 }
-
-func (s *nodeSet) has(n *node) bool { _, ok := s.pos[n]; return ok }
