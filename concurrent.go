@@ -261,3 +261,10 @@ func (w *Concurrent) PrintPods(out io.Writer, namespace string) error {
 	defer w.mu.Unlock()
 	return w.c.PrintPods(out, namespace)
 }
+
+// PrintNodes is Cluster.PrintNodes under the lock.
+func (w *Concurrent) PrintNodes(out io.Writer) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.PrintNodes(out)
+}

@@ -125,6 +125,7 @@ func TestConcurrent(t *testing.T) {
 			assert.NoError(t, w.PrintServices(io.Discard, ""))
 			assert.NoError(t, w.PrintEndpointSlices(io.Discard, "default"))
 			assert.NoError(t, w.PrintPods(io.Discard, "default"))
+			assert.NoError(t, w.PrintNodes(io.Discard))
 			_, err = w.Snapshot()
 			assert.NoError(t, err)
 		}

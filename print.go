@@ -1,6 +1,7 @@
 package svcnet
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -124,6 +125,92 @@ func (c *Cluster) PrintPods(w io.Writer, namespace string) error {
 			age(p.CreationTimestamp, c.now()), ip, node)
 	}
 	return tw.Flush()
+}
+
+// PrintNodes writes the nodes, sorted by name, as `kubectl get nodes -o
+// wide` prints them (printNode in kubectl's printers): NAME; STATUS, the
+// Ready condition as Ready, NotReady or Unknown when the node has none,
+// then SchedulingDisabled when spec.unschedulable; ROLES, the
+// node-role.kubernetes.io/<role> and kubernetes.io/role labels, sorted,
+// or <none>; AGE; VERSION, INTERNAL-IP and EXTERNAL-IP (the first address
+// of each type, or <none>), OS-IMAGE, KERNEL-VERSION and
+// CONTAINER-RUNTIME, from status.nodeInfo, <unknown> when unset.
+func (c *Cluster) PrintNodes(w io.Writer) error {
+	tw := newTabWriter(w)
+	fmt.Fprintln(tw, "NAME\tSTATUS\tROLES\tAGE\tVERSION\tINTERNAL-IP\tEXTERNAL-IP\tOS-IMAGE\tKERNEL-VERSION\tCONTAINER-RUNTIME")
+	for _, n := range c.Nodes() {
+		var info struct {
+			KubeletVersion          string `json:"kubeletVersion"`
+			OSImage                 string `json:"osImage"`
+			KernelVersion           string `json:"kernelVersion"`
+			ContainerRuntimeVersion string `json:"containerRuntimeVersion"`
+		}
+		if len(n.Status.NodeInfo) > 0 {
+			_ = json.Unmarshal(n.Status.NodeInfo, &info) // unreadable: printed as unset
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, nodeStatus(n), nodeRoles(n),
+			age(n.CreationTimestamp, c.now()), info.KubeletVersion,
+			orNone(nodeAddress(n, service.NodeInternalIP)), orNone(nodeAddress(n, service.NodeExternalIP)),
+			orUnknown(info.OSImage), orUnknown(info.KernelVersion), orUnknown(info.ContainerRuntimeVersion))
+	}
+	return tw.Flush()
+}
+
+// nodeStatus is printNode's STATUS: of the conditions kubectl shows
+// (Ready only), "Ready" or "NotReady", "Unknown" without any, then
+// "SchedulingDisabled" for a cordoned node.
+func nodeStatus(n *service.Node) string {
+	var status []string
+	for _, cond := range n.Status.Conditions {
+		if cond.Type == service.NodeReady {
+			if cond.Status == service.ConditionTrue {
+				status = []string{"Ready"}
+			} else {
+				status = []string{"NotReady"}
+			}
+		}
+	}
+	if len(status) == 0 {
+		status = []string{"Unknown"}
+	}
+	if n.Spec.Unschedulable {
+		status = append(status, "SchedulingDisabled")
+	}
+	return strings.Join(status, ",")
+}
+
+// nodeRoles is kubectl's findNodeRoles, joined with commas or <none>.
+func nodeRoles(n *service.Node) string {
+	var roles []string
+	for k, v := range n.Labels {
+		switch {
+		case strings.HasPrefix(k, "node-role.kubernetes.io/"):
+			if r := strings.TrimPrefix(k, "node-role.kubernetes.io/"); r != "" {
+				roles = append(roles, r)
+			}
+		case k == "kubernetes.io/role" && v != "":
+			roles = append(roles, v)
+		}
+	}
+	slices.Sort(roles)
+	return orNone(strings.Join(slices.Compact(roles), ","))
+}
+
+// nodeAddress returns the node's first address of the type, or "".
+func nodeAddress(n *service.Node, typ string) string {
+	for _, a := range n.Status.Addresses {
+		if a.Type == typ {
+			return a.Address
+		}
+	}
+	return ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "<unknown>"
+	}
+	return s
 }
 
 func orNone(s string) string {

@@ -185,3 +185,32 @@ func TestHumanDuration(t *testing.T) {
 		require.Equal(t, tc.want, humanDuration(tc.d), tc.d)
 	}
 }
+
+func TestPrintNodes(t *testing.T) {
+	now := epoch
+	c := lbCluster(t, true, &now)
+	cp := testNode("cp-0", "zone-a", "192.168.0.2")
+	cp.Labels["node-role.kubernetes.io/control-plane"] = ""
+	cp.Labels["kubernetes.io/role"] = "master"
+	cp.Spec.Unschedulable = true
+	cp.Status.Conditions[0].Status = service.ConditionFalse
+	cp.Status.Addresses = append(cp.Status.Addresses, service.NodeAddress{Type: service.NodeExternalIP, Address: "203.0.113.2"})
+	cp.Status.NodeInfo = []byte(`{"kubeletVersion":"v1.37.0","osImage":"Debian GNU/Linux 13 (trixie)","kernelVersion":"6.12.0","containerRuntimeVersion":"containerd://2.1.0"}`)
+	now = now.Add(-3 * time.Hour)
+	cp.CreationTimestamp = now
+	_, err := c.AddNode(cp)
+	require.NoError(t, err)
+	bare := &service.Node{ObjectMeta: service.ObjectMeta{Name: "bare"}}
+	_, err = c.AddNode(bare)
+	require.NoError(t, err)
+	now = now.Add(3 * time.Hour)
+	var out strings.Builder
+	require.NoError(t, c.PrintNodes(&out))
+	require.Equal(t, `NAME     STATUS                        ROLES                  AGE         VERSION   INTERNAL-IP    EXTERNAL-IP   OS-IMAGE                       KERNEL-VERSION   CONTAINER-RUNTIME
+bare     Unknown                       <none>                 <unknown>             <none>         <none>        <unknown>                      <unknown>        <unknown>
+cp-0     NotReady,SchedulingDisabled   control-plane,master   3h          v1.37.0   192.168.0.2    203.0.113.2   Debian GNU/Linux 13 (trixie)   6.12.0           containerd://2.1.0
+node-0   Ready                         <none>                 <unknown>             192.168.0.10   <none>        <unknown>                      <unknown>        <unknown>
+node-1   Ready                         <none>                 <unknown>             192.168.0.11   <none>        <unknown>                      <unknown>        <unknown>
+node-2   Ready                         <none>                 <unknown>             192.168.0.12   <none>        <unknown>                      <unknown>        <unknown>
+`, out.String())
+}
