@@ -231,16 +231,14 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	ecfg := endpoints.Config{MaxEndpointsPerSlice: cfg.MaxEndpointsPerSlice}
-	if err := ecfg.Validate(); err != nil {
+	c.ctl, err = endpoints.New(endpoints.Config{MaxEndpointsPerSlice: cfg.MaxEndpointsPerSlice})
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	c.ctl = endpoints.NewController(ecfg)
-	dcfg := dnsname.Config{Zone: cfg.Domain, TTL: cfg.DNS.TTL, Pods: cfg.DNS.Pods}
-	if err := dcfg.Validate(); err != nil {
+	c.dns, err = dnsname.New(dnsname.Config{Zone: cfg.Domain, TTL: cfg.DNS.TTL, Pods: cfg.DNS.Pods})
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	c.dns = dnsname.NewResolver(dcfg)
 	dnsIP := cfg.DNS.ServiceIP
 	if !dnsIP.IsValid() {
 		a := cfg.ServiceCIDRs[0].Masked().Addr()

@@ -1,9 +1,12 @@
 package svcnet
 
 import (
+	"io"
 	"sync"
 
 	"github.com/svcnet/svcnet/dnsname"
+	"github.com/svcnet/svcnet/endpoints"
+	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -11,6 +14,12 @@ import (
 // goroutines: every call takes one lock, so calls run one at a time, in
 // the order they take it. DNS queries through DNS() need no lock: the
 // resolver publishes immutable snapshots.
+//
+// It offers every method of the Cluster but Registry and Proxy, which
+// hand out mutable internals (TestConcurrentCoversCluster keeps the two
+// lists in step); reach those through Do. What the wrappers return is
+// safe to keep after the lock is released: copies (Nodes, Pods, Service,
+// ...) or immutable values (Table, Slices).
 //
 // Use the Cluster only through the wrapper once wrapped.
 type Concurrent struct {
@@ -121,4 +130,141 @@ func (w *Concurrent) Resolve(from service.NamespacedName, name string, qtype dns
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.c.Resolve(from, name, qtype)
+}
+
+// RemoveNode is Cluster.RemoveNode under the lock.
+func (w *Concurrent) RemoveNode(name string) (Changes, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.RemoveNode(name)
+}
+
+// ApplyPodWrites is Cluster.ApplyPodWrites under the lock: the writes
+// are one step for every other caller.
+func (w *Concurrent) ApplyPodWrites(writes []PodWrite) ([]Changes, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.ApplyPodWrites(writes)
+}
+
+// UpdateServiceStatus is Cluster.UpdateServiceStatus under the lock.
+func (w *Concurrent) UpdateServiceStatus(s *service.Service) (Changes, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.UpdateServiceStatus(s)
+}
+
+// NodeStale is Cluster.NodeStale under the lock.
+func (w *Concurrent) NodeStale(name string) (uint64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.NodeStale(name)
+}
+
+// DNSPending is Cluster.DNSPending under the lock.
+func (w *Concurrent) DNSPending() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.DNSPending()
+}
+
+// Table is Cluster.Table under the lock. A Table is immutable: the one
+// returned stays valid, and unchanged, after later writes.
+func (w *Concurrent) Table() *proxy.Table {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Table()
+}
+
+// Slices is Cluster.Slices under the lock. Slices are immutable.
+func (w *Concurrent) Slices(key service.NamespacedName) []*endpoints.Slice {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Slices(key)
+}
+
+// Nodes is Cluster.Nodes under the lock (copies).
+func (w *Concurrent) Nodes() []*service.Node {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Nodes()
+}
+
+// Pods is Cluster.Pods under the lock (copies).
+func (w *Concurrent) Pods(namespace string) []*service.Pod {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Pods(namespace)
+}
+
+// Pod is Cluster.Pod under the lock (a copy).
+func (w *Concurrent) Pod(key service.NamespacedName) (*service.Pod, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Pod(key)
+}
+
+// Service is Cluster.Service under the lock (a copy).
+func (w *Concurrent) Service(key service.NamespacedName) (*service.Service, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Service(key)
+}
+
+// Services is Cluster.Services under the lock (copies).
+func (w *Concurrent) Services(namespace string) []*service.Service {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Services(namespace)
+}
+
+// Snapshot is Cluster.Snapshot under the lock: a consistent cut.
+func (w *Concurrent) Snapshot() ([]byte, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Snapshot()
+}
+
+// Restore is Cluster.Restore under the lock. It replaces the resolver:
+// call DNS again afterwards.
+func (w *Concurrent) Restore(data []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Restore(data)
+}
+
+// Repair is Cluster.Repair under the lock.
+func (w *Concurrent) Repair() (service.RepairReport, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Repair()
+}
+
+// PrintServices is Cluster.PrintServices under the lock; out is written
+// while the lock is held.
+func (w *Concurrent) PrintServices(out io.Writer, namespace string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.PrintServices(out, namespace)
+}
+
+// PrintEndpointSlices is Cluster.PrintEndpointSlices under the lock.
+func (w *Concurrent) PrintEndpointSlices(out io.Writer, namespace string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.PrintEndpointSlices(out, namespace)
+}
+
+// PrintPods is Cluster.PrintPods under the lock.
+func (w *Concurrent) PrintPods(out io.Writer, namespace string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.PrintPods(out, namespace)
+}
+
+// PrintNodes is Cluster.PrintNodes under the lock.
+func (w *Concurrent) PrintNodes(out io.Writer) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.PrintNodes(out)
 }

@@ -112,3 +112,105 @@ client   2/2     Running   0          16m   10.244.1.99   node-1   <none>       
 	require.Equal(t, 8, strings.Count(out.String(), "\n"))
 	require.True(t, strings.HasPrefix(out.String(), "NAMESPACE   NAME     READY"), out.String())
 }
+
+// TestPrintServiceList prints a list of Services of every type as
+// kubectl does, without a Cluster.
+func TestPrintServiceList(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	created := t0.Add(-90 * time.Minute)
+	svcs := []*service.Service{
+		{ObjectMeta: service.ObjectMeta{Name: "kubernetes", Namespace: "default", CreationTimestamp: t0.Add(-400 * 24 * time.Hour)},
+			Spec: service.ServiceSpec{Type: service.ServiceTypeClusterIP, ClusterIPs: []string{"10.96.0.1"}, Ports: []service.ServicePort{{Port: 443, Protocol: service.ProtocolTCP}}}},
+		{ObjectMeta: service.ObjectMeta{Name: "dns", Namespace: "kube-system", CreationTimestamp: created},
+			Spec: service.ServiceSpec{Type: service.ServiceTypeNodePort, ClusterIPs: []string{"10.96.0.10", "fd00::a"}, Selector: service.Labels{"k8s-app": "kube-dns", "a": "b"},
+				Ports: []service.ServicePort{{Port: 53, NodePort: 30053, Protocol: service.ProtocolUDP}, {Port: 53, NodePort: 30053, Protocol: service.ProtocolTCP}}}},
+		{ObjectMeta: service.ObjectMeta{Name: "headless", Namespace: "default", CreationTimestamp: t0.Add(-5 * time.Second)},
+			Spec: service.ServiceSpec{Type: service.ServiceTypeClusterIP, ClusterIPs: []string{service.ClusterIPNone}, Selector: service.Labels{"app": "db"}}},
+		{ObjectMeta: service.ObjectMeta{Name: "pending", Namespace: "default", CreationTimestamp: t0.Add(-3*time.Minute - 7*time.Second)},
+			Spec: service.ServiceSpec{Type: service.ServiceTypeLoadBalancer, ClusterIPs: []string{"10.96.3.4"}, Ports: []service.ServicePort{{Port: 80, NodePort: 31080, Protocol: service.ProtocolTCP}}}},
+		{ObjectMeta: service.ObjectMeta{Name: "lb", Namespace: "default", CreationTimestamp: t0.Add(-50 * time.Hour)},
+			Spec: service.ServiceSpec{Type: service.ServiceTypeLoadBalancer, ClusterIPs: []string{"10.96.3.5"}, ExternalIPs: []string{"198.51.100.1"},
+				Ports: []service.ServicePort{{Port: 80, NodePort: 31081, Protocol: service.ProtocolTCP}}},
+			Status: service.ServiceStatus{LoadBalancer: service.LoadBalancerStatus{Ingress: []service.LoadBalancerIngress{{IP: "203.0.113.20"}, {Hostname: "lb.example.com"}, {IP: "203.0.113.20"}}}}},
+		{ObjectMeta: service.ObjectMeta{Name: "db", Namespace: "prod"},
+			Spec: service.ServiceSpec{Type: service.ServiceTypeExternalName, ExternalName: "my.database.example.com"}},
+	}
+	var b strings.Builder
+	require.NoError(t, PrintServices(&b, svcs, t0, PrintOptions{}))
+	// kubectl cuts the ingress list to 16 characters before it appends the
+	// externalIPs: "203.0.113.20,lb.example.com" becomes "203.0.113.20,...".
+	require.Equal(t, `NAME         TYPE           CLUSTER-IP   EXTERNAL-IP                     PORT(S)                     AGE
+kubernetes   ClusterIP      10.96.0.1    <none>                          443/TCP                     400d
+dns          NodePort       10.96.0.10   <none>                          53:30053/UDP,53:30053/TCP   90m
+headless     ClusterIP      None         <none>                          <none>                      5s
+pending      LoadBalancer   10.96.3.4    <pending>                       80:31080/TCP                3m7s
+lb           LoadBalancer   10.96.3.5    203.0.113.20,...,198.51.100.1   80:31081/TCP                2d2h
+db           ExternalName   <none>       my.database.example.com         <none>                      <unknown>
+`, b.String())
+
+	b.Reset()
+	require.NoError(t, PrintServices(&b, svcs[1:2], t0, PrintOptions{Wide: true, AllNamespaces: true}))
+	require.Equal(t, `NAMESPACE     NAME   TYPE       CLUSTER-IP   EXTERNAL-IP   PORT(S)                     AGE   SELECTOR
+kube-system   dns    NodePort   10.96.0.10   <none>        53:30053/UDP,53:30053/TCP   90m   a=b,k8s-app=kube-dns
+`, b.String())
+
+	b.Reset()
+	require.NoError(t, PrintServices(&b, svcs[4:5], t0, PrintOptions{Wide: true}))
+	require.Contains(t, b.String(), " 203.0.113.20,lb.example.com,198.51.100.1 ")
+}
+
+// TestHumanDuration uses the cases of apimachinery's duration_test.go.
+func TestHumanDuration(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{-2 * time.Second, "<invalid>"},
+		{-1500 * time.Millisecond, "0s"},
+		{time.Second, "1s"},
+		{70 * time.Second, "70s"},
+		{190 * time.Second, "3m10s"},
+		{70 * time.Minute, "70m"},
+		{47 * time.Hour, "47h"},
+		{49 * time.Hour, "2d1h"},
+		{(8*24 + 2) * time.Hour, "8d"},
+		{(367 * 24) * time.Hour, "367d"},
+		{(365*2*24 + 25) * time.Hour, "2y1d"},
+		{(365*8*24 + 2) * time.Hour, "8y"},
+		{3 * time.Hour, "3h"},
+		{3*time.Hour + 5*time.Minute, "3h5m"},
+		{10 * time.Minute, "10m"},
+		{5 * time.Minute, "5m"},
+	} {
+		require.Equal(t, tc.want, humanDuration(tc.d), tc.d)
+	}
+}
+
+func TestPrintNodes(t *testing.T) {
+	now := epoch
+	c := lbCluster(t, true, &now)
+	cp := testNode("cp-0", "zone-a", "192.168.0.2")
+	cp.Labels["node-role.kubernetes.io/control-plane"] = ""
+	cp.Labels["kubernetes.io/role"] = "master"
+	cp.Spec.Unschedulable = true
+	cp.Status.Conditions[0].Status = service.ConditionFalse
+	cp.Status.Addresses = append(cp.Status.Addresses, service.NodeAddress{Type: service.NodeExternalIP, Address: "203.0.113.2"})
+	cp.Status.NodeInfo = []byte(`{"kubeletVersion":"v1.37.0","osImage":"Debian GNU/Linux 13 (trixie)","kernelVersion":"6.12.0","containerRuntimeVersion":"containerd://2.1.0"}`)
+	now = now.Add(-3 * time.Hour)
+	cp.CreationTimestamp = now
+	_, err := c.AddNode(cp)
+	require.NoError(t, err)
+	bare := &service.Node{ObjectMeta: service.ObjectMeta{Name: "bare"}}
+	_, err = c.AddNode(bare)
+	require.NoError(t, err)
+	now = now.Add(3 * time.Hour)
+	var out strings.Builder
+	require.NoError(t, c.PrintNodes(&out))
+	require.Equal(t, `NAME     STATUS                        ROLES                  AGE         VERSION   INTERNAL-IP    EXTERNAL-IP   OS-IMAGE                       KERNEL-VERSION   CONTAINER-RUNTIME
+bare     Unknown                       <none>                 <unknown>             <none>         <none>        <unknown>                      <unknown>        <unknown>
+cp-0     NotReady,SchedulingDisabled   control-plane,master   3h          v1.37.0   192.168.0.2    203.0.113.2   Debian GNU/Linux 13 (trixie)   6.12.0           containerd://2.1.0
+node-0   Ready                         <none>                 <unknown>             192.168.0.10   <none>        <unknown>                      <unknown>        <unknown>
+node-1   Ready                         <none>                 <unknown>             192.168.0.11   <none>        <unknown>                      <unknown>        <unknown>
+node-2   Ready                         <none>                 <unknown>             192.168.0.12   <none>        <unknown>                      <unknown>        <unknown>
+`, out.String())
+}

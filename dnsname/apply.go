@@ -58,7 +58,11 @@ func (w *writer) init() {
 // not-ready addresses rebuilds all of its names; other Service changes
 // rebuild the names made from the spec. Publishing copies about 1 KiB of
 // the index of Services (see svcIndex) per Service changed.
-func (r *Resolver) Apply(b *Batch) error {
+func (r *Resolver) Apply(b *Batch) error { return r.apply(b, eagerRecords) }
+
+// apply is Apply with wide names making up to eager records at once
+// (see wideAgg); tests vary it, production passes eagerRecords.
+func (r *Resolver) apply(b *Batch, eager int) error {
 	if b == nil {
 		return nil
 	}
@@ -163,7 +167,7 @@ func (r *Resolver) Apply(b *Batch) error {
 	var dirtyAddrs []netip.Addr
 	for _, st := range queue {
 		st.queued = false
-		node := r.publish(st, e)
+		node := r.publish(st, e, eager)
 		for _, a := range st.addrs {
 			w.claim(st, a)
 		}

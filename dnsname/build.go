@@ -178,10 +178,10 @@ func (e *entry) appendSRV(recs []Record, owner string, ttl uint32, n int, srv it
 // Service: a headless Service's own name and its SRV names. Its lists are
 // B-trees, so that adding or removing an item costs O(log n) and a
 // snapshot takes them in O(1) (btree.Clone). Its records, up to
-// eagerRecords of them (Resolver.eager), are made at once; more are made
-// by the first query that needs them (lazyEntry), so that a change of one
-// endpoint of a large Service does not copy the records of all the
-// others.
+// eagerRecords of them (fewer in tests, see Resolver.apply), are made at
+// once; more are made by the first query that needs them (lazyEntry), so
+// that a change of one endpoint of a large Service does not copy the
+// records of all the others.
 type wideAgg struct {
 	owner string
 	n     int

@@ -1,9 +1,6 @@
 package dnsname
 
-import (
-	"fmt"
-	"strconv"
-)
+import "strconv"
 
 // TTL limits, as CoreDNS's kubernetes plugin has them (the "ttl" option:
 // default 5 seconds, 0 to 3600).
@@ -73,17 +70,21 @@ type Config struct {
 	Upstream Upstream
 }
 
-// Validate returns nil for a usable Config, and otherwise an error
-// wrapping ErrInvalidConfig that names the bad field and value.
+// Validate returns nil for a usable Config, and otherwise a *ConfigError
+// (wrapping ErrInvalidConfig) that names the bad field and value.
 func (c Config) Validate() error {
 	if err := validateZone(normalizeZone(c.Zone)); err != nil {
-		return fmt.Errorf("%w: zone: %w", ErrInvalidConfig, err)
+		ce := &ConfigError{Field: "zone", Value: strconv.Quote(c.Zone), Rule: err.Error(), Err: err}
+		if ne, ok := err.(*NameError); ok {
+			ce.Rule = ne.Problem
+		}
+		return ce
 	}
 	if c.TTL != nil && *c.TTL > MaxTTL {
-		return fmt.Errorf("%w: ttl %d is out of range 0-%d", ErrInvalidConfig, *c.TTL, MaxTTL)
+		return &ConfigError{Field: "ttl", Value: strconv.FormatUint(uint64(*c.TTL), 10), Rule: "is out of range 0-" + strconv.Itoa(MaxTTL)}
 	}
 	if c.Pods > PodsVerified {
-		return fmt.Errorf("%w: pods %d is not a pod mode", ErrInvalidConfig, c.Pods)
+		return &ConfigError{Field: "pods", Value: strconv.Itoa(int(c.Pods)), Rule: "is not a pod mode"}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@
 // The main flow:
 //
 //	r := dnsname.NewResolver(dnsname.Config{}) // cluster.local, TTL 5 s, pod names off
+//	r, err := dnsname.New(cfg)                 // a Config from a user: a *ConfigError, no panic
 //	var b dnsname.Batch
 //	b.Services(svcChanges...)  // service.Change records from the Registry
 //	b.Slices(sliceChanges...)  // endpoints.Change records from the controller

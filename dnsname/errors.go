@@ -51,3 +51,29 @@ func (e *NameError) Unwrap() error { return e.Err }
 func nameErr(sentinel error, name, problem string) *NameError {
 	return &NameError{Name: name, Problem: problem, Err: sentinel}
 }
+
+// ConfigError says which Config field is invalid, with its value and the
+// rule it breaks. It wraps ErrInvalidConfig and, for the zone, the
+// *NameError that explains it.
+type ConfigError struct {
+	Field string // "zone", "ttl" or "pods"
+	Value string // the value as given, formatted (`"bad_zone"`, "3601")
+	Rule  string // what is wrong with it, as a phrase that follows the value
+	Err   error  // the cause, or nil
+}
+
+// Error formats the problem as
+// `dnsname: invalid config: ttl 3601 is out of range 0-3600`.
+func (e *ConfigError) Error() string {
+	return ErrInvalidConfig.Error() + ": " + e.Field + " " + e.Value + " " + e.Rule
+}
+
+// Unwrap returns ErrInvalidConfig and the cause, if any, so that both
+// errors.Is(err, ErrInvalidConfig) and, for a bad zone,
+// errors.Is(err, ErrInvalidName) hold.
+func (e *ConfigError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrInvalidConfig}
+	}
+	return []error{ErrInvalidConfig, e.Err}
+}

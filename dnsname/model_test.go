@@ -208,7 +208,7 @@ func TestModel(t *testing.T) {
 		r := NewResolver(Config{Pods: PodsVerified})
 		// Make the records of wide names at Apply time or at the first
 		// query (see wideAgg); the fresh resolver always uses the default.
-		r.eager = rapid.SampledFrom([]int{0, 3, eagerRecords}).Draw(t, "eager")
+		eager := rapid.SampledFrom([]int{0, 3, eagerRecords}).Draw(t, "eager")
 		var prev *snapshot
 		var prevFresh *Resolver
 		steps := rapid.IntRange(1, 25).Draw(t, "steps")
@@ -283,7 +283,7 @@ func TestModel(t *testing.T) {
 					}
 				}
 			}
-			require.NoError(t, r.Apply(&b))
+			require.NoError(t, r.apply(&b, eager))
 			f := w.fresh(t)
 			// The previous snapshot first: the writer has changed the
 			// structures it shares with it, and those of its records

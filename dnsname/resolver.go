@@ -25,13 +25,13 @@ const maxCNAMEChain = 8
 // mutex; the resolver is meant to have one writer, the loop that feeds it
 // the Registry's Services and the endpoints controller's changes.
 //
-// A Resolver must be made with NewResolver; the zero value is unusable.
+// A Resolver must be made with New or NewResolver; the zero value is
+// unusable.
 type Resolver struct {
 	zone     string // lowercase, no trailing dot
 	ttl      uint32
 	pods     PodMode
 	upstream Upstream
-	eager    int // see wideAgg; eagerRecords but in tests
 
 	snap atomic.Pointer[snapshot]
 
@@ -80,13 +80,13 @@ type entry struct {
 
 var emptyEntry = &entry{}
 
-// NewResolver returns a Resolver with no Services. An invalid Config
-// (see Config.Validate) is a programming error: NewResolver panics on it.
-func NewResolver(c Config) *Resolver {
+// New returns a Resolver with no Services, or the *ConfigError that
+// c.Validate returns (errors.Is(err, ErrInvalidConfig)) and no Resolver.
+func New(c Config) (*Resolver, error) {
 	if err := c.Validate(); err != nil {
-		panic(err.Error())
+		return nil, err
 	}
-	r := &Resolver{zone: normalizeZone(c.Zone), ttl: DefaultTTL, pods: c.Pods, upstream: c.Upstream, eager: eagerRecords}
+	r := &Resolver{zone: normalizeZone(c.Zone), ttl: DefaultTTL, pods: c.Pods, upstream: c.Upstream}
 	if c.TTL != nil {
 		r.ttl = *c.TTL
 	}
@@ -99,6 +99,18 @@ func NewResolver(c Config) *Resolver {
 		Name: VersionName(r.zone), Type: TypeTXT, TTL: versionTTL, Text: SchemaVersion,
 	}}})
 	r.snap.Store(&snapshot{svcs: newSvcIndex(), names: names.cur()})
+	return r, nil
+}
+
+// NewResolver is like New but panics with the *ConfigError when c is
+// invalid, as regexp.MustCompile does: it is meant for Configs written in
+// code (the zero Config always works), where an invalid one is a
+// programmer error. Use New for a Config that comes from a user.
+func NewResolver(c Config) *Resolver {
+	r, err := New(c)
+	if err != nil {
+		panic(err)
+	}
 	return r
 }
 

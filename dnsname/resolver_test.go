@@ -458,9 +458,18 @@ func TestConfig(t *testing.T) {
 	err := Config{TTL: &big}.Validate()
 	require.ErrorIs(t, err, ErrInvalidConfig)
 	require.EqualError(t, err, "dnsname: invalid config: ttl 3601 is out of range 0-3600")
-	require.ErrorIs(t, Config{Zone: "bad_zone"}.Validate(), ErrInvalidConfig)
-	require.ErrorIs(t, Config{Pods: 7}.Validate(), ErrInvalidConfig)
-	require.PanicsWithValue(t, "dnsname: invalid config: ttl 3601 is out of range 0-3600", func() { NewResolver(Config{TTL: &big}) })
+	var ce *ConfigError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, ConfigError{Field: "ttl", Value: "3601", Rule: "is out of range 0-3600"}, *ce)
+	zerr := Config{Zone: "bad_zone"}.Validate()
+	require.ErrorIs(t, zerr, ErrInvalidConfig)
+	require.ErrorIs(t, zerr, ErrInvalidName)
+	require.ErrorContains(t, zerr, `dnsname: invalid config: zone "bad_zone" is not a valid DNS-1123 subdomain`)
+	require.EqualError(t, Config{Pods: 7}.Validate(), "dnsname: invalid config: pods 7 is not a pod mode")
+	got, nerr := New(Config{TTL: &big})
+	require.Nil(t, got)
+	require.Equal(t, err, nerr)
+	require.PanicsWithError(t, "dnsname: invalid config: ttl 3601 is out of range 0-3600", func() { NewResolver(Config{TTL: &big}) })
 }
 
 func TestApplyErrors(t *testing.T) {

@@ -353,7 +353,8 @@ func (st *svcState) claims(a netip.Addr) bool {
 
 // publish brings the Service's names up to date with what the Apply in
 // progress touched, in epoch e, and returns its node (nil: no name).
-func (r *Resolver) publish(st *svcState, e uint64) *svcNode {
+// Wide names make up to eager records at once (see wideAgg).
+func (r *Resolver) publish(st *svcState, e uint64, eager int) *svcNode {
 	sp := st.spec
 	switch {
 	case sp == nil:
@@ -388,7 +389,7 @@ func (r *Resolver) publish(st *svcState, e uint64) *svcNode {
 		slices.Sort(st.dirty)
 		for _, label := range slices.Compact(st.dirty) {
 			h := hashString(label)
-			if ent := r.subEntry(st, label); ent != nil {
+			if ent := r.subEntry(st, label, eager); ent != nil {
 				st.sub.set(e, h, label, ent)
 			} else {
 				st.sub.del(e, h, label)
@@ -399,7 +400,7 @@ func (r *Resolver) publish(st *svcState, e uint64) *svcNode {
 			case !sp.headless:
 				st.self = r.clusterIPEntry(st, st.fqdn, nil)
 			case st.idx.n > 0:
-				st.self = st.idx.all.entry(r.ttl, r.eager)
+				st.self = st.idx.all.entry(r.ttl, eager)
 			default:
 				st.self = nil // spec §2.4.1: no ready endpoint, NXDOMAIN
 			}
@@ -419,8 +420,8 @@ func (r *Resolver) publish(st *svcState, e uint64) *svcNode {
 }
 
 // subEntry makes the entry of the name label.<svc>, nil when it does not
-// exist.
-func (r *Resolver) subEntry(st *svcState, label string) *entry {
+// exist; wide names make up to eager records at once.
+func (r *Resolver) subEntry(st *svcState, label string, eager int) *entry {
 	x := st.idx
 	if label[0] != '_' {
 		if h := x.hosts[label]; h != nil {
@@ -430,7 +431,7 @@ func (r *Resolver) subEntry(st *svcState, label string) *entry {
 	}
 	if x.headless {
 		if p := x.ports[label]; p != nil {
-			return p.entry(r.ttl, r.eager)
+			return p.entry(r.ttl, eager)
 		}
 		return nil
 	}

@@ -36,8 +36,6 @@ type Controller struct {
 
 	out []Change // changes of the current input
 
-	lastCandidates int // Services the last pod upsert looked at (tests)
-
 	// Scratch reused between inputs; never escapes.
 	cands   []*svcState
 	one     [1]*podState
@@ -77,15 +75,12 @@ type labelPair struct{ key, value string }
 
 type hintKey struct{ zone, node string }
 
-// NewController returns a Controller with cfg's settings.
-//
-// An invalid Config is a programmer error, as an out-of-range
-// --max-endpoints-per-slice stops kube-controller-manager at startup:
-// NewController panics with the *ConfigError that cfg.Validate returns.
-// Call Config.Validate first to check a Config that comes from a user.
-func NewController(cfg Config) *Controller {
+// New returns a Controller with cfg's settings, or the *ConfigError that
+// cfg.Validate returns (errors.Is(err, ErrInvalidConfig)) and no
+// Controller.
+func New(cfg Config) (*Controller, error) {
 	if err := cfg.Validate(); err != nil {
-		panic(err)
+		return nil, err
 	}
 	cfg = cfg.withDefaults()
 	return &Controller{
@@ -98,7 +93,21 @@ func NewController(cfg Config) *Controller {
 		smallGroup: smallGroup,
 		freeNodes:  btree.NewFreeListG[*sliceState](btree.DefaultFreeListSize),
 		ownerTrue:  true,
+	}, nil
+}
+
+// NewController is like New but panics with the *ConfigError when cfg is
+// invalid, as regexp.MustCompile does: it is meant for Configs written in
+// code (the zero Config always works), where an invalid one is a
+// programmer error, as an out-of-range --max-endpoints-per-slice stops
+// kube-controller-manager at startup. Use New for a Config that comes
+// from a user.
+func NewController(cfg Config) *Controller {
+	c, err := New(cfg)
+	if err != nil {
+		panic(err)
 	}
+	return c
 }
 
 // Config returns the controller's configuration, with defaults filled in.
@@ -385,37 +394,8 @@ func (c *Controller) UpsertPod(pod *service.Pod) ([]Change, error) {
 		c.moveNode(p, oldNode)
 	}
 
-	// Candidates. With the same labels, the pod's Services are still
-	// exactly those that select it (Service changes keep memberships up to
-	// date), so only their endpoints can change. Otherwise: the Services
-	// filed under one of the pod's labels, the select-everything ones, and
-	// those the pod belonged to.
 	recheck := isNew || relabelled
-	cands := c.cands[:0]
-	if !recheck {
-		cands = append(cands, p.services...)
-	} else {
-		c.epoch++
-		add := func(b []*svcState) {
-			for _, s := range b {
-				if s.mark != c.epoch {
-					s.mark = c.epoch
-					cands = append(cands, s)
-				}
-			}
-		}
-		if len(ns.index) > 0 {
-			for k, v := range p.labels {
-				add(ns.index[labelPair{k, v}])
-			}
-		}
-		add(ns.everything)
-		add(p.services)
-	}
-	c.lastCandidates = len(cands)
-	if len(cands) > 1 {
-		slices.SortFunc(cands, func(a, b *svcState) int { return cmp.Compare(a.id, b.id) })
-	}
+	cands := c.candidates(ns, p, recheck)
 	for _, s := range cands {
 		if recheck {
 			match := s.sel.Matches(p.labels)
@@ -438,6 +418,40 @@ func (c *Controller) UpsertPod(pod *service.Pod) ([]Change, error) {
 	c.cands = cands[:0]
 	c.one[0] = nil
 	return c.take(), err
+}
+
+// candidates returns the Services a change of pod p must look at, in
+// creation order, in c.cands' storage. With the same labels (recheck
+// false), the pod's Services are still exactly those that select it
+// (Service changes keep memberships up to date), so only their endpoints
+// can change. Otherwise: the Services filed under one of the pod's
+// labels, the select-everything ones, and those the pod belonged to.
+func (c *Controller) candidates(ns *namespace, p *podState, recheck bool) []*svcState {
+	cands := c.cands[:0]
+	if !recheck {
+		cands = append(cands, p.services...)
+	} else {
+		c.epoch++
+		add := func(b []*svcState) {
+			for _, s := range b {
+				if s.mark != c.epoch {
+					s.mark = c.epoch
+					cands = append(cands, s)
+				}
+			}
+		}
+		if len(ns.index) > 0 {
+			for k, v := range p.labels {
+				add(ns.index[labelPair{k, v}])
+			}
+		}
+		add(ns.everything)
+		add(p.services)
+	}
+	if len(cands) > 1 {
+		slices.SortFunc(cands, func(a, b *svcState) int { return cmp.Compare(a.id, b.id) })
+	}
+	return cands
 }
 
 // DeletePod removes a pod and returns the slice writes this caused.

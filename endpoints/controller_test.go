@@ -96,13 +96,20 @@ func TestConfigValidate(t *testing.T) {
 		{Config{ManagedBy: "not a label value"}, `endpoints: invalid config: ManagedBy "not a label value": label value a valid label must be`},
 	} {
 		err := tc.cfg.Validate()
+		c, newErr := New(tc.cfg)
 		if tc.want == "" {
 			require.NoError(t, err)
+			require.NoError(t, newErr)
+			require.NotNil(t, c)
 			require.NotPanics(t, func() { NewController(tc.cfg) })
 			continue
 		}
 		require.ErrorIs(t, err, ErrInvalidConfig)
 		require.ErrorContains(t, err, tc.want)
+		require.Nil(t, c)
+		require.Equal(t, err, newErr)
+		var ce *ConfigError
+		require.ErrorAs(t, newErr, &ce)
 		require.PanicsWithError(t, err.Error(), func() { NewController(tc.cfg) })
 	}
 	require.Equal(t, 100, NewController(Config{}).Config().MaxEndpointsPerSlice)
@@ -494,12 +501,12 @@ func TestCandidatesIndependentOfServices(t *testing.T) {
 		mustUpsertService(t, c, testService(fmt.Sprintf("svc-%d", i), sel))
 	}
 	mustUpsertPod(t, c, testPod("p", service.Labels{"app": "app-42", "tier": "backend"}, "10.1.0.1"))
-	require.LessOrEqual(t, c.lastCandidates, 2, "Services looked at by the pod event")
+	require.LessOrEqual(t, c.candidateCount(service.NamespacedName{Namespace: "default", Name: "p"}), 2, "Services looked at by the pod event")
 	require.Len(t, c.Slices(service.NamespacedName{Namespace: "default", Name: "svc-42"})[0].Endpoints, 1)
 	// tier=backend alone selects nothing: 1500 Services carry it, none
 	// is looked at.
 	require.Empty(t, mustUpsertPod(t, c, testPod("q", service.Labels{"app": "none", "tier": "backend"}, "10.1.0.2")))
-	require.LessOrEqual(t, c.lastCandidates, 1, "Services looked at by the pod event")
+	require.LessOrEqual(t, c.candidateCount(service.NamespacedName{Namespace: "default", Name: "q"}), 1, "Services looked at by the pod event")
 }
 
 // TestReadinessFlipAllocations bounds the allocations of the hot path: a

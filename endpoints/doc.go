@@ -7,6 +7,7 @@
 // The main flow, as an embedder runs it:
 //
 //	c := endpoints.NewController(endpoints.Config{}) // 100 endpoints per slice
+//	c, err := endpoints.New(cfg)                     // a Config from a user: a *ConfigError, no panic
 //	changes, _ := c.UpsertService(svc)               // a placeholder slice per family
 //	apply(changes)
 //	changes, err := c.UpsertPod(pod)                 // the pod's endpoint, in place

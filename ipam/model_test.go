@@ -24,16 +24,6 @@ type segModel struct {
 
 func bigOf(a netip.Addr) *big.Int { return new(big.Int).SetBytes(a.AsSlice()) }
 
-func addrOf(v *big.Int, is4 bool) netip.Addr {
-	n := 16
-	if is4 {
-		n = 4
-	}
-	b := v.FillBytes(make([]byte, n))
-	a, _ := netip.AddrFromSlice(b)
-	return a
-}
-
 // modelPrefix applies Kubernetes' rules: total = 2^hostbits; usable
 // total-2 (IPv4, none for /31 and /32) or total-1 (IPv6); static
 // band min(max(16, total/16), 256), none when total <= 16.

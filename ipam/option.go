@@ -47,9 +47,3 @@ func WithRand(r *rand.Rand) Option {
 func Sequential() Option {
 	return func(c *config) { c.sequential = true }
 }
-
-// withDenseLimit sets the largest range kept in a dense bitmap; tests use it
-// to exercise the run tree on small ranges.
-func withDenseLimit(n uint64) Option {
-	return func(c *config) { c.denseLimit = n }
-}

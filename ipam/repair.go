@@ -40,13 +40,18 @@ func NewRepair(a *Allocator, cfg RepairConfig) *Repair {
 	if cfg.LeakPasses <= 0 {
 		cfg.LeakPasses = DefaultLeakPasses
 	}
-	return &Repair{loop: repair.New(a, repair.Config[netip.Addr]{
-		Compare:      netip.Addr.Compare,
+	return &Repair{loop: repair.New(repairTarget{a}, repair.Config[netip.Addr]{
 		ErrAllocated: ErrAllocated,
 		LeakPasses:   cfg.LeakPasses,
 		DryRun:       cfg.DryRun,
 	})}
 }
+
+// repairTarget is the Allocator as the repair loop sees it, with the
+// address order its reports use.
+type repairTarget struct{ *Allocator }
+
+func (repairTarget) Compare(a, b netip.Addr) int { return a.Compare(b) }
 
 // RepairReport is what one repair pass found. Every list is in increasing
 // address order and holds each address once.

@@ -41,7 +41,6 @@ func NewRepair(a *Allocator, cfg RepairConfig) *Repair {
 		cfg.LeakPasses = DefaultLeakPasses
 	}
 	return &Repair{loop: repair.New(repairTarget{a}, repair.Config[int]{
-		Compare:      cmp.Compare[int],
 		ErrAllocated: ErrAllocated,
 		LeakPasses:   cfg.LeakPasses,
 		DryRun:       cfg.DryRun,
@@ -53,6 +52,9 @@ func NewRepair(a *Allocator, cfg RepairConfig) *Repair {
 type repairTarget struct{ *Allocator }
 
 func (t repairTarget) Contains(port int) bool { return t.r.Contains(port) }
+
+// Compare orders ports as the reports list them.
+func (repairTarget) Compare(a, b int) int { return cmp.Compare(a, b) }
 
 // RepairReport is what one repair pass found. Every list is in increasing
 // order and holds each port once.

@@ -201,33 +201,6 @@ func (p *Proxy) Sync(t *Table) {
 	}
 }
 
-func (p *Proxy) apply(f func(b *TableBuilder) error) error {
-	b := p.table.Builder()
-	if err := b.SetDefaultAlgorithm(p.cfg.Algorithm); err != nil {
-		return err
-	}
-	if err := f(b); err != nil {
-		return err
-	}
-	p.Sync(b.Build())
-	return nil
-}
-
-// UpsertService adds or replaces a Service in the proxy's own table.
-func (p *Proxy) UpsertService(svc *service.Service) error {
-	return p.apply(func(b *TableBuilder) error { return b.UpsertService(svc) })
-}
-
-// DeleteService removes a Service from the proxy's own table.
-func (p *Proxy) DeleteService(key service.NamespacedName) {
-	_ = p.apply(func(b *TableBuilder) error { b.DeleteService(key); return nil })
-}
-
-// ApplySlices applies EndpointSlice changes to the proxy's own table.
-func (p *Proxy) ApplySlices(changes []endpoints.Change) error {
-	return p.apply(func(b *TableBuilder) error { b.ApplySlices(changes); return nil })
-}
-
 // Frontends returns the number of frontends in the proxy's table.
 func (p *Proxy) Frontends() int { return p.table.Frontends() }
 

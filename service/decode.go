@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -270,62 +269,24 @@ func decodeTyped(m map[string]any, src []byte, t reflect.Type, n int, prefix str
 
 // unknownField walks a decoded JSON value against the Go type it will
 // decode into and returns the path of the first field (in sorted order)
-// the type does not have, or "".
+// the type does not have, or "". path is the value's own, "" or ending in
+// "." (a List item's "items[2].").
 func unknownField(v any, t reflect.Type, path string) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == reflect.TypeFor[json.RawMessage]() || t == reflect.TypeFor[IntOrString]() {
-		return ""
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return ""
+	var found string
+	jsonfield.Walk(v, t, strings.TrimSuffix(path, "."), func(_ any, t reflect.Type, p string) jsonfield.Action {
+		switch t {
+		case nil:
+			found = p
+			return jsonfield.Stop
+		case rawMessageType, intOrStringType: // they decode themselves
+			return jsonfield.Skip
 		}
-		fields := jsonfield.Fields(t)
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			ft, ok := fields[k]
-			if !ok {
-				return joinPath(path, k)
-			}
-			if p := unknownField(m[k], ft, joinPath(path, k)); p != "" {
-				return p
-			}
-		}
-	case reflect.Slice:
-		items, ok := v.([]any)
-		if !ok {
-			return ""
-		}
-		for i, it := range items {
-			if p := unknownField(it, t.Elem(), fmt.Sprintf("%s[%d]", strings.TrimSuffix(path, "."), i)); p != "" {
-				return p
-			}
-		}
-	case reflect.Map:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return ""
-		}
-		for k, it := range m {
-			if p := unknownField(it, t.Elem(), joinPath(path, k)); p != "" {
-				return p
-			}
-		}
-	}
-	return ""
+		return jsonfield.Descend
+	})
+	return found
 }
 
-func joinPath(path, k string) string {
-	if path == "" || strings.HasSuffix(path, ".") {
-		return path + k
-	}
-	return path + "." + k
-}
+var (
+	rawMessageType  = reflect.TypeFor[json.RawMessage]()
+	intOrStringType = reflect.TypeFor[IntOrString]()
+)

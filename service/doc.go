@@ -62,7 +62,7 @@
 //	})
 //	ch, err := reg.Create(svc)   // ch.New: clusterIP, nodePorts, ingress set
 //	ch, err = reg.Update(edited) // type transitions allocate and release
-//	service.PrintServices(os.Stdout, reg.List("", service.Everything()), now, service.PrintOptions{Wide: true})
+//	svcnet.PrintServices(os.Stdout, reg.List("", service.Everything()), now, svcnet.PrintOptions{Wide: true}) // kubectl get svc
 //
 // Where the Registry deliberately differs from Kubernetes:
 //

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/svcnet/svcnet"
 	"github.com/svcnet/svcnet/ipam"
 	"github.com/svcnet/svcnet/service"
 )
@@ -66,7 +67,9 @@ spec:
 	fmt.Println(ch.Type, ch.Old.Spec.Ports[0].NodePort, "->", ch.New.Spec.Ports[0].NodePort, pool.Allocated())
 
 	now = now.Add(5 * time.Minute)
-	if err := service.PrintServices(os.Stdout, reg.List("", service.Everything()), now, service.PrintOptions{Wide: true}); err != nil {
+	// The kubectl get tables live in the root package, beside the
+	// EndpointSlice printer.
+	if err := svcnet.PrintServices(os.Stdout, reg.List("", service.Everything()), now, svcnet.PrintOptions{Wide: true}); err != nil {
 		panic(err)
 	}
 	// Output:

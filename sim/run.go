@@ -329,7 +329,7 @@ func (w *world) addNodes() error {
 		objs = append(objs, o)
 	}
 	for i := range w.cfg.s.Cluster.Nodes {
-		objs = append(objs, nodeObject("node-"+strconv.Itoa(i), w.cfg.zones[len(objs)%len(w.cfg.zones)], nextAddr()))
+		objs = append(objs, nodeObject(nodeName(i), w.cfg.zones[len(objs)%len(w.cfg.zones)], nextAddr()))
 	}
 	base := w.cfg.podNet.Addr().As4()
 	for i, o := range objs {
@@ -376,27 +376,15 @@ func (w *world) workload() ([]*service.Service, []*Deployment) {
 	if g.Services == 0 {
 		return svcs, deps
 	}
-	prefix, ns, replicas := g.Prefix, g.Namespace, g.Replicas
-	if prefix == "" {
-		prefix = "svc"
-	}
-	if ns == "" {
-		ns = "default"
-	}
-	if replicas == 0 {
-		replicas = 3
-	}
+	gen := w.cfg.workload
 	container := service.Container{Name: "app", Image: "app",
 		Ports: []service.ContainerPort{{Name: "http", ContainerPort: 8080, Protocol: service.ProtocolTCP}}, ReadinessProbe: g.ReadinessProbe}
 	if g.PreStopSleep != nil && *g.PreStopSleep > 0 {
 		container.Lifecycle = &service.Lifecycle{PreStop: &service.LifecycleHandler{Sleep: &service.SleepAction{Seconds: int64(g.PreStopSleep.D() / time.Second)}}}
 	}
-	for i := range g.Services {
-		name := prefix + "-" + strconv.Itoa(i)
-		ns := ns
-		if g.Namespaces > 1 {
-			ns += "-" + strconv.Itoa(i%g.Namespaces)
-		}
+	for i := range gen.services {
+		k := gen.key(i)
+		name, ns := k.Name, k.Namespace
 		labels := service.Labels{"app": name}
 		svc := &service.Service{ObjectMeta: service.ObjectMeta{Name: name, Namespace: ns},
 			Spec: service.ServiceSpec{Type: g.Type, Selector: labels,
@@ -404,7 +392,7 @@ func (w *world) workload() ([]*service.Service, []*Deployment) {
 		if g.Algorithm != "" {
 			svc.Annotations = map[string]string{proxy.AlgorithmAnnotation: g.Algorithm}
 		}
-		r := replicas
+		r := gen.replicas
 		d := &Deployment{ObjectMeta: service.ObjectMeta{Name: name, Namespace: ns},
 			Spec: DeploymentSpec{Replicas: &r, Selector: &service.LabelSelector{MatchLabels: labels},
 				Template: PodTemplateSpec{ObjectMeta: service.ObjectMeta{Labels: labels},

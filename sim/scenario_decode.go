@@ -639,16 +639,24 @@ func displayValue(v any) any {
 	return v
 }
 
+// value checks v against t, and everything under it (jsonfield.Walk).
 func (c *typeChecker) value(v any, t reflect.Type, path string) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+	jsonfield.Walk(v, t, path, c.visit)
+}
+
+// visit checks one value against its type: it reports the unknown field
+// or the bad value and returns Skip, or Descend into an object or list.
+func (c *typeChecker) visit(v any, t reflect.Type, path string) jsonfield.Action {
+	if t == nil {
+		c.add(path, "unknown field")
+		return jsonfield.Skip
 	}
 	if v == nil {
-		return // null: the zero value, as encoding/json decodes it
+		return jsonfield.Skip // null: the zero value, as encoding/json decodes it
 	}
 	switch t {
 	case rawMessageType:
-		return
+		return jsonfield.Skip
 	case durationType:
 		switch v := v.(type) {
 		case string:
@@ -662,7 +670,7 @@ func (c *typeChecker) value(v any, t reflect.Type, path string) {
 		default:
 			c.bad(path, v, "must be a duration such as \"30s\" or \"1m30s\", or a number of seconds")
 		}
-		return
+		return jsonfield.Skip
 	case intOrStringType:
 		switch v := v.(type) {
 		case string:
@@ -673,51 +681,30 @@ func (c *typeChecker) value(v any, t reflect.Type, path string) {
 		default:
 			c.bad(path, v, "must be an integer or a string")
 		}
-		return
+		return jsonfield.Skip
 	case timeType:
 		s, ok := v.(string)
 		if _, err := time.Parse(time.RFC3339, s); !ok || err != nil {
 			c.bad(path, v, "must be an RFC 3339 time")
 		}
-		return
+		return jsonfield.Skip
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) {
-		return
+		return jsonfield.Skip
 	}
 	switch t.Kind() {
-	case reflect.Struct:
-		m, ok := v.(map[string]any)
-		if !ok {
+	case reflect.Struct, reflect.Map:
+		if _, ok := v.(map[string]any); !ok {
 			c.bad(path, v, "must be an object")
-			return
+			return jsonfield.Skip
 		}
-		fields := jsonfield.Fields(t)
-		for k := range sortedKeys(m) {
-			ft, ok := fields[k]
-			if !ok {
-				c.add(joinField(path, k), "unknown field")
-				continue
-			}
-			c.value(m[k], ft, joinField(path, k))
-		}
+		return jsonfield.Descend
 	case reflect.Slice:
-		items, ok := v.([]any)
-		if !ok {
+		if _, ok := v.([]any); !ok {
 			c.bad(path, v, "must be a list")
-			return
+			return jsonfield.Skip
 		}
-		for i, it := range items {
-			c.value(it, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
-		}
-	case reflect.Map:
-		m, ok := v.(map[string]any)
-		if !ok {
-			c.bad(path, v, "must be an object")
-			return
-		}
-		for k := range sortedKeys(m) {
-			c.value(m[k], t.Elem(), fmt.Sprintf("%s[%s]", path, k))
-		}
+		return jsonfield.Descend
 	case reflect.String:
 		switch v.(type) {
 		case string:
@@ -736,7 +723,7 @@ func (c *typeChecker) value(v any, t reflect.Type, path string) {
 		n, ok := v.(json.Number)
 		if !ok {
 			c.bad(path, v, "must be an integer")
-			return
+			break
 		}
 		if _, err := strconv.ParseInt(n.String(), 10, t.Bits()); err != nil {
 			c.bad(path, v, fmt.Sprintf("must be a %d-bit integer", t.Bits()))
@@ -745,7 +732,7 @@ func (c *typeChecker) value(v any, t reflect.Type, path string) {
 		n, ok := v.(json.Number)
 		if !ok {
 			c.bad(path, v, "must be a non-negative integer")
-			return
+			break
 		}
 		if _, err := strconv.ParseUint(n.String(), 10, t.Bits()); err != nil {
 			c.bad(path, v, fmt.Sprintf("must be a non-negative %d-bit integer", t.Bits()))
@@ -754,7 +741,7 @@ func (c *typeChecker) value(v any, t reflect.Type, path string) {
 		n, ok := v.(json.Number)
 		if !ok {
 			c.bad(path, v, "must be a number")
-			return
+			break
 		}
 		if _, err := strconv.ParseFloat(n.String(), t.Bits()); err != nil {
 			c.bad(path, v, "must be a finite number")
@@ -763,11 +750,5 @@ func (c *typeChecker) value(v any, t reflect.Type, path string) {
 	default:
 		c.bad(path, v, "cannot be decoded")
 	}
-}
-
-func joinField(path, k string) string {
-	if path == "" {
-		return k
-	}
-	return path + "." + k
+	return jsonfield.Skip
 }

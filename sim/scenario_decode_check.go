@@ -63,30 +63,16 @@ func (d *decoder) scenarioNames() scenarioNames {
 			n.zones[z] = true
 		}
 	}
-	// Generated objects, named as WorkloadSpec and ClusterSpec say.
-	w := s.Workload
-	prefix, ns := w.Prefix, w.Namespace
-	if prefix == "" {
-		prefix = "svc"
-	}
-	if ns == "" {
-		ns = "default"
-	}
-	for i := range min(w.Services, 1_000_000) {
-		k := service.NamespacedName{Namespace: ns, Name: prefix + "-" + strconv.Itoa(i)}
-		if w.Namespaces > 1 {
-			k.Namespace = ns + "-" + strconv.Itoa(i%w.Namespaces)
-		}
+	// Generated objects, named as Run names them.
+	def := defaultsOf(s)
+	for i := range min(def.workload.services, 1_000_000) {
+		k := def.workload.key(i)
 		n.services[k], n.deployments[k] = true, true
 	}
-	for i := range min(s.Cluster.Nodes, 1_000_000) {
-		n.nodes["node-"+strconv.Itoa(i)] = true
+	for i := range min(def.nodes, 1_000_000) {
+		n.nodes[nodeName(i)] = true
 	}
-	zones := s.Cluster.Zones
-	if len(zones) == 0 {
-		zones = []string{"zone-a", "zone-b", "zone-c"}
-	}
-	for _, z := range zones {
+	for _, z := range def.zones {
 		n.zones[z] = true
 	}
 	return n
@@ -101,14 +87,29 @@ func supportedValues(values ...string) string {
 }
 
 // checkScenario checks the Scenario document's enumerations and
-// references.
+// references, section by section; the references are to the objects the
+// scenario defines or generates (scenarioNames).
 func (d *decoder) checkScenario() service.ErrorList {
 	s := &d.s
+	n := d.scenarioNames()
+	var errs service.ErrorList
+	errs = append(errs, checkScenarioCluster(s)...)
+	errs = append(errs, checkScenarioTraffic(s, n)...)
+	errs = append(errs, checkScenarioChurn(s, n)...)
+	errs = append(errs, checkScenarioTimeline(s, n)...)
+	errs = append(errs, checkScenarioVariants(s)...)
+	return errs
+}
+
+// algorithmValues is the rule of a field naming an lb algorithm.
+func algorithmValues() string { return "supported values: " + strings.Join(lbAlgorithms(), ", ") }
+
+// checkScenarioCluster checks the algorithms, the dataplane, the duration
+// and the zones.
+func checkScenarioCluster(s *Scenario) service.ErrorList {
 	var errs service.ErrorList
 	bad := func(path string, v any, rule string) { errs = append(errs, service.Invalid(path, v, rule)) }
-	n := d.scenarioNames()
-	algos := "supported values: " + strings.Join(lbAlgorithms(), ", ")
-
+	algos := algorithmValues()
 	if a := s.Cluster.Algorithm; a != "" && !knownAlgorithm(a) {
 		bad("cluster.algorithm", a, algos)
 	}
@@ -128,7 +129,14 @@ func (d *decoder) checkScenario() service.ErrorList {
 			bad(fmt.Sprintf("cluster.zones[%d]", i), z, "must be a non-empty, unique zone name")
 		}
 	}
+	return errs
+}
 
+// checkScenarioTraffic checks each traffic flow and the Service it
+// connects to.
+func checkScenarioTraffic(s *Scenario, n scenarioNames) service.ErrorList {
+	var errs service.ErrorList
+	bad := func(path string, v any, rule string) { errs = append(errs, service.Invalid(path, v, rule)) }
 	for i, f := range s.Traffic {
 		p := fmt.Sprintf("traffic[%d]", i)
 		if f.Service == "" {
@@ -166,7 +174,13 @@ func (d *decoder) checkScenario() service.ErrorList {
 			bad(p+".stop", f.Stop.String(), "must not be before start")
 		}
 	}
+	return errs
+}
 
+// checkScenarioChurn checks each churn process and its Deployment.
+func checkScenarioChurn(s *Scenario, n scenarioNames) service.ErrorList {
+	var errs service.ErrorList
+	bad := func(path string, v any, rule string) { errs = append(errs, service.Invalid(path, v, rule)) }
 	for i, c := range s.Churn {
 		p := fmt.Sprintf("churn[%d]", i)
 		switch c.Action {
@@ -181,7 +195,13 @@ func (d *decoder) checkScenario() service.ErrorList {
 			bad(p+".target", c.Target, "no such Deployment in the scenario")
 		}
 	}
+	return errs
+}
 
+// checkScenarioTimeline checks each timeline event and its target.
+func checkScenarioTimeline(s *Scenario, n scenarioNames) service.ErrorList {
+	var errs service.ErrorList
+	bad := func(path string, v any, rule string) { errs = append(errs, service.Invalid(path, v, rule)) }
 	for i, e := range s.Timeline {
 		p := fmt.Sprintf("timeline[%d]", i)
 		if e.At < 0 {
@@ -230,7 +250,14 @@ func (d *decoder) checkScenario() service.ErrorList {
 				ActionCrashControlPlane, ActionDeleteService, ActionCreateService))
 		}
 	}
+	return errs
+}
 
+// checkScenarioVariants checks each variant: a unique name, known settings.
+func checkScenarioVariants(s *Scenario) service.ErrorList {
+	var errs service.ErrorList
+	bad := func(path string, v any, rule string) { errs = append(errs, service.Invalid(path, v, rule)) }
+	algos := algorithmValues()
 	for i, v := range s.Variants {
 		p := fmt.Sprintf("variants[%d]", i)
 		if v.Name == "" {

@@ -129,10 +129,7 @@ func facts(r *report) []string {
 			events += run.Events
 		}
 	}
-	zones := s.Cluster.Zones
-	if len(zones) == 0 {
-		zones = []string{"zone-a", "zone-b", "zone-c"}
-	}
+	zones := s.Cluster.ZoneNames()
 	out := []string{
 		fmt.Sprintf("%v simulated, %s, %s, %s, %d events", s.Duration, seeds, plural(len(r.Variants), "variant"), plural(runs, "run"), events),
 		fmt.Sprintf("%s in zones %s; %s and %s defined, %d of each generated",

@@ -16,6 +16,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/svcnet/svcnet"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -62,5 +63,5 @@ func run(w io.Writer) error {
 
 	now = now.Add(10 * time.Minute)
 	fmt.Fprintln(w, "\n$ kubectl get services -A -o wide")
-	return service.PrintServices(w, reg.List("", service.Everything()), now, service.PrintOptions{Wide: true, AllNamespaces: true})
+	return svcnet.PrintServices(w, reg.List("", service.Everything()), now, svcnet.PrintOptions{Wide: true, AllNamespaces: true})
 }

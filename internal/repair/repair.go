@@ -26,14 +26,14 @@ type Allocator[K comparable] interface {
 	Release(k K) error
 	// All returns the allocated keys in increasing order.
 	All() iter.Seq[K]
-}
-
-// Config configures a Loop. Its zero value is not usable: Compare must be
-// set.
-type Config[K comparable] struct {
 	// Compare orders keys as All yields them; every report list is in
 	// this order.
-	Compare func(a, b K) int
+	Compare(a, b K) int
+}
+
+// Config configures a Loop. The zero value releases a leak on the first
+// pass that sees it.
+type Config[K comparable] struct {
 	// ErrAllocated is the sentinel that Allocate wraps when k is already
 	// allocated. Pass ignores that error when it allocates a missing key:
 	// the key was allocated concurrently, which is what Pass wanted.
@@ -45,8 +45,8 @@ type Config[K comparable] struct {
 	DryRun bool
 }
 
-// Report is what one pass found. Every list is in Compare order and holds
-// each key once. ipam.RepairReport and portalloc.RepairReport are converted
+// Report is what one pass found. Every list is in Allocator.Compare order
+// and holds each key once. ipam.RepairReport and portalloc.RepairReport are converted
 // from it and document each list for their keys, so their fields must stay
 // the same, in the same order.
 type Report[K comparable] struct {
@@ -74,11 +74,8 @@ type Loop[K comparable] struct {
 	leaked map[K]int // consecutive passes each leak was seen
 }
 
-// New returns a Loop repairing a. It panics if cfg.Compare is nil.
+// New returns a Loop repairing a.
 func New[K comparable](a Allocator[K], cfg Config[K]) *Loop[K] {
-	if cfg.Compare == nil {
-		panic("repair: New with nil Config.Compare")
-	}
 	cfg.LeakPasses = max(cfg.LeakPasses, 1)
 	return &Loop[K]{alloc: a, cfg: cfg, leaked: map[K]int{}}
 }
@@ -100,7 +97,7 @@ func (r *Loop[K]) Pass(inUse []K) (Report[K], error) {
 	for k := range use {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, r.cfg.Compare)
+	slices.SortFunc(keys, r.alloc.Compare)
 	for _, k := range keys {
 		if use[k] > 1 {
 			rep.Duplicate = append(rep.Duplicate, k)
