@@ -3,6 +3,7 @@ package svcnet
 import (
 	"io"
 	"sync"
+	"time"
 
 	"github.com/svcnet/svcnet/dnsname"
 	"github.com/svcnet/svcnet/endpoints"
@@ -15,11 +16,10 @@ import (
 // the order they take it. DNS queries through DNS() need no lock: the
 // resolver publishes immutable snapshots.
 //
-// It offers every method of the Cluster but Registry and Proxy, which
-// hand out mutable internals (TestConcurrentCoversCluster keeps the two
-// lists in step); reach those through Do. What the wrappers return is
-// safe to keep after the lock is released: copies (Nodes, Pods, Service,
-// ...) or immutable values (Table, Slices).
+// It offers every method of the Cluster (TestConcurrentCoversCluster
+// keeps the two lists in step). What the wrappers return is safe to keep
+// after the lock is released: copies (Nodes, Pods, Service, ...) or
+// immutable values (Table, Slices, NodeProxy).
 //
 // Use the Cluster only through the wrapper once wrapped.
 type Concurrent struct {
@@ -267,4 +267,76 @@ func (w *Concurrent) PrintNodes(out io.Writer) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.c.PrintNodes(out)
+}
+
+// Generation is Cluster.Generation under the lock.
+func (w *Concurrent) Generation() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Generation()
+}
+
+// Generations is Cluster.Generations under the lock.
+func (w *Concurrent) Generations() (oldest, newest uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Generations()
+}
+
+// GenerationAt is Cluster.GenerationAt under the lock.
+func (w *Concurrent) GenerationAt(t time.Time) (uint64, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.GenerationAt(t)
+}
+
+// NextGeneration is Cluster.NextGeneration under the lock.
+func (w *Concurrent) NextGeneration(g uint64) (uint64, time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.NextGeneration(g)
+}
+
+// NodeGeneration is Cluster.NodeGeneration under the lock.
+func (w *Concurrent) NodeGeneration(name string) (uint64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.NodeGeneration(name)
+}
+
+// SyncNodeTo is Cluster.SyncNodeTo under the lock.
+func (w *Concurrent) SyncNodeTo(name string, g uint64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.SyncNodeTo(name, g)
+}
+
+// Proxy is Cluster.Proxy under the lock. The NodeProxy it returns is a
+// read-only snapshot (its Table is immutable), safe to keep.
+func (w *Concurrent) Proxy(name string) (NodeProxy, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Proxy(name)
+}
+
+// Route is Cluster.Route under the lock.
+func (w *Concurrent) Route(node string, pkt proxy.Packet, now time.Time) (proxy.Route, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Route(node, pkt, now)
+}
+
+// Done is Cluster.Done under the lock: it updates the picker state of
+// the proxy that routed r.
+func (w *Concurrent) Done(r proxy.Route) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.c.Done(r)
+}
+
+// LoadBalance is Cluster.LoadBalance under the lock.
+func (w *Concurrent) LoadBalance(nodes []string, pkt proxy.Packet, now time.Time) (string, proxy.Route, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.LoadBalance(nodes, pkt, now)
 }
