@@ -70,13 +70,45 @@ func (e *DecodeError) Error() string {
 // Unwrap makes errors.Is(e, ErrDecode) true.
 func (e *DecodeError) Unwrap() error { return ErrDecode }
 
+// MaxDocumentBytes is how large one manifest document may be: the API
+// server's default limit on a request body (k8s.io/apiserver
+// pkg/server/config.go, MaxRequestBodyBytes = 3 MiB). A larger document
+// is refused before it is parsed, so that a 100 MB annotation costs no
+// more than its size to reject. Decoder.MaxDocumentBytes changes it.
+const MaxDocumentBytes = 3 << 20
+
+// A Decoder decodes manifests with a configurable document size limit;
+// the zero Decoder is the package's Decode and DecodeAll.
+type Decoder struct {
+	// MaxDocumentBytes bounds each document; 0 means MaxDocumentBytes.
+	MaxDocumentBytes int
+}
+
+func (d Decoder) limit() int {
+	if d.MaxDocumentBytes > 0 {
+		return d.MaxDocumentBytes
+	}
+	return MaxDocumentBytes
+}
+
 // Decode decodes one manifest (YAML or JSON) of apiVersion v1 and kind
-// Service, Pod or Node. Decoding is strict: an unknown field, a field of
-// the wrong type, a missing or unknown apiVersion or kind is a
-// *DecodeError naming the field and the value. Decode does not default
-// or validate; call Default and Validate for that.
-func Decode(data []byte) (Object, error) {
-	objs, err := decodeDoc(data, 1)
+// Service, Pod or Node. Decoding is strict: an unknown field, a duplicate
+// key, a field of the wrong type, a missing or unknown apiVersion or kind
+// is a *DecodeError naming the field and the value, and so is a document
+// over MaxDocumentBytes. Decode does not default or validate; call
+// Default and Validate for that.
+func Decode(data []byte) (Object, error) { return Decoder{}.Decode(data) }
+
+// DecodeAll decodes a stream of YAML documents separated by "---" lines
+// (or one JSON document), as kubectl apply -f reads a file. Empty
+// documents are skipped; a v1 List's items are expanded in order. The
+// first document that fails stops decoding. Each document is bounded by
+// MaxDocumentBytes.
+func DecodeAll(stream []byte) ([]Object, error) { return Decoder{}.DecodeAll(stream) }
+
+// Decode is the package's Decode with d's limit.
+func (d Decoder) Decode(data []byte) (Object, error) {
+	objs, err := d.decodeDoc(data, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -86,14 +118,11 @@ func Decode(data []byte) (Object, error) {
 	return objs[0], nil
 }
 
-// DecodeAll decodes a stream of YAML documents separated by "---" lines
-// (or one JSON document), as kubectl apply -f reads a file. Empty
-// documents are skipped; a v1 List's items are expanded in order. The
-// first document that fails stops decoding.
-func DecodeAll(stream []byte) ([]Object, error) {
+// DecodeAll is the package's DecodeAll with d's limit.
+func (d Decoder) DecodeAll(stream []byte) ([]Object, error) {
 	var out []Object
 	for i, doc := range SplitYAML(stream) {
-		objs, err := decodeDoc(doc, i+1)
+		objs, err := d.decodeDoc(doc, i+1)
 		if err != nil {
 			return nil, err
 		}
@@ -172,8 +201,13 @@ var objectTypes = map[string]reflect.Type{
 	"Node":    reflect.TypeFor[Node](),
 }
 
-func decodeDoc(doc []byte, n int) ([]Object, error) {
-	j, err := yaml.YAMLToJSON(doc)
+func (d Decoder) decodeDoc(doc []byte, n int) ([]Object, error) {
+	if len(doc) > d.limit() {
+		return nil, &DecodeError{Doc: n, Problem: fmt.Sprintf("%d bytes: larger than the limit of %d bytes", len(doc), d.limit())}
+	}
+	// Strict, as kubectl's and the API server's decoders: a key twice in
+	// one mapping is an error, not "the last one wins".
+	j, err := yaml.YAMLToJSONStrict(doc)
 	if err != nil {
 		return nil, &DecodeError{Doc: n, Problem: "not YAML or JSON: " + err.Error()}
 	}
