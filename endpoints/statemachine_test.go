@@ -430,7 +430,7 @@ func checkControllerMatchesModel(t *rapid.T) {
 			},
 			"deleteNode": func(t *rapid.T) {
 				name := rapid.SampledFrom(genNodes).Draw(t, "node")
-				changes := mc.c.DeleteNode(name)
+				changes, _ := mc.c.DeleteNode(name)
 				delete(mc.m.zones, name)
 				mc.apply(t, changes)
 			},
