@@ -246,7 +246,9 @@ func TestPlaceholderNextToEndpoints(t *testing.T) {
 	// Named ports: a pod where none resolves has the empty port set too.
 	web := testService("web", service.Labels{"app": "web"}, func(s *service.Service) { s.Spec.Ports[0].TargetPort = service.FromString("http") })
 	mustUpsertService(t, c, web)
-	named := func(p *service.Pod) { p.Spec.Containers[0].Ports = []service.ContainerPort{{Name: "http", ContainerPort: 8080}} }
+	named := func(p *service.Pod) {
+		p.Spec.Containers[0].Ports = []service.ContainerPort{{Name: "http", ContainerPort: 8080}}
+	}
 	mustUpsertPod(t, c, testPod("web-0", service.Labels{"app": "web"}, "10.1.0.2", named))
 	require.Equal(t, []int{1}, sliceSizes(c.Slices(web.Key())))
 	// web-1 resolves no port and has no IPv4 address: it keeps the empty
