@@ -59,18 +59,22 @@ func (c *Controller) syncFamily(s *svcState, f *family, dirty []*podState, force
 	for _, p := range dirty {
 		ep, g, ok := c.desired(s, f, p)
 		if pl, placed := f.where[p.name]; placed {
-			if ok && pl.s.g == g {
-				// Same port set: the endpoint stays in its slice, updated
-				// in place if it changed. Kubernetes also moves an
-				// endpoint whose address or hostname changed out and back
-				// in (its identity hash changed); it lands in the same
-				// slice, which step 2 fills first.
+			if ok && pl.s.g == g && sameIdentity(&pl.s.eps[pl.pos], &ep) {
+				// Same port set and identity: the endpoint stays in its
+				// slice, updated in place if it changed.
 				if !sameEndpoint(&pl.s.eps[pl.pos], &ep) {
 					c.own(pl.s, 0)
 					pl.s.eps[pl.pos] = ep
 				}
 				continue
 			}
+			// Otherwise it leaves its slice: the reconciler finds
+			// existing endpoints in the desired set by their identity
+			// hash (addresses, hostname, pod: hashEndpoint in
+			// k8s.io/endpointslice/util), so an endpoint whose address
+			// or hostname changed is removed from its slice, which is
+			// deleted if that leaves it empty, and placed anew by steps
+			// 2 and 3.
 			c.removeAt(f, pl.s, pl.pos)
 		}
 		if ok {
@@ -278,6 +282,16 @@ func (c *Controller) group(s *svcState, f *family, p *podState) *group {
 	g = newGroup(string(b), ports)
 	f.addGroup(g)
 	return g
+}
+
+// sameIdentity reports whether a and b have the same identity hash in
+// Kubernetes' EndpointSet (hashEndpoint: sorted addresses, hostname and
+// the pod's namespace and name, the last equal here by construction).
+// A pod has at most one address per family, so order does not matter.
+func sameIdentity(a, b *Endpoint) bool {
+	return a.Hostname == b.Hostname &&
+		(len(a.Addresses) > 0 && len(b.Addresses) > 0 && &a.Addresses[0] == &b.Addresses[0] && len(a.Addresses) == len(b.Addresses) ||
+			slices.Equal(a.Addresses, b.Addresses))
 }
 
 // sameEndpoint reports whether a and b are equal; shared parts compare
