@@ -121,6 +121,9 @@ func proxyAddrs(n *service.Node) []netip.Addr {
 // takeSkips moves the endpoints controller's *NodeNotFoundErrors out of
 // err into c.SkippedPods, and returns the rest of err.
 func (c *Changes) takeSkips(err error) error {
+	if err == nil {
+		return nil
+	}
 	var rest []error
 	var walk func(error)
 	walk = func(err error) {
