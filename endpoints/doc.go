@@ -101,7 +101,10 @@
 // flat list that readers may keep), and it is most of the cost of a pod
 // event: about 10 KB copied and later collected at 100 endpoints. A
 // Service event costs O(its pods), or O(pods of its namespace) when its
-// selector changes.
+// selector changes (plus O(endpoints in its slices) when it gets a
+// selector back). A node event costs O(pods on the node × their
+// Services), and nothing when neither the node's existence nor its zone
+// changed.
 //
 // # Deliberate differences from Kubernetes
 //
