@@ -468,8 +468,9 @@ func (st *diffStats) checkCoverage(t *testing.T) {
 // TestDifferential runs both sides free, each from its own slices: at
 // every step, every Service's endpoints, labels, port groups and
 // placeholders must agree. Slice counts and sizes and the cumulative
-// writes are reported against the same numbers for a second Kubernetes,
-// since its random packing makes them differ from itself.
+// writes are only reported, next to the same numbers for a second
+// Kubernetes: its random packing makes them differ from itself, so they
+// are checked in lockstep (TestDifferentialLockstep) instead.
 func TestDifferential(t *testing.T) {
 	seeds := 60
 	if testing.Short() {
@@ -484,9 +485,6 @@ func TestDifferential(t *testing.T) {
 		if n := st.differ[w]; n > 0 {
 			t.Errorf("%s differ in %d comparisons", w, n)
 		}
-	}
-	if st.svcnetWrites > st.kubeWrites && st.svcnetWrites > st.kube2Writes {
-		t.Errorf("svcnet wrote %d slices, Kubernetes %d and %d", st.svcnetWrites, st.kubeWrites, st.kube2Writes)
 	}
 	st.checkCoverage(t)
 }
