@@ -99,11 +99,17 @@ type Config struct {
 type Changes struct {
 	Services []service.Change
 	Slices   []endpoints.Change
+	// SkippedPods are the pods the endpoints controller left out of a
+	// Service's slices because their node is unknown (not added yet, or
+	// removed), one per pod and Service, as Kubernetes' reconciler skips
+	// them until the node object exists. They are not errors of the call.
+	SkippedPods []*endpoints.NodeNotFoundError
 }
 
 func (c *Changes) add(o Changes) {
 	c.Services = append(c.Services, o.Services...)
 	c.Slices = append(c.Slices, o.Slices...)
+	c.SkippedPods = append(c.SkippedPods, o.SkippedPods...)
 }
 
 // Empty reports whether nothing changed.

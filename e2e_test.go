@@ -168,16 +168,24 @@ func TestE2ESelectors(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"10.244.0.10", "10.244.0.13"}, ips(web.Key()))
 
-	// Without a selector there are no slices: the name and the address
-	// exist, a connection is rejected (no endpoints).
+	// Without a selector the controller stops syncing the Service and
+	// leaves its slices as they were (Kubernetes' syncService): a
+	// connection still reaches the old endpoints, and pod changes no
+	// longer reach them.
 	web = mustService(t, c, web.Key())
 	web.Spec.Selector = nil
 	_, err = c.UpdateService(web)
 	require.NoError(t, err)
-	require.Nil(t, c.Slices(web.Key()))
+	apply(t, c, pod("default", "db-0", "10.244.0.13", service.Labels{"app": "cache"}))
+	require.Equal(t, []string{"10.244.0.10", "10.244.0.13"}, ips(web.Key()))
 	apply(t, c, clientPod("client", "node-1", "10.244.1.99"))
 	tr := dial(t, c, FromPod("default", "client"), "web:80")
-	require.Equal(t, proxy.NoEndpoints, tr.Route.Verdict, tr.String())
+	require.Equal(t, proxy.Routed, tr.Route.Verdict, tr.String())
+	require.Contains(t, []string{"fe-0", "db-0"}, tr.Pod.Name, tr.String())
+	// Deleting it deletes them; a connection then finds no Service.
+	_, err = c.DeleteService(web.Key())
+	require.NoError(t, err)
+	require.Nil(t, c.Slices(web.Key()))
 }
 
 // Ports: a named targetPort resolves per pod (pods may listen on

@@ -72,7 +72,8 @@ func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
 	}
 	n := node.DeepCopy()
 	sl, err := c.ctl.UpsertNode(n)
-	if err != nil {
+	var skips Changes
+	if err = skips.takeSkips(err); err != nil {
 		return Changes{}, err
 	}
 	addrs := n.Addrs()
@@ -108,7 +109,7 @@ func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
 		}
 	}
 	ns.node, ns.addrs = n, addrs
-	ch := Changes{Slices: sl}
+	ch := Changes{Slices: sl, SkippedPods: skips.SkippedPods}
 	if c.cfg.ImmediateSync {
 		c.syncTo(ns, c.hist[len(c.hist)-1])
 	}
@@ -133,8 +134,42 @@ func (c *Cluster) unindex(name string, addrs []netip.Addr) {
 	}
 }
 
+// takeSkips moves the endpoints controller's *NodeNotFoundErrors out of
+// err into c.SkippedPods, and returns the rest of err.
+func (c *Changes) takeSkips(err error) error {
+	if err == nil {
+		return nil
+	}
+	var rest []error
+	var walk func(error)
+	walk = func(err error) {
+		var nf *endpoints.NodeNotFoundError
+		switch e := err.(type) {
+		case nil:
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				walk(x)
+			}
+		default:
+			if errors.As(err, &nf) {
+				c.SkippedPods = append(c.SkippedPods, nf)
+				return
+			}
+			rest = append(rest, err)
+		}
+	}
+	walk(err)
+	if len(rest) == 1 {
+		return rest[0]
+	}
+	return errors.Join(rest...)
+}
+
 // RemoveNode removes a node and its proxy. Its pods stay until deleted,
-// as in Kubernetes until the pod garbage collector runs.
+// as in Kubernetes until the pod garbage collector runs, but lose their
+// endpoints, as at the next sync of their Services in Kubernetes (unless
+// a Service publishes not-ready addresses): Changes.SkippedPods lists
+// them.
 func (c *Cluster) RemoveNode(name string) (Changes, error) {
 	ns, ok := c.nodes[name]
 	if !ok {
@@ -146,14 +181,20 @@ func (c *Cluster) RemoveNode(name string) (Changes, error) {
 		c.names = slices.Delete(c.names, i, i+1)
 	}
 	delete(c.nodes, name)
-	ch := Changes{Slices: c.ctl.DeleteNode(name)}
+	sl, err := c.ctl.DeleteNode(name)
+	ch := Changes{Slices: sl}
+	if err = ch.takeSkips(err); err != nil {
+		return ch, err
+	}
 	return ch, c.publish(ch)
 }
 
 // ApplyPod adds or updates a pod (its labels, readiness, IPs, deletion
 // timestamp). A pod whose IP Kubernetes' endpoint validation rejects is
 // kept out of every slice and reported with an endpoints error; the
-// returned changes are complete either way.
+// returned changes are complete either way. A pod on a node not added
+// (or removed) gets no endpoint until the node is added, as in
+// Kubernetes: Changes.SkippedPods lists it, without an error.
 func (c *Cluster) ApplyPod(pod *service.Pod) (Changes, error) {
 	ch, err := c.stagePod(pod)
 	if perr := c.publish(ch); perr != nil {
@@ -200,7 +241,8 @@ func (c *Cluster) stagePod(pod *service.Pod) (Changes, error) {
 	}
 	sl, err := c.ctl.UpsertPod(p)
 	c.pending.UpsertPod(p)
-	return Changes{Slices: sl}, err
+	ch := Changes{Slices: sl}
+	return ch, ch.takeSkips(err)
 }
 
 // stageDelete removes a pod from the control plane without publishing:
@@ -230,6 +272,7 @@ func (c *Cluster) followService(sc service.Change) (Changes, error) {
 	var err error
 	if sc.New != nil {
 		ch.Slices, err = c.ctl.UpsertService(sc.New)
+		err = ch.takeSkips(err)
 	} else {
 		ch.Slices = c.ctl.DeleteService(sc.Old.Key())
 	}

@@ -152,10 +152,11 @@ func (c *Cluster) rebuild(s snapshot) error {
 	var all Changes
 	for _, svc := range c.reg.List("", service.Everything()) {
 		sl, err := c.ctl.UpsertService(svc)
-		if err != nil {
+		ch := Changes{Services: []service.Change{{Type: service.Added, New: svc}}, Slices: sl}
+		if err = ch.takeSkips(err); err != nil {
 			return fmt.Errorf("%w: service %s: %w", ErrSnapshot, svc.Key(), err)
 		}
-		all.add(Changes{Services: []service.Change{{Type: service.Added, New: svc}}, Slices: sl})
+		all.add(ch)
 	}
 	for _, p := range s.Pods {
 		if p == nil {

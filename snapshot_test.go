@@ -271,3 +271,21 @@ func TestRestoreFailureKeepsRandomStream(t *testing.T) {
 	require.NoError(t, b.Restore(data))
 	require.Equal(t, a.rng.Uint64(), b.rng.Uint64())
 }
+
+// TestRestorePodOnRemovedNode: a pod whose node is gone (kept without an
+// endpoint, as Kubernetes does) restores, still without one.
+func TestRestorePodOnRemovedNode(t *testing.T) {
+	now := epoch
+	c := snapshotCluster(t, &now)
+	_, err := c.RemoveNode("node-2")
+	require.NoError(t, err)
+	before := sliceAddrs(c, service.NamespacedName{Namespace: "default", Name: "web"})
+	data, err := c.Snapshot()
+	require.NoError(t, err)
+	now2 := epoch
+	c2 := lbCluster(t, false, &now2)
+	require.NoError(t, c2.Restore(data))
+	require.Equal(t, before, sliceAddrs(c2, service.NamespacedName{Namespace: "default", Name: "web"}))
+	_, err = c2.Pod(service.NamespacedName{Namespace: "default", Name: "web-2"})
+	require.NoError(t, err, "the pod on the removed node is kept")
+}

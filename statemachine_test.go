@@ -56,6 +56,10 @@ type clusterMachine struct {
 	pods      map[service.NamespacedName]*service.Pod
 	svcs      map[service.NamespacedName]*service.Service
 	slices    map[sliceKey]*endpoints.Slice
+	// frozen holds the slices of the Services that lost their selector
+	// (or became ExternalName): the endpoints controller keeps them as
+	// they were, as Kubernetes' syncService does.
+	frozen map[service.NamespacedName][]*endpoints.Slice
 }
 
 func smConfig(immediate bool, maxPerSlice int, seed uint64) func() Config {
@@ -86,6 +90,7 @@ func newClusterMachine(t *rapid.T) *clusterMachine {
 		pods:      map[service.NamespacedName]*service.Pod{},
 		svcs:      map[service.NamespacedName]*service.Service{},
 		slices:    map[sliceKey]*endpoints.Slice{},
+		frozen:    map[service.NamespacedName][]*endpoints.Slice{},
 	}
 	m.cfg = smConfig(m.immediate, rapid.IntRange(1, 3).Draw(t, "maxPerSlice"), rapid.Uint64().Draw(t, "seed"))
 	var err error
@@ -329,6 +334,15 @@ func (m *clusterMachine) UpdateService(t *rapid.T) {
 		svc.Spec.Type = service.ServiceTypeClusterIP // a headless Service stays one
 		svc.Spec.ExternalName = ""
 	}
+	managed := func(s *service.Service) bool {
+		return s.Spec.Selector != nil && s.Spec.Type != service.ServiceTypeExternalName
+	}
+	switch {
+	case managed(svc):
+		delete(m.frozen, key)
+	case managed(m.svcs[key]):
+		m.frozen[key] = m.c.Slices(key) // as the last Check saw them
+	}
 	ch, err := m.c.UpdateService(svc)
 	require.NoError(t, err)
 	require.Len(t, ch.Services, 1)
@@ -339,6 +353,7 @@ func (m *clusterMachine) DeleteService(t *rapid.T) {
 	key := m.pickService(t)
 	ch, err := m.c.DeleteService(key)
 	require.NoError(t, err)
+	delete(m.frozen, key)
 	m.apply(t, ch)
 	require.Nil(t, m.c.Slices(key))
 }
@@ -469,6 +484,12 @@ func (m *clusterMachine) SnapshotRoundTrip(t *rapid.T) {
 	require.Equal(t, m.c.Nodes(), c2.Nodes())
 	require.Equal(t, m.c.Pods(""), c2.Pods(""))
 	for key, svc := range m.svcs {
+		if _, ok := m.frozen[key]; ok {
+			// A snapshot does not keep slices: a Service without a
+			// selector comes back without the slices it kept.
+			require.Nil(t, c2.Slices(key), "slices of %s", key)
+			continue
+		}
 		require.Equal(t, sliceAddrs(m.c, key), sliceAddrs(c2, key), "slices of %s", key)
 		for _, sp := range svc.Spec.Ports {
 			for _, v6 := range []bool{false, true} {
@@ -503,8 +524,13 @@ func (m *clusterMachine) Check(t *rapid.T) {
 	for k, sl := range m.slices {
 		require.Same(t, sl, got[k], "slice %s", k)
 	}
-	// The slices hold what the naive rule says.
+	// The slices hold what the naive rule says; those of a Service that
+	// lost its selector are what they were.
 	for key, svc := range m.svcs {
+		if f, ok := m.frozen[key]; ok {
+			require.Equal(t, f, m.c.Slices(key), "%s keeps its slices", key)
+			continue
+		}
 		for _, sp := range svc.Spec.Ports {
 			for _, v6 := range []bool{false, true} {
 				require.Equal(t, m.want(svc, sp, v6), sliceBackends(m.c.Slices(key), sp, v6), "%s port %s v6=%t", key, sp.Name, v6)
@@ -553,6 +579,12 @@ func (m *clusterMachine) want(svc *service.Service, sp service.ServicePort, v6 b
 			}
 		}
 		if !addr.IsValid() || port == 0 {
+			continue
+		}
+		// A pod on a node that is not known gets no endpoint
+		// (reconcileByAddressType), unless the Service publishes
+		// not-ready addresses.
+		if _, known := m.nodes[p.Spec.NodeName]; !known && !svc.Spec.PublishNotReadyAddresses {
 			continue
 		}
 		serving, terminating := p.IsReady(), p.IsTerminating()

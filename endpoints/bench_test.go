@@ -18,6 +18,7 @@ var (
 // its own app, the first backed by nEndpoints ready pods.
 func readinessFixture(tb testing.TB, nServices, nEndpoints int) (*Controller, [2]*service.Pod) {
 	c := NewController(Config{})
+	knowNode(tb, c, "node-a")
 	for i := range nServices {
 		mustUpsertService(tb, c, testService(fmt.Sprintf("svc-%d", i), service.Labels{"app": fmt.Sprintf("app-%d", i)}))
 	}

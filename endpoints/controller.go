@@ -2,6 +2,7 @@ package endpoints
 
 import (
 	"cmp"
+	"errors"
 	"maps"
 	"slices"
 
@@ -34,7 +35,8 @@ type Controller struct {
 	epoch      uint64 // dedup marks for candidate services
 	syncEpoch  uint64 // group ordinals within one sync
 
-	out []Change // changes of the current input
+	out   []Change // changes of the current input
+	skips []error  // the *NodeNotFoundErrors of the current input
 
 	// Scratch reused between inputs; never escapes.
 	cands   []*svcState
@@ -148,10 +150,18 @@ func (c *Controller) take() []Change {
 // A Service gets slices when it has a selector (even an empty one, which
 // selects every pod of its namespace) and is not of type ExternalName,
 // as in Kubernetes' syncService. One that loses its selector or becomes
-// ExternalName has its slices deleted (see the package doc for this
-// deliberate difference). A change of UID is a new Service: the old
-// slices are deleted and new ones created, as Kubernetes' reconciler does
-// with slices it does not own.
+// ExternalName keeps the slices it had, as they were: Kubernetes'
+// syncService returns before reconciling such a Service, so its slices
+// stay until it is deleted, and DNS and proxies keep serving the old
+// endpoints, as in a real cluster. When it gets a selector back, its
+// slices are reconciled from what they hold. A change of UID is a new
+// Service: the old slices are deleted (the garbage collector's work in
+// Kubernetes, through their owner references) and new ones created.
+//
+// Pods of the Service on a node the controller does not know get no
+// endpoint (unless the Service publishes not-ready addresses): the
+// returned error then joins a *NodeNotFoundError per such pod, and the
+// changes, complete all the same, must be applied.
 //
 // Cost: O(its ports and labels) when nothing that slices depend on
 // changed; O(its pods) when ports, families, labels, trafficDistribution
@@ -179,20 +189,28 @@ func (c *Controller) UpsertService(svc *service.Service) ([]Change, error) {
 	}
 
 	if svc.Spec.Type == service.ServiceTypeExternalName || svc.Spec.Selector == nil {
+		// syncService: "services without a selector receive no endpoint
+		// slices from this controller", and ExternalName ones none
+		// (kubernetes/kubernetes pkg/controller/endpointslice,
+		// endpointslice_controller.go); it returns before the
+		// reconciler, which alone deletes slices.
 		if s.managed {
-			c.unmanage(s)
+			c.pause(s)
 		}
 		return c.take(), nil
 	}
 
 	cfg := c.serviceConfig(svc)
 	labels := c.sliceLabels(svc, s.labels)
-	force := s.managed && !maps.Equal(labels, s.labels)
+	force := (s.managed || s.paused) && !maps.Equal(labels, s.labels)
 	s.labels = labels
 
 	var dirty []*podState
 	if !s.managed || !maps.Equal(s.selector, svc.Spec.Selector) {
 		dirty = c.reselect(s, svc.Spec.Selector)
+		if s.paused {
+			dirty = c.withPlaced(s, dirty)
+		}
 	} else if !cfg.equal(&s.cfg) {
 		dirty = sortedPods(s.members)
 	}
@@ -217,9 +235,9 @@ func (c *Controller) UpsertService(svc *service.Service) ([]Change, error) {
 	}
 	s.families = fams
 	s.cfg = cfg
-	s.managed = true
+	s.managed, s.paused = true, false
 	c.sync(s, dirty, force)
-	return c.take(), nil
+	return c.take(), c.takeErr(nil)
 }
 
 // DeleteService removes a Service and returns the deletion of its slices
@@ -239,26 +257,79 @@ func (c *Controller) DeleteService(key service.NamespacedName) []Change {
 
 // dropService forgets s, deleting its slices.
 func (c *Controller) dropService(s *svcState) {
-	if s.managed {
-		c.unmanage(s)
-	}
+	c.unmanage(s)
 	delete(s.ns.services, s.key.Name)
 }
 
-// unmanage deletes every slice of s and forgets its pods and selector.
-func (c *Controller) unmanage(s *svcState) {
-	for _, f := range s.families {
-		c.deleteFamily(s, f)
-	}
-	s.families = nil
+// pause stops syncing s, keeping its slices as they are: s forgets its
+// pods and selector, and leaves the index.
+func (c *Controller) pause(s *svcState) {
 	for _, p := range s.members {
 		p.leave(s)
 	}
 	s.members = nil
+	s.emptyPorts = nil
 	s.ns.indexRemove(s)
 	s.selector = nil
-	s.managed = false
+	s.managed, s.paused = false, true
+}
+
+// unmanage deletes every slice of s and forgets its pods and selector.
+func (c *Controller) unmanage(s *svcState) {
+	if s.managed {
+		c.pause(s)
+	}
+	for _, f := range s.families {
+		c.deleteFamily(s, f)
+	}
+	s.families = nil
+	s.paused = false
 	s.cfg = svcConfig{}
+}
+
+// withPlaced adds to dirty (sorted by name) the pods that a paused
+// Service's slices still hold, so that its first sync after the pause
+// reconciles every endpoint in them, as Kubernetes' reconciler compares
+// all existing slices with the desired state. A pod deleted meanwhile
+// gets a stand-in that is gone.
+func (c *Controller) withPlaced(s *svcState, dirty []*podState) []*podState {
+	seen := make(map[string]bool, len(dirty))
+	for _, p := range dirty {
+		seen[p.name] = true
+	}
+	for _, f := range s.families {
+		for name := range f.where {
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			p := s.ns.pods[name]
+			if p == nil {
+				p = &podState{ns: s.ns, name: name, gone: true}
+			}
+			dirty = append(dirty, p)
+		}
+	}
+	slices.SortFunc(dirty, func(a, b *podState) int { return cmp.Compare(a.name, b.name) })
+	return dirty
+}
+
+// takeErr returns first joined with the NodeNotFoundErrors of the
+// current input (nil when there are none; the error itself when there
+// is one), and starts a new list.
+func (c *Controller) takeErr(first error) error {
+	if len(c.skips) == 0 {
+		return first
+	}
+	errs := c.skips
+	c.skips = nil
+	if first != nil {
+		errs = append([]error{first}, errs...)
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
 // reselect points s at a new selector: it refiles s in the index and
@@ -368,6 +439,10 @@ func removeSvc(b []*svcState, s *svcState) []*svcState {
 // not be an endpoint (unspecified, loopback, link-local), the pod is left
 // out of every slice and UpsertPod returns a *SkippedPodError together
 // with the changes, which are complete and must be applied all the same.
+// When its node is not known (spec.nodeName never upserted, or deleted),
+// it gets no endpoint in the Services that do not publish not-ready
+// addresses, and the error is (or joins) a *NodeNotFoundError for each
+// of them, as Kubernetes' reconciler skips the pod and reports it.
 //
 // Cost: O(labels + Services selecting the pod before or after), plus,
 // per such Service, the copy of the slice that holds the pod (at most
@@ -417,7 +492,7 @@ func (c *Controller) UpsertPod(pod *service.Pod) ([]Change, error) {
 	clear(cands)
 	c.cands = cands[:0]
 	c.one[0] = nil
-	return c.take(), err
+	return c.take(), c.takeErr(err)
 }
 
 // candidates returns the Services a change of pod p must look at, in
@@ -506,13 +581,18 @@ func (c *Controller) moveNode(p *podState, old string) {
 }
 
 // UpsertNode adds or updates a node and returns the slice writes this
-// caused: when its topology.kubernetes.io/zone label changed, the zone
-// (and hints) of every endpoint of a pod on it. A nil node or one without
-// a name gives an *ObjectError and no change.
+// caused. A node the controller did not know brings the endpoints of the
+// pods on it, which were left out until then (NodeNotFoundError); one
+// whose topology.kubernetes.io/zone label changed updates the zone (and
+// hints) of every endpoint of a pod on it. A nil node or one without a
+// name gives an *ObjectError and no change.
 //
-// Kubernetes' controller reacts to node changes only for topology-aware
-// hints and picks up a new zone at the next sync of each Service; svcnet
-// updates the endpoints at once (see the package doc).
+// Kubernetes' controller does not sync Services on node events (it
+// checks the node informer only for topology-aware hints): a pod skipped
+// for its missing node gets its endpoint when syncService retries the
+// Service, which the skip's error requeued, and a new zone reaches the
+// endpoints at each Service's next sync. svcnet makes that sync at once,
+// for the Services of the pods on the node.
 func (c *Controller) UpsertNode(node *service.Node) ([]Change, error) {
 	if node == nil {
 		return nil, &ObjectError{Kind: "Node", Rule: "must not be nil"}
@@ -526,17 +606,18 @@ func (c *Controller) UpsertNode(node *service.Node) ([]Change, error) {
 	}
 	c.nodes[node.Name] = zone
 	c.resyncNode(node.Name)
-	return c.take(), nil
+	return c.take(), c.takeErr(nil)
 }
 
-// DeleteNode removes a node and returns the slice writes this caused: the
-// endpoints of its pods lose their zone. Kubernetes would leave such pods
-// out until the node comes back or they are deleted, unless the Service
-// publishes not-ready addresses (see the package doc).
-func (c *Controller) DeleteNode(name string) []Change {
-	zone, ok := c.nodes[name]
-	if !ok {
-		return nil
+// DeleteNode removes a node and returns the slice writes this caused:
+// the pods on it lose their endpoints, as at the next sync of each of
+// their Services in Kubernetes, except in the Services that publish
+// not-ready addresses, where they only lose their zone. The error joins
+// a *NodeNotFoundError for each pod and Service left out. Deleting an
+// unknown node does nothing.
+func (c *Controller) DeleteNode(name string) ([]Change, error) {
+	if _, ok := c.nodes[name]; !ok {
+		return nil, nil
 	}
 	delete(c.nodes, name)
 	for k := range c.hints {
@@ -544,10 +625,8 @@ func (c *Controller) DeleteNode(name string) []Change {
 			delete(c.hints, k)
 		}
 	}
-	if zone != "" {
-		c.resyncNode(name)
-	}
-	return c.take()
+	c.resyncNode(name)
+	return c.take(), c.takeErr(nil)
 }
 
 // resyncNode refreshes the endpoints of every pod on node, one sync per
@@ -571,6 +650,8 @@ func (c *Controller) resyncNode(node string) {
 // Slices returns the current slices of a Service: address families in
 // the order of its spec.ipFamilies, each family's slices in creation
 // order. It returns nil for an unknown Service or one without slices.
+// A Service that lost its selector or became ExternalName still has the
+// slices it had then.
 // The slices are immutable; the returned list is the caller's.
 func (c *Controller) Slices(key service.NamespacedName) []*Slice {
 	ns := c.namespaces[key.Namespace]
@@ -578,7 +659,7 @@ func (c *Controller) Slices(key service.NamespacedName) []*Slice {
 		return nil
 	}
 	s := ns.services[key.Name]
-	if s == nil || !s.managed {
+	if s == nil || !s.managed && !s.paused {
 		return nil
 	}
 	var out []*Slice

@@ -3,7 +3,9 @@ package endpoints
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +77,14 @@ func mustUpsertService(t testing.TB, c *Controller, s *service.Service) []Change
 	return changes
 }
 
+// knowNode upserts a node without a zone: pods on a node the
+// controller does not know get no endpoint (NodeNotFoundError).
+func knowNode(t testing.TB, c *Controller, name string) {
+	t.Helper()
+	_, err := c.UpsertNode(&service.Node{ObjectMeta: service.ObjectMeta{Name: name}})
+	require.NoError(t, err)
+}
+
 func sliceSizes(ss []*Slice) []int {
 	var out []int
 	for _, s := range ss {
@@ -118,6 +128,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestInvalidObjects(t *testing.T) {
 	c := NewController(Config{})
+	knowNode(t, c, "node-a")
 	_, err := c.UpsertService(nil)
 	require.ErrorIs(t, err, ErrInvalidObject)
 	_, err = c.UpsertService(&service.Service{})
@@ -128,11 +139,14 @@ func TestInvalidObjects(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidObject)
 	require.Empty(t, c.DeletePod(service.NamespacedName{Namespace: "x", Name: "y"}))
 	require.Empty(t, c.DeleteService(service.NamespacedName{Namespace: "x", Name: "y"}))
-	require.Empty(t, c.DeleteNode("nope"))
+	changes, err := c.DeleteNode("nope")
+	require.NoError(t, err)
+	require.Empty(t, changes)
 }
 
 func TestPlaceholderBecomesTheSlice(t *testing.T) {
 	c := NewController(Config{})
+	knowNode(t, c, "node-a")
 	svc := testService("web", service.Labels{"app": "web"})
 	changes := mustUpsertService(t, c, svc)
 	require.Equal(t, "created web-1", kinds(changes))
@@ -163,6 +177,7 @@ func TestPlaceholderBecomesTheSlice(t *testing.T) {
 
 func TestSelectorlessAndExternalName(t *testing.T) {
 	c := NewController(Config{})
+	knowNode(t, c, "node-a")
 	mustUpsertPod(t, c, testPod("p", service.Labels{"app": "web"}, "10.1.0.1"))
 	require.Empty(t, mustUpsertService(t, c, testService("manual", nil)))
 	require.Empty(t, mustUpsertService(t, c, testService("ext", service.Labels{"app": "web"}, func(s *service.Service) {
@@ -172,17 +187,105 @@ func TestSelectorlessAndExternalName(t *testing.T) {
 	})))
 	require.Nil(t, c.Slices(service.NamespacedName{Namespace: "default", Name: "ext"}))
 
-	// A Service that gains a selector gets slices; losing it deletes them.
+	// A Service that gains a selector gets slices.
+	manual := service.NamespacedName{Namespace: "default", Name: "manual"}
 	require.Equal(t, "created manual-1", kinds(mustUpsertService(t, c, testService("manual", service.Labels{"app": "web"}))))
-	require.Equal(t, "deleted manual-1", kinds(mustUpsertService(t, c, testService("manual", nil))))
+	held := c.Slices(manual)
+	require.Len(t, held[0].Endpoints, 1)
+	// Losing it keeps them as they are (syncService returns before the
+	// reconciler): pod events no longer reach them, whatever they change.
+	require.Empty(t, mustUpsertService(t, c, testService("manual", nil)))
+	require.Empty(t, mustUpsertService(t, c, testService("manual", nil, func(s *service.Service) { s.Labels = service.Labels{"team": "a"} })))
+	require.Empty(t, mustUpsertPod(t, c, testPod("p", service.Labels{"app": "web"}, "10.1.0.1", func(p *service.Pod) { p.SetReady(false) })))
+	require.Empty(t, mustUpsertPod(t, c, testPod("q", service.Labels{"app": "web"}, "10.1.0.2")))
+	require.Equal(t, held, c.Slices(manual))
+	// Getting a selector back reconciles them from what they hold: p's
+	// endpoint turns not ready, q joins, the labels are the new ones.
+	changes := mustUpsertService(t, c, testService("manual", service.Labels{"app": "web"}, func(s *service.Service) { s.Labels = service.Labels{"team": "a"} }))
+	require.Equal(t, "updated manual-1", kinds(changes))
+	require.Len(t, changes[0].Slice.Endpoints, 2)
+	require.False(t, changes[0].Slice.Endpoints[0].Conditions.Ready)
+	require.Equal(t, "a", changes[0].Slice.Labels["team"])
+	// Paused again, then the pods go: the slice keeps them until the
+	// selector returns; selecting nothing then brings back the placeholder.
+	require.Empty(t, mustUpsertService(t, c, testService("manual", nil)))
+	c.DeletePod(service.NamespacedName{Namespace: "default", Name: "p"})
+	c.DeletePod(service.NamespacedName{Namespace: "default", Name: "q"})
+	require.Len(t, c.Slices(manual)[0].Endpoints, 2)
+	changes = mustUpsertService(t, c, testService("manual", service.Labels{"app": "web"}))
+	require.Equal(t, "updated manual-1", kinds(changes))
+	require.Empty(t, changes[0].Slice.Endpoints)
+	require.Empty(t, changes[0].Slice.Ports)
+	// Becoming ExternalName pauses it too; deleting it deletes its slices.
+	require.Empty(t, mustUpsertService(t, c, testService("manual", service.Labels{"app": "web"}, func(s *service.Service) {
+		s.Spec.Type, s.Spec.ExternalName = service.ServiceTypeExternalName, "example.com"
+	})))
+	require.Len(t, c.Slices(manual), 1)
+	require.Equal(t, "deleted manual-1", kinds(c.DeleteService(manual)))
+
 	// An empty (non-nil) selector selects every pod of the namespace.
-	changes := mustUpsertService(t, c, testService("all", service.Labels{}))
+	mustUpsertPod(t, c, testPod("p", service.Labels{"app": "web"}, "10.1.0.1"))
+	changes = mustUpsertService(t, c, testService("all", service.Labels{}))
 	require.Len(t, changes, 1)
 	require.Len(t, changes[0].Slice.Endpoints, 1)
 }
 
+// TestPlaceholderNextToEndpoints: a pod that Kubernetes' reconciler
+// counts (ShouldPodBeInEndpoints) files its port set as desired even when
+// it adds no endpoint; with an empty port set, that keeps the
+// placeholder unchanged beside slices that hold endpoints.
+func TestPlaceholderNextToEndpoints(t *testing.T) {
+	c := NewController(Config{})
+	knowNode(t, c, "node-a")
+	// Dual-stack headless, no ports: every pod has the empty port set.
+	svc := testService("db", service.Labels{"app": "db"}, func(s *service.Service) {
+		s.Spec.ClusterIP, s.Spec.Ports = "None", nil
+		s.Spec.IPFamilies = []service.IPFamily{service.IPv4Protocol, service.IPv6Protocol}
+	})
+	require.Equal(t, "created db-1, created db-2", kinds(mustUpsertService(t, c, svc)))
+	// A v4-only pod fills the IPv4 placeholder; the IPv6 one stays.
+	require.Equal(t, "updated db-1", kinds(mustUpsertPod(t, c, testPod("v4", service.Labels{"app": "db"}, "10.1.0.1"))))
+	// A v6-only pod on an unknown node: skipped, and the placeholders stay.
+	_, err := c.UpsertPod(testPod("v6", service.Labels{"app": "db"}, "fd00::1", func(p *service.Pod) { p.Spec.NodeName = "node-b" }))
+	require.ErrorIs(t, err, ErrNodeNotFound)
+	require.Equal(t, []int{1, 0}, sliceSizes(c.Slices(svc.Key())))
+
+	// Named ports: a pod where none resolves has the empty port set too.
+	web := testService("web", service.Labels{"app": "web"}, func(s *service.Service) { s.Spec.Ports[0].TargetPort = service.FromString("http") })
+	mustUpsertService(t, c, web)
+	named := func(p *service.Pod) {
+		p.Spec.Containers[0].Ports = []service.ContainerPort{{Name: "http", ContainerPort: 8080}}
+	}
+	mustUpsertPod(t, c, testPod("web-0", service.Labels{"app": "web"}, "10.1.0.2", named))
+	require.Equal(t, []int{1}, sliceSizes(c.Slices(web.Key())))
+	// web-1 resolves no port and has no IPv4 address: it keeps the empty
+	// port set desired. Removing web-0 then leaves the placeholder
+	// alone, which is what Kubernetes does too.
+	changes := mustUpsertPod(t, c, testPod("web-1", service.Labels{"app": "web"}, "fd00::2"))
+	require.Empty(t, changes)
+	// web-0 moves to the empty port set without an endpoint: its slice
+	// goes, and a placeholder replaces it (a create merged with the
+	// delete, finalize).
+	changes = mustUpsertPod(t, c, testPod("web-0", service.Labels{"app": "web"}, "fd00::3"))
+	require.Equal(t, "updated web-1", kinds(changes))
+	require.Empty(t, changes[0].Slice.Endpoints)
+	require.Empty(t, changes[0].Slice.Ports)
+	// A pod with the port gets a new slice, and the placeholder stays
+	// beside it while web-0 and web-1 keep the empty port set desired.
+	changes = mustUpsertPod(t, c, testPod("web-2", service.Labels{"app": "web"}, "10.1.0.3", named))
+	require.Equal(t, "created web-2", kinds(changes))
+	require.Equal(t, []int{0, 1}, sliceSizes(c.Slices(web.Key())))
+	// When neither does, the next sync deletes it.
+	c.DeletePod(service.NamespacedName{Namespace: "default", Name: "web-1"})
+	require.Equal(t, []int{0, 1}, sliceSizes(c.Slices(web.Key())))
+	changes = c.DeletePod(service.NamespacedName{Namespace: "default", Name: "web-0"})
+	require.Equal(t, "deleted web-1", kinds(changes))
+	require.Equal(t, []int{1}, sliceSizes(c.Slices(web.Key())))
+}
+
 func TestOnlyPodsOfTheNamespaceWithAnIPAndNotTerminal(t *testing.T) {
 	c := NewController(Config{})
+	knowNode(t, c, "node-a")
 	sel := service.Labels{"app": "web"}
 	mustUpsertService(t, c, testService("web", sel))
 	other := testPod("elsewhere", sel, "10.1.0.9")
@@ -206,6 +309,7 @@ func TestOnlyPodsOfTheNamespaceWithAnIPAndNotTerminal(t *testing.T) {
 
 func TestReadinessFlap(t *testing.T) {
 	c := NewController(Config{MaxEndpointsPerSlice: 10})
+	knowNode(t, c, "node-a")
 	sel := service.Labels{"app": "web"}
 	mustUpsertService(t, c, testService("web", sel))
 	for i := range 25 {
@@ -241,6 +345,7 @@ func TestTerminatingAndPublishNotReady(t *testing.T) {
 	ts := time.Unix(100, 0)
 	for _, pnr := range []bool{false, true} {
 		c := NewController(Config{})
+		knowNode(t, c, "node-a")
 		mustUpsertService(t, c, testService("web", sel, func(s *service.Service) { s.Spec.PublishNotReadyAddresses = pnr }))
 		mustUpsertPod(t, c, testPod("notready", sel, "10.1.0.1", func(p *service.Pod) { p.SetReady(false) }))
 		mustUpsertPod(t, c, testPod("draining", sel, "10.1.0.2", func(p *service.Pod) { p.DeletionTimestamp = &ts }))
@@ -259,6 +364,7 @@ func TestTerminatingAndPublishNotReady(t *testing.T) {
 
 func TestNamedPortsResolvingOnSomePods(t *testing.T) {
 	c := NewController(Config{})
+	knowNode(t, c, "node-a")
 	sel := service.Labels{"app": "web"}
 	svc := testService("web", sel, func(s *service.Service) {
 		s.Spec.Ports = []service.ServicePort{
@@ -315,6 +421,7 @@ func TestNamedPortsResolvingOnSomePods(t *testing.T) {
 
 func TestDualStack(t *testing.T) {
 	c := NewController(Config{})
+	knowNode(t, c, "node-a")
 	sel := service.Labels{"app": "web"}
 	svc := testService("web", sel, func(s *service.Service) {
 		s.Spec.IPFamilies = []service.IPFamily{service.IPv6Protocol, service.IPv4Protocol}
@@ -346,6 +453,7 @@ func TestDualStack(t *testing.T) {
 
 func TestHostnameAndZones(t *testing.T) {
 	c := NewController(Config{})
+	knowNode(t, c, "node-a")
 	sel := service.Labels{"app": "db"}
 	close := service.TrafficDistributionPreferClose
 	svc := testService("db", sel, func(s *service.Service) { s.Spec.TrafficDistribution = &close })
@@ -354,7 +462,10 @@ func TestHostnameAndZones(t *testing.T) {
 	require.NoError(t, err)
 	mustUpsertPod(t, c, testPod("db-0", sel, "10.1.0.1", func(p *service.Pod) { p.Spec.Hostname, p.Spec.Subdomain = "db-0", "db" }))
 	mustUpsertPod(t, c, testPod("db-1", sel, "10.1.0.2", func(p *service.Pod) { p.Spec.Hostname, p.Spec.Subdomain = "db-1", "other" }))
-	mustUpsertPod(t, c, testPod("db-2", sel, "10.1.0.3", func(p *service.Pod) { p.Spec.NodeName = "node-b"; p.SetReady(false) }))
+	// node-b is unknown: db-2 gets no endpoint, and that is reported.
+	changes, err := c.UpsertPod(testPod("db-2", sel, "10.1.0.3", func(p *service.Pod) { p.Spec.NodeName = "node-b"; p.SetReady(false) }))
+	require.Empty(t, changes)
+	require.EqualError(t, err, `endpoints: node not found: pod default/db-2 skipped for Service default/db: node "node-b" not found`)
 
 	eps := func() map[string]Endpoint {
 		m := map[string]Endpoint{}
@@ -368,12 +479,11 @@ func TestHostnameAndZones(t *testing.T) {
 	require.Equal(t, "", got["db-1"].Hostname, "subdomain is another Service")
 	require.Equal(t, "zone-1", got["db-0"].Zone)
 	require.Equal(t, &Hints{ForZones: []ForZone{{Name: "zone-1"}}}, got["db-0"].Hints)
-	require.Equal(t, "", got["db-2"].Zone, "node-b is unknown")
-	require.Nil(t, got["db-2"].Hints)
+	require.NotContains(t, got, "db-2", "node-b is unknown")
 
-	// node-b appears with a zone: only its pod's endpoint changes; it is
-	// not ready, so it gets no hint (trafficdist hints ready endpoints).
-	changes, err := c.UpsertNode(&service.Node{ObjectMeta: service.ObjectMeta{Name: "node-b", Labels: service.Labels{service.LabelTopologyZone: "zone-2"}}})
+	// node-b appears with a zone: its pod's endpoint comes; it is not
+	// ready, so it gets no hint (trafficdist hints ready endpoints).
+	changes, err = c.UpsertNode(&service.Node{ObjectMeta: service.ObjectMeta{Name: "node-b", Labels: service.Labels{service.LabelTopologyZone: "zone-2"}}})
 	require.NoError(t, err)
 	require.Len(t, changes, 1)
 	require.Equal(t, "zone-2", eps()["db-2"].Zone)
@@ -398,12 +508,21 @@ func TestHostnameAndZones(t *testing.T) {
 	mustUpsertService(t, c, svc)
 	require.Nil(t, eps()["db-0"].Hints)
 
-	require.Len(t, c.DeleteNode("node-a"), 1)
-	require.Equal(t, "", eps()["db-0"].Zone)
+	// node-a goes: its pods lose their endpoints (reconcileByAddressType
+	// skips pods whose node is not found), each reported.
+	changes, err = c.DeleteNode("node-a")
+	require.Len(t, changes, 1)
+	var nf *NodeNotFoundError
+	require.ErrorAs(t, err, &nf)
+	require.ErrorIs(t, err, ErrNodeNotFound)
+	require.Equal(t, NodeNotFoundError{Pod: service.NamespacedName{Namespace: "default", Name: "db-0"}, Node: "node-a", Service: svc.Key()}, *nf)
+	require.ErrorContains(t, err, `endpoints: node not found: pod default/db-1 skipped for Service default/db: node "node-a" not found`)
+	require.Equal(t, []string{"db-2"}, slices.Collect(maps.Keys(eps())))
 }
 
 func TestSkippedPod(t *testing.T) {
 	c := NewController(Config{})
+	knowNode(t, c, "node-a")
 	sel := service.Labels{"app": "web"}
 	mustUpsertService(t, c, testService("web", sel))
 	mustUpsertPod(t, c, testPod("p", sel, "10.1.0.1"))
@@ -430,6 +549,7 @@ func TestSkippedPod(t *testing.T) {
 func TestRollingUpdate(t *testing.T) {
 	const n = 250
 	c := NewController(Config{})
+	knowNode(t, c, "node-a")
 	sel := service.Labels{"app": "web"}
 	mustUpsertService(t, c, testService("web", sel))
 	for i := range n {
@@ -470,6 +590,7 @@ func TestRollingUpdate(t *testing.T) {
 // lost the pod, then creates only for what does not fit.
 func TestFillUpdatedSlicesFirst(t *testing.T) {
 	c := NewController(Config{MaxEndpointsPerSlice: 2})
+	knowNode(t, c, "node-a")
 	mustUpsertService(t, c, testService("web", service.Labels{"app": "web"}))
 	mustUpsertPod(t, c, testPod("a", service.Labels{"app": "web"}, "10.1.0.1"))
 	mustUpsertPod(t, c, testPod("b", service.Labels{"app": "web", "track": "stable"}, "10.1.0.2"))
@@ -493,6 +614,7 @@ func TestFillUpdatedSlicesFirst(t *testing.T) {
 // Services that could select it.
 func TestCandidatesIndependentOfServices(t *testing.T) {
 	c := NewController(Config{})
+	knowNode(t, c, "node-a")
 	for i := range 3000 {
 		sel := service.Labels{"app": fmt.Sprintf("app-%d", i)}
 		if i%2 == 0 {
@@ -513,6 +635,7 @@ func TestCandidatesIndependentOfServices(t *testing.T) {
 // new slice version, its endpoints and the change list.
 func TestReadinessFlipAllocations(t *testing.T) {
 	c := NewController(Config{})
+	knowNode(t, c, "node-a")
 	sel := service.Labels{"app": "web"}
 	mustUpsertService(t, c, testService("web", sel))
 	for i := range 250 {

@@ -8,15 +8,18 @@
 //
 //	c := endpoints.NewController(endpoints.Config{}) // 100 endpoints per slice
 //	c, err := endpoints.New(cfg)                     // a Config from a user: a *ConfigError, no panic
-//	changes, _ := c.UpsertService(svc)               // a placeholder slice per family
+//	changes, _ := c.UpsertNode(node)                 // pods on it may have endpoints
 //	apply(changes)
-//	changes, err := c.UpsertPod(pod)                 // the pod's endpoint, in place
+//	changes, _ = c.UpsertService(svc)                // a placeholder slice per family
+//	apply(changes)
+//	changes, err = c.UpsertPod(pod)                  // the pod's endpoint, in place
 //	if errors.Is(err, endpoints.ErrEndpointIP) {
 //		// the pod was left out: a loopback or link-local IP
 //	}
+//	if errors.Is(err, endpoints.ErrNodeNotFound) {
+//		// left out until its node is upserted (*NodeNotFoundError)
+//	}
 //	apply(changes) // always: changes are complete even with an error
-//	changes, _ = c.UpsertNode(node)                  // zones of the endpoints on it
-//	apply(changes)
 //	for _, s := range c.Slices(svc.Key()) { ... }    // the current slices
 //
 // where apply hands each Change (Created, Updated with the old and the
@@ -33,6 +36,18 @@
 //     selector matches, except pods Succeeded or Failed and pods without
 //     an IP (ShouldPodBeInEndpoints). Terminating pods stay, with the
 //     terminating condition.
+//   - A Service that loses its selector or becomes ExternalName keeps
+//     the slices it had, untouched: syncService returns before the
+//     reconciler. DNS and proxies keep serving those endpoints, as in a
+//     cluster, until the Service is deleted (its slices go with it) or
+//     gets a selector back (its slices are reconciled from what they
+//     hold).
+//   - A pod on a node the controller does not know (never upserted, or
+//     deleted) gets no endpoint, and is reported as a *NodeNotFoundError
+//     naming the pod, the node and the Service, unless the Service
+//     publishes not-ready addresses: then its endpoint has no zone
+//     (reconcileByAddressType). Upserting the node adds the endpoints of
+//     its pods; deleting it removes them.
 //   - One family of slices per entry of spec.ipFamilies, address type
 //     IPv4 or IPv6; without ipFamilies, the family of spec.clusterIP, or
 //     both for a headless Service (getAddressTypesForService).
@@ -56,12 +71,19 @@
 //   - Packing follows the reconciler: endpoints change in place; a slice
 //     left empty is deleted; new endpoints fill the fullest updated slices
 //     first, then the untouched slice closest to full that takes them
-//     all, and a new slice only when none does; a create paired with a
-//     delete becomes an update; a family without endpoints has one
-//     placeholder slice. Following the same steps on the endpoints that
+//     all, and a new slice only when none does; an endpoint whose
+//     address or hostname changed (its identity hash) leaves its slice
+//     and is placed anew; a create paired with a delete becomes an
+//     update; a family without endpoints has one placeholder slice,
+//     with no ports. The placeholder stays beside slices with endpoints
+//     while a pod of the Service that may have endpoints has the empty
+//     port set without adding one to the family (no address of it, or
+//     an unknown node), as the reconciler files that port set as desired
+//     all the same. Following the same steps on the endpoints that
 //     changed, svcnet writes no more slices than Kubernetes does on the
-//     same events (peers/endpointslice checks it on rolling updates and
-//     on random pod events).
+//     same events, and from the same slices it writes the same slice
+//     set (peers/endpointslice checks it on rolling updates and on
+//     random sequences of Service, pod and node events).
 //   - Names are deterministic: <service>-<n>, n counting the Service's
 //     slices from 1 (Kubernetes' generateName adds a random suffix).
 //
@@ -80,7 +102,10 @@
 // flat list that readers may keep), and it is most of the cost of a pod
 // event: about 10 KB copied and later collected at 100 endpoints. A
 // Service event costs O(its pods), or O(pods of its namespace) when its
-// selector changes.
+// selector changes (plus O(endpoints in its slices) when it gets a
+// selector back). A node event costs O(pods on the node × their
+// Services), and nothing when neither the node's existence nor its zone
+// changed.
 //
 // # Deliberate differences from Kubernetes
 //
@@ -88,14 +113,18 @@
 //     unspecified, loopback, link-local: ValidateEndpointIP, CVE-2021-25737)
 //     keeps the whole pod out of every slice, and UpsertPod reports it as
 //     a *SkippedPodError; Kubernetes would write it and see the write fail.
-//   - A pod whose node is unknown gets an endpoint without a zone;
-//     Kubernetes leaves it out until its node is in the informer cache
-//     (unless the Service publishes not-ready addresses).
-//   - A change of a node's zone updates the endpoints on it at once;
-//     Kubernetes picks it up at each Service's next sync.
-//   - A Service that loses its selector or becomes ExternalName, or is
-//     deleted, has its slices deleted by the controller; Kubernetes leaves
-//     the first two alone and the garbage collector deletes the last.
+//   - Node events sync at once: a node upserted under pods that were left
+//     out for it, deleted from under its pods, or whose zone changed
+//     updates the endpoints of its pods in the same call. Kubernetes
+//     syncs nothing on node events; its Services pick the change up at
+//     their next sync (a retry, which the skip's error requeued, for a
+//     node that appears). The slices are the same after that sync.
+//   - A pod that turns Succeeded or Failed leaves its slices at once;
+//     Kubernetes' pod handler ignores a change of phase alone
+//     (podEndpointsChanged) and removes it at the Service's next sync.
+//   - A Service deleted, or recreated with a new UID, has its slices
+//     deleted by the controller; in Kubernetes the garbage collector
+//     deletes them, through their owner references.
 //   - A pod without status.podIPs but with status.podIP uses podIP.
 //   - When a Service's labels change, all its slices are rewritten with
 //     them, the headless label included; Kubernetes compares the labels
@@ -109,7 +138,11 @@
 //   - A Service's deletionTimestamp is ignored; Kubernetes stops creating
 //     slices for a Service pending deletion (finalize).
 //   - Within a slice, endpoint order is not Kubernetes' (which is random):
-//     a removed endpoint's place goes to the slice's last one.
+//     a removed endpoint's place goes to the slice's last one. Which
+//     endpoints share a slice is deterministic, where Kubernetes picks
+//     them at random (EndpointSet.PopAny); so after a while two
+//     Kubernetes controllers, like svcnet and Kubernetes, may pack the
+//     same endpoints into different numbers of slices.
 //
 // # Concurrency
 //

@@ -19,6 +19,9 @@ var (
 	// (unparsable, unspecified, loopback, link-local); the pod was left
 	// out of every slice.
 	ErrEndpointIP = errors.New("endpoints: invalid endpoint IP")
+	// ErrNodeNotFound: a pod names a node the controller does not know;
+	// it got no endpoint in a Service (see NodeNotFoundError).
+	ErrNodeNotFound = errors.New("endpoints: node not found")
 )
 
 // ConfigError says which Config field is invalid, with its value and the
@@ -74,3 +77,28 @@ func (e *SkippedPodError) Error() string {
 
 // Unwrap returns ErrEndpointIP.
 func (e *SkippedPodError) Unwrap() error { return ErrEndpointIP }
+
+// NodeNotFoundError reports a pod left out of one Service's slices
+// because the node its spec.nodeName names is not known to the
+// controller (never upserted, or deleted). It is Kubernetes' rule: the
+// reconciler skips such a pod and returns an error for the Service, so
+// that syncService retries it, unless the Service has
+// publishNotReadyAddresses, where the endpoint is kept without a zone
+// (reconcileByAddressType in k8s.io/endpointslice reconciler.go). The
+// pod's endpoint comes when its node is upserted, and goes when the node
+// is deleted. It wraps ErrNodeNotFound.
+type NodeNotFoundError struct {
+	Pod     service.NamespacedName
+	Node    string // the pod's spec.nodeName; "" for a pod not scheduled
+	Service service.NamespacedName
+}
+
+// Error formats the problem as
+// `endpoints: node not found: pod default/web-1 skipped for Service default/web: node "n1" not found`.
+func (e *NodeNotFoundError) Error() string {
+	return ErrNodeNotFound.Error() + ": pod " + e.Pod.String() + " skipped for Service " + e.Service.String() +
+		": node " + strconv.Quote(e.Node) + " not found"
+}
+
+// Unwrap returns ErrNodeNotFound.
+func (e *NodeNotFoundError) Unwrap() error { return ErrNodeNotFound }

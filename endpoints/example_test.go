@@ -47,6 +47,8 @@ func Example() {
 	}
 	service.Default(svc)
 
+	// Pods on a node the controller does not know get no endpoint.
+	c.UpsertNode(&service.Node{ObjectMeta: service.ObjectMeta{Name: "node-1"}})
 	changes, _ := c.UpsertService(svc)
 	printChanges(changes)
 	for i, ip := range []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"} {
@@ -74,6 +76,7 @@ func ExampleController_UpsertPod_skipped() {
 		Spec:       service.ServiceSpec{Selector: service.Labels{"app": "web"}, ClusterIP: "10.96.0.10"},
 	}
 	service.Default(svc)
+	c.UpsertNode(&service.Node{ObjectMeta: service.ObjectMeta{Name: "node-1"}})
 	c.UpsertService(svc)
 
 	changes, err := c.UpsertPod(pod("web-0", "127.0.0.1", true))
@@ -86,8 +89,10 @@ func ExampleController_UpsertPod_skipped() {
 	// 0
 }
 
-// Zones come from the pods' nodes; under trafficDistribution PreferClose
-// each ready endpoint is hinted to its zone.
+// A pod on a node the controller does not know yet gets no endpoint, as
+// in Kubernetes' reconciler, and the skip is reported; the node brings
+// the endpoint, with its zone and, under trafficDistribution
+// PreferClose, a hint for it.
 func ExampleController_UpsertNode() {
 	c := endpoints.NewController(endpoints.Config{})
 	close := service.TrafficDistributionPreferClose
@@ -100,13 +105,22 @@ func ExampleController_UpsertNode() {
 	}
 	service.Default(svc)
 	c.UpsertService(svc)
-	c.UpsertPod(pod("web-0", "10.0.0.1", true))
+	changes, err := c.UpsertPod(pod("web-0", "10.0.0.1", true))
+	var nf *endpoints.NodeNotFoundError
+	if errors.As(err, &nf) {
+		fmt.Println(len(changes), nf.Pod, nf.Node, nf.Service)
+	}
 
-	changes, _ := c.UpsertNode(&service.Node{ObjectMeta: service.ObjectMeta{
+	changes, _ = c.UpsertNode(&service.Node{ObjectMeta: service.ObjectMeta{
 		Name: "node-1", Labels: service.Labels{service.LabelTopologyZone: "eu-west-1a"},
 	}})
 	ep := changes[0].Slice.Endpoints[0]
-	fmt.Println(ep.NodeName, ep.Zone, ep.Hints.ForZones[0].Name)
+	fmt.Println(ep.TargetRef.Name, ep.NodeName, ep.Zone, ep.Hints.ForZones[0].Name)
+
+	changes, err = c.DeleteNode("node-1")
+	fmt.Println(len(changes[0].Slice.Endpoints), errors.Is(err, endpoints.ErrNodeNotFound))
 	// Output:
-	// node-1 eu-west-1a eu-west-1a
+	// 0 shop/web-0 node-1 shop/web
+	// web-0 node-1 eu-west-1a eu-west-1a
+	// 0 true
 }

@@ -19,7 +19,16 @@ type model struct {
 	cfg      Config
 	services map[service.NamespacedName]*service.Service
 	pods     map[service.NamespacedName]*service.Pod
-	zones    map[string]string // node → zone
+	zones    map[string]string // node → zone; the known nodes
+	// frozen holds what the slices of a Service that lost its selector
+	// (or became ExternalName) held then: syncService no longer touches
+	// them.
+	frozen map[service.NamespacedName]frozenSlices
+}
+
+type frozenSlices struct {
+	families  []AddressType
+	endpoints map[string]flatEndpoint
 }
 
 func newModel(cfg Config) *model {
@@ -28,7 +37,57 @@ func newModel(cfg Config) *model {
 		services: map[service.NamespacedName]*service.Service{},
 		pods:     map[service.NamespacedName]*service.Pod{},
 		zones:    map[string]string{},
+		frozen:   map[service.NamespacedName]frozenSlices{},
 	}
+}
+
+// upsertService records svc; a Service that stops being managed with
+// the same UID freezes its endpoints as they are.
+func (m *model) upsertService(svc *service.Service) {
+	key := svc.Key()
+	old := m.services[key]
+	switch {
+	case old == nil || old.UID != svc.UID || modelManaged(svc):
+		delete(m.frozen, key)
+	case modelManaged(old):
+		m.frozen[key] = frozenSlices{families: modelFamilies(old), endpoints: m.endpoints(key)}
+	}
+	m.services[key] = svc
+}
+
+func (m *model) deleteService(key service.NamespacedName) {
+	delete(m.services, key)
+	delete(m.frozen, key)
+}
+
+// eligible reports whether Kubernetes' reconciler counts p for svc
+// (ShouldPodBeInEndpoints), and svcnet's endpoint-IP rule keeps it.
+func (m *model) eligible(svc *service.Service, p *service.Pod) bool {
+	if p.Namespace != svc.Namespace || !modelSelects(svc.Spec.Selector, p.Labels) {
+		return false
+	}
+	if p.Status.Phase == service.PodSucceeded || p.Status.Phase == service.PodFailed {
+		return false
+	}
+	ips, ok := modelPodIPs(p)
+	return ok && len(ips) > 0
+}
+
+// skipped reports whether p is left out of svc for its unknown node.
+func (m *model) skipped(svc *service.Service, p *service.Pod) bool {
+	_, known := m.zones[p.Spec.NodeName]
+	return modelManaged(svc) && m.eligible(svc, p) && !known && !svc.Spec.PublishNotReadyAddresses
+}
+
+// wantsEmptyPorts reports whether a pod counted for svc has the empty
+// port set: the reconciler then keeps an endpoint-less placeholder.
+func (m *model) wantsEmptyPorts(svc *service.Service) bool {
+	for _, p := range m.pods {
+		if m.eligible(svc, p) && modelPorts(svc, p) == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // flatEndpoint is an endpoint with the ports of its slice, in a form
@@ -172,6 +231,9 @@ func formatHints(h *Hints) string {
 // endpoints returns what the Service's slices must hold, by
 // address type and pod name.
 func (m *model) endpoints(key service.NamespacedName) map[string]flatEndpoint {
+	if f, ok := m.frozen[key]; ok {
+		return f.endpoints
+	}
 	svc := m.services[key]
 	if svc == nil || !modelManaged(svc) {
 		return nil
@@ -192,17 +254,11 @@ func (m *model) endpoints(key service.NamespacedName) map[string]flatEndpoint {
 		}
 	}
 	out := map[string]flatEndpoint{}
-	for pk, p := range m.pods {
-		if pk.Namespace != key.Namespace || !modelSelects(svc.Spec.Selector, p.Labels) {
+	for _, p := range m.pods {
+		if !m.eligible(svc, p) || m.skipped(svc, p) {
 			continue
 		}
-		if p.Status.Phase == service.PodSucceeded || p.Status.Phase == service.PodFailed {
-			continue
-		}
-		ips, ok := modelPodIPs(p)
-		if !ok || len(ips) == 0 {
-			continue
-		}
+		ips, _ := modelPodIPs(p)
 		for _, fam := range modelFamilies(svc) {
 			var addrs []string
 			for _, ip := range ips {

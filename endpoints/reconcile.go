@@ -43,6 +43,9 @@ type pendingEndpoint struct {
 // sorted by name), appending the writes to c.out. force republishes
 // every slice (their labels changed).
 func (c *Controller) sync(s *svcState, dirty []*podState, force bool) {
+	for _, p := range dirty {
+		c.prepare(s, p)
+	}
 	for _, f := range s.families {
 		c.syncFamily(s, f, dirty, force)
 	}
@@ -56,18 +59,22 @@ func (c *Controller) syncFamily(s *svcState, f *family, dirty []*podState, force
 	for _, p := range dirty {
 		ep, g, ok := c.desired(s, f, p)
 		if pl, placed := f.where[p.name]; placed {
-			if ok && pl.s.g == g {
-				// Same port set: the endpoint stays in its slice, updated
-				// in place if it changed. Kubernetes also moves an
-				// endpoint whose address or hostname changed out and back
-				// in (its identity hash changed); it lands in the same
-				// slice, which step 2 fills first.
+			if ok && pl.s.g == g && sameIdentity(&pl.s.eps[pl.pos], &ep) {
+				// Same port set and identity: the endpoint stays in its
+				// slice, updated in place if it changed.
 				if !sameEndpoint(&pl.s.eps[pl.pos], &ep) {
 					c.own(pl.s, 0)
 					pl.s.eps[pl.pos] = ep
 				}
 				continue
 			}
+			// Otherwise it leaves its slice: the reconciler finds
+			// existing endpoints in the desired set by their identity
+			// hash (addresses, hostname, pod: hashEndpoint in
+			// k8s.io/endpointslice/util), so an endpoint whose address
+			// or hostname changed is removed from its slice, which is
+			// deleted if that leaves it empty, and placed anew by steps
+			// 2 and 3.
 			c.removeAt(f, pl.s, pl.pos)
 		}
 		if ok {
@@ -106,11 +113,16 @@ func (c *Controller) syncFamily(s *svcState, f *family, dirty []*podState, force
 		}
 	}
 	// The placeholder: an endpoint-less slice when a family has nothing
-	// else, deleted as soon as it has (reconcileByAddressType).
+	// else (reconcileByAddressType). It has the empty port set, and is
+	// deleted once the family has other slices, unless a pod of the
+	// Service keeps that port set desired without giving it an endpoint
+	// (no address of the family, or skipped for its node): the
+	// reconciler then finds the placeholder unchanged and keeps it, next
+	// to slices that hold endpoints.
 	if ph := f.placeholder; ph != nil && len(ph.eps) > 0 {
 		f.placeholder = nil
 	}
-	if ph := f.placeholder; ph != nil && len(f.slices) > 1 {
+	if ph := f.placeholder; ph != nil && len(f.slices) > 1 && len(s.emptyPorts) == 0 {
 		c.touch(ph)
 		c.drop(f, ph)
 	}
@@ -136,10 +148,55 @@ func (c *Controller) syncFamily(s *svcState, f *family, dirty []*podState, force
 	c.publish(s, f, c.deleted[merged:])
 }
 
+// prepare notes, before s syncs p, what does not depend on the address
+// family: whether p keeps s's placeholder alive, and whether p is left
+// out for its unknown node (reported once per sync, not per family).
+func (c *Controller) prepare(s *svcState, p *podState) {
+	in := p.eligible() && s.members[p.name] == p
+	// reconcileByAddressType files a desired port set for every pod
+	// that ShouldPodBeInEndpoints, before it looks at the pod's node or
+	// addresses: a pod with an empty port set keeps the placeholder's
+	// port set desired even when it adds no endpoint.
+	if in && c.emptyPortSet(s, p) {
+		if s.emptyPorts == nil {
+			s.emptyPorts = map[string]struct{}{}
+		}
+		s.emptyPorts[p.name] = struct{}{}
+	} else if len(s.emptyPorts) > 0 {
+		delete(s.emptyPorts, p.name)
+	}
+	if in && !s.cfg.publishNotReady {
+		if _, known := c.nodes[p.nodeName]; !known {
+			c.skips = append(c.skips, &NodeNotFoundError{Pod: service.NamespacedName{Namespace: s.key.Namespace, Name: p.name}, Node: p.nodeName, Service: s.key})
+		}
+	}
+}
+
+// emptyPortSet reports whether none of s's ports resolves on p
+// (getEndpointPorts returns no port).
+func (c *Controller) emptyPortSet(s *svcState, p *podState) bool {
+	if s.cfg.allNumeric {
+		return len(s.cfg.ports) == 0
+	}
+	for i := range s.cfg.ports {
+		if _, ok := resolve(&s.cfg.ports[i], p); ok {
+			return false
+		}
+	}
+	return true
+}
+
 // desired returns the endpoint p should have in family f of s, and its
 // port set; ok is false when p should have none there.
 func (c *Controller) desired(s *svcState, f *family, p *podState) (ep Endpoint, g *group, ok bool) {
 	if !p.eligible() || len(p.addrs[f.fi]) == 0 || s.members[p.name] != p {
+		return Endpoint{}, nil, false
+	}
+	// reconcileByAddressType: a pod whose node is not in the informer
+	// cache is skipped (and reported, see prepare), unless the Service
+	// publishes not-ready addresses; then it has no zone.
+	zone, known := c.nodes[p.nodeName]
+	if !known && !s.cfg.publishNotReady {
 		return Endpoint{}, nil, false
 	}
 	g = c.group(s, f, p)
@@ -159,9 +216,7 @@ func (c *Controller) desired(s *svcState, f *family, p *podState) (ep Endpoint, 
 	if p.hostname != "" && p.subdomain == s.key.Name {
 		ep.Hostname = p.hostname
 	}
-	if p.nodeName != "" {
-		ep.Zone = c.nodes[p.nodeName]
-	}
+	ep.Zone = zone
 	ep.Hints = c.hint(s.cfg.hints, ready, ep.Zone, p.nodeName)
 	return ep, g, true
 }
@@ -227,6 +282,16 @@ func (c *Controller) group(s *svcState, f *family, p *podState) *group {
 	g = newGroup(string(b), ports)
 	f.addGroup(g)
 	return g
+}
+
+// sameIdentity reports whether a and b have the same identity hash in
+// Kubernetes' EndpointSet (hashEndpoint: sorted addresses, hostname and
+// the pod's namespace and name, the last equal here by construction).
+// A pod has at most one address per family, so order does not matter.
+func sameIdentity(a, b *Endpoint) bool {
+	return a.Hostname == b.Hostname &&
+		(len(a.Addresses) > 0 && len(b.Addresses) > 0 && &a.Addresses[0] == &b.Addresses[0] && len(a.Addresses) == len(b.Addresses) ||
+			slices.Equal(a.Addresses, b.Addresses))
 }
 
 // sameEndpoint reports whether a and b are equal; shared parts compare

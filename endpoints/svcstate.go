@@ -20,18 +20,26 @@ type svcState struct {
 	uid    string
 	owners []service.OwnerReference // shared by all its slices
 
-	managed  bool           // has a selector and is not ExternalName
+	managed bool // has a selector and is not ExternalName
+	// paused: lost its selector or became ExternalName, and keeps the
+	// slices it had unsynced, as Kubernetes' syncService leaves them.
+	paused   bool
 	selector service.Labels // owned copy, non-nil when managed
 	sel      service.Selector
 	pair     labelPair // where the index files it
 	idxPos   int       // its position in that bucket
 	mark     uint64    // candidate dedup, Controller.epoch
 
-	members  map[string]*podState // pods it selects, by name
-	cfg      svcConfig
-	labels   map[string]string // of its slices; shared by them, immutable
-	families []*family
-	nextSeq  uint64 // slice names: <service>-<seq>
+	members map[string]*podState // pods it selects, by name
+	// emptyPorts holds, by name, the members that may have endpoints
+	// (ShouldPodBeInEndpoints) and whose port set is empty: they keep an
+	// endpoint-less placeholder alive next to other slices (see
+	// syncFamily).
+	emptyPorts map[string]struct{}
+	cfg        svcConfig
+	labels     map[string]string // of its slices; shared by them, immutable
+	families   []*family
+	nextSeq    uint64 // slice names: <service>-<seq>
 }
 
 // join makes p a member of s (the caller files s in p.services).

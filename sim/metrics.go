@@ -20,6 +20,7 @@ type metrics struct {
 	podsCreated     int64
 	podsDeleted     int64
 	tableVersions   uint64
+	skippedPods     int64
 	nodeSyncs       int64
 	dnsSyncs        int64
 	picks           int64
@@ -82,6 +83,7 @@ func (w *world) result() Result {
 		Nodes: len(w.nodes), Pods: pods, Services: svcs,
 		PodsCreated: w.m.podsCreated, PodsDeleted: w.m.podsDeleted,
 		TableVersions: w.m.tableVersions, NodeSyncs: w.m.nodeSyncs, DNSSyncs: w.m.dnsSyncs,
+		PodsSkippedNodeNotFound: w.m.skippedPods,
 	}
 	n := int((w.now() + w.cfg.bucket - 1) / w.cfg.bucket)
 	n = max(1, min(n, len(w.m.buckets)))

@@ -605,6 +605,7 @@ func (w *world) flush() {
 		}
 		v := w.c.Generation()
 		for i, o := range applied {
+			w.m.skippedPods += int64(len(chs[i].SkippedPods))
 			p := o.p
 			if o.del {
 				p.inCluster, p.cl = false, apiState{}

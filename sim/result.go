@@ -169,6 +169,11 @@ type ClusterSummary struct {
 	TableVersions uint64 `json:"tableVersions"`
 	NodeSyncs     int64  `json:"nodeSyncs"`
 	DNSSyncs      int64  `json:"dnsSyncs"`
+	// PodsSkippedNodeNotFound counts the times the endpoints controller
+	// left a pod out of a Service's slices because the pod's Node object
+	// was missing (svcnet.Changes.SkippedPods: once per pod, Service and
+	// pod write), as Kubernetes' reconciler does.
+	PodsSkippedNodeNotFound int64 `json:"podsSkippedNodeNotFound,omitempty"`
 }
 
 // CheckCounts counts the invariant checks made.

@@ -5,7 +5,8 @@
 // database into the cluster: the Service becomes a NodePort Service,
 // which allocates a clusterIP and a nodePort, and the same name now
 // routes to the database pod; finally it becomes an ExternalName again,
-// which releases both. After each step it lists the Services as
+// which releases both (its EndpointSlices stay, unsynced, as in
+// Kubernetes). After each step it lists the Services as
 // `kubectl get services -n prod -o wide` does.
 //
 //	go run ./examples/externalname
@@ -118,8 +119,10 @@ func run(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "from outside, node-1's nodePort %d:\n%s\n\n", np, indent(tr.String()))
 
-	// And back out: the clusterIP and the nodePort are released, and the
-	// slices go.
+	// And back out: the clusterIP and the nodePort are released. The
+	// slices stay as they were, as Kubernetes' EndpointSlice controller
+	// stops syncing a Service that becomes ExternalName (syncService);
+	// they go when the Service is deleted.
 	now = now.Add(3 * time.Hour)
 	svc = ch.Services[0].New
 	svc.Spec.Type, svc.Spec.ExternalName = service.ServiceTypeExternalName, "my.database.example.com"

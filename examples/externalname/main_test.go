@@ -42,7 +42,6 @@ from outside, node-1's nodePort 32719:
   backend pod prod/postgres-0 on node node-1
 
 released clusterIP 10.96.61.38 and nodePort 32719
-endpointslice/my-service-1 deleted
 modified prod/my-service (resourceVersion 3): type ExternalName, clusterIPs []
 $ kubectl get services -n prod -o wide
 NAME         TYPE           CLUSTER-IP   EXTERNAL-IP               PORT(S)    AGE   SELECTOR

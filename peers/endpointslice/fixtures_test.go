@@ -1,6 +1,7 @@
 package endpointslice
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -51,6 +52,7 @@ type side interface {
 	upsertPod(*service.Pod) error
 	deletePod(service.NamespacedName) error
 	upsertNode(*service.Node) error
+	deleteNode(string) error
 	writes() int
 	counts() [3]int // creates, updates, deletes
 	slices(service.NamespacedName) []flat
@@ -59,10 +61,41 @@ type side interface {
 	labels(service.NamespacedName) []string
 }
 
-// svcnetSide drives an endpoints.Controller and counts its writes.
+// svcnetSide drives an endpoints.Controller and counts its writes, and
+// the pods it reports skipped for their unknown node.
 type svcnetSide struct {
 	c                         *endpoints.Controller
 	creates, updates, deletes int
+	skips                     int
+}
+
+// skipErrors counts and drops the *endpoints.NodeNotFoundErrors in err
+// (the slices are complete without those pods, as Kubernetes writes
+// them), and returns any other error.
+func (s *svcnetSide) skipErrors(err error) error {
+	if err == nil {
+		return nil // no closure to allocate on the benchmarks' path
+	}
+	var rest []error
+	var walk func(error)
+	walk = func(err error) {
+		var nf *endpoints.NodeNotFoundError
+		switch e := err.(type) {
+		case nil:
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				walk(x)
+			}
+		default:
+			if errors.As(err, &nf) {
+				s.skips++
+				return
+			}
+			rest = append(rest, err)
+		}
+	}
+	walk(err)
+	return errors.Join(rest...)
 }
 
 func newSvcnet(max int) *svcnetSide {
@@ -85,7 +118,7 @@ func (s *svcnetSide) count(changes []endpoints.Change) {
 func (s *svcnetSide) upsertService(svc *service.Service) error {
 	changes, err := s.c.UpsertService(svc)
 	s.count(changes)
-	return err
+	return s.skipErrors(err)
 }
 
 func (s *svcnetSide) deleteService(key service.NamespacedName) error {
@@ -96,7 +129,7 @@ func (s *svcnetSide) deleteService(key service.NamespacedName) error {
 func (s *svcnetSide) upsertPod(p *service.Pod) error {
 	changes, err := s.c.UpsertPod(p)
 	s.count(changes)
-	return err
+	return s.skipErrors(err)
 }
 
 func (s *svcnetSide) deletePod(key service.NamespacedName) error {
@@ -107,7 +140,13 @@ func (s *svcnetSide) deletePod(key service.NamespacedName) error {
 func (s *svcnetSide) upsertNode(n *service.Node) error {
 	changes, err := s.c.UpsertNode(n)
 	s.count(changes)
-	return err
+	return s.skipErrors(err)
+}
+
+func (s *svcnetSide) deleteNode(name string) error {
+	changes, err := s.c.DeleteNode(name)
+	s.count(changes)
+	return s.skipErrors(err)
 }
 
 func (s *svcnetSide) writes() int { return s.creates + s.updates + s.deletes }

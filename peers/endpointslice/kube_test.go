@@ -4,10 +4,13 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/service"
 	corev1 "k8s.io/api/core/v1"
@@ -16,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/fake"
 	discoveryclient "k8s.io/client-go/kubernetes/typed/discovery/v1"
@@ -52,6 +56,9 @@ type kube struct {
 	logger                        klog.Logger
 	store                         *sliceStore
 	resourceVersion               int
+	// skips counts the reconciler's "skipping Pod ... Node ... Not Found"
+	// errors: one per pod, address type and sync.
+	skips int
 	// podObjs keeps the last object of each pod, the "old" of the next
 	// update event.
 	podObjs map[string]*corev1.Pod
@@ -67,7 +74,7 @@ func newKube(maxEndpointsPerSlice int) *kube {
 		pods:     cache.NewIndexer(cache.MetaNamespaceKeyFunc, nsIndex),
 		nodes:    cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{}),
 		slices:   cache.NewIndexer(cache.MetaNamespaceKeyFunc, nsIndex),
-		logger:   klog.Background(),
+		logger:   logr.Discard(), // the reconciler logs every skipped pod
 		podObjs:  map[string]*corev1.Pod{},
 	}
 	k.serviceLister = corelisters.NewServiceLister(k.services)
@@ -117,13 +124,41 @@ func (k *kube) syncService(key string) error {
 	if err != nil {
 		return err
 	}
-	return k.reconciler.Reconcile(k.logger, svc, pods, slices, time.Time{})
+	return k.skipErrors(k.reconciler.Reconcile(k.logger, svc, pods, slices, time.Time{}))
+}
+
+// skipErrors counts and drops the reconciler's errors for pods skipped
+// because their node is not found (reconcileByAddressType: the slices
+// are written without them, and the error only requeues the Service),
+// and returns any other error.
+func (k *kube) skipErrors(err error) error {
+	agg, ok := err.(utilerrors.Aggregate)
+	if !ok {
+		return err
+	}
+	var rest []error
+	for _, e := range utilerrors.Flatten(agg).Errors() {
+		if msg := e.Error(); strings.HasPrefix(msg, "skipping Pod ") && strings.HasSuffix(msg, " Not Found") {
+			k.skips++
+			continue
+		}
+		rest = append(rest, e)
+	}
+	return utilerrors.NewAggregate(rest)
 }
 
 // upsertService files svc in the Service cache and syncs it, as the
 // controller's onServiceUpdate queues it.
+//
+// A new UID under the same name is a Service deleted and created again:
+// the garbage collector deletes the old one's slices first.
 func (k *kube) upsertService(s *service.Service) error {
 	svc := coreService(s)
+	if obj, ok, _ := k.services.GetByKey(s.Namespace + "/" + s.Name); ok && obj.(*corev1.Service).UID != svc.UID {
+		if err := k.collect(obj.(*corev1.Service).UID); err != nil {
+			return err
+		}
+	}
 	svc.ResourceVersion = k.nextRV()
 	if err := k.services.Update(svc); err != nil {
 		return err
@@ -141,7 +176,12 @@ func (k *kube) deleteService(key service.NamespacedName) error {
 	if err := k.services.Delete(obj); err != nil {
 		return err
 	}
-	uid := obj.(*corev1.Service).UID
+	return k.collect(obj.(*corev1.Service).UID)
+}
+
+// collect is the garbage collector deleting the slices a Service with
+// uid owned.
+func (k *kube) collect(uid types.UID) error {
 	for _, o := range k.slices.List() {
 		s := o.(*discovery.EndpointSlice)
 		for _, ref := range s.OwnerReferences {
@@ -208,6 +248,17 @@ func (k *kube) upsertNode(n *service.Node) error {
 	return k.nodes.Update(node)
 }
 
+// deleteNode removes a node from the informer cache; the controller's
+// node handler syncs nothing, so its pods' endpoints go at their
+// Services' next sync.
+func (k *kube) deleteNode(name string) error {
+	obj, ok, _ := k.nodes.GetByKey(name)
+	if !ok {
+		return nil
+	}
+	return k.nodes.Delete(obj)
+}
+
 // syncAll syncs every Service, as a periodic resync does.
 func (k *kube) syncAll() error {
 	keys := k.services.ListKeys()
@@ -219,6 +270,82 @@ func (k *kube) syncAll() error {
 	}
 	return nil
 }
+
+// mirror replaces every slice Kubernetes holds with svcnet's, converted,
+// so that the next event starts both from the same slices (the lockstep
+// differential). Slices Kubernetes creates from then on are named apart
+// from svcnet's.
+func (k *kube) mirror(ss []*endpoints.Slice) error {
+	for _, o := range k.slices.List() {
+		if err := k.slices.Delete(o); err != nil {
+			return err
+		}
+	}
+	k.store.prefix = "k"
+	for _, s := range ss {
+		if err := k.slices.Add(kubeSlice(s)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kubeSlice converts a svcnet slice to the EndpointSlice Kubernetes'
+// reconciler would have written (podToEndpoint, getEndpointPorts,
+// newEndpointSlice): pointers where it sets them, none where it leaves
+// them unset.
+func kubeSlice(s *endpoints.Slice) *discovery.EndpointSlice {
+	out := &discovery.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: s.Name, Namespace: s.Namespace, Generation: s.Generation,
+			Labels: maps.Clone(map[string]string(s.Labels)),
+		},
+		AddressType: discovery.AddressType(s.AddressType),
+		Endpoints:   []discovery.Endpoint{},
+		Ports:       []discovery.EndpointPort{},
+	}
+	for _, o := range s.OwnerReferences {
+		out.OwnerReferences = append(out.OwnerReferences, metav1.OwnerReference{
+			APIVersion: o.APIVersion, Kind: o.Kind, Name: o.Name, UID: types.UID(o.UID),
+			Controller: o.Controller, BlockOwnerDeletion: o.BlockOwnerDeletion,
+		})
+	}
+	str := func(v string) *string {
+		if v == "" {
+			return nil
+		}
+		return &v
+	}
+	for _, ep := range s.Endpoints {
+		e := discovery.Endpoint{
+			Conditions: discovery.EndpointConditions{
+				Ready: ptrTo(ep.Conditions.Ready), Serving: ptrTo(ep.Conditions.Serving), Terminating: ptrTo(ep.Conditions.Terminating),
+			},
+			Hostname: str(ep.Hostname), NodeName: str(ep.NodeName), Zone: str(ep.Zone),
+			TargetRef: &corev1.ObjectReference{Kind: ep.TargetRef.Kind, Namespace: ep.TargetRef.Namespace, Name: ep.TargetRef.Name, UID: types.UID(ep.TargetRef.UID)},
+		}
+		for _, a := range ep.Addresses {
+			e.Addresses = append(e.Addresses, a.String())
+		}
+		if h := ep.Hints; h != nil {
+			e.Hints = &discovery.EndpointHints{}
+			for _, z := range h.ForZones {
+				e.Hints.ForZones = append(e.Hints.ForZones, discovery.ForZone{Name: z.Name})
+			}
+			for _, n := range h.ForNodes {
+				e.Hints.ForNodes = append(e.Hints.ForNodes, discovery.ForNode{Name: n.Name})
+			}
+		}
+		out.Endpoints = append(out.Endpoints, e)
+	}
+	for _, p := range s.Ports {
+		proto := corev1.Protocol(p.Protocol)
+		out.Ports = append(out.Ports, discovery.EndpointPort{Name: ptrTo(p.Name), Protocol: &proto, Port: ptrTo(p.Port), AppProtocol: p.AppProtocol})
+	}
+	return out
+}
+
+func ptrTo[T any](v T) *T { return &v }
 
 // slicesOf returns the slices of a Service, by name.
 func (k *kube) slicesOf(key service.NamespacedName) []*discovery.EndpointSlice {
@@ -249,6 +376,7 @@ func (d *discoveryV1) EndpointSlices(ns string) discoveryclient.EndpointSliceInt
 // cache sees it.
 type sliceStore struct {
 	cache                     cache.Indexer
+	prefix                    string // between generateName and the number
 	names                     int
 	creates, updates, deletes int
 }
@@ -264,7 +392,7 @@ type sliceClient struct {
 func (c *sliceClient) Create(_ context.Context, s *discovery.EndpointSlice, _ metav1.CreateOptions) (*discovery.EndpointSlice, error) {
 	if s.Name == "" {
 		c.store.names++
-		s.Name = s.GenerateName + strconv.Itoa(c.store.names)
+		s.Name = s.GenerateName + c.store.prefix + strconv.Itoa(c.store.names)
 	}
 	if _, ok, _ := c.store.cache.Get(s); ok {
 		return nil, apierrors.NewAlreadyExists(discovery.Resource("endpointslices"), s.Name)
