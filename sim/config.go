@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,7 +75,71 @@ func check(s Scenario) (*config, error) {
 			return nil, err
 		}
 	}
+	if err := checkCapacity(&s, &d); err != nil {
+		return nil, err
+	}
 	return cfg, nil
+}
+
+// checkCapacity bounds the pods a scenario asks for by what its nodes
+// can hold (nodes × maxPodsPerNode; checkNetworks has checked that the
+// pod CIDR holds the nodes): the replicas of the generated workload and
+// of the Deployments at time 0, and after each scale event in time
+// order. Pods beyond it could only stay Pending, and a scenario that asks
+// for a billion of them would spend gigabytes before its first event.
+func checkCapacity(s *Scenario, d *scenarioDefaults) error {
+	capacity := int64(len(s.Nodes)+d.nodes) * int64(d.maxPods)
+	replicas := map[service.NamespacedName]int64{}
+	var total int64
+	set := func(k service.NamespacedName, n int64) {
+		total += n - replicas[k]
+		replicas[k] = n
+	}
+	w := d.workload
+	if int64(w.services)*int64(w.replicas) > capacity {
+		return invalid("workload: %d Services × %d replicas is more pods than the %d the nodes hold (%d nodes × maxPodsPerNode %d)",
+			w.services, w.replicas, capacity, len(s.Nodes)+d.nodes, d.maxPods)
+	}
+	for i := range w.services {
+		set(w.key(i), int64(w.replicas))
+	}
+	for i, dep := range s.Deployments {
+		if dep == nil {
+			continue
+		}
+		n := int64(1)
+		if dep.Spec.Replicas != nil {
+			n = int64(*dep.Spec.Replicas)
+		}
+		ns := dep.Namespace
+		if ns == "" {
+			ns = "default"
+		}
+		set(service.NamespacedName{Namespace: ns, Name: dep.Name}, n)
+		if total > capacity {
+			return invalid("deployments[%d] %s: %d pods at time 0, more than the %d the nodes hold", i, dep.Name, total, capacity)
+		}
+	}
+	if total > capacity {
+		return invalid("%d pods at time 0: more than the %d the nodes hold (%d nodes × maxPodsPerNode %d)",
+			total, capacity, len(s.Nodes)+d.nodes, d.maxPods)
+	}
+	order := make([]int, len(s.Timeline))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(s.Timeline[a].At, s.Timeline[b].At) })
+	for _, i := range order {
+		e := s.Timeline[i]
+		if e.Action != ActionScale || e.Replicas == nil {
+			continue
+		}
+		set(splitKey(e.Target), int64(*e.Replicas))
+		if total > capacity {
+			return invalid("timeline[%d] scale %s to %d: %d pods, more than the %d the nodes hold", i, e.Target, *e.Replicas, total, capacity)
+		}
+	}
+	return nil
 }
 
 // checkHeader checks the apiVersion, the kind and the duration.
@@ -266,6 +332,9 @@ func checkTimeline(s *Scenario) error {
 	for i, e := range s.Timeline {
 		if e.At < 0 {
 			return invalid("timeline[%d].at %v: must not be negative", i, e.At)
+		}
+		if e.At > s.Duration {
+			return invalid("timeline[%d].at %v: after the end of the run (duration %v)", i, e.At, s.Duration)
 		}
 		switch e.Action {
 		case ActionDeletePod, ActionCrashPod, ActionRollout, ActionKillNode, ActionRestartNode,

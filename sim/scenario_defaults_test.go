@@ -25,7 +25,11 @@ func TestGeneratedNamesAgree(t *testing.T) {
 			Namespace:  rapid.SampledFrom([]string{"", "shop"}).Draw(t, "namespace"),
 			Namespaces: rapid.IntRange(0, 3).Draw(t, "namespaces"),
 		}
-		s.Cluster.Nodes = rapid.IntRange(0, 4).Draw(t, "nodes")
+		minNodes := 0
+		if s.Workload.Services > 0 {
+			minNodes = 1 // pods need a node to fit on (checkCapacity)
+		}
+		s.Cluster.Nodes = rapid.IntRange(minNodes, 4).Draw(t, "nodes")
 		if rapid.Bool().Draw(t, "zones") {
 			s.Cluster.Zones = []string{"east", "west"}
 		}

@@ -218,6 +218,13 @@ func TestInvalidScenario(t *testing.T) {
 		"bad CIDR":        func(s *Scenario) { s.Cluster.PodCIDR = "10.0.0.0/30" },
 		"bad length":      func(s *Scenario) { s.Traffic[0].Length.Kind = "uniform" },
 		"negative delay":  func(s *Scenario) { s.Cluster.Delays.MinSyncPeriod = D(-time.Second) },
+		"event after end": func(s *Scenario) {
+			s.Timeline = []TimelineEvent{{At: s.Duration + 1, Action: ActionRollout, Target: "svc-0"}}
+		},
+		"replicas beyond capacity": func(s *Scenario) { s.Workload.Replicas = 1_000_000_000 },
+		"scale beyond capacity": func(s *Scenario) {
+			s.Timeline = []TimelineEvent{{At: Duration(time.Second), Action: ActionScale, Target: "svc-0", Replicas: ptr(int32(1 << 30))}}
+		},
 	} {
 		s := small(1)
 		mod(&s)

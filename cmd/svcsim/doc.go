@@ -61,6 +61,13 @@
 //	1  an invariant was violated (the reports are still written, with the
 //	   violation, its seed and event number to replay it)
 //	2  bad input or usage: a flag, a file, a scenario that does not decode
-//	   or cannot run, shards of different sweeps, missing runs
+//	   or cannot run, shards of different sweeps, missing runs, an -out
+//	   that cannot be written (checked before the first run), more than
+//	   10 000 -seeds, more pods than the nodes hold, a timeline event
+//	   after the end
 //	3  internal error: the simulator panicked, an output could not be written
+//	130  interrupted (SIGINT or SIGTERM): no run starts after the signal,
+//	   the running ones finish, and what finished is written with
+//	   "partial" in result.json (merge it with -partial); a second signal
+//	   ends svcsim at once
 package main

@@ -7,11 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/svcnet/svcnet/sim"
@@ -28,6 +32,9 @@ const (
 	exitViolation = 1
 	exitUsage     = 2
 	exitInternal  = 3
+	// exitInterrupted is the shells' code for a command stopped by SIGINT
+	// (128 + 2); svcsim uses it for SIGTERM too.
+	exitInterrupted = 130
 )
 
 const usage = `svcsim runs svcnet's deterministic Service-networking simulator.
@@ -65,10 +72,20 @@ Exit codes:
   1  an invariant was violated (reports are written, with how to replay it)
   2  bad input or usage
   3  internal error
+  130  interrupted by SIGINT or SIGTERM: no new run starts, the runs that
+     finished are written as a partial result ("partial" in result.json)
 `
 
 func main() {
-	os.Exit(cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now}.main(os.Args[1:]))
+	stop := make(chan struct{})
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		signal.Stop(sigs) // a second signal ends the process at once
+		close(stop)
+	}()
+	os.Exit(cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now, stop: stop}.main(os.Args[1:]))
 }
 
 // cli is the command with its environment, so that tests can run it.
@@ -77,6 +94,9 @@ type cli struct {
 	getenv         func(string) string
 	// now is the wall clock, read by the progress bar only.
 	now func() time.Time
+	// stop is closed when the user interrupts: runs not started by then
+	// are not started. nil never stops.
+	stop <-chan struct{}
 }
 
 // usageError is bad input or usage: exit code 2.
@@ -112,11 +132,18 @@ func (c cli) main(args []string) int {
 // an invariant.
 var errViolated = errors.New("an invariant was violated")
 
+// errInterrupted marks the runs a SIGINT or SIGTERM kept from starting,
+// and the run command's error after writing what finished.
+var errInterrupted = errors.New("interrupted")
+
 // exit prints err and maps it to an exit code.
 func (c cli) exit(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintln(c.stderr, "svcsim:", err)
+		return exitInterrupted
 	case errors.Is(err, errViolated):
 		fmt.Fprintln(c.stderr, "svcsim:", err)
 		return exitViolation
@@ -187,13 +214,16 @@ func (c cli) run(args []string, files bool) error {
 	}
 	if f.duration != "" {
 		d, err := sim.ParseDuration(f.duration)
-		if err != nil || d <= 0 {
+		switch {
+		case err != nil && durationOverflows(f.duration):
+			return badInput("-duration %q: too long (at most %v)", f.duration, time.Duration(math.MaxInt64))
+		case err != nil || d <= 0:
 			return badInput("-duration %q: want a positive duration such as 30s or 10m", f.duration)
 		}
 		s.Duration = d
 	}
-	if f.seeds < 1 {
-		return badInput("-seeds %d: want at least 1", f.seeds)
+	if f.seeds < 1 || f.seeds > maxSeeds {
+		return badInput("-seeds %d: want 1 to %d", f.seeds, maxSeeds)
 	}
 	if f.parallel < 1 {
 		return badInput("-parallel %d: want at least 1", f.parallel)
@@ -212,6 +242,9 @@ func (c cli) run(args []string, files bool) error {
 		sh = &v
 	}
 
+	if err := checkOut(f.out); err != nil {
+		return err
+	}
 	seeds := seedRange{First: s.Seed, Count: f.seeds}
 	js := jobs(s, seeds, sh)
 	var bar *progress
@@ -222,12 +255,14 @@ func (c cli) run(args []string, files bool) error {
 	if bar != nil {
 		onProgress = func(j job, p sim.Progress) { bar.update(j.index, p) }
 	}
-	outs := runJobs(js, f.parallel, onProgress, func(o outcome) { bar.add(o.job.index, o.res, o.job.s.Duration.D()) })
+	outs := runJobs(js, f.parallel, c.stop, onProgress, func(o outcome) { bar.add(o.job.index, o.res, o.job.s.Duration.D()) })
 	bar.finish()
-	violated := false
+	violated, interrupted := false, 0
 	for _, o := range outs {
 		switch {
 		case o.err == nil:
+		case errors.Is(o.err, errInterrupted):
+			interrupted++
 		case errors.Is(o.err, sim.ErrViolation):
 			violated = true
 		default:
@@ -236,11 +271,59 @@ func (c cli) run(args []string, files bool) error {
 		}
 	}
 	r := assemble(s, seeds, sh, outs)
+	if interrupted > 0 {
+		r.Partial = &partial{NotRun: interrupted}
+	}
 	if err := c.write(&r, f.out); err != nil {
 		return err
 	}
-	if violated {
+	switch {
+	case interrupted > 0:
+		return fmt.Errorf("%w: %d of %d runs not run; the %d that finished are written as a partial result",
+			errInterrupted, interrupted, len(outs), len(outs)-interrupted)
+	case violated:
 		return errViolated
+	}
+	return nil
+}
+
+// maxSeeds bounds -seeds: every run's Result is kept until the sweep's
+// report is written, so a sweep's memory grows with its runs.
+const maxSeeds = 10_000
+
+// durationOverflows reports whether s is a duration whose value does not
+// fit in a time.Duration (about 292 years), as "1e9h" or "3000000h".
+func durationOverflows(s string) bool {
+	for _, u := range []struct {
+		suffix string
+		scale  float64
+	}{{"h", 3600}, {"m", 60}, {"ms", 1e-3}, {"s", 1}, {"", 1}} {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			if f, err := strconv.ParseFloat(num, 64); err == nil {
+				return f*u.scale > float64(math.MaxInt64)/1e9
+			}
+		}
+	}
+	return false
+}
+
+// checkOut makes sure the output directory can be written before the
+// first run, so that a sweep does not run for nothing: "" writes nothing.
+func checkOut(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return badInput("-out %q: %v", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".svcsim-write-check-*")
+	if err != nil {
+		return badInput("-out %q: not writable: %v", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	if err := os.Remove(name); err != nil {
+		return badInput("-out %q: %v", dir, err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"encoding/xml"
 	"flag"
@@ -230,7 +231,9 @@ func TestExitCodes(t *testing.T) {
 		{"baseline of a scenario without variants", []string{"run", "-out", "", "-variants", "baseline", "testdata/scenario-only.yaml", "testdata/app.yaml"}, exitOK, ""},
 		{"unknown variant of a scenario without variants", []string{"run", "-variants", "x", "testdata/scenario-only.yaml", "testdata/app.yaml"}, exitUsage, "(the scenario has: baseline)"},
 		{"violation", []string{"run", "-out", dir, "testdata/violation.yaml"}, exitViolation, "an invariant was violated"},
-		{"unwritable output", []string{"run", "-out", "testdata/small.yaml/x", "testdata/small.yaml"}, exitInternal, "internal error"},
+		{"unwritable output", []string{"run", "-out", "testdata/small.yaml/x", "testdata/small.yaml"}, exitUsage, `-out "testdata/small.yaml/x"`},
+		{"overflowing duration", []string{"-duration", "3000000h"}, exitUsage, "too long"},
+		{"too many seeds", []string{"run", "-seeds", "1000000", "testdata/small.yaml"}, exitUsage, "-seeds 1000000: want 1 to 10000"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, _, stderr := svcsim(t, nil, c.args...)
@@ -435,12 +438,12 @@ func TestRunJobsProgress(t *testing.T) {
 	js := jobs(s, seedRange{First: 1, Count: 2}, &shard{Index: 0, Count: 4})
 	var mu sync.Mutex
 	seen := map[int][]sim.Progress{}
-	with := runJobs(js, 2, func(j job, p sim.Progress) {
+	with := runJobs(js, 2, nil, func(j job, p sim.Progress) {
 		mu.Lock()
 		defer mu.Unlock()
 		seen[j.index] = append(seen[j.index], p)
 	}, nil)
-	without := runJobs(js, 2, nil, nil)
+	without := runJobs(js, 2, nil, nil, nil)
 	require.Len(t, seen, len(js))
 	for i := range js {
 		require.NoError(t, with[i].err)
@@ -454,4 +457,52 @@ func TestRunJobsProgress(t *testing.T) {
 		}
 		require.Equal(t, with[i].res.Events, ps[len(ps)-1].Events)
 	}
+}
+
+// TestInterrupted: an interrupt before the sweep starts runs nothing new,
+// writes a partial result.json and exits 130; merge -partial takes it.
+func TestInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	stop := make(chan struct{})
+	close(stop)
+	var out, errb bytes.Buffer
+	c := cli{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }, now: time.Now, stop: stop}
+	code := c.main([]string{"run", "-q", "-seeds", "3", "-out", dir, "testdata/small.yaml"})
+	require.Equal(t, exitInterrupted, code, errb.String())
+	s, err := sim.ReadScenarioFiles("testdata/small.yaml")
+	require.NoError(t, err)
+	n := len(jobs(s, seedRange{Count: 3}, nil)) // 3 seeds of each variant
+	require.Contains(t, errb.String(), fmt.Sprintf("%d of %d runs not run", n, n))
+	r := readReport(t, filepath.Join(dir, "result.json"))
+	require.NotNil(t, r.Partial)
+	require.Equal(t, n, r.Partial.NotRun)
+	for _, v := range r.Variants {
+		require.Empty(t, v.Runs)
+	}
+}
+
+// TestRunJobsStops: once stop is closed no job starts; the ones before
+// it ran, and every other outcome says it was interrupted.
+func TestRunJobsStops(t *testing.T) {
+	s, err := sim.ReadScenarioFiles("testdata/small.yaml")
+	require.NoError(t, err)
+	js := jobs(s, seedRange{First: 1, Count: 4}, nil)
+	stop := make(chan struct{})
+	outs := runJobs(js, 1, stop, nil, func(o outcome) {
+		if o.job.index == 1 {
+			close(stop)
+		}
+	})
+	require.Len(t, outs, len(js))
+	ran := 0
+	for i, o := range outs {
+		if errors.Is(o.err, errInterrupted) {
+			require.GreaterOrEqual(t, i, 2, "job %d interrupted before the stop", i)
+			continue
+		}
+		require.NoError(t, o.err)
+		ran++
+	}
+	require.GreaterOrEqual(t, ran, 2)
+	require.Less(t, ran, len(js), "nothing was stopped")
 }

@@ -24,9 +24,18 @@ type report struct {
 	Seeds seedRange `json:"seeds"`
 	// Shard, when set, says this file holds one shard of the sweep.
 	Shard *shard `json:"shard,omitempty"`
+	// Partial, when set, says the sweep was interrupted: runs not started
+	// are missing from Variants (svcsim merge -partial takes such files).
+	Partial *partial `json:"partial,omitempty"`
 	// Variants are the scenario's variants, in its order (one named
 	// "baseline" when it has none).
 	Variants []variantReport `json:"variants"`
+}
+
+// partial says how much of an interrupted sweep is missing.
+type partial struct {
+	// NotRun is how many runs of the sweep (or shard) never started.
+	NotRun int `json:"notRun"`
 }
 
 // seedRange is Count seeds from First.
@@ -133,7 +142,10 @@ var errInternal = errors.New("internal error")
 // in the jobs' order, whatever order they finish in. progress, if not
 // nil, is called as a job runs (every simulated second) and done after
 // it, both from the worker that runs it; neither changes an outcome.
-func runJobs(js []job, workers int, progress func(job, sim.Progress), done func(outcome)) []outcome {
+//
+// When stop is closed, no further job starts: those left are outcomes
+// with errInterrupted, and the running ones finish.
+func runJobs(js []job, workers int, stop <-chan struct{}, progress func(job, sim.Progress), done func(outcome)) []outcome {
 	out := make([]outcome, len(js))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -147,11 +159,25 @@ func runJobs(js []job, workers int, progress func(job, sim.Progress), done func(
 			}
 		})
 	}
-	for i := range js {
-		next <- i
+	handed := 0
+feed:
+	for ; handed < len(js); handed++ {
+		select {
+		case <-stop:
+			break feed
+		default:
+		}
+		select {
+		case next <- handed:
+		case <-stop:
+			break feed
+		}
 	}
 	close(next)
 	wg.Wait()
+	for i := handed; i < len(js); i++ {
+		out[i] = outcome{job: js[i], err: errInterrupted}
+	}
 	return out
 }
 
