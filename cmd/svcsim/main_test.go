@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
