@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -155,34 +157,42 @@ func SplitYAML(stream []byte) [][]byte {
 // which line each document starts on. A document's leading lines of
 // blanks and comments are dropped.
 func SplitYAMLDocuments(stream []byte) []YAMLDocument {
-	var docs []YAMLDocument
-	var cur []byte
-	line, start := 0, 1
-	flush := func() {
-		if !blankYAML(cur) {
-			docs = append(docs, YAMLDocument{Line: start, Data: cur})
+	return slices.Collect(YAMLDocuments(stream))
+}
+
+// YAMLDocuments yields the documents of a YAML stream one at a time, as
+// SplitYAMLDocuments lists them, so that a reader that stops early (at
+// an error cap) does not split the rest.
+func YAMLDocuments(stream []byte) iter.Seq[YAMLDocument] {
+	return func(yield func(YAMLDocument) bool) {
+		var cur []byte
+		line, start := 0, 1
+		flush := func() bool {
+			doc := cur
+			cur = nil
+			return blankYAML(doc) || yield(YAMLDocument{Line: start, Data: doc})
 		}
-		cur = nil
+		for l := range bytes.Lines(stream) {
+			line++
+			t := bytes.TrimRight(l, " \t\r\n")
+			if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- #")) {
+				if !flush() {
+					return
+				}
+				start = line + 1
+				continue
+			}
+			if bytes.Equal(t, []byte("...")) {
+				continue
+			}
+			if len(cur) == 0 && blankYAML(l) {
+				start = line + 1 // the document starts at its first line that says something
+				continue
+			}
+			cur = append(cur, l...)
+		}
+		flush()
 	}
-	for l := range bytes.Lines(stream) {
-		line++
-		t := bytes.TrimRight(l, " \t\r\n")
-		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- #")) {
-			flush()
-			start = line + 1
-			continue
-		}
-		if bytes.Equal(t, []byte("...")) {
-			continue
-		}
-		if len(cur) == 0 && blankYAML(l) {
-			start = line + 1 // the document starts at its first line that says something
-			continue
-		}
-		cur = append(cur, l...)
-	}
-	flush()
-	return docs
 }
 
 func blankYAML(doc []byte) bool {

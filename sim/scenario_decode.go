@@ -134,7 +134,19 @@ func ReadScenarioFiles(paths ...string) (Scenario, error) {
 func DecodeScenarioSources(srcs ...ScenarioSource) (Scenario, error) {
 	d := &decoder{seen: map[objectKey]docRef{}}
 	for _, src := range srcs {
-		for i, doc := range service.SplitYAMLDocuments(src.Data) {
+		i := -1
+		for doc := range service.YAMLDocuments(src.Data) {
+			i++
+			if d.full() {
+				// Past the error cap nothing more is reported, so the
+				// rest of the stream is not decoded either.
+				return Scenario{}, errors.Join(d.errs...)
+			}
+			if len(doc.Data) > service.MaxDocumentBytes {
+				d.fail(docRef{file: src.Name, doc: i + 1, line: doc.Line}, "", "", "",
+					fmt.Sprintf("%d bytes: larger than the limit of %d bytes", len(doc.Data), service.MaxDocumentBytes), nil)
+				continue
+			}
 			d.document(docRef{file: src.Name, doc: i + 1, line: doc.Line}, doc.Data)
 		}
 	}
@@ -169,6 +181,9 @@ type decoder struct {
 	errs       []error
 	seen       map[objectKey]docRef
 }
+
+// full reports whether the decoder has reported all it will.
+func (d *decoder) full() bool { return len(d.errs) > maxDecodeErrors }
 
 func (d *decoder) fail(ref docRef, kind, name, field, problem string, err error) {
 	if len(d.errs) == maxDecodeErrors {
