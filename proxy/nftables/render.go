@@ -1,0 +1,429 @@
+package nftables
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
+)
+
+// ErrInvalidConfig is returned by Render for a Config it cannot use.
+var ErrInvalidConfig = errors.New("nftables: invalid config")
+
+// DefaultMaglevTableSize is M for Services with the maglev algorithm when
+// Config.MaglevTableSize is zero: a prime above 100·N for N ≤ 10 backends,
+// the Maglev paper's bound for at most 1 % imbalance.
+const DefaultMaglevTableSize = 1021
+
+// Config holds what kube-proxy knows about its node beyond the Proxy
+// view. The zero Config renders kube-proxy's defaults without a local
+// traffic detector.
+type Config struct {
+	// ServiceCIDRs are the ClusterIP ranges: packets to an address in them
+	// that no Service holds are dropped (kube-proxy's cluster-ips-check,
+	// fed by the ServiceCIDR objects).
+	ServiceCIDRs []netip.Prefix
+	// PodCIDRs are kube-proxy's --cluster-cidr (its local traffic
+	// detector): traffic to a ClusterIP from outside them is marked for
+	// masquerade, as off-node traffic may cross nodes.
+	PodCIDRs []netip.Prefix
+	// MasqueradeAll masquerades all traffic to ClusterIPs
+	// (--masquerade-all).
+	MasqueradeAll bool
+	// MaglevTableSize is M, a prime, for Services whose algorithm is
+	// maglev; zero means DefaultMaglevTableSize. Their endpoint is chosen
+	// in the kernel by "jhash ip saddr . th sport mod M" into a verdict
+	// map filled from svcnet's Maglev table.
+	MaglevTableSize int
+}
+
+// Render writes a node's Proxy view as kube-proxy's nftables rules: a
+// table "ip kube-proxy" and, when the view has IPv6 Services or node
+// addresses, "ip6 kube-proxy". It reads the view's ServicePorts and
+// configuration and does not change the view. An invalid Config is an
+// ErrInvalidConfig naming the field; Render has no other error.
+func Render(view *proxy.Proxy, cfg Config) (*Ruleset, error) {
+	m := cfg.MaglevTableSize
+	if m == 0 {
+		m = DefaultMaglevTableSize
+	}
+	if _, err := lb.NewMaglev(lb.MaglevConfig{TableSize: m}); err != nil {
+		return nil, fmt.Errorf("%w: MaglevTableSize %d: %v", ErrInvalidConfig, cfg.MaglevTableSize, err)
+	}
+	for _, f := range []struct {
+		name string
+		ps   []netip.Prefix
+	}{{"ServiceCIDRs", cfg.ServiceCIDRs}, {"PodCIDRs", cfg.PodCIDRs}} {
+		for _, p := range f.ps {
+			if !p.IsValid() || p.Addr().Zone() != "" {
+				return nil, fmt.Errorf("%w: %s: %v is not a valid prefix", ErrInvalidConfig, f.name, p)
+			}
+		}
+	}
+	pc := view.Config()
+	ports := view.ServicePorts()
+	r := &Ruleset{}
+	for _, v6 := range []bool{false, true} {
+		var fam []proxy.ServicePort
+		for _, sp := range ports {
+			if sp.IPv6 == v6 {
+				fam = append(fam, sp)
+			}
+		}
+		nodeIPs := familyAddrs(pc.NodeAddresses, v6)
+		if v6 && len(fam) == 0 && len(nodeIPs) == 0 {
+			continue
+		}
+		w := &writer{t: newTable("ip"), cfg: cfg, maglevM: m, v6: v6, ip: "ip", addrType: "ipv4_addr"}
+		if v6 {
+			w.t, w.ip, w.addrType = newTable("ip6"), "ip6", "ipv6_addr"
+		}
+		w.t.local = nodeIPs
+		w.setup(nodeIPs, familyPrefixes(pc.ClusterPrefixes, v6))
+		for i := range fam {
+			w.servicePort(&fam[i])
+		}
+		r.tables = append(r.tables, w.t)
+	}
+	return r, nil
+}
+
+func familyAddrs(as []netip.Addr, v6 bool) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range as {
+		if a = a.Unmap(); a.IsValid() && a.Is6() == v6 && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
+}
+
+func familyPrefixes(ps []netip.Prefix, v6 bool) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range ps {
+		if p.IsValid() && p.Addr().Is6() == v6 {
+			out = append(out, p.Masked())
+		}
+	}
+	return out
+}
+
+// disjoint returns the prefixes without those inside another, sorted:
+// nft rejects overlapping intervals in one set.
+func disjoint(ps []netip.Prefix) []netip.Prefix {
+	ps = slices.Clone(ps)
+	slices.SortFunc(ps, func(a, b netip.Prefix) int {
+		if a.Bits() != b.Bits() {
+			return a.Bits() - b.Bits()
+		}
+		return a.Addr().Compare(b.Addr())
+	})
+	var out []netip.Prefix
+	for _, p := range ps {
+		if !slices.ContainsFunc(out, func(q netip.Prefix) bool { return q.Contains(p.Addr()) }) {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+	return out
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		if p.IsSingleIP() {
+			s[i] = p.Addr().String()
+		} else {
+			s[i] = p.String()
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+type writer struct {
+	t        *table
+	cfg      Config
+	maglevM  int
+	v6       bool
+	ip       string // "ip" or "ip6"
+	addrType string // "ipv4_addr" or "ipv6_addr"
+}
+
+func (w *writer) chain(name, decl string) *chain {
+	c := w.t.chains[name]
+	if c == nil {
+		c = &chain{decl: decl}
+		w.t.chains[name] = c
+	}
+	return c
+}
+
+func (w *writer) rule(chainName string, parts ...string) {
+	c := w.chain(chainName, "")
+	c.rules = append(c.rules, strings.Join(parts, " "))
+}
+
+func (w *writer) set(kind, name, decl string) *set {
+	s := &set{kind: kind, decl: decl, elems: map[string]element{}}
+	w.t.sets[name] = s
+	return s
+}
+
+func (w *writer) elem(setName, key, value, comment string) {
+	w.t.sets[setName].elems[key] = element{value: value, comment: comment}
+}
+
+// setup writes the node-independent skeleton: base chains and the jumps
+// to the top-level chains (proxier.go nftablesBaseChains and
+// nftablesJumpChains), masquerading, the dispatch sets and maps, and the
+// checks for unallocated ClusterIPs, wrong ports, missing endpoints and
+// source ranges.
+func (w *writer) setup(nodeIPs []netip.Addr, clusterPrefixes []netip.Prefix) {
+	// Filter chains run before DNAT (dstnat - 10) so that they see the
+	// Service address; the output post-DNAT chain sees what DNAT left.
+	w.chain(chainFilterPrerouting, "{ type filter hook prerouting priority -110 ; }")
+	w.chain(chainFilterInput, "{ type filter hook input priority -110 ; }")
+	w.chain(chainFilterForward, "{ type filter hook forward priority -110 ; }")
+	w.chain(chainFilterOutput, "{ type filter hook output priority -110 ; }")
+	w.chain(chainFilterOutputPost, "{ type filter hook output priority -90 ; }")
+	w.chain(chainNatPrerouting, "{ type nat hook prerouting priority -100 ; }")
+	w.chain(chainNatOutput, "{ type nat hook output priority -100 ; }")
+	w.chain(chainNatPostrouting, "{ type nat hook postrouting priority 100 ; }")
+	for _, j := range [][3]string{
+		// reject is valid only in input, forward and output hooks on
+		// kernels before 5.9, so the endpoint checks hang there.
+		{chainFilterInput, "ct state new", chainNodePortEndpoints},
+		{chainFilterInput, "ct state new", chainServiceEndpoints},
+		{chainFilterForward, "ct state new", chainServiceEndpoints},
+		{chainFilterOutput, "ct state new", chainServiceEndpoints},
+		{chainFilterPrerouting, "ct state new", chainFirewallCheck},
+		{chainFilterOutput, "ct state new", chainFirewallCheck},
+		{chainNatOutput, "", chainServices},
+		{chainNatPrerouting, "", chainServices},
+		{chainNatPostrouting, "", chainMasquerading},
+		{chainFilterForward, "ct state new", chainClusterIPsCheck},
+		{chainFilterOutputPost, "ct state new", chainClusterIPsCheck},
+	} {
+		if j[1] == "" {
+			w.rule(j[0], "jump", j[2])
+		} else {
+			w.rule(j[0], j[1], "jump", j[2])
+		}
+	}
+	w.rule(chainMarkMasq, "mark set mark or", masqueradeMark)
+	w.rule(chainMasquerading, "mark and", masqueradeMark, "== 0 return")
+	w.rule(chainMasquerading, "mark set mark xor", masqueradeMark)
+	w.rule(chainMasquerading, "masquerade fully-random")
+
+	w.set("set", setClusterIPs, "{ type "+w.addrType+` ; comment "Active ClusterIPs" ; }`)
+	w.rule(chainClusterIPsCheck, w.ip, "daddr", "@"+setClusterIPs, "reject", `comment "Reject traffic to invalid ports of ClusterIPs"`)
+	if cidrs := disjoint(familyPrefixes(w.cfg.ServiceCIDRs, w.v6)); len(cidrs) > 0 {
+		w.rule(chainClusterIPsCheck, w.ip, "daddr", "{", joinPrefixes(cidrs), "}", "drop", `comment "Drop traffic to unallocated ClusterIPs"`)
+	}
+
+	w.set("set", setNodePortIPs, "{ type "+w.addrType+` ; comment "IPs that accept NodePort traffic" ; }`)
+	for _, a := range nodeIPs {
+		w.elem(setNodePortIPs, a.String(), "", "")
+	}
+	// svcnet's model lets only the cluster (its pod and node prefixes, and
+	// this node) reach a ClusterIP; see the package doc.
+	w.set("set", setClusterSources, "{ type "+w.addrType+` ; flags interval ; comment "Sources inside the cluster" ; }`)
+	srcs := slices.Clone(clusterPrefixes)
+	for _, a := range nodeIPs {
+		srcs = append(srcs, netip.PrefixFrom(a, a.BitLen()))
+	}
+	for _, p := range disjoint(srcs) {
+		w.elem(setClusterSources, joinPrefixes([]netip.Prefix{p}), "", "")
+	}
+
+	w.set("map", mapNoEndpointServices, "{ type "+w.addrType+` . inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to services with no endpoints" ; }`)
+	w.set("map", mapNoEndpointNodePorts, `{ type inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to service nodeports with no endpoints" ; }`)
+	w.chain(chainReject, "")
+	w.rule(chainReject, "reject")
+	w.rule(chainServiceEndpoints, w.ip, "daddr . meta l4proto . th dport vmap", "@"+mapNoEndpointServices)
+	w.rule(chainNodePortEndpoints, w.ip, "daddr", "@"+setNodePortIPs, "meta l4proto . th dport vmap", "@"+mapNoEndpointNodePorts)
+
+	w.set("map", mapFirewallIPs, "{ type "+w.addrType+` . inet_proto . inet_service : verdict ; comment "destinations that are subject to LoadBalancerSourceRanges" ; }`)
+	w.rule(chainFirewallCheck, w.ip, "daddr", "@"+setClusterIPs, w.ip, "saddr != @"+setClusterSources, "drop", `comment "ClusterIPs are reachable from inside the cluster only"`)
+	w.rule(chainFirewallCheck, w.ip, "daddr . meta l4proto . th dport vmap", "@"+mapFirewallIPs)
+
+	w.set("map", mapServiceIPs, "{ type "+w.addrType+` . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }`)
+	w.set("map", mapServiceNodePorts, `{ type inet_proto . inet_service : verdict ; comment "NodePort traffic" ; }`)
+	w.rule(chainServices, w.ip, "daddr . meta l4proto . th dport vmap", "@"+mapServiceIPs)
+	w.rule(chainServices, w.ip, "daddr", "@"+setNodePortIPs, "meta l4proto . th dport vmap", "@"+mapServiceNodePorts)
+}
+
+func (w *writer) addrPortKey(a netip.Addr, proto string, port uint16) string {
+	return a.String() + " . " + proto + " . " + strconv.Itoa(int(port))
+}
+
+// servicePort writes one Service port's elements and chains, following
+// syncProxyRules in proxier.go: the policy chains (service-, local-),
+// the external chain with its Local short circuits, the firewall chain,
+// affinity sets and endpoint chains, and the drop or reject elements
+// when endpoints are missing.
+func (w *writer) servicePort(sp *proxy.ServicePort) {
+	proto := protoName(sp.Proto)
+	base := portBase(sp)
+	clusterChain, localChain := prefixClusterPolicy+base, prefixLocalPolicy+base
+	extChain, fwChain := prefixExternal+base, prefixFirewall+base
+	comment := sp.Service.Namespace + "/" + sp.Service.Name
+	if sp.PortName != "" {
+		comment += ":" + sp.PortName
+	}
+
+	external := false
+	for _, f := range sp.Frontends {
+		external = external || f.Kind != proxy.FrontendClusterIP
+	}
+	usesCluster := len(sp.Cluster) > 0 && (!sp.InternalLocal || external)
+	usesLocal := len(sp.Local) > 0 && (sp.InternalLocal || sp.ExternalLocal && external)
+	internalChain, hasInternal := clusterChain, sp.HasEndpoints
+	if sp.InternalLocal {
+		internalChain, hasInternal = localChain, sp.HasEndpoints && len(sp.Local) > 0
+	}
+	externalPolicy, hasExternal := clusterChain, sp.HasEndpoints
+	if sp.ExternalLocal {
+		externalPolicy, hasExternal = localChain, sp.HasEndpoints && len(sp.Local) > 0
+	}
+	usesExt := sp.HasEndpoints && external
+	internalVerdict, externalVerdict := "drop", "drop"
+	if !sp.HasEndpoints {
+		internalVerdict, externalVerdict = "goto "+chainReject, "goto "+chainReject
+	}
+
+	for _, f := range sp.Frontends {
+		switch f.Kind {
+		case proxy.FrontendClusterIP:
+			key := w.addrPortKey(f.Addr, proto, f.Port)
+			w.elem(setClusterIPs, f.Addr.String(), "", "")
+			if hasInternal {
+				w.elem(mapServiceIPs, key, "goto "+internalChain, "")
+				switch {
+				case w.cfg.MasqueradeAll:
+					w.rule(internalChain, w.ip, "daddr", f.Addr.String(), proto, "dport", strconv.Itoa(int(f.Port)), "jump", chainMarkMasq)
+				case len(w.cfg.PodCIDRs) > 0:
+					if pods := disjoint(familyPrefixes(w.cfg.PodCIDRs, w.v6)); len(pods) > 0 {
+						w.rule(internalChain, w.ip, "daddr", f.Addr.String(), proto, "dport", strconv.Itoa(int(f.Port)),
+							w.ip, "saddr != {", joinPrefixes(pods), "}", "jump", chainMarkMasq)
+					}
+				}
+			} else {
+				w.elem(mapNoEndpointServices, key, internalVerdict, comment)
+			}
+		case proxy.FrontendExternalIP, proxy.FrontendLoadBalancer:
+			key := w.addrPortKey(f.Addr, proto, f.Port)
+			if sp.HasEndpoints {
+				w.elem(mapServiceIPs, key, "goto "+extChain, "")
+			}
+			if !hasExternal {
+				w.elem(mapNoEndpointServices, key, externalVerdict, comment)
+			}
+			if f.Kind == proxy.FrontendLoadBalancer && len(f.SourceRanges) > 0 {
+				w.elem(mapFirewallIPs, key, "goto "+fwChain, "")
+				if _, ok := w.t.chains[fwChain]; !ok {
+					w.rule(fwChain, w.ip, "saddr != {", joinPrefixes(disjoint(f.SourceRanges)), "}", "drop")
+				}
+			}
+		case proxy.FrontendNodePort:
+			key := proto + " . " + strconv.Itoa(int(f.Port))
+			if sp.HasEndpoints {
+				w.elem(mapServiceNodePorts, key, "goto "+extChain, "")
+			}
+			if !hasExternal {
+				w.elem(mapNoEndpointNodePorts, key, externalVerdict, comment)
+			}
+		}
+	}
+
+	if usesExt {
+		if !sp.ExternalLocal {
+			// Endpoints may be on other nodes: masquerade so that replies
+			// come back through this node.
+			w.rule(extChain, "jump", chainMarkMasq)
+		} else {
+			// The node's own traffic takes the LoadBalancer IP as source
+			// if that IP is local, so it is masqueraded; traffic from the
+			// node and, as svcnet's model says, from anywhere inside the
+			// cluster uses the Cluster endpoints, as if it had gone out
+			// to the load balancer and come back.
+			w.rule(extChain, "fib saddr type local jump", chainMarkMasq, `comment "masquerade local traffic"`)
+			w.rule(extChain, "fib saddr type local goto", clusterChain, `comment "short-circuit local traffic"`)
+			w.rule(extChain, w.ip, "saddr", "@"+setClusterSources, "goto", clusterChain, `comment "short-circuit cluster traffic"`)
+		}
+		if hasExternal {
+			w.rule(extChain, "goto", externalPolicy)
+		}
+	}
+
+	var reachable []lb.Backend
+	if usesCluster {
+		reachable = append(reachable, sp.Cluster...)
+	}
+	if usesLocal {
+		for _, b := range sp.Local {
+			if !slices.ContainsFunc(reachable, func(x lb.Backend) bool { return x.Addr == b.Addr }) {
+				reachable = append(reachable, b)
+			}
+		}
+	}
+	for _, b := range reachable {
+		epb := endpointBase(sp, b.Addr)
+		if sp.AffinitySeconds > 0 {
+			w.set("set", prefixAffinity+epb, "{ type "+w.addrType+" ; flags dynamic,timeout ; timeout "+strconv.Itoa(int(sp.AffinitySeconds))+"s ; }")
+		}
+	}
+	if usesCluster {
+		w.endpointDispatch(sp, clusterChain, prefixMaglev+base, sp.Cluster)
+	}
+	if usesLocal {
+		w.endpointDispatch(sp, localChain, prefixMaglev+"local-"+base, sp.Local)
+	}
+	for _, b := range reachable {
+		epb := endpointBase(sp, b.Addr)
+		ec := prefixEndpoint + epb
+		// Hairpin: a pod reaching itself through the Service is
+		// masqueraded so that its reply comes back through the node.
+		w.rule(ec, w.ip, "saddr", b.Addr.Addr().String(), "jump", chainMarkMasq)
+		if sp.AffinitySeconds > 0 {
+			w.rule(ec, "update", "@"+prefixAffinity+epb, "{", w.ip, "saddr }")
+		}
+		w.rule(ec, "meta l4proto", proto, "dnat to", b.Addr.String())
+	}
+}
+
+// endpointDispatch writes a policy chain's jumps to its endpoint chains:
+// affinity lookups first, then kube-proxy's "numgen random mod N vmap",
+// or for a maglev Service a jhash of the source into a verdict map
+// holding svcnet's Maglev table, the same on every node.
+func (w *writer) endpointDispatch(sp *proxy.ServicePort, chainName, maglevMap string, eps []lb.Backend) {
+	if sp.AffinitySeconds > 0 {
+		for _, b := range eps {
+			epb := endpointBase(sp, b.Addr)
+			w.rule(chainName, w.ip, "saddr", "@"+prefixAffinity+epb, "goto", prefixEndpoint+epb)
+		}
+	}
+	if sp.Algorithm == lb.AlgorithmMaglev {
+		mg, _ := lb.NewMaglev(lb.MaglevConfig{TableSize: w.maglevM}) // size checked by Render
+		if err := mg.Update(eps); err == nil {
+			m := strconv.Itoa(w.maglevM)
+			w.set("map", maglevMap, "{ typeof numgen inc mod "+m+" : verdict ; }")
+			for i, a := range mg.AppendTable(nil) {
+				w.elem(maglevMap, strconv.Itoa(i), "goto "+prefixEndpoint+endpointBase(sp, a), "")
+			}
+			w.rule(chainName, "jhash", w.ip, "saddr . th sport mod", m, "seed 0x0 vmap", "@"+maglevMap)
+			return
+		}
+	}
+	vm := make([]string, len(eps))
+	for i, b := range eps {
+		vm[i] = strconv.Itoa(i) + " : goto " + prefixEndpoint + endpointBase(sp, b.Addr)
+	}
+	w.rule(chainName, "numgen random mod", strconv.Itoa(len(eps)), "vmap {", strings.Join(vm, ", "), "}")
+}
