@@ -3,7 +3,6 @@ package nftables
 import (
 	"net/netip"
 	"strconv"
-	"testing"
 
 	"github.com/stretchr/testify/require"
 
@@ -122,7 +121,7 @@ type nodeView struct {
 	cluster []string
 }
 
-func (n nodeView) proxy(t testing.TB, specs ...svcSpec) *proxy.Proxy {
+func (n nodeView) proxy(t tb, specs ...svcSpec) *proxy.Proxy {
 	t.Helper()
 	cfg := proxy.ProxyConfig{NodeName: n.name}
 	for _, a := range n.addrs {
@@ -142,9 +141,15 @@ func (n nodeView) proxy(t testing.TB, specs ...svcSpec) *proxy.Proxy {
 	return p
 }
 
-func render(t testing.TB, p *proxy.Proxy, cfg Config) *Ruleset {
+func render(t tb, p *proxy.Proxy, cfg Config) *Ruleset {
 	t.Helper()
 	r, err := Render(p, cfg)
 	require.NoError(t, err)
 	return r
+}
+
+// tb is what the helpers need of a *testing.T or a *rapid.T.
+type tb interface {
+	require.TestingT
+	Helper()
 }

@@ -201,9 +201,18 @@ func (w *writer) setup(nodeIPs []netip.Addr, clusterPrefixes []netip.Prefix) {
 		{chainFilterInput, "ct state new", chainNodePortEndpoints},
 		{chainFilterInput, "ct state new", chainServiceEndpoints},
 		{chainFilterForward, "ct state new", chainServiceEndpoints},
-		{chainFilterOutput, "ct state new", chainServiceEndpoints},
 		{chainFilterPrerouting, "ct state new", chainFirewallCheck},
+		// kube-proxy jumps to service-endpoints-check first here; svcnet
+		// checks source ranges first on every path, as Route does, so a
+		// blocked source is dropped even when there are no endpoints.
 		{chainFilterOutput, "ct state new", chainFirewallCheck},
+		// kube-proxy hangs service-endpoints-check on filter-output, which
+		// runs before nat-output: the node's own connection to an
+		// externalTrafficPolicy Local IP without a local endpoint is then
+		// dropped before the short circuit could DNAT it. svcnet checks
+		// after DNAT, so the node reaches the cluster endpoints, as Route
+		// says and as pods do.
+		{chainFilterOutputPost, "ct state new", chainServiceEndpoints},
 		{chainNatOutput, "", chainServices},
 		{chainNatPrerouting, "", chainServices},
 		{chainNatPostrouting, "", chainMasquerading},

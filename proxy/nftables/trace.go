@@ -3,6 +3,7 @@ package nftables
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -101,7 +102,8 @@ type walk struct {
 // filter-prerouting, nat-prerouting, then filter-input when its
 // (translated) destination is a node address or filter-forward
 // otherwise, then nat-postrouting; sent by the node, filter-output,
-// nat-output, filter-output-post-dnat and nat-postrouting. A packet of a
+// nat-output, filter-output-post-dnat and nat-postrouting, then
+// filter-input when it is addressed to the node itself (loopback). A packet of a
 // family without a table is accepted.
 //
 // Trace interprets the grammar Render writes; a rule outside it (in a
@@ -144,6 +146,14 @@ func (tr *Tracer) Trace(p Packet) (v Verdict) {
 	if a, stop := w.base(chainNatPostrouting); stop {
 		w.v.Action = a
 		return w.v
+	}
+	// A packet the node sends to itself comes back in on loopback and
+	// meets the input hook too.
+	if p.Local && slices.Contains(t.local, w.dst.Addr()) {
+		if a, stop := w.base(chainFilterInput); stop {
+			w.v.Action = a
+			return w.v
+		}
 	}
 	w.v.Action = Accept
 	if w.dst != netip.AddrPortFrom(p.Dst.Addr().Unmap(), p.Dst.Port()) {
