@@ -1,0 +1,372 @@
+//go:build linux
+
+package nftables
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/svcnet/svcnet/internal/netns"
+	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
+	"github.com/svcnet/svcnet/service"
+)
+
+// cluster is a two-node cluster in network namespaces:
+//
+//	outside (192.168.50.100, 198.51.100.9) ─┐
+//	node-a  (192.168.50.1)  ────────────────┼── lan bridge
+//	node-b  (192.168.50.2)  ────────────────┘
+//	node-a: pods pa1 10.244.1.2, pa2 10.244.1.6 (point-to-point /30s)
+//	node-b: pod  pb1 10.244.2.2
+//
+// node-a (and node-b where a test renders for it) runs the rendered
+// rules; pods run real TCP and UDP servers that answer with their name.
+type cluster struct {
+	h            *netns.Harness
+	ns           map[string]string
+	nodeA, nodeB nodeView
+	mu           sync.Mutex
+	listeners    []net.Listener
+	packetConns  []net.PacketConn
+}
+
+var kernelCfg = Config{
+	ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/16")},
+	PodCIDRs:     []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")},
+}
+
+func newCluster(t *testing.T) *cluster {
+	h := netns.New(t, "nft", "conntrack", "sysctl")
+	c := &cluster{h: h, ns: map[string]string{}}
+	for _, n := range []string{"lan", "outside", "node-a", "node-b", "pa1", "pa2", "pb1"} {
+		c.ns[n] = h.Namespace(n)
+	}
+	h.Run(c.ns["lan"], "ip", "link", "add", "br0", "type", "bridge")
+	h.Run(c.ns["lan"], "ip", "link", "set", "br0", "up")
+	for _, e := range [][2]string{{"node-a", "192.168.50.1/24"}, {"node-b", "192.168.50.2/24"}, {"outside", "192.168.50.100/24"}} {
+		port := "p-" + e[0]
+		h.Veth(c.ns[e[0]], "eth0", e[1], c.ns["lan"], port, "")
+		h.Run(c.ns["lan"], "ip", "link", "set", port, "master", "br0")
+	}
+	for _, n := range []string{"node-a", "node-b"} {
+		h.Run(c.ns[n], "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+	}
+	pods := []struct{ pod, node, nodeIP, podIP string }{
+		{"pa1", "node-a", "10.244.1.1/30", "10.244.1.2/30"},
+		{"pa2", "node-a", "10.244.1.5/30", "10.244.1.6/30"},
+		{"pb1", "node-b", "10.244.2.1/30", "10.244.2.2/30"},
+	}
+	for _, p := range pods {
+		h.Veth(c.ns[p.node], "v-"+p.pod, p.nodeIP, c.ns[p.pod], "eth0", p.podIP)
+		gw := strings.Split(p.nodeIP, "/")[0]
+		h.Run(c.ns[p.pod], "ip", "route", "add", "default", "via", gw)
+	}
+	h.Run(c.ns["node-a"], "ip", "route", "add", "10.244.2.0/24", "via", "192.168.50.2")
+	h.Run(c.ns["node-b"], "ip", "route", "add", "10.244.1.0/24", "via", "192.168.50.1")
+	// Off-cluster: the second address is in the LoadBalancer's allowed
+	// range; Service addresses are routed to node-a.
+	h.Run(c.ns["outside"], "ip", "addr", "add", "198.51.100.9/32", "dev", "eth0")
+	for _, dst := range []string{"10.96.0.0/16", "203.0.113.0/24", "192.0.2.0/24"} {
+		h.Run(c.ns["outside"], "ip", "route", "add", dst, "via", "192.168.50.1")
+	}
+	for _, n := range []string{"node-a", "node-b"} {
+		h.Run(c.ns[n], "ip", "route", "add", "198.51.100.9/32", "via", "192.168.50.100")
+		// Service addresses need a route to be forwarded at all (the
+		// rules DNAT them first); kube-proxy nodes have a default route.
+		h.Run(c.ns[n], "ip", "route", "add", "default", "via", "192.168.50.100")
+	}
+	cl := []string{"10.244.0.0/16", "192.168.50.1/32", "192.168.50.2/32"}
+	c.nodeA = nodeView{name: "node-a", addrs: []string{"192.168.50.1"}, cluster: cl}
+	c.nodeB = nodeView{name: "node-b", addrs: []string{"192.168.50.2"}, cluster: cl}
+	t.Cleanup(c.closeServers)
+	return c
+}
+
+func (c *cluster) closeServers() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, l := range c.listeners {
+		l.Close()
+	}
+	for _, p := range c.packetConns {
+		p.Close()
+	}
+}
+
+// serve starts a TCP and a UDP server on port in pod that answer every
+// connection or datagram with the pod's name.
+func (c *cluster) serve(t *testing.T, pod string, port int) {
+	var ln net.Listener
+	var pc net.PacketConn
+	require.NoError(t, c.h.Do(c.ns[pod], func() error {
+		var err error
+		if ln, err = net.Listen("tcp4", fmt.Sprint(":", port)); err != nil {
+			return err
+		}
+		pc, err = net.ListenPacket("udp4", fmt.Sprint(":", port))
+		return err
+	}))
+	c.mu.Lock()
+	c.listeners, c.packetConns = append(c.listeners, ln), append(c.packetConns, pc)
+	c.mu.Unlock()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			fmt.Fprintln(conn, pod)
+			conn.Close()
+		}
+	}()
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_ = n
+			pc.WriteTo([]byte(pod+"\n"), from)
+		}
+	}()
+}
+
+func (c *cluster) apply(t *testing.T, node string, text string) {
+	t.Helper()
+	require.NoError(t, Exec{Netns: c.ns[node]}.Run(context.Background(), text))
+}
+
+// dialTCP connects from ns (from src if set) to dst and returns the name
+// the server answered, or the error.
+func (c *cluster) dialTCP(from, src, dst string) (string, error) {
+	var conn net.Conn
+	err := c.h.Do(c.ns[from], func() error {
+		d := net.Dialer{Timeout: 400 * time.Millisecond}
+		if src != "" {
+			d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+		}
+		var err error
+		conn, err = d.Dial("tcp4", dst)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(2 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	return strings.TrimSpace(line), err
+}
+
+// exchangeUDP sends one datagram from ns (from src:srcPort if set) and
+// returns the name in the reply.
+func (c *cluster) exchangeUDP(from, src string, srcPort int, dst string) (string, error) {
+	var conn net.Conn
+	err := c.h.Do(c.ns[from], func() error {
+		d := net.Dialer{}
+		if src != "" || srcPort != 0 {
+			d.LocalAddr = &net.UDPAddr{IP: net.ParseIP(src), Port: srcPort}
+		}
+		var err error
+		conn, err = d.Dial("udp4", dst)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(400 * time.Millisecond))
+	if _, err := conn.Write([]byte("?")); err != nil {
+		return "", err
+	}
+	buf := make([]byte, 64)
+	n, err := conn.Read(buf)
+	return strings.TrimSpace(string(buf[:n])), err
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+var podAddr = map[string]string{"10.244.1.2": "pa1", "10.244.1.6": "pa2", "10.244.2.2": "pb1"}
+
+// kernelServices are the Services of the kernel tests; endpoints are the
+// pods above, all serving on 8080.
+func kernelServices() []svcSpec {
+	ep := func(addr, node string) tep { return tep{addr: addr, node: node, ready: true} }
+	return []svcSpec{
+		{name: "web", typ: service.ServiceTypeNodePort, clusterIPs: []string{"10.96.0.10"}, port: 80, targetPort: 8080, nodePort: 30080,
+			eps: []tep{ep("10.244.1.6", "node-a"), ep("10.244.2.2", "node-b")}},
+		{name: "dns", clusterIPs: []string{"10.96.0.11"}, port: 53, targetPort: 8080, proto: service.ProtocolUDP,
+			eps: []tep{ep("10.244.1.6", "node-a"), ep("10.244.2.2", "node-b")}},
+		{name: "empty", clusterIPs: []string{"10.96.0.20"}, port: 80, targetPort: 8080},
+		{name: "local", typ: service.ServiceTypeNodePort, clusterIPs: []string{"10.96.0.30"}, port: 80, targetPort: 8080, nodePort: 30081, etpLocal: true,
+			eps: []tep{ep("10.244.2.2", "node-b")}},
+		{name: "lb", typ: service.ServiceTypeLoadBalancer, clusterIPs: []string{"10.96.0.40"}, port: 443, targetPort: 8080, nodePort: 30443,
+			lbIPs: []string{"203.0.113.40"}, ranges: []string{"198.51.100.0/24"}, eps: []tep{ep("10.244.1.6", "node-a")}},
+		{name: "ext", clusterIPs: []string{"10.96.0.50"}, port: 80, targetPort: 8080, externalIPs: []string{"192.0.2.50"},
+			eps: []tep{ep("10.244.2.2", "node-b")}},
+		{name: "sticky", clusterIPs: []string{"10.96.0.60"}, port: 80, targetPort: 8080, affinity: 300,
+			eps: []tep{ep("10.244.1.6", "node-a"), ep("10.244.2.2", "node-b")}},
+	}
+}
+
+// modelSrc maps a namespace and source address to the source the model
+// sees.
+func routeModel(p *proxy.Proxy, src, dst string, proto lb.Protocol) proxy.Route {
+	return p.Route(proxy.Packet{Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst), Proto: proto}, time.Time{})
+}
+
+// TestKernel applies the rendered rules to node-a and checks with real
+// connections that the kernel does what proxy.Route says.
+func TestKernel(t *testing.T) {
+	c := newCluster(t)
+	for _, p := range []string{"pa1", "pa2", "pb1"} {
+		c.serve(t, p, 8080)
+	}
+	view := c.nodeA.proxy(t, kernelServices()...)
+	c.apply(t, "node-a", render(t, view, kernelCfg).String())
+
+	cases := []struct {
+		name      string
+		from, src string // namespace, and source address the model sees
+		bind      string // source address to bind, if not the default
+		dst       string
+		proto     lb.Protocol
+		verdict   proxy.Verdict
+	}{
+		{name: "ClusterIP from a pod on the node", from: "pa1", src: "10.244.1.2:1", dst: "10.96.0.10:80", verdict: proxy.Routed},
+		{name: "ClusterIP UDP from a pod on the node", from: "pa1", src: "10.244.1.2:1", dst: "10.96.0.11:53", proto: lb.UDP, verdict: proxy.Routed},
+		{name: "ClusterIP from the node itself", from: "node-a", src: "192.168.50.1:1", dst: "10.96.0.10:80", verdict: proxy.Routed},
+		{name: "NodePort from outside", from: "outside", src: "192.168.50.100:1", dst: "192.168.50.1:30080", verdict: proxy.Routed},
+		{name: "ClusterIP from outside is dropped", from: "outside", src: "192.168.50.100:1", dst: "10.96.0.10:80", verdict: proxy.Unreachable},
+		{name: "no endpoints: connection refused", from: "pa1", src: "10.244.1.2:1", dst: "10.96.0.20:80", verdict: proxy.NoEndpoints},
+		{name: "wrong port of a ClusterIP: refused", from: "pa1", src: "10.244.1.2:1", dst: "10.96.0.10:81", verdict: proxy.NotServiceAddress},
+		{name: "ETP Local NodePort without a local endpoint drops outside traffic", from: "outside", src: "192.168.50.100:1", dst: "192.168.50.1:30081", verdict: proxy.DroppedByPolicy},
+		{name: "ETP Local NodePort from a pod short-circuits", from: "pa1", src: "10.244.1.2:1", dst: "192.168.50.1:30081", verdict: proxy.Routed},
+		{name: "LoadBalancer IP from an allowed range", from: "outside", src: "198.51.100.9:1", bind: "198.51.100.9", dst: "203.0.113.40:443", verdict: proxy.Routed},
+		{name: "LoadBalancer IP from a denied source", from: "outside", src: "192.168.50.100:1", dst: "203.0.113.40:443", verdict: proxy.BlockedBySourceRange},
+		{name: "external IP from outside", from: "outside", src: "192.168.50.100:1", dst: "192.0.2.50:80", verdict: proxy.Routed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			proto := tc.proto
+			if proto == 0 {
+				proto = lb.TCP
+			}
+			rt := routeModel(view, tc.src, tc.dst, proto)
+			require.Equal(t, tc.verdict, rt.Verdict, "model")
+			// Which backends may answer: every backend the model routes
+			// this source to over many connections.
+			allowed := map[string]bool{}
+			for i := range 200 {
+				src := netip.MustParseAddrPort(tc.src)
+				r := view.Route(proxy.Packet{Src: netip.AddrPortFrom(src.Addr(), uint16(1000+i)), Dst: netip.MustParseAddrPort(tc.dst), Proto: proto}, time.Time{})
+				if r.Verdict == proxy.Routed {
+					allowed[podAddr[r.Backend.Addr.Addr().String()]] = true
+				}
+			}
+			seen := map[string]bool{}
+			for range 6 {
+				var got string
+				var err error
+				if proto == lb.UDP {
+					got, err = c.exchangeUDP(tc.from, tc.bind, 0, tc.dst)
+				} else {
+					got, err = c.dialTCP(tc.from, tc.bind, tc.dst)
+				}
+				switch rt.Verdict {
+				case proxy.Routed:
+					require.NoError(t, err)
+					require.True(t, allowed[got], "answered by %q, model allows %v", got, allowed)
+					seen[got] = true
+				case proxy.NoEndpoints, proxy.NotServiceAddress:
+					require.ErrorIs(t, err, syscall.ECONNREFUSED)
+				default: // dropped: nothing answers
+					require.True(t, isTimeout(err), "want a timeout, got %v", err)
+				}
+				if rt.Verdict != proxy.Routed {
+					break
+				}
+			}
+		})
+	}
+
+	t.Run("ClientIP affinity sticks", func(t *testing.T) {
+		first, err := c.dialTCP("pa1", "", "10.96.0.60:80")
+		require.NoError(t, err)
+		for range 10 {
+			got, err := c.dialTCP("pa1", "", "10.96.0.60:80")
+			require.NoError(t, err)
+			require.Equal(t, first, got)
+		}
+	})
+
+	t.Run("hairpin: a pod reaches itself through its Service", func(t *testing.T) {
+		seen := map[string]bool{}
+		for range 20 {
+			got, err := c.dialTCP("pa2", "", "10.96.0.10:80")
+			require.NoError(t, err)
+			seen[got] = true
+		}
+		require.True(t, seen["pa2"], "pa2 never reached itself: %v", seen)
+	})
+}
+
+// TestKernelEndpointRemoval removes an endpoint: new connections never
+// reach it, and its UDP conntrack entry is deleted so that a client
+// sending from the same port moves too.
+func TestKernelEndpointRemoval(t *testing.T) {
+	c := newCluster(t)
+	for _, p := range []string{"pa2", "pb1"} {
+		c.serve(t, p, 8080)
+	}
+	specs := kernelServices()
+	view := c.nodeA.proxy(t, specs...)
+	c.apply(t, "node-a", render(t, view, kernelCfg).String())
+
+	// Find a client port whose UDP flow lands on pa2.
+	port := 0
+	for p := 40000; p < 40050 && port == 0; p++ {
+		got, err := c.exchangeUDP("pa1", "", p, "10.96.0.11:53")
+		require.NoError(t, err)
+		if got == "pa2" {
+			port = p
+		}
+	}
+	require.NotZero(t, port, "no flow reached pa2 in 50 tries")
+	out := c.h.Run(c.ns["node-a"], "conntrack", "-L", "-p", "udp", "--dst-nat", "10.244.1.6")
+	require.Contains(t, out, fmt.Sprint("sport=", port))
+
+	// pa2 leaves the dns Service.
+	specs[1].eps = specs[1].eps[1:]
+	view2 := c.nodeA.proxy(t, specs...)
+	c.apply(t, "node-a", render(t, view2, kernelCfg).String())
+	// Before the conntrack entry is cleared the old flow still goes to pa2,
+	// which is why kube-proxy clears it.
+	got, err := c.exchangeUDP("pa1", "", port, "10.96.0.11:53")
+	require.NoError(t, err)
+	require.Equal(t, "pa2", got)
+	require.NoError(t, Exec{Netns: c.ns["node-a"]}.ClearUDP(context.Background(), netip.MustParseAddr("10.244.1.6")))
+	out = c.h.Run(c.ns["node-a"], "conntrack", "-L", "-p", "udp", "--dst-nat", "10.244.1.6")
+	require.NotContains(t, out, fmt.Sprint("sport=", port))
+	for p := port; p < port+20; p++ {
+		got, err := c.exchangeUDP("pa1", "", p, "10.96.0.11:53")
+		require.NoError(t, err)
+		require.Equal(t, "pb1", got)
+	}
+}
