@@ -5,10 +5,12 @@ package nftables
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,8 +30,8 @@ import (
 //	outside (192.168.50.100, 198.51.100.9) ─┐
 //	node-a  (192.168.50.1)  ────────────────┼── lan bridge
 //	node-b  (192.168.50.2)  ────────────────┘
-//	node-a: pods pa1 10.244.1.2, pa2 10.244.1.6 (point-to-point /30s)
-//	node-b: pod  pb1 10.244.2.2
+//	node-a: pods pa1 10.244.1.2 (.3, .4), pa2 10.244.1.10 (/29 links)
+//	node-b: pod  pb1 10.244.2.2 (.3)
 //
 // node-a (and node-b where a test renders for it) runs the rendered
 // rules; pods run real TCP and UDP servers that answer with their name.
@@ -64,14 +66,18 @@ func newCluster(t *testing.T) *cluster {
 		h.Run(c.ns[n], "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
 	}
 	pods := []struct{ pod, node, nodeIP, podIP string }{
-		{"pa1", "node-a", "10.244.1.1/30", "10.244.1.2/30"},
-		{"pa2", "node-a", "10.244.1.5/30", "10.244.1.6/30"},
-		{"pb1", "node-b", "10.244.2.1/30", "10.244.2.2/30"},
+		{"pa1", "node-a", "10.244.1.1/29", "10.244.1.2/29"},
+		{"pa2", "node-a", "10.244.1.9/29", "10.244.1.10/29"},
+		{"pb1", "node-b", "10.244.2.1/29", "10.244.2.2/29"},
 	}
 	for _, p := range pods {
 		h.Veth(c.ns[p.node], "v-"+p.pod, p.nodeIP, c.ns[p.pod], "eth0", p.podIP)
 		gw := strings.Split(p.nodeIP, "/")[0]
 		h.Run(c.ns[p.pod], "ip", "route", "add", "default", "via", gw)
+	}
+	// Extra addresses, so that the Maglev test has five backends.
+	for _, a := range [][2]string{{"pa1", "10.244.1.3/29"}, {"pa1", "10.244.1.4/29"}, {"pb1", "10.244.2.3/29"}} {
+		h.Run(c.ns[a[0]], "ip", "addr", "add", a[1], "dev", "eth0")
 	}
 	h.Run(c.ns["node-a"], "ip", "route", "add", "10.244.2.0/24", "via", "192.168.50.2")
 	h.Run(c.ns["node-b"], "ip", "route", "add", "10.244.1.0/24", "via", "192.168.50.1")
@@ -202,7 +208,7 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-var podAddr = map[string]string{"10.244.1.2": "pa1", "10.244.1.6": "pa2", "10.244.2.2": "pb1"}
+var podAddr = map[string]string{"10.244.1.2": "pa1", "10.244.1.10": "pa2", "10.244.2.2": "pb1"}
 
 // kernelServices are the Services of the kernel tests; endpoints are the
 // pods above, all serving on 8080.
@@ -210,18 +216,18 @@ func kernelServices() []svcSpec {
 	ep := func(addr, node string) tep { return tep{addr: addr, node: node, ready: true} }
 	return []svcSpec{
 		{name: "web", typ: service.ServiceTypeNodePort, clusterIPs: []string{"10.96.0.10"}, port: 80, targetPort: 8080, nodePort: 30080,
-			eps: []tep{ep("10.244.1.6", "node-a"), ep("10.244.2.2", "node-b")}},
+			eps: []tep{ep("10.244.1.10", "node-a"), ep("10.244.2.2", "node-b")}},
 		{name: "dns", clusterIPs: []string{"10.96.0.11"}, port: 53, targetPort: 8080, proto: service.ProtocolUDP,
-			eps: []tep{ep("10.244.1.6", "node-a"), ep("10.244.2.2", "node-b")}},
+			eps: []tep{ep("10.244.1.10", "node-a"), ep("10.244.2.2", "node-b")}},
 		{name: "empty", clusterIPs: []string{"10.96.0.20"}, port: 80, targetPort: 8080},
 		{name: "local", typ: service.ServiceTypeNodePort, clusterIPs: []string{"10.96.0.30"}, port: 80, targetPort: 8080, nodePort: 30081, etpLocal: true,
 			eps: []tep{ep("10.244.2.2", "node-b")}},
 		{name: "lb", typ: service.ServiceTypeLoadBalancer, clusterIPs: []string{"10.96.0.40"}, port: 443, targetPort: 8080, nodePort: 30443,
-			lbIPs: []string{"203.0.113.40"}, ranges: []string{"198.51.100.0/24"}, eps: []tep{ep("10.244.1.6", "node-a")}},
+			lbIPs: []string{"203.0.113.40"}, ranges: []string{"198.51.100.0/24"}, eps: []tep{ep("10.244.1.10", "node-a")}},
 		{name: "ext", clusterIPs: []string{"10.96.0.50"}, port: 80, targetPort: 8080, externalIPs: []string{"192.0.2.50"},
 			eps: []tep{ep("10.244.2.2", "node-b")}},
 		{name: "sticky", clusterIPs: []string{"10.96.0.60"}, port: 80, targetPort: 8080, affinity: 300,
-			eps: []tep{ep("10.244.1.6", "node-a"), ep("10.244.2.2", "node-b")}},
+			eps: []tep{ep("10.244.1.10", "node-a"), ep("10.244.2.2", "node-b")}},
 	}
 }
 
@@ -349,7 +355,7 @@ func TestKernelEndpointRemoval(t *testing.T) {
 		}
 	}
 	require.NotZero(t, port, "no flow reached pa2 in 50 tries")
-	out := c.h.Run(c.ns["node-a"], "conntrack", "-L", "-p", "udp", "--dst-nat", "10.244.1.6")
+	out := c.h.Run(c.ns["node-a"], "conntrack", "-L", "-p", "udp", "--dst-nat", "10.244.1.10")
 	require.Contains(t, out, fmt.Sprint("sport=", port))
 
 	// pa2 leaves the dns Service.
@@ -361,12 +367,165 @@ func TestKernelEndpointRemoval(t *testing.T) {
 	got, err := c.exchangeUDP("pa1", "", port, "10.96.0.11:53")
 	require.NoError(t, err)
 	require.Equal(t, "pa2", got)
-	require.NoError(t, Exec{Netns: c.ns["node-a"]}.ClearUDP(context.Background(), netip.MustParseAddr("10.244.1.6")))
-	out = c.h.Run(c.ns["node-a"], "conntrack", "-L", "-p", "udp", "--dst-nat", "10.244.1.6")
+	require.NoError(t, Exec{Netns: c.ns["node-a"]}.ClearUDP(context.Background(), netip.MustParseAddr("10.244.1.10")))
+	out = c.h.Run(c.ns["node-a"], "conntrack", "-L", "-p", "udp", "--dst-nat", "10.244.1.10")
 	require.NotContains(t, out, fmt.Sprint("sport=", port))
 	for p := port; p < port+20; p++ {
 		got, err := c.exchangeUDP("pa1", "", p, "10.96.0.11:53")
 		require.NoError(t, err)
 		require.Equal(t, "pb1", got)
 	}
+}
+
+// serveUDPEach starts one UDP server per address in pod, each answering
+// with its own address (a socket bound to the address replies from it,
+// as conntrack needs to undo the DNAT).
+func (c *cluster) serveUDPEach(t *testing.T, pod string, port int, addrs ...string) {
+	for _, a := range addrs {
+		var pc net.PacketConn
+		require.NoError(t, c.h.Do(c.ns[pod], func() error {
+			var err error
+			pc, err = net.ListenPacket("udp4", fmt.Sprint(a, ":", port))
+			return err
+		}))
+		c.mu.Lock()
+		c.packetConns = append(c.packetConns, pc)
+		c.mu.Unlock()
+		go func() {
+			buf := make([]byte, 64)
+			for {
+				_, from, err := pc.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				pc.WriteTo([]byte(a+"\n"), from)
+			}
+		}()
+	}
+}
+
+// TestKernelMaglev: a maglev Service rendered on two nodes sends each of
+// 1 000 flows (source port) to the same backend on both; removing one of
+// five backends, applied as an incremental transaction, moves the flows
+// of that backend and almost no other.
+func TestKernelMaglev(t *testing.T) {
+	c := newCluster(t)
+	backends := []string{"10.244.1.2", "10.244.1.3", "10.244.1.4", "10.244.2.2", "10.244.2.3"}
+	c.serveUDPEach(t, "pa1", 9000, backends[:3]...)
+	c.serveUDPEach(t, "pb1", 9000, backends[3:]...)
+	spec := svcSpec{name: "mag", typ: service.ServiceTypeNodePort, clusterIPs: []string{"10.96.0.90"}, port: 90, targetPort: 9000,
+		nodePort: 30090, proto: service.ProtocolUDP, alg: lb.AlgorithmMaglev}
+	for i, b := range backends {
+		spec.eps = append(spec.eps, tep{addr: b, node: []string{"node-a", "node-a", "node-a", "node-b", "node-b"}[i], ready: true})
+	}
+	cfg := kernelCfg
+	cfg.MaglevTableSize = 1021
+	before := map[string]*Ruleset{}
+	for _, n := range []nodeView{c.nodeA, c.nodeB} {
+		before[n.name] = render(t, n.proxy(t, spec), cfg)
+		c.apply(t, n.name, before[n.name].String())
+	}
+	const flows = 1000
+	flowsTo := func(node string) []string {
+		out := make([]string, flows)
+		for i := range out {
+			got, err := c.exchangeUDP("outside", "192.168.50.100", 20000+i, node+":30090")
+			require.NoError(t, err, "flow %d to %s", i, node)
+			out[i] = got
+		}
+		return out
+	}
+	onA := flowsTo("192.168.50.1")
+	onB := flowsTo("192.168.50.2")
+	require.Equal(t, onA, onB, "the same flow reached different backends on two nodes")
+	count := map[string]int{}
+	for _, b := range onA {
+		count[b]++
+	}
+	for _, b := range backends {
+		require.InDelta(t, flows/len(backends), count[b], 80, "backend %s got %d of %d flows", b, count[b], flows)
+	}
+
+	// 10.244.1.4 leaves; node-a gets the change as a transaction.
+	spec.eps = append(spec.eps[:2:2], spec.eps[3:]...)
+	after := render(t, c.nodeA.proxy(t, spec), cfg)
+	tx := after.Diff(before["node-a"])
+	c.apply(t, "node-a", tx.String())
+	c.h.Run(c.ns["node-a"], "conntrack", "-F")
+	now := flowsTo("192.168.50.1")
+	movedGone, movedOther, others := 0, 0, 0
+	for i := range now {
+		switch {
+		case onA[i] == "10.244.1.4":
+			require.NotEqual(t, "10.244.1.4", now[i])
+			movedGone++
+		case now[i] != onA[i]:
+			movedOther++
+			others++
+		default:
+			others++
+		}
+	}
+	t.Logf("maglev M=1021: %d of %d flows moved with their removed backend, %d of %d others moved; transaction %d lines (full ruleset %d)",
+		movedGone, flows, movedOther, others, tx.Len(), after.Lines())
+	require.InDelta(t, flows/len(backends), movedGone, 80)
+	require.LessOrEqual(t, movedOther, others/50, "more than 2%% of the other flows moved")
+}
+
+// TestKernelDiff: a full ruleset followed by Diff leaves the kernel with
+// exactly what the new full ruleset gives.
+func TestKernelDiff(t *testing.T) {
+	h := netns.New(t, "nft")
+	ns1, ns2 := h.Namespace("diff1"), h.Namespace("diff2")
+	specs := kernelServices()
+	a := render(t, nodeA.proxy(t, specs...), kernelCfg)
+	specs[0].eps = specs[0].eps[1:]                                         // web loses an endpoint
+	specs[2].eps = []tep{{addr: "10.244.3.3", node: "node-a", ready: true}} // empty gains one
+	specs = append(specs[:5], specs[6:]...)                                 // ext is deleted
+	b := render(t, nodeA.proxy(t, specs...), kernelCfg)
+	tx := b.Diff(a)
+	for _, step := range []struct{ ns, in string }{{ns1, a.String()}, {ns1, tx.String()}, {ns2, b.String()}} {
+		require.NoError(t, Exec{Netns: step.ns}.Run(context.Background(), step.in))
+	}
+	require.Equal(t, canonicalTable(t, h, ns2), canonicalTable(t, h, ns1))
+	t.Logf("transaction: %d lines; full ruleset: %d lines", tx.Len(), b.Lines())
+}
+
+// canonicalTable lists the kube-proxy tables of ns as JSON, without
+// handles, with set elements and objects sorted (rules stay in chain
+// order), so that two kernels holding the same rules compare equal.
+func canonicalTable(t *testing.T, h *netns.Harness, ns string) []string {
+	out := h.Run(ns, "nft", "-j", "list", "ruleset")
+	var doc struct {
+		Nftables []map[string]map[string]any `json:"nftables"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	var objs []string
+	ruleN := map[string]int{}
+	for _, o := range doc.Nftables {
+		for kind, v := range o {
+			if kind == "metainfo" {
+				continue
+			}
+			delete(v, "handle")
+			if e, ok := v["elem"].([]any); ok {
+				enc := make([]string, len(e))
+				for i, x := range e {
+					b, _ := json.Marshal(x)
+					enc[i] = string(b)
+				}
+				sort.Strings(enc)
+				v["elem"] = enc
+			}
+			if kind == "rule" {
+				ch := fmt.Sprint(v["family"], "/", v["chain"])
+				v["index"] = ruleN[ch]
+				ruleN[ch]++
+			}
+			b, _ := json.Marshal(map[string]any{kind: v})
+			objs = append(objs, string(b))
+		}
+	}
+	sort.Strings(objs)
+	return objs
 }
