@@ -16,9 +16,12 @@ import (
 func genSpecs(t *rapid.T, label string) []svcSpec {
 	n := rapid.IntRange(0, 6).Draw(t, label+"-services")
 	var specs []svcSpec
-	for i := range n {
+	for range n {
+		// Addresses and ports follow the name: two Services never claim
+		// the same one, as the Registry guarantees.
+		i := rapid.IntRange(0, 8).Draw(t, label+"-name")
 		s := svcSpec{
-			name:       fmt.Sprintf("s%d", rapid.IntRange(0, 8).Draw(t, label+"-name")),
+			name:       fmt.Sprintf("s%d", i),
 			clusterIPs: []string{fmt.Sprintf("10.96.0.%d", 10+i)},
 			port:       80,
 			typ:        rapid.SampledFrom([]service.ServiceType{service.ServiceTypeClusterIP, service.ServiceTypeNodePort, service.ServiceTypeLoadBalancer}).Draw(t, label+"-type"),

@@ -1,0 +1,5 @@
+package kubeproxy
+
+import (
+	_ "k8s.io/kubernetes/pkg/proxy/nftables"
+)
