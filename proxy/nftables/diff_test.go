@@ -105,12 +105,16 @@ func TestDiffOneEndpoint(t *testing.T) {
 	require.Contains(t, tx.String(), "delete chain ip kube-proxy endpoint-")
 }
 
-// manyServices returns n NodePort Services with eps endpoints each.
+// manyServices returns n Services with eps endpoints each; the first
+// 2 000 are NodePort Services (distinct NodePorts), the others ClusterIP.
 func manyServices(n, eps int) []svcSpec {
 	specs := make([]svcSpec, n)
 	for i := range specs {
-		s := svcSpec{name: fmt.Sprintf("svc-%d", i), typ: service.ServiceTypeNodePort,
-			clusterIPs: []string{fmt.Sprintf("10.96.%d.%d", i/250, i%250+1)}, port: 80, targetPort: 8080, nodePort: int32(30000 + i%2768)}
+		s := svcSpec{name: fmt.Sprintf("svc-%d", i), typ: service.ServiceTypeClusterIP,
+			clusterIPs: []string{fmt.Sprintf("10.96.%d.%d", i/250, i%250+1)}, port: 80, targetPort: 8080}
+		if i < 2000 {
+			s.typ, s.nodePort = service.ServiceTypeNodePort, int32(30000+i)
+		}
 		for j := range eps {
 			k := i*eps + j
 			s.eps = append(s.eps, tep{addr: fmt.Sprintf("10.%d.%d.%d", 100+k/65536, k/256%256, k%256), node: fmt.Sprintf("node-%d", k%7), ready: true})

@@ -371,6 +371,15 @@ func (w *writer) servicePort(sp *proxy.ServicePort) {
 		}
 	}
 
+	names := make(map[netip.AddrPort]string, len(sp.Cluster)+len(sp.Local))
+	epName := func(a netip.AddrPort) string {
+		n, ok := names[a]
+		if !ok {
+			n = endpointBase(sp, a)
+			names[a] = n
+		}
+		return n
+	}
 	var reachable []lb.Backend
 	if usesCluster {
 		reachable = append(reachable, sp.Cluster...)
@@ -383,19 +392,19 @@ func (w *writer) servicePort(sp *proxy.ServicePort) {
 		}
 	}
 	for _, b := range reachable {
-		epb := endpointBase(sp, b.Addr)
+		epb := epName(b.Addr)
 		if sp.AffinitySeconds > 0 {
 			w.set("set", prefixAffinity+epb, "{ type "+w.addrType+" ; flags dynamic,timeout ; timeout "+strconv.Itoa(int(sp.AffinitySeconds))+"s ; }")
 		}
 	}
 	if usesCluster {
-		w.endpointDispatch(sp, clusterChain, prefixMaglev+base, sp.Cluster)
+		w.endpointDispatch(sp, clusterChain, prefixMaglev+base, sp.Cluster, epName)
 	}
 	if usesLocal {
-		w.endpointDispatch(sp, localChain, prefixMaglev+"local-"+base, sp.Local)
+		w.endpointDispatch(sp, localChain, prefixMaglev+"local-"+base, sp.Local, epName)
 	}
 	for _, b := range reachable {
-		epb := endpointBase(sp, b.Addr)
+		epb := epName(b.Addr)
 		ec := prefixEndpoint + epb
 		// Hairpin: a pod reaching itself through the Service is
 		// masqueraded so that its reply comes back through the node.
@@ -411,10 +420,10 @@ func (w *writer) servicePort(sp *proxy.ServicePort) {
 // affinity lookups first, then kube-proxy's "numgen random mod N vmap",
 // or for a maglev Service a jhash of the source into a verdict map
 // holding svcnet's Maglev table, the same on every node.
-func (w *writer) endpointDispatch(sp *proxy.ServicePort, chainName, maglevMap string, eps []lb.Backend) {
+func (w *writer) endpointDispatch(sp *proxy.ServicePort, chainName, maglevMap string, eps []lb.Backend, epName func(netip.AddrPort) string) {
 	if sp.AffinitySeconds > 0 {
 		for _, b := range eps {
-			epb := endpointBase(sp, b.Addr)
+			epb := epName(b.Addr)
 			w.rule(chainName, w.ip, "saddr", "@"+prefixAffinity+epb, "goto", prefixEndpoint+epb)
 		}
 	}
@@ -424,7 +433,7 @@ func (w *writer) endpointDispatch(sp *proxy.ServicePort, chainName, maglevMap st
 			m := strconv.Itoa(w.maglevM)
 			w.set("map", maglevMap, "{ typeof numgen inc mod "+m+" : verdict ; }")
 			for i, a := range mg.AppendTable(nil) {
-				w.elem(maglevMap, strconv.Itoa(i), "goto "+prefixEndpoint+endpointBase(sp, a), "")
+				w.elem(maglevMap, strconv.Itoa(i), "goto "+prefixEndpoint+epName(a), "")
 			}
 			w.rule(chainName, "jhash", w.ip, "saddr . th sport mod", m, "seed 0x0 vmap", "@"+maglevMap)
 			return
@@ -432,7 +441,7 @@ func (w *writer) endpointDispatch(sp *proxy.ServicePort, chainName, maglevMap st
 	}
 	vm := make([]string, len(eps))
 	for i, b := range eps {
-		vm[i] = strconv.Itoa(i) + " : goto " + prefixEndpoint + endpointBase(sp, b.Addr)
+		vm[i] = strconv.Itoa(i) + " : goto " + prefixEndpoint + epName(b.Addr)
 	}
 	w.rule(chainName, "numgen random mod", strconv.Itoa(len(eps)), "vmap {", strings.Join(vm, ", "), "}")
 }

@@ -80,26 +80,52 @@ const tableComment = `{ comment "rules for kube-proxy" ; }`
 // elements by key), so equal rulesets have equal text.
 func (r *Ruleset) String() string {
 	var b strings.Builder
+	b.Grow(r.size())
 	for _, t := range r.tables {
-		fmt.Fprintf(&b, "add table %s %s %s\n", t.family, TableName, tableComment)
-		fmt.Fprintf(&b, "delete table %s %s\n", t.family, TableName)
-		fmt.Fprintf(&b, "add table %s %s %s\n", t.family, TableName, tableComment)
+		head := "add table " + t.family + " " + TableName + " " + tableComment + "\n"
+		b.WriteString(head)
+		b.WriteString("delete table " + t.family + " " + TableName + "\n")
+		b.WriteString(head)
 		t.writeBody(&b)
 	}
 	return b.String()
 }
 
+// size estimates the length of String, so that it writes into one
+// buffer.
+func (r *Ruleset) size() int {
+	n := 0
+	for _, t := range r.tables {
+		for name, c := range t.chains {
+			n += 2 * (32 + len(name))
+			for _, rl := range c.rules {
+				n += len(rl)
+			}
+			n += len(c.decl)
+		}
+		for name, s := range t.sets {
+			n += 32 + len(name) + len(s.decl)
+			for k, e := range s.elems {
+				n += 40 + len(name) + len(k) + len(e.value) + len(e.comment)
+			}
+		}
+	}
+	return n
+}
+
 func (t *table) writeBody(b *strings.Builder) {
-	for _, n := range t.chainNames() {
+	chains := t.chainNames()
+	sets := slices.Sorted(maps.Keys(t.sets))
+	for _, n := range chains {
 		t.writeChain(b, n)
 	}
-	for _, n := range slices.Sorted(maps.Keys(t.sets)) {
+	for _, n := range sets {
 		t.writeSet(b, n)
 	}
-	for _, n := range t.chainNames() {
+	for _, n := range chains {
 		t.writeRules(b, n)
 	}
-	for _, n := range slices.Sorted(maps.Keys(t.sets)) {
+	for _, n := range sets {
 		s := t.sets[n]
 		for _, k := range slices.Sorted(maps.Keys(s.elems)) {
 			t.writeElement(b, n, k, s.elems[k])
@@ -108,7 +134,7 @@ func (t *table) writeBody(b *strings.Builder) {
 }
 
 func (t *table) writeChain(b *strings.Builder, n string) {
-	fmt.Fprintf(b, "add chain %s %s %s", t.family, TableName, n)
+	b.WriteString("add chain " + t.family + " " + TableName + " " + n)
 	if d := t.chains[n].decl; d != "" {
 		b.WriteString(" " + d)
 	}
@@ -117,22 +143,34 @@ func (t *table) writeChain(b *strings.Builder, n string) {
 
 func (t *table) writeSet(b *strings.Builder, n string) {
 	s := t.sets[n]
-	fmt.Fprintf(b, "add %s %s %s %s %s\n", s.kind, t.family, TableName, n, s.decl)
+	b.WriteString("add " + s.kind + " " + t.family + " " + TableName + " " + n + " " + s.decl + "\n")
 }
 
 func (t *table) writeRules(b *strings.Builder, n string) {
 	for _, r := range t.chains[n].rules {
-		fmt.Fprintf(b, "add rule %s %s %s %s\n", t.family, TableName, n, r)
+		b.WriteString("add rule ")
+		b.WriteString(t.family)
+		b.WriteString(" " + TableName + " ")
+		b.WriteString(n)
+		b.WriteByte(' ')
+		b.WriteString(r)
+		b.WriteByte('\n')
 	}
 }
 
 func (t *table) writeElement(b *strings.Builder, n, k string, e element) {
-	fmt.Fprintf(b, "add element %s %s %s { %s", t.family, TableName, n, k)
+	b.WriteString("add element ")
+	b.WriteString(t.family)
+	b.WriteString(" " + TableName + " ")
+	b.WriteString(n)
+	b.WriteString(" { ")
+	b.WriteString(k)
 	if e.comment != "" {
-		fmt.Fprintf(b, " comment %q", e.comment)
+		b.WriteString(` comment "` + e.comment + `"`)
 	}
 	if e.value != "" {
-		b.WriteString(" : " + e.value)
+		b.WriteString(" : ")
+		b.WriteString(e.value)
 	}
 	b.WriteString(" }\n")
 }
