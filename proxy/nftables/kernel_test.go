@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os/exec"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/svcnet/svcnet/internal/netns"
 	"github.com/svcnet/svcnet/lb"
 	"github.com/svcnet/svcnet/proxy"
+	"github.com/svcnet/svcnet/proxy/iptables"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -237,6 +239,32 @@ func routeModel(p *proxy.Proxy, src, dst string, proto lb.Protocol) proxy.Route 
 	return p.Route(proxy.Packet{Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst), Proto: proto}, time.Time{})
 }
 
+// kernelCase is one connection and what the model says about it.
+type kernelCase struct {
+	name      string
+	from, src string // namespace, and source address the model sees
+	bind      string // source address to bind, if not the default
+	dst       string
+	proto     lb.Protocol
+	verdict   proxy.Verdict
+	nftOnly   bool // kube-proxy's iptables mode has no wrong-port reject
+}
+
+var kernelCases = []kernelCase{
+	{name: "ClusterIP from a pod on the node", from: "pa1", src: "10.244.1.2:1", dst: "10.96.0.10:80", verdict: proxy.Routed},
+	{name: "ClusterIP UDP from a pod on the node", from: "pa1", src: "10.244.1.2:1", dst: "10.96.0.11:53", proto: lb.UDP, verdict: proxy.Routed},
+	{name: "ClusterIP from the node itself", from: "node-a", src: "192.168.50.1:1", dst: "10.96.0.10:80", verdict: proxy.Routed},
+	{name: "NodePort from outside", from: "outside", src: "192.168.50.100:1", dst: "192.168.50.1:30080", verdict: proxy.Routed},
+	{name: "ClusterIP from outside is dropped", from: "outside", src: "192.168.50.100:1", dst: "10.96.0.10:80", verdict: proxy.Unreachable},
+	{name: "no endpoints: connection refused", from: "pa1", src: "10.244.1.2:1", dst: "10.96.0.20:80", verdict: proxy.NoEndpoints},
+	{name: "wrong port of a ClusterIP: refused", from: "pa1", src: "10.244.1.2:1", dst: "10.96.0.10:81", verdict: proxy.NotServiceAddress, nftOnly: true},
+	{name: "ETP Local NodePort without a local endpoint drops outside traffic", from: "outside", src: "192.168.50.100:1", dst: "192.168.50.1:30081", verdict: proxy.DroppedByPolicy},
+	{name: "ETP Local NodePort from a pod short-circuits", from: "pa1", src: "10.244.1.2:1", dst: "192.168.50.1:30081", verdict: proxy.Routed},
+	{name: "LoadBalancer IP from an allowed range", from: "outside", src: "198.51.100.9:1", bind: "198.51.100.9", dst: "203.0.113.40:443", verdict: proxy.Routed},
+	{name: "LoadBalancer IP from a denied source", from: "outside", src: "192.168.50.100:1", dst: "203.0.113.40:443", verdict: proxy.BlockedBySourceRange},
+	{name: "external IP from outside", from: "outside", src: "192.168.50.100:1", dst: "192.0.2.50:80", verdict: proxy.Routed},
+}
+
 // TestKernel applies the rendered rules to node-a and checks with real
 // connections that the kernel does what proxy.Route says.
 func TestKernel(t *testing.T) {
@@ -246,29 +274,40 @@ func TestKernel(t *testing.T) {
 	}
 	view := c.nodeA.proxy(t, kernelServices()...)
 	c.apply(t, "node-a", render(t, view, kernelCfg).String())
+	c.checkCases(t, view, true)
+	c.checkAffinityAndHairpin(t)
+}
 
-	cases := []struct {
-		name      string
-		from, src string // namespace, and source address the model sees
-		bind      string // source address to bind, if not the default
-		dst       string
-		proto     lb.Protocol
-		verdict   proxy.Verdict
-	}{
-		{name: "ClusterIP from a pod on the node", from: "pa1", src: "10.244.1.2:1", dst: "10.96.0.10:80", verdict: proxy.Routed},
-		{name: "ClusterIP UDP from a pod on the node", from: "pa1", src: "10.244.1.2:1", dst: "10.96.0.11:53", proto: lb.UDP, verdict: proxy.Routed},
-		{name: "ClusterIP from the node itself", from: "node-a", src: "192.168.50.1:1", dst: "10.96.0.10:80", verdict: proxy.Routed},
-		{name: "NodePort from outside", from: "outside", src: "192.168.50.100:1", dst: "192.168.50.1:30080", verdict: proxy.Routed},
-		{name: "ClusterIP from outside is dropped", from: "outside", src: "192.168.50.100:1", dst: "10.96.0.10:80", verdict: proxy.Unreachable},
-		{name: "no endpoints: connection refused", from: "pa1", src: "10.244.1.2:1", dst: "10.96.0.20:80", verdict: proxy.NoEndpoints},
-		{name: "wrong port of a ClusterIP: refused", from: "pa1", src: "10.244.1.2:1", dst: "10.96.0.10:81", verdict: proxy.NotServiceAddress},
-		{name: "ETP Local NodePort without a local endpoint drops outside traffic", from: "outside", src: "192.168.50.100:1", dst: "192.168.50.1:30081", verdict: proxy.DroppedByPolicy},
-		{name: "ETP Local NodePort from a pod short-circuits", from: "pa1", src: "10.244.1.2:1", dst: "192.168.50.1:30081", verdict: proxy.Routed},
-		{name: "LoadBalancer IP from an allowed range", from: "outside", src: "198.51.100.9:1", bind: "198.51.100.9", dst: "203.0.113.40:443", verdict: proxy.Routed},
-		{name: "LoadBalancer IP from a denied source", from: "outside", src: "192.168.50.100:1", dst: "203.0.113.40:443", verdict: proxy.BlockedBySourceRange},
-		{name: "external IP from outside", from: "outside", src: "192.168.50.100:1", dst: "192.0.2.50:80", verdict: proxy.Routed},
+// TestKernelIptables is TestKernel with kube-proxy's iptables layout
+// (package proxy/iptables) applied with iptables-restore.
+func TestKernelIptables(t *testing.T) {
+	c := newCluster(t)
+	if _, err := exec.LookPath("iptables-restore"); err != nil {
+		netns.New(t, "iptables-restore") // skips, or fails under SVCNET_REQUIRE_NETNS=1
 	}
+	for _, p := range []string{"pa1", "pa2", "pb1"} {
+		c.serve(t, p, 8080)
+	}
+	view := c.nodeA.proxy(t, kernelServices()...)
+	rs, err := iptables.Render(view, iptables.Config{PodCIDRs: kernelCfg.PodCIDRs})
+	require.NoError(t, err)
+	ex := iptables.Exec{Netns: c.ns["node-a"]}
+	require.NoError(t, ex.Run(context.Background(), rs.String()))
+	require.NoError(t, ex.EnsureJumps(context.Background(), rs))
+	// Applying again changes nothing (no duplicate jumps).
+	require.NoError(t, ex.Run(context.Background(), rs.String()))
+	require.NoError(t, ex.EnsureJumps(context.Background(), rs))
+	require.Equal(t, 1, strings.Count(c.h.Run(c.ns["node-a"], "iptables", "-t", "nat", "-S", "PREROUTING"), "KUBE-SERVICES"))
+	c.checkCases(t, view, false)
+	c.checkAffinityAndHairpin(t)
+}
+
+func (c *cluster) checkCases(t *testing.T, view *proxy.Proxy, nft bool) {
+	cases := kernelCases
 	for _, tc := range cases {
+		if tc.nftOnly && !nft {
+			continue
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			proto := tc.proto
 			if proto == 0 {
@@ -312,6 +351,9 @@ func TestKernel(t *testing.T) {
 		})
 	}
 
+}
+
+func (c *cluster) checkAffinityAndHairpin(t *testing.T) {
 	t.Run("ClientIP affinity sticks", func(t *testing.T) {
 		first, err := c.dialTCP("pa1", "", "10.96.0.60:80")
 		require.NoError(t, err)
