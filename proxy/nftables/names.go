@@ -31,9 +31,9 @@ const (
 	chainReject            = "reject-chain"
 	chainClusterIPsCheck   = "cluster-ips-check"
 	chainFirewallCheck     = "firewall-check"
-	chainMarkMasq          = "mark-for-masquerade"
 	chainMasquerading      = "masquerading"
 	setClusterIPs          = "cluster-ips"
+	setHairpin             = "hairpin-connections"
 	setNodePortIPs         = "nodeport-ips"
 	setClusterSources      = "cluster-sources"
 	mapServiceIPs          = "service-ips"
@@ -50,6 +50,7 @@ const (
 	prefixAffinity         = "affinity-"
 	prefixFirewall         = "firewall-"
 	prefixMaglev           = "maglev-"
+	prefixMaglevVerdict    = "maglev-v-"
 )
 
 // hashAndTruncate prefixes name with the first 8 characters of the

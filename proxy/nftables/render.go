@@ -79,7 +79,7 @@ func Render(view *proxy.Proxy, cfg Config) (*Ruleset, error) {
 		if v6 && len(fam) == 0 && len(nodeIPs) == 0 {
 			continue
 		}
-		w := &writer{t: newTable("ip"), cfg: cfg, maglevM: m, v6: v6, ip: "ip", addrType: "ipv4_addr"}
+		w := &writer{t: newTable("ip"), cfg: cfg, maglevM: m, v6: v6, ip: "ip", addrType: "ipv4_addr", node: pc.NodeName}
 		if v6 {
 			w.t, w.ip, w.addrType = newTable("ip6"), "ip6", "ipv6_addr"
 		}
@@ -153,7 +153,13 @@ type writer struct {
 	v6       bool
 	ip       string // "ip" or "ip6"
 	addrType string // "ipv4_addr" or "ipv6_addr"
+	node     string // the node's name, which local endpoints carry
 }
+
+// masqRule marks a packet for masquerading in postrouting (kube-proxy
+// v1.37 writes it inline; older versions jumped to a mark-for-masquerade
+// chain).
+const masqRule = "mark set mark or " + masqueradeMark
 
 func (w *writer) chain(name, decl string) *chain {
 	c := w.t.chains[name]
@@ -225,10 +231,12 @@ func (w *writer) setup(nodeIPs []netip.Addr, clusterPrefixes []netip.Prefix) {
 			w.rule(j[0], j[1], "jump", j[2])
 		}
 	}
-	w.rule(chainMarkMasq, "mark set mark or", masqueradeMark)
-	w.rule(chainMasquerading, "mark and", masqueradeMark, "== 0 return")
-	w.rule(chainMasquerading, "mark set mark xor", masqueradeMark)
-	w.rule(chainMasquerading, "masquerade fully-random")
+	w.rule(chainMasquerading, "mark and", masqueradeMark, "!= 0 mark set mark xor", masqueradeMark, "masquerade fully-random")
+	// A pod reaching itself through a Service: its reply would bypass the
+	// node's conntrack, so the connection is masqueraded (kube-proxy v1.37's
+	// hairpin-connections set of local endpoints).
+	w.set("set", setHairpin, "{ type "+w.addrType+" . "+w.addrType+` . inet_proto . inet_service ; comment "service hairpin connections" ; }`)
+	w.rule(chainMasquerading, "ct status dnat", w.ip, "saddr .", w.ip, "daddr . meta l4proto . th dport", "@"+setHairpin, "masquerade fully-random")
 
 	w.set("set", setClusterIPs, "{ type "+w.addrType+` ; comment "Active ClusterIPs" ; }`)
 	w.rule(chainClusterIPsCheck, w.ip, "daddr", "@"+setClusterIPs, "reject", `comment "Reject traffic to invalid ports of ClusterIPs"`)
@@ -264,6 +272,14 @@ func (w *writer) setup(nodeIPs []netip.Addr, clusterPrefixes []netip.Prefix) {
 
 	w.set("map", mapServiceIPs, "{ type "+w.addrType+` . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }`)
 	w.set("map", mapServiceNodePorts, `{ type inet_proto . inet_service : verdict ; comment "NodePort traffic" ; }`)
+	switch pods := disjoint(familyPrefixes(w.cfg.PodCIDRs, w.v6)); {
+	case w.cfg.MasqueradeAll:
+		w.rule(chainServices, w.ip, "daddr", "@"+setClusterIPs, masqRule, `comment "masquerade all clusterIP traffic"`)
+	case len(pods) > 0:
+		// Off-cluster traffic to a ClusterIP may bounce to another node.
+		w.rule(chainServices, w.ip, "daddr", "@"+setClusterIPs, w.ip, "saddr != {", joinPrefixes(pods), "}", masqRule,
+			`comment "masquerade clusterIP traffic from outside cluster"`)
+	}
 	w.rule(chainServices, w.ip, "daddr . meta l4proto . th dport vmap", "@"+mapServiceIPs)
 	w.rule(chainServices, w.ip, "daddr", "@"+setNodePortIPs, "meta l4proto . th dport vmap", "@"+mapServiceNodePorts)
 }
@@ -314,15 +330,6 @@ func (w *writer) servicePort(sp *proxy.ServicePort) {
 			w.elem(setClusterIPs, f.Addr.String(), "", "")
 			if hasInternal {
 				w.elem(mapServiceIPs, key, "goto "+internalChain, "")
-				switch {
-				case w.cfg.MasqueradeAll:
-					w.rule(internalChain, w.ip, "daddr", f.Addr.String(), proto, "dport", strconv.Itoa(int(f.Port)), "jump", chainMarkMasq)
-				case len(w.cfg.PodCIDRs) > 0:
-					if pods := disjoint(familyPrefixes(w.cfg.PodCIDRs, w.v6)); len(pods) > 0 {
-						w.rule(internalChain, w.ip, "daddr", f.Addr.String(), proto, "dport", strconv.Itoa(int(f.Port)),
-							w.ip, "saddr != {", joinPrefixes(pods), "}", "jump", chainMarkMasq)
-					}
-				}
 			} else {
 				w.elem(mapNoEndpointServices, key, internalVerdict, comment)
 			}
@@ -355,14 +362,14 @@ func (w *writer) servicePort(sp *proxy.ServicePort) {
 		if !sp.ExternalLocal {
 			// Endpoints may be on other nodes: masquerade so that replies
 			// come back through this node.
-			w.rule(extChain, "jump", chainMarkMasq)
+			w.rule(extChain, masqRule, `comment "masquerade"`)
 		} else {
 			// The node's own traffic takes the LoadBalancer IP as source
 			// if that IP is local, so it is masqueraded; traffic from the
 			// node and, as svcnet's model says, from anywhere inside the
 			// cluster uses the Cluster endpoints, as if it had gone out
 			// to the load balancer and come back.
-			w.rule(extChain, "fib saddr type local jump", chainMarkMasq, `comment "masquerade local traffic"`)
+			w.rule(extChain, "fib saddr type local", masqRule, `comment "masquerade local traffic"`)
 			w.rule(extChain, "fib saddr type local goto", clusterChain, `comment "short-circuit local traffic"`)
 			w.rule(extChain, w.ip, "saddr", "@"+setClusterSources, "goto", clusterChain, `comment "short-circuit cluster traffic"`)
 		}
@@ -380,17 +387,7 @@ func (w *writer) servicePort(sp *proxy.ServicePort) {
 		}
 		return n
 	}
-	var reachable []lb.Backend
-	if usesCluster {
-		reachable = append(reachable, sp.Cluster...)
-	}
-	if usesLocal {
-		for _, b := range sp.Local {
-			if !slices.ContainsFunc(reachable, func(x lb.Backend) bool { return x.Addr == b.Addr }) {
-				reachable = append(reachable, b)
-			}
-		}
-	}
+	reachable := reachableEndpoints(sp)
 	for _, b := range reachable {
 		epb := epName(b.Addr)
 		if sp.AffinitySeconds > 0 {
@@ -403,25 +400,67 @@ func (w *writer) servicePort(sp *proxy.ServicePort) {
 	if usesLocal {
 		w.endpointDispatch(sp, localChain, prefixMaglev+"local-"+base, sp.Local, epName)
 	}
+	for _, k := range hairpinKeys(sp, w.node) {
+		w.elem(setHairpin, k, "", "")
+	}
 	for _, b := range reachable {
-		epb := epName(b.Addr)
-		ec := prefixEndpoint + epb
-		// Hairpin: a pod reaching itself through the Service is
-		// masqueraded so that its reply comes back through the node.
-		w.rule(ec, w.ip, "saddr", b.Addr.Addr().String(), "jump", chainMarkMasq)
+		// Endpoint chains exist only to record affinity (kube-proxy v1.37);
+		// otherwise the policy chain DNATs through a map.
 		if sp.AffinitySeconds > 0 {
+			epb := epName(b.Addr)
+			ec := prefixEndpoint + epb
 			w.rule(ec, "update", "@"+prefixAffinity+epb, "{", w.ip, "saddr }")
+			w.rule(ec, "meta l4proto", proto, "dnat to", b.Addr.String())
 		}
-		w.rule(ec, "meta l4proto", proto, "dnat to", b.Addr.String())
 	}
 }
 
-// endpointDispatch writes a policy chain's jumps to its endpoint chains:
-// affinity lookups first, then kube-proxy's "numgen random mod N vmap",
-// or for a maglev Service a jhash of the source into a verdict map
-// holding svcnet's Maglev table, the same on every node.
+// reachableEndpoints returns the endpoints a port's policy chains use
+// (kube-proxy's allLocallyReachableEndpoints): the Cluster ones when the
+// Cluster chain is used, and the Local ones when the Local chain is.
+func reachableEndpoints(sp *proxy.ServicePort) []lb.Backend {
+	external := false
+	for _, f := range sp.Frontends {
+		external = external || f.Kind != proxy.FrontendClusterIP
+	}
+	var out []lb.Backend
+	if len(sp.Cluster) > 0 && (!sp.InternalLocal || external) {
+		out = append(out, sp.Cluster...)
+	}
+	if len(sp.Local) > 0 && (sp.InternalLocal || sp.ExternalLocal && external) {
+		for _, b := range sp.Local {
+			if !slices.ContainsFunc(out, func(x lb.Backend) bool { return x.Addr == b.Addr }) {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
+// hairpinKeys returns the hairpin-connections elements of a port: its
+// reachable endpoints on this node, "IP . IP . proto . port".
+func hairpinKeys(sp *proxy.ServicePort, node string) []string {
+	var out []string
+	for _, b := range reachableEndpoints(sp) {
+		if b.Node != "" && b.Node == node {
+			a := b.Addr.Addr().String()
+			out = append(out, a+" . "+a+" . "+protoName(sp.Proto)+" . "+strconv.Itoa(int(b.Addr.Port())))
+		}
+	}
+	return out
+}
+
+// endpointDispatch writes a policy chain's choice of endpoint, as
+// kube-proxy v1.37 does: with ClientIP affinity, lookups of the affinity
+// sets, then "numgen random mod N vmap" over endpoint chains; without,
+// "dnat to" the only endpoint or "dnat ip addr . port to numgen random
+// mod N map". A maglev Service chooses by "jhash ip saddr . th sport mod
+// M" instead, into a map holding svcnet's Maglev table, the same on every
+// node.
 func (w *writer) endpointDispatch(sp *proxy.ServicePort, chainName, maglevMap string, eps []lb.Backend, epName func(netip.AddrPort) string) {
-	if sp.AffinitySeconds > 0 {
+	proto := protoName(sp.Proto)
+	affinity := sp.AffinitySeconds > 0
+	if affinity {
 		for _, b := range eps {
 			epb := epName(b.Addr)
 			w.rule(chainName, w.ip, "saddr", "@"+prefixAffinity+epb, "goto", prefixEndpoint+epb)
@@ -431,17 +470,45 @@ func (w *writer) endpointDispatch(sp *proxy.ServicePort, chainName, maglevMap st
 		mg, _ := lb.NewMaglev(lb.MaglevConfig{TableSize: w.maglevM}) // size checked by Render
 		if err := mg.Update(eps); err == nil {
 			m := strconv.Itoa(w.maglevM)
-			w.set("map", maglevMap, "{ typeof numgen inc mod "+m+" : verdict ; }")
-			for i, a := range mg.AppendTable(nil) {
-				w.elem(maglevMap, strconv.Itoa(i), "goto "+prefixEndpoint+epName(a), "")
+			hash := "jhash " + w.ip + " saddr . th sport mod " + m + " seed 0x0"
+			if affinity {
+				// A verdict map has another type: another name, so that
+				// turning affinity on or off replaces the map.
+				maglevMap = strings.Replace(maglevMap, prefixMaglev, prefixMaglevVerdict, 1)
+				w.set("map", maglevMap, "{ typeof numgen inc mod "+m+" : verdict ; }")
+			} else {
+				w.set("map", maglevMap, "{ typeof numgen inc mod "+m+" : "+w.ip+" daddr . "+proto+" dport ; }")
 			}
-			w.rule(chainName, "jhash", w.ip, "saddr . th sport mod", m, "seed 0x0 vmap", "@"+maglevMap)
+			for i, a := range mg.AppendTable(nil) {
+				if affinity {
+					w.elem(maglevMap, strconv.Itoa(i), "goto "+prefixEndpoint+epName(a), "")
+				} else {
+					w.elem(maglevMap, strconv.Itoa(i), a.Addr().String()+" . "+strconv.Itoa(int(a.Port())), "")
+				}
+			}
+			if affinity {
+				w.rule(chainName, hash, "vmap", "@"+maglevMap)
+			} else {
+				w.rule(chainName, "meta l4proto", proto, "dnat", w.ip, "addr . port to", hash, "map", "@"+maglevMap)
+			}
 			return
 		}
 	}
-	vm := make([]string, len(eps))
-	for i, b := range eps {
-		vm[i] = strconv.Itoa(i) + " : goto " + prefixEndpoint + epName(b.Addr)
+	if affinity {
+		vm := make([]string, len(eps))
+		for i, b := range eps {
+			vm[i] = strconv.Itoa(i) + " : goto " + prefixEndpoint + epName(b.Addr)
+		}
+		w.rule(chainName, "numgen random mod", strconv.Itoa(len(eps)), "vmap {", strings.Join(vm, ", "), "}")
+		return
 	}
-	w.rule(chainName, "numgen random mod", strconv.Itoa(len(eps)), "vmap {", strings.Join(vm, ", "), "}")
+	if len(eps) == 1 {
+		w.rule(chainName, "meta l4proto", proto, "dnat to", eps[0].Addr.String())
+		return
+	}
+	m := make([]string, len(eps))
+	for i, b := range eps {
+		m[i] = strconv.Itoa(i) + " : " + b.Addr.Addr().String() + " . " + strconv.Itoa(int(b.Addr.Port()))
+	}
+	w.rule(chainName, "meta l4proto", proto, "dnat", w.ip, "addr . port to numgen random mod", strconv.Itoa(len(eps)), "map {", strings.Join(m, ", "), "}")
 }

@@ -2,6 +2,7 @@ package nftables
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/svcnet/svcnet/proxy"
@@ -27,6 +28,9 @@ type Renderer struct {
 	node    string // fingerprint of the node's addresses and prefixes
 	hasIP6  bool
 	v6Ports int
+	// hairpin counts the Service ports that need each hairpin-connections
+	// element (per family), since a pod behind two Services shares one.
+	hairpin [2]map[string]int
 }
 
 // NewRenderer returns a Renderer for cfg; an invalid Config is an
@@ -92,7 +96,53 @@ func (r *Renderer) Sync(view *proxy.Proxy) (*Transaction, error) {
 				}
 			}
 		}
+		// hairpin-connections elements are shared between Services:
+		// counted here, not diffed per Service.
+		fi := 0
+		if v6 {
+			fi = 1
+		}
+		clear(oldT.t.sets[setHairpin].elems)
+		clear(newT.t.sets[setHairpin].elems)
+		if !compatible(oldT.t, newT.t) {
+			// A set or chain changed its declaration (an affinity
+			// timeout): replace the whole table, as Diff would.
+			return r.full(view, fp)
+		}
 		tx.incremental(oldT.t, newT.t)
+		delta := map[string]int{}
+		for i := range changed {
+			for j := range olds[i] {
+				if olds[i][j].IPv6 == v6 {
+					for _, k := range hairpinKeys(&olds[i][j], view.Config().NodeName) {
+						delta[k]--
+					}
+				}
+			}
+			for j := range news[i] {
+				if news[i][j].IPv6 == v6 {
+					for _, k := range hairpinKeys(&news[i][j], view.Config().NodeName) {
+						delta[k]++
+					}
+				}
+			}
+		}
+		fam := oldT.t.family
+		for _, k := range slices.Sorted(maps.Keys(delta)) {
+			before := r.hairpin[fi][k]
+			after := before + delta[k]
+			switch {
+			case before > 0 && after == 0:
+				tx.add("delete element %s %s %s { %s }", fam, TableName, setHairpin, k)
+			case before == 0 && after > 0:
+				tx.add("add element %s %s %s { %s }", fam, TableName, setHairpin, k)
+			}
+			if after == 0 {
+				delete(r.hairpin[fi], k)
+			} else {
+				r.hairpin[fi][k] = after
+			}
+		}
 	}
 	r.table, r.v6Ports = view.Table(), v6
 	return tx, nil
@@ -128,7 +178,17 @@ func (r *Renderer) full(view *proxy.Proxy, fp string) (*Transaction, error) {
 	}
 	r.view, r.table, r.node = view, view.Table(), fp
 	r.hasIP6 = slices.Contains(rs.Families(), "ip6")
-	r.v6Ports = countV6(view.ServicePorts())
+	ports := view.ServicePorts()
+	r.v6Ports = countV6(ports)
+	r.hairpin = [2]map[string]int{{}, {}}
+	for i := range ports {
+		fi := 0
+		if ports[i].IPv6 {
+			fi = 1
+		}
+		for _, k := range hairpinKeys(&ports[i], view.Config().NodeName) {
+			r.hairpin[fi][k]++
+		}
+	}
 	return rs.Diff(nil), nil
 }
-

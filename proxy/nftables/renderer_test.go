@@ -86,7 +86,7 @@ func TestRendererOneEndpoint(t *testing.T) {
 	tx, err := rr.Sync(p)
 	require.NoError(t, err)
 	require.Equal(t, render(t, p, testCfg).Diff(render(t, nodeA.proxy(t, specs...), testCfg)).String(), tx.String())
-	require.Equal(t, 5, tx.Len())
+	require.Equal(t, 2, tx.Len())
 	empty, err := rr.Sync(p)
 	require.NoError(t, err)
 	require.Zero(t, empty.Len())

@@ -213,7 +213,12 @@ func (w *walk) rule(r string) (int, Action) {
 	tok := strings.Fields(r)
 	for i := 0; i < len(tok); {
 		switch tok[i] {
-		case "ct": // ct state new: Trace sees first packets only
+		case "ct":
+			// ct state new: Trace sees first packets only; ct status dnat:
+			// the packet was DNATed.
+			if tok[i+1] == "status" && !w.natDone {
+				return flowNext, 0
+			}
 			i += 3
 		case "ip", "ip6", "meta", "th", "jhash":
 			if tok[i] == "jhash" || i+2 < len(tok) && tok[i+2] == "." {
@@ -221,6 +226,13 @@ func (w *walk) rule(r string) (int, Action) {
 				i += n
 				if mod > 0 { // jhash ... mod M seed S
 					key = strconv.Itoa(int(w.p.Hash % uint32(mod)))
+				}
+				if strings.HasPrefix(tok[i], "@") { // a . b . c @set
+					if !w.inSet(strings.TrimPrefix(tok[i], "@"), key) {
+						return flowNext, 0
+					}
+					i++
+					continue
 				}
 				if tok[i] != "vmap" {
 					panic(traceError(fmt.Sprintf("%q: want vmap", r)))
@@ -258,8 +270,8 @@ func (w *walk) rule(r string) (int, Action) {
 			}
 			i += 4
 		case "mark": // mark and V == 0, or mark set mark or|xor V
-			if tok[i+1] == "and" {
-				if w.mark&hexValue(tok[i+2]) != 0 {
+			if tok[i+1] == "and" { // mark and V ==|!= 0
+				if set := w.mark&hexValue(tok[i+2]) != 0; set != (tok[i+3] == "!=") {
 					return flowNext, 0
 				}
 				i += 5
@@ -285,7 +297,36 @@ func (w *walk) rule(r string) (int, Action) {
 			}
 			w.tr.dyn[k][w.p.Src.Addr()] = true
 			i += 6
-		case "dnat": // dnat to A:P
+		case "dnat":
+			if tok[i+1] != "to" {
+				// dnat ip addr . port to numgen random mod N map { k : a . p, ... }
+				// dnat ip addr . port to jhash ip saddr . th sport mod M seed S map @m
+				j, key := i+6, ""
+				if tok[j] == "numgen" {
+					n, _ := strconv.Atoi(tok[j+3])
+					key, j = strconv.Itoa(int(w.p.Random%uint32(n))), j+4
+				} else {
+					_, n, mod := w.concat(tok[j:])
+					key, j = strconv.Itoa(int(w.p.Hash%uint32(mod))), j+n
+				}
+				if tok[j] != "map" {
+					panic(traceError(fmt.Sprintf("%q: want map", r)))
+				}
+				v, ok := w.lookup(tok[j+1:], key)
+				if !ok {
+					return flowNext, 0 // the kernel drops a packet whose map misses
+				}
+				a, p, _ := strings.Cut(v, " . ")
+				ap, err := netip.ParseAddrPort(netip.MustParseAddr(a).String() + ":" + p)
+				if v6 := strings.Contains(a, ":"); v6 {
+					ap, err = netip.ParseAddrPort("[" + a + "]:" + p)
+				}
+				if err != nil {
+					panic(traceError(fmt.Sprintf("%q: %v", r, err)))
+				}
+				w.dst, w.natDone = ap, true
+				return flowDone, Accept
+			}
 			ap, err := netip.ParseAddrPort(tok[i+2])
 			if err != nil {
 				panic(traceError(fmt.Sprintf("%q: %v", r, err)))

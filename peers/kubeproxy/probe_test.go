@@ -1,5 +1,0 @@
-package kubeproxy
-
-import (
-	_ "k8s.io/kubernetes/pkg/proxy/nftables"
-)
