@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -27,7 +28,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/svcnet/svcnet/endpoints"
-	"github.com/svcnet/svcnet/internal/netns"
 	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/proxy/nftables"
 	"github.com/svcnet/svcnet/service"
@@ -36,7 +36,7 @@ import (
 // The shape of both sides: 10 000 Services with 10 ready endpoints each,
 // the first 2 000 NodePort Services, one node (node-0).
 const (
-	nServices  = 10000
+	nServices  = 10000 // the benchmarks; TestTransactionSizes uses 2 000
 	nEndpoints = 10
 	nodeName   = "node-0"
 	nodeIP     = "192.168.50.1"
@@ -54,10 +54,10 @@ func endpointAddr(i, j int) string {
 
 // kubeObjects returns the Services and slices as Kubernetes objects;
 // drop removes the first endpoint of Service drop (-1 for none).
-func kubeObjects(drop int) ([]*v1.Service, []*discovery.EndpointSlice) {
+func kubeObjects(n, drop int) ([]*v1.Service, []*discovery.EndpointSlice) {
 	var svcs []*v1.Service
 	var slices []*discovery.EndpointSlice
-	for i := range nServices {
+	for i := range n {
 		name, ip := names(i)
 		s := &v1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
 			Spec: v1.ServiceSpec{Type: v1.ServiceTypeClusterIP, ClusterIP: ip, ClusterIPs: []string{ip}, IPFamilies: []v1.IPFamily{v1.IPv4Protocol},
@@ -85,9 +85,9 @@ func kubeObjects(drop int) ([]*v1.Service, []*discovery.EndpointSlice) {
 }
 
 // svcnetTable returns the same Services and slices as a proxy.Table.
-func svcnetTable(t testing.TB, drop int) *proxy.Table {
+func svcnetTable(t testing.TB, n, drop int) *proxy.Table {
 	b := proxy.NewTable().Builder()
-	for i := range nServices {
+	for i := range n {
 		name, ip := names(i)
 		s := &service.Service{ObjectMeta: service.ObjectMeta{Name: name, Namespace: "default"},
 			Spec: service.ServiceSpec{Type: service.ServiceTypeClusterIP, ClusterIP: ip, ClusterIPs: []string{ip},
@@ -135,21 +135,77 @@ func newKubeProxy(t testing.TB) *kpnft.Proxier {
 
 // hostTables lists the nftables tables of the host's namespace, which
 // the benchmarks must leave alone.
-func hostTables(t testing.TB) string {
-	out, err := exec.Command("nft", "list", "tables").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+func hostTables() string {
+	out, _ := exec.Command("nft", "list", "tables").CombinedOutput()
 	return string(out)
 }
 
-// inNamespace runs f with the calling goroutine's thread in a fresh
-// network namespace, so that every nft the proxiers start (forked from
-// this thread) works there.
+const inNetnsEnv = "SVCNET_PEER_NETNS"
+
+// TestMain runs the tests and benchmarks of this package inside a
+// network namespace of their own: the test binary re-executes itself
+// under "ip netns exec", so that every thread of kube-proxy's proxier
+// (its nft runs and its netlink listing alike) sees that namespace and
+// never the host's. Without root, ip or nft the tests skip (fail under
+// SVCNET_REQUIRE_NETNS=1) in requireNetns.
+func TestMain(m *testing.M) {
+	if os.Getenv(inNetnsEnv) != "" || os.Geteuid() != 0 || !haveTools() {
+		os.Exit(m.Run())
+	}
+	ns := fmt.Sprintf("svcnet-peer-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "ip netns add: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	before := hostTables()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, os.Args[0]}, os.Args[1:]...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), inNetnsEnv+"="+ns)
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		code = 1
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+	}
+	if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "ip netns del: %v\n%s", err, out)
+		code = 1
+	}
+	if after := hostTables(); after != before {
+		fmt.Fprintf(os.Stderr, "the host's nftables tables changed:\nbefore:\n%s\nafter:\n%s", before, after)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func haveTools() bool {
+	for _, t := range []string{"ip", "nft"} {
+		if _, err := exec.LookPath(t); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// requireNetns skips (or fails, under SVCNET_REQUIRE_NETNS=1) unless the
+// process runs in the namespace TestMain made.
+func requireNetns(t testing.TB) {
+	if os.Getenv(inNetnsEnv) != "" {
+		return
+	}
+	why := "kube-proxy's proxier needs root and nft, and runs only in a network namespace of its own"
+	if os.Getenv("SVCNET_REQUIRE_NETNS") == "1" {
+		t.Fatal(why + " (SVCNET_REQUIRE_NETNS=1)")
+	}
+	t.Skip(why)
+}
+
+// inNamespace checks that the benchmark runs in TestMain's namespace.
 func inNamespace(b *testing.B, f func(ns string)) {
-	h := netns.New(b, "nft")
-	ns := h.Namespace("bench")
-	before := hostTables(b)
-	require.NoError(b, h.Do(ns, func() error { f(ns); return nil }))
-	require.Equal(b, before, hostTables(b), "the host's nftables changed")
+	requireNetns(b)
+	f(os.Getenv(inNetnsEnv))
 }
 
 // BenchmarkFullSync compares a full sync of 10 000 Services × 10
@@ -158,7 +214,7 @@ func inNamespace(b *testing.B, f func(ns string)) {
 // String + nft -f in the kernel.
 func BenchmarkFullSync(b *testing.B) {
 	inNamespace(b, func(ns string) {
-		svcs, slices := kubeObjects(-1)
+		svcs, slices := kubeObjects(nServices, -1)
 		b.Run("kube-proxy", func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
@@ -175,7 +231,7 @@ func BenchmarkFullSync(b *testing.B) {
 			}
 		})
 		view := svcnetView(b)
-		view.Sync(svcnetTable(b, -1))
+		view.Sync(svcnetTable(b, nServices, -1))
 		b.Run("svcnet-render", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -206,8 +262,8 @@ func BenchmarkFullSync(b *testing.B) {
 func BenchmarkOneEndpoint(b *testing.B) {
 	inNamespace(b, func(ns string) {
 		const changed = 4321
-		svcs, full := kubeObjects(-1)
-		_, dropped := kubeObjects(changed)
+		svcs, full := kubeObjects(nServices, -1)
+		_, dropped := kubeObjects(nServices, changed)
 		b.Run("kube-proxy", func(b *testing.B) {
 			kp := newKubeProxy(b)
 			for _, s := range svcs {
@@ -229,7 +285,7 @@ func BenchmarkOneEndpoint(b *testing.B) {
 				kp.OnEndpointSlicesSynced() // a partial sync: needFullSync is false
 			}
 		})
-		ta, tb := svcnetTable(b, -1), svcnetTable(b, changed)
+		ta, tb := svcnetTable(b, nServices, -1), svcnetTable(b, nServices, changed)
 		// Two Tables built separately share nothing; derive the second
 		// from the first, as a controller would, so that only the
 		// changed Service differs.
@@ -273,61 +329,59 @@ func BenchmarkOneEndpoint(b *testing.B) {
 // one endpoint change: kube-proxy's partial-sync transaction (read from
 // its V(9) log) and svcnet's Renderer transaction.
 func TestTransactionSizes(t *testing.T) {
-	h := netns.New(t, "nft")
-	ns := h.Namespace("txsize")
-	before := hostTables(t)
-	const changed = 4321
-	var kpLines, svcLines int
-	require.NoError(t, h.Do(ns, func() error {
-		svcs, full := kubeObjects(-1)
-		_, dropped := kubeObjects(changed)
-		kp := newKubeProxy(t)
-		for _, s := range svcs {
-			kp.OnServiceAdd(s)
-		}
-		for _, s := range full {
-			kp.OnEndpointSliceAdd(s)
-		}
-		kp.OnServiceSynced()
-		kp.OnEndpointSlicesSynced()
-		var buf bytes.Buffer
-		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-		klog.InitFlags(fs)
-		require.NoError(t, fs.Set("v", "9"))
-		require.NoError(t, fs.Set("logtostderr", "false"))
-		klog.SetOutput(&buf)
-		kp.OnEndpointSliceUpdate(full[changed], dropped[changed])
-		kp.OnEndpointSlicesSynced()
-		klog.Flush()
-		require.NoError(t, fs.Set("v", "0"))
-		log := buf.String()
-		i := strings.Index(log, "Running nftables transaction")
-		require.GreaterOrEqual(t, i, 0, "no transaction logged")
-		tx := log[i:]
-		if j := strings.Index(tx, "transaction=<\n"); j >= 0 {
-			tx = tx[j+len("transaction=<\n"):]
-			tx = tx[:strings.Index(tx, "\n >")]
-		}
-		kpLines = strings.Count(strings.TrimSpace(tx), "\n") + 1
-		t.Logf("kube-proxy partial sync transaction (%d lines):\n%s", kpLines, tx)
+	requireNetns(t)
+	const changed, testServices = 1234, 2000
+	svcs, full := kubeObjects(testServices, -1)
+	_, dropped := kubeObjects(testServices, changed)
+	kp := newKubeProxy(t)
+	for _, s := range svcs {
+		kp.OnServiceAdd(s)
+	}
+	for _, s := range full {
+		kp.OnEndpointSliceAdd(s)
+	}
+	kp.OnServiceSynced()
+	kp.OnEndpointSlicesSynced()
+	var buf bytes.Buffer
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	require.NoError(t, fs.Set("v", "9"))
+	require.NoError(t, fs.Set("logtostderr", "false"))
+	klog.SetOutput(&buf)
+	kp.OnEndpointSliceUpdate(full[changed], dropped[changed])
+	kp.OnEndpointSlicesSynced()
+	klog.Flush()
+	require.NoError(t, fs.Set("v", "0"))
+	log := buf.String()
+	i := strings.Index(log, "Running nftables transaction")
+	require.GreaterOrEqual(t, i, 0, "no transaction logged")
+	tx := log[i:]
+	if j := strings.Index(tx, "transaction=<\n"); j >= 0 {
+		tx = tx[j+len("transaction=<\n"):]
+		tx = tx[:strings.Index(tx, "\n >")]
+	}
+	kpLines := strings.Count(strings.TrimSpace(tx), "\n") + 1
+	t.Logf("kube-proxy partial sync transaction (%d lines):\n%s", kpLines, tx)
 
-		ta := svcnetTable(t, -1)
-		tb := rebaseT(t, ta, svcnetTable(t, changed), changed)
-		view := svcnetView(t)
-		view.Sync(ta)
-		r, err := nftables.NewRenderer(svcnetConfig())
-		require.NoError(t, err)
-		_, err = r.Sync(view)
-		require.NoError(t, err)
-		view.Sync(tb)
-		stx, err := r.Sync(view)
-		require.NoError(t, err)
-		svcLines = stx.Len()
-		t.Logf("svcnet transaction (%d lines):\n%s", svcLines, stx)
-		return nil
-	}))
-	require.Equal(t, before, hostTables(t))
-	require.LessOrEqual(t, svcLines, kpLines)
+	ta := svcnetTable(t, testServices, -1)
+	tb := rebaseT(t, ta, svcnetTable(t, testServices, changed), changed)
+	view := svcnetView(t)
+	view.Sync(ta)
+	r, err := nftables.NewRenderer(svcnetConfig())
+	require.NoError(t, err)
+	_, err = r.Sync(view)
+	require.NoError(t, err)
+	view.Sync(tb)
+	stx, err := r.Sync(view)
+	require.NoError(t, err)
+	t.Logf("svcnet transaction (%d lines):\n%s", stx.Len(), stx)
+	require.LessOrEqual(t, stx.Len(), kpLines)
+	// svcnet's transaction applies to the kernel after its full ruleset.
+	view.Sync(ta)
+	rs, err := nftables.Render(view, svcnetConfig())
+	require.NoError(t, err)
+	require.NoError(t, nftables.Exec{}.Run(context.Background(), rs.String()))
+	require.NoError(t, nftables.Exec{}.Run(context.Background(), stx.String()))
 }
 
 // rebaseT returns ta with Service i's slice replaced by its slice in tb,
