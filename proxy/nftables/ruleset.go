@@ -253,7 +253,7 @@ func (r *Ruleset) apply(text string) error {
 func (r *Ruleset) applyLine(line string) error {
 	f := strings.SplitN(line, " ", 5) // verb object family table rest
 	if len(f) < 4 || f[3] != TableName || (f[2] != "ip" && f[2] != "ip6") {
-		return errors.New("want <verb> <object> ip|ip6 kube-proxy ...")
+		return errors.New("want <verb> <object> ip|ip6 kube-proxy <name>")
 	}
 	verb, obj, fam := f[0], f[1], f[2]
 	rest := ""
@@ -368,8 +368,9 @@ func (r *Ruleset) applyLine(line string) error {
 		if s == nil {
 			return errors.New("no such set")
 		}
-		body, ok := strings.CutPrefix(tail, "{ ")
-		if body, ok = strings.CutSuffix(body, " }"); !ok {
+		body, okPrefix := strings.CutPrefix(tail, "{ ")
+		body, okSuffix := strings.CutSuffix(body, " }")
+		if !okPrefix || !okSuffix {
 			return errors.New("want { element }")
 		}
 		key, e := body, element{}
