@@ -247,12 +247,14 @@ type kernelCase struct {
 	dst       string
 	proto     lb.Protocol
 	verdict   proxy.Verdict
-	nftOnly   bool // kube-proxy's iptables mode has no wrong-port reject
+	nftOnly   bool   // kube-proxy's iptables mode has no wrong-port reject
+	node      string // the node whose rules the packet meets first; "" is node-a
 }
 
 var kernelCases = []kernelCase{
 	{name: "ClusterIP from a pod on the node", from: "pa1", src: "10.244.1.2:1", dst: "10.96.0.10:80", verdict: proxy.Routed},
 	{name: "ClusterIP UDP from a pod on the node", from: "pa1", src: "10.244.1.2:1", dst: "10.96.0.11:53", proto: lb.UDP, verdict: proxy.Routed},
+	{name: "ClusterIP from a pod on another node (forwarded between nodes)", from: "pb1", src: "10.244.2.2:1", dst: "10.96.0.10:80", verdict: proxy.Routed, node: "node-b"},
 	{name: "ClusterIP from the node itself", from: "node-a", src: "192.168.50.1:1", dst: "10.96.0.10:80", verdict: proxy.Routed},
 	{name: "NodePort from outside", from: "outside", src: "192.168.50.100:1", dst: "192.168.50.1:30080", verdict: proxy.Routed},
 	{name: "ClusterIP from outside is dropped", from: "outside", src: "192.168.50.100:1", dst: "10.96.0.10:80", verdict: proxy.Unreachable},
@@ -272,9 +274,11 @@ func TestKernel(t *testing.T) {
 	for _, p := range []string{"pa1", "pa2", "pb1"} {
 		c.serve(t, p, 8080)
 	}
-	view := c.nodeA.proxy(t, kernelServices()...)
-	c.apply(t, "node-a", render(t, view, kernelCfg).String())
-	c.checkCases(t, view, true)
+	views := map[string]*proxy.Proxy{"node-a": c.nodeA.proxy(t, kernelServices()...), "node-b": c.nodeB.proxy(t, kernelServices()...)}
+	for n, v := range views {
+		c.apply(t, n, render(t, v, kernelCfg).String())
+	}
+	c.checkCases(t, views, true)
 	c.checkAffinityAndHairpin(t)
 }
 
@@ -288,27 +292,33 @@ func TestKernelIptables(t *testing.T) {
 	for _, p := range []string{"pa1", "pa2", "pb1"} {
 		c.serve(t, p, 8080)
 	}
-	view := c.nodeA.proxy(t, kernelServices()...)
-	rs, err := iptables.Render(view, iptables.Config{PodCIDRs: kernelCfg.PodCIDRs})
-	require.NoError(t, err)
-	ex := iptables.Exec{Netns: c.ns["node-a"]}
-	require.NoError(t, ex.Run(context.Background(), rs.String()))
-	require.NoError(t, ex.EnsureJumps(context.Background(), rs))
-	// Applying again changes nothing (no duplicate jumps).
-	require.NoError(t, ex.Run(context.Background(), rs.String()))
-	require.NoError(t, ex.EnsureJumps(context.Background(), rs))
-	require.Equal(t, 1, strings.Count(c.h.Run(c.ns["node-a"], "iptables", "-t", "nat", "-S", "PREROUTING"), "KUBE-SERVICES"))
-	c.checkCases(t, view, false)
+	views := map[string]*proxy.Proxy{"node-a": c.nodeA.proxy(t, kernelServices()...), "node-b": c.nodeB.proxy(t, kernelServices()...)}
+	for n, v := range views {
+		rs, err := iptables.Render(v, iptables.Config{PodCIDRs: kernelCfg.PodCIDRs})
+		require.NoError(t, err)
+		ex := iptables.Exec{Netns: c.ns[n]}
+		require.NoError(t, ex.Run(context.Background(), rs.String()))
+		require.NoError(t, ex.EnsureJumps(context.Background(), rs))
+		// Applying again changes nothing (no duplicate jumps).
+		require.NoError(t, ex.Run(context.Background(), rs.String()))
+		require.NoError(t, ex.EnsureJumps(context.Background(), rs))
+		require.Equal(t, 1, strings.Count(c.h.Run(c.ns[n], "iptables", "-t", "nat", "-S", "PREROUTING"), "KUBE-SERVICES"))
+	}
+	c.checkCases(t, views, false)
 	c.checkAffinityAndHairpin(t)
 }
 
-func (c *cluster) checkCases(t *testing.T, view *proxy.Proxy, nft bool) {
+func (c *cluster) checkCases(t *testing.T, views map[string]*proxy.Proxy, nft bool) {
 	cases := kernelCases
 	for _, tc := range cases {
 		if tc.nftOnly && !nft {
 			continue
 		}
 		t.Run(tc.name, func(t *testing.T) {
+			view := views["node-a"]
+			if tc.node != "" {
+				view = views[tc.node]
+			}
 			proto := tc.proto
 			if proto == 0 {
 				proto = lb.TCP
@@ -325,8 +335,10 @@ func (c *cluster) checkCases(t *testing.T, view *proxy.Proxy, nft bool) {
 					allowed[podAddr[r.Backend.Addr.Addr().String()]] = true
 				}
 			}
+			// Enough connections that every allowed backend answers one
+			// (missing one of two in 40 random draws: 2⁻³⁹).
 			seen := map[string]bool{}
-			for range 6 {
+			for range 40 {
 				var got string
 				var err error
 				if proto == lb.UDP {
@@ -347,6 +359,9 @@ func (c *cluster) checkCases(t *testing.T, view *proxy.Proxy, nft bool) {
 				if rt.Verdict != proxy.Routed {
 					break
 				}
+			}
+			if rt.Verdict == proxy.Routed {
+				require.Equal(t, allowed, seen, "backends that answered vs the model's")
 			}
 		})
 	}
