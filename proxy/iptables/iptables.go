@@ -20,7 +20,14 @@
 // this package enforces with a KUBE-CLUSTER-ONLY chain that marks other
 // sources for dropping (0x8000, dropped in KUBE-PROXY-FIREWALL), and
 // pods' and the node's traffic to an externalTrafficPolicy Local
-// address uses the cluster endpoints. Maglev is not rendered here (the
+// address uses the cluster endpoints. Two more places follow Route
+// rather than kube-proxy: a LoadBalancer IP with source ranges and no
+// endpoints rejects allowed sources (kube-proxy's KUBE-PROXY-FIREWALL
+// drops them), and KUBE-EXTERNAL-SERVICES is also jumped to from OUTPUT,
+// so the node's own connection to an external address without endpoints
+// is rejected. Trace walks these rules in pure Go; package
+// proxy/nftables's tests check it with rapid against proxy.Route and
+// apply the rules to a kernel. Maglev is not rendered here (the
 // statistic match cannot express a lookup table): a maglev Service gets
 // kube-proxy's random choice, which package proxy/nftables improves on.
 package iptables
@@ -123,6 +130,9 @@ func (r *Ruleset) Jumps() []Jump {
 		j("filter", "FORWARD", "KUBE-EXTERNAL-SERVICES", ct...),
 		j("filter", "OUTPUT", "KUBE-PROXY-FIREWALL", ct...),
 		j("filter", "OUTPUT", "KUBE-SERVICES", ct...),
+		// Not in kube-proxy: the node's own connections to an external
+		// address without endpoints are rejected too, as Route says.
+		j("filter", "OUTPUT", "KUBE-EXTERNAL-SERVICES", ct...),
 		j("nat", "PREROUTING", "KUBE-SERVICES"),
 		j("nat", "OUTPUT", "KUBE-SERVICES"),
 		j("nat", "POSTROUTING", "KUBE-POSTROUTING"),
@@ -343,6 +353,15 @@ func (w *writer) servicePort(sp *proxy.ServicePort) {
 				f.nat.add("KUBE-SERVICES", append(append([]string{"-m comment --comment", `"` + name + " " + kind + `"`}, match...), "-d", d, "--dport", dport, "-j", target)...)
 			}
 			if target == fwChain {
+				if !sp.HasEndpoints {
+					// Without endpoints the nat rules never see the packet;
+					// allowed sources go on to be rejected (kube-proxy drops
+					// them too, svcnet's model rejects).
+					for _, r := range fe.SourceRanges {
+						f.filter.add("KUBE-PROXY-FIREWALL", append(append([]string{"-m comment --comment", `"` + name + ` loadbalancer IP"`}, match...),
+							"-d", d, "--dport", dport, "-s", r.Masked().String(), "-j RETURN")...)
+					}
+				}
 				f.filter.add("KUBE-PROXY-FIREWALL", append(append([]string{"-m comment --comment", `"` + name + " traffic not accepted by " + fwChain + `"`}, match...), "-d", d, "--dport", dport, "-j DROP")...)
 				if _, ok := f.nat.rules[fwChain]; !ok && sp.HasEndpoints {
 					for _, r := range fe.SourceRanges {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/svcnet/svcnet/lb"
 	"github.com/svcnet/svcnet/proxy"
+	"github.com/svcnet/svcnet/proxy/iptables"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -124,7 +125,8 @@ func TestTraceErrorOnForeignRule(t *testing.T) {
 }
 
 // TestTraceAgreesWithRoute: for random Tables and packets, the rendered
-// rules do what the model does: the same verdict and, when routed, the
+// rules (nftables, and iptables through iptables.Trace) do what the
+// model does: the same verdict and, when routed, the
 // same set of endpoints over the draws (numgen values for random, slots
 // for maglev) as the model picks over many connections.
 func TestTraceAgreesWithRoute(t *testing.T) {
@@ -245,6 +247,39 @@ func TestTraceAgreesWithRoute(t *testing.T) {
 		}
 		if verdict == proxy.Routed && fmt.Sprint(sortedKeys(picked)) != fmt.Sprint(sortedKeys(traced)) {
 			rt.Fatalf("%s -> %v: model picks %v, rules pick %v", srcAddr, dst, sortedKeys(picked), sortedKeys(traced))
+		}
+
+		// The same for the iptables rendering, which has no Maglev (a
+		// maglev Service is random there, over the same endpoints).
+		ipt, err := iptables.Render(p, iptables.Config{})
+		if err != nil {
+			rt.Fatal(err)
+		}
+		itraced := map[netip.AddrPort]bool{}
+		var iaction iptables.Action
+		for d := range uint32(m) {
+			v := iptables.Trace(ipt, iptables.Packet{Src: netip.AddrPortFrom(netip.MustParseAddr(srcAddr), 20000), Dst: dst, Proto: proto,
+				Local: local, Random: d, LocalAddrs: []netip.Addr{netip.MustParseAddr("192.168.0.1")}})
+			if v.Err != nil {
+				rt.Fatal(v.Err)
+			}
+			if d > 0 && v.Action != iaction {
+				rt.Fatalf("iptables trace action changed between draws: %v, %v", iaction, v.Action)
+			}
+			iaction = v.Action
+			if v.Action == iptables.DNAT {
+				itraced[v.DNAT] = true
+			}
+		}
+		okAction = false
+		for _, a := range want {
+			okAction = okAction || a.String() == iaction.String()
+		}
+		if !okAction {
+			rt.Fatalf("iptables: %s -> %v %v: model %v, trace %v\n%s", srcAddr, dst, proto, verdict, iaction, ipt)
+		}
+		if verdict == proxy.Routed && fmt.Sprint(sortedKeys(picked)) != fmt.Sprint(sortedKeys(itraced)) {
+			rt.Fatalf("iptables: %s -> %v: model picks %v, rules pick %v", srcAddr, dst, sortedKeys(picked), sortedKeys(itraced))
 		}
 	})
 }
