@@ -75,7 +75,9 @@ func (h *Harness) Namespace(name string) string {
 	h.must("ip", "netns", "add", full)
 	h.made = append(h.made, full)
 	h.Run(full, "ip", "link", "set", "lo", "up")
-	for _, s := range []string{"net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"} {
+	// No duplicate address detection: addresses are usable at once.
+	for _, s := range []string{"net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
+		"net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"} {
 		h.Run(full, "sysctl", "-q", "-w", s)
 	}
 	return full
