@@ -12,6 +12,10 @@
 //	tx, _ := r.Sync(view)              // first: the full ruleset
 //	view.Sync(nextTable)
 //	tx, _ = r.Sync(view)               // then: only what changed (2 lines for one endpoint)
+//	exec.Run(ctx, tx.String())
+//	for _, a := range r.StaleUDPEndpoints() {
+//		exec.ClearUDP(ctx, a)          // conntrack -D, as kube-proxy does
+//	}
 //
 // # Layout
 //

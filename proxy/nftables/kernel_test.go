@@ -415,16 +415,27 @@ func TestKernelEndpointRemoval(t *testing.T) {
 	out := c.h.Run(c.ns["node-a"], "conntrack", "-L", "-p", "udp", "--dst-nat", "10.244.1.10")
 	require.Contains(t, out, fmt.Sprint("sport=", port))
 
-	// pa2 leaves the dns Service.
-	specs[1].eps = specs[1].eps[1:]
-	view2 := c.nodeA.proxy(t, specs...)
-	c.apply(t, "node-a", render(t, view2, kernelCfg).String())
+	// pa2 leaves the dns Service; the Renderer's transaction says so and
+	// names the stale UDP endpoint.
+	next := append([]svcSpec(nil), specs...)
+	next[1].eps = next[1].eps[1:]
+	rr, err := NewRenderer(kernelCfg)
+	require.NoError(t, err)
+	_, err = rr.Sync(view) // the state applied above
+	require.NoError(t, err)
+	resync(t, view, specs, next)
+	tx, err := rr.Sync(view)
+	require.NoError(t, err)
+	c.apply(t, "node-a", tx.String())
+	require.Equal(t, []netip.Addr{netip.MustParseAddr("10.244.1.10")}, rr.StaleUDPEndpoints())
 	// Before the conntrack entry is cleared the old flow still goes to pa2,
 	// which is why kube-proxy clears it.
 	got, err := c.exchangeUDP("pa1", "", port, "10.96.0.11:53")
 	require.NoError(t, err)
 	require.Equal(t, "pa2", got)
-	require.NoError(t, Exec{Netns: c.ns["node-a"]}.ClearUDP(context.Background(), netip.MustParseAddr("10.244.1.10")))
+	for _, a := range rr.StaleUDPEndpoints() {
+		require.NoError(t, Exec{Netns: c.ns["node-a"]}.ClearUDP(context.Background(), a))
+	}
 	out = c.h.Run(c.ns["node-a"], "conntrack", "-L", "-p", "udp", "--dst-nat", "10.244.1.10")
 	require.NotContains(t, out, fmt.Sprint("sport=", port))
 	for p := port; p < port+20; p++ {

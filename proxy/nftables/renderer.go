@@ -3,8 +3,10 @@ package nftables
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 
+	"github.com/svcnet/svcnet/lb"
 	"github.com/svcnet/svcnet/proxy"
 )
 
@@ -31,7 +33,17 @@ type Renderer struct {
 	// hairpin counts the Service ports that need each hairpin-connections
 	// element (per family), since a pod behind two Services shares one.
 	hairpin [2]map[string]int
+	// staleUDP are the UDP endpoints the last Sync stopped using.
+	staleUDP []netip.Addr
 }
+
+// StaleUDPEndpoints returns the addresses of the UDP endpoints that the
+// last Sync's transaction stops sending traffic to, sorted. Once the
+// transaction is applied, their conntrack entries should go
+// (Exec.ClearUDP), as kube-proxy clears them: a UDP client keeps its
+// flow, and so its old endpoint, for as long as it keeps sending. A
+// full Sync reports none.
+func (r *Renderer) StaleUDPEndpoints() []netip.Addr { return r.staleUDP }
 
 // NewRenderer returns a Renderer for cfg; an invalid Config is an
 // ErrInvalidConfig, as for Render.
@@ -67,6 +79,7 @@ func (r *Renderer) Sync(view *proxy.Proxy) (*Transaction, error) {
 		r.table = view.Table()
 		return &Transaction{}, nil
 	}
+	r.staleUDP = nil
 	v6 := r.v6Ports
 	olds := make([][]proxy.ServicePort, len(changed))
 	news := make([][]proxy.ServicePort, len(changed))
@@ -145,7 +158,38 @@ func (r *Renderer) Sync(view *proxy.Proxy) (*Transaction, error) {
 		}
 	}
 	r.table, r.v6Ports = view.Table(), v6
+	r.staleUDP = staleUDP(olds, news)
 	return tx, nil
+}
+
+// staleUDP returns the UDP endpoint addresses reachable in olds and not
+// in news.
+func staleUDP(olds, news [][]proxy.ServicePort) []netip.Addr {
+	now := map[netip.AddrPort]bool{}
+	for _, ps := range news {
+		for i := range ps {
+			if ps[i].Proto == lb.UDP {
+				for _, b := range reachableEndpoints(&ps[i]) {
+					now[b.Addr] = true
+				}
+			}
+		}
+	}
+	var out []netip.Addr
+	for _, ps := range olds {
+		for i := range ps {
+			if ps[i].Proto != lb.UDP {
+				continue
+			}
+			for _, b := range reachableEndpoints(&ps[i]) {
+				if !now[b.Addr] && !slices.Contains(out, b.Addr.Addr()) {
+					out = append(out, b.Addr.Addr())
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
 }
 
 func countV6(ps []proxy.ServicePort) int {
@@ -176,7 +220,7 @@ func (r *Renderer) full(view *proxy.Proxy, fp string) (*Transaction, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.view, r.table, r.node = view, view.Table(), fp
+	r.view, r.table, r.node, r.staleUDP = view, view.Table(), fp, nil
 	r.hasIP6 = slices.Contains(rs.Families(), "ip6")
 	ports := view.ServicePorts()
 	r.v6Ports = countV6(ports)
