@@ -35,8 +35,11 @@ func ExampleRender() {
 	view, _ := proxy.NewProxy(proxy.ProxyConfig{NodeName: "node-a",
 		NodeAddresses:   []netip.Addr{netip.MustParseAddr("192.168.0.1")},
 		ClusterPrefixes: []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")}})
-	_ = view.UpsertService(svc)
-	_ = view.ApplySlices(slice("10.244.1.5", "10.244.2.5"))
+	b := proxy.NewTable().Builder()
+	_ = b.UpsertService(svc)
+	b.ApplySlices(slice("10.244.1.5", "10.244.2.5"))
+	table := b.Build()
+	view.Sync(table)
 
 	cfg := nftables.Config{ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/16")}}
 	rs, _ := nftables.Render(view, cfg)
@@ -54,7 +57,9 @@ func ExampleRender() {
 
 	r, _ := nftables.NewRenderer(cfg)
 	_, _ = r.Sync(view) // the full ruleset
-	_ = view.ApplySlices(slice("10.244.1.5"))
+	b = table.Builder()
+	b.ApplySlices(slice("10.244.1.5"))
+	view.Sync(b.Build())
 	tx, _ := r.Sync(view)
 	fmt.Print(tx)
 	// Output:
