@@ -105,6 +105,10 @@ func NewResolver(c Config) *Resolver {
 // Zone returns the cluster zone, lowercase and without the trailing dot.
 func (r *Resolver) Zone() string { return r.zone }
 
+// TTL returns the TTL of the resolver's records (all but dns-version's),
+// in seconds: Config.TTL, or DefaultTTL.
+func (r *Resolver) TTL() uint32 { return r.ttl }
+
 // Generation returns the number of snapshots published since NewResolver:
 // it grows by one with every Apply that changed something.
 func (r *Resolver) Generation() uint64 { return r.snap.Load().gen }
