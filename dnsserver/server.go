@@ -84,7 +84,10 @@ func (s *Server) answerWire(b []byte, client netip.Addr, udp bool) *dns.Msg {
 	action := dns.DefaultMsgAcceptFunc(dns.Header{Id: h.id, Bits: h.bits, Qdcount: h.qdcount, Ancount: h.ancount, Nscount: h.nscount, Arcount: h.arcount})
 	req := new(dns.Msg)
 	if action == dns.MsgAccept {
-		if err := req.Unpack(b); err != nil {
+		// miekg/dns stops quietly at the end of a message, so a
+		// header that promises a question the message lacks unpacks
+		// to none: that is malformed too.
+		if err := req.Unpack(b); err != nil || len(req.Question) != 1 {
 			action = dns.MsgReject
 		}
 	}
@@ -289,6 +292,13 @@ func (h tcpHandler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	s := h.s
 	start := s.cfg.Now()
 	s.stats.request(false)
+	if len(req.Question) != 1 {
+		m := new(dns.Msg)
+		m.SetRcode(req, dns.RcodeFormatError)
+		m.Question = nil
+		_ = w.WriteMsg(m)
+		return
+	}
 	var client netip.Addr
 	if ta, ok := w.RemoteAddr().(*net.TCPAddr); ok {
 		client = ta.AddrPort().Addr().Unmap()
