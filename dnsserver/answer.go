@@ -110,10 +110,14 @@ func (s *Server) inZone(q request, zone string) *dns.Msg {
 			m.Answer = []dns.RR{s.soa(zone)}
 		}
 	case qtype == dns.TypeNS && apex:
-		ns := dnsname.Record{Name: "ns.dns." + zone}
-		m.Answer = []dns.RR{&dns.NS{Hdr: hdr(zone, dns.TypeNS, s.ttl), Ns: ns.Name}}
-		for _, a := range s.cfg.NSAddrs {
-			m.Extra = append(m.Extra, addrRR(ns.Name, a, s.ttl))
+		// Without addresses CoreDNS has no NS record either: it makes
+		// them from the addresses of ns.dns.<zone> (nsAddrs).
+		if len(s.cfg.NSAddrs) > 0 {
+			ns := "ns.dns." + zone
+			m.Answer = []dns.RR{&dns.NS{Hdr: hdr(zone, dns.TypeNS, s.ttl), Ns: ns}}
+			for _, a := range s.cfg.NSAddrs {
+				m.Extra = append(m.Extra, addrRR(ns, a, s.ttl))
+			}
 		}
 	case strings.EqualFold(qname, "ns.dns."+zone):
 		// CoreDNS answers this name from its own addresses for A and
@@ -130,7 +134,7 @@ func (s *Server) inZone(q request, zone string) *dns.Msg {
 			m.Rcode = dns.RcodeNameError
 		}
 	default:
-		resp := s.cfg.Resolver.Resolve(qname, dnsname.Type(qtype))
+		resp := s.res.Load().Resolve(qname, dnsname.Type(qtype))
 		switch resp.Rcode {
 		case dnsname.RcodeNoError, dnsname.RcodeNXDomain:
 		case dnsname.RcodeRefused:
@@ -167,7 +171,7 @@ func (s *Server) soa(zone string) *dns.SOA {
 		Hdr:     hdr(zone, dns.TypeSOA, ttl),
 		Ns:      "ns.dns." + zone,
 		Mbox:    "hostmaster." + zone,
-		Serial:  uint32(s.cfg.Resolver.Generation()),
+		Serial:  uint32(s.res.Load().Generation()),
 		Refresh: soaRefresh,
 		Retry:   soaRetry,
 		Expire:  soaExpire,

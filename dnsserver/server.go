@@ -8,9 +8,12 @@ import (
 	"net/netip"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/svcnet/svcnet/dnsname"
 )
 
 // Server is a DNS server for one cluster: it answers the names of a
@@ -26,6 +29,7 @@ type Server struct {
 	search []string // cfg.AutopathSearch, lowercase and fully qualified
 	fwd    *forwarder
 	stats  counters
+	res    atomic.Pointer[dnsname.Resolver]
 }
 
 // New returns a Server for c, or an error wrapping ErrInvalidConfig that
@@ -39,6 +43,7 @@ func New(c Config) (*Server, error) {
 	// The TTL the resolver gives every record but dns-version; the SOA
 	// minimum follows it, as CoreDNS's MinTTL is the kubernetes ttl.
 	s.ttl = c.Resolver.TTL()
+	s.res.Store(c.Resolver)
 	for _, d := range c.AutopathSearch {
 		n, _ := dnsNameOK(d)
 		s.search = append(s.search, n)
@@ -47,6 +52,22 @@ func New(c Config) (*Server, error) {
 		s.fwd = newForwarder(c)
 	}
 	return s, nil
+}
+
+// SetResolver makes the server answer from r from now on, as after a
+// reload that built a new cluster; queries being answered finish with the
+// resolver they started with. r must have the zone and TTL of the
+// resolver it replaces; otherwise SetResolver returns an error wrapping
+// ErrInvalidConfig and changes nothing.
+func (s *Server) SetResolver(r *dnsname.Resolver) error {
+	if r == nil {
+		return fmt.Errorf("%w: resolver is nil", ErrInvalidConfig)
+	}
+	if z := r.Zone() + "."; z != s.zone || r.TTL() != s.ttl {
+		return fmt.Errorf("%w: resolver of zone %q ttl %d replaces zone %q ttl %d", ErrInvalidConfig, z, r.TTL(), s.zone, s.ttl)
+	}
+	s.res.Store(r)
+	return nil
 }
 
 // Answer answers one DNS message in wire format from client, as the

@@ -240,3 +240,15 @@ func TestConfigErrors(t *testing.T) {
 		require.EqualError(t, err, c.want)
 	}
 }
+
+func TestSetResolver(t *testing.T) {
+	srv, addr := startServer(t, Config{Resolver: testCluster(t, dnsname.Config{})})
+	require.Len(t, exchange(t, addr, "udp", "web.default.svc.cluster.local.", dns.TypeA, 0).Answer, 1)
+	empty := dnsname.NewResolver(dnsname.Config{})
+	require.NoError(t, srv.SetResolver(empty))
+	require.Equal(t, dns.RcodeNameError, exchange(t, addr, "udp", "web.default.svc.cluster.local.", dns.TypeA, 0).Rcode)
+	err := srv.SetResolver(dnsname.NewResolver(dnsname.Config{Zone: "other.local"}))
+	require.ErrorIs(t, err, ErrInvalidConfig)
+	require.ErrorContains(t, err, `zone "other.local."`)
+	require.Equal(t, dns.RcodeNameError, exchange(t, addr, "udp", "web.default.svc.cluster.local.", dns.TypeA, 0).Rcode)
+}
