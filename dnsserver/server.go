@@ -77,12 +77,26 @@ func (s *Server) SetResolver(r *dnsname.Resolver) error {
 // set, as miekg/dns (and so CoreDNS) drops them. Malformed queries get
 // FORMERR, opcodes other than QUERY and NOTIFY NOTIMP.
 func (s *Server) Answer(msg []byte, client netip.Addr, udp bool) []byte {
+	return s.appendAnswer(nil, msg, client, udp)
+}
+
+// appendAnswer is Answer writing into dst.
+func (s *Server) appendAnswer(dst, msg []byte, client netip.Addr, udp bool) []byte {
 	start := s.cfg.Now()
+	if udp {
+		if q, ok := parseFast(msg); ok {
+			if out, rcode, ok := s.fastAnswer(dst, msg, q); ok {
+				s.stats.request(true)
+				s.stats.response(rcode, s.cfg.Now().Sub(start))
+				return out
+			}
+		}
+	}
 	m := s.answerWire(msg, client, udp)
 	if m == nil {
 		return nil
 	}
-	out, err := m.Pack()
+	out, err := m.PackBuffer(dst[:cap(dst)])
 	if err != nil {
 		// A record the resolver made that does not pack (it validates
 		// names, so this is not expected): SERVFAIL rather than silence.
@@ -92,7 +106,7 @@ func (s *Server) Answer(msg []byte, client netip.Addr, udp bool) []byte {
 		out, _ = f.Pack()
 		m = f
 	}
-	s.stats.response(m, udp, s.cfg.Now().Sub(start))
+	s.stats.response(m.Rcode, s.cfg.Now().Sub(start))
 	return out
 }
 
@@ -265,6 +279,7 @@ func (s *Server) serveUDP(ctx context.Context, pc net.PacketConn) error {
 
 func (s *Server) udpReader(ctx context.Context, pc net.PacketConn) error {
 	buf := make([]byte, 65535)
+	out := make([]byte, 0, 4096)
 	uc, _ := pc.(*net.UDPConn)
 	for {
 		var (
@@ -291,8 +306,9 @@ func (s *Server) udpReader(ctx context.Context, pc net.PacketConn) error {
 			}
 			return err
 		}
-		out := s.Answer(buf[:n], from.Addr().Unmap(), true)
+		out = s.appendAnswer(out[:0], buf[:n], from.Addr().Unmap(), true)
 		if out == nil {
+			out = make([]byte, 0, 4096)
 			continue
 		}
 		if uc != nil {
@@ -329,7 +345,7 @@ func (h tcpHandler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	if err := w.WriteMsg(m); err != nil {
 		return
 	}
-	s.stats.response(m, false, s.cfg.Now().Sub(start))
+	s.stats.response(m.Rcode, s.cfg.Now().Sub(start))
 }
 
 // limitListener closes connections beyond the bound at once, so that a

@@ -3,8 +3,6 @@ package dnsserver
 import (
 	"sync/atomic"
 	"time"
-
-	"github.com/miekg/dns"
 )
 
 // DurationBounds are the upper bounds, in seconds, of the request
@@ -60,8 +58,8 @@ func (c *counters) request(udp bool) {
 	}
 }
 
-func (c *counters) response(m *dns.Msg, _ bool, d time.Duration) {
-	c.rcode[m.Rcode&0xF].Add(1)
+func (c *counters) response(rcode int, d time.Duration) {
+	c.rcode[rcode&0xF].Add(1)
 	sec := d.Seconds()
 	i := 0
 	for i < len(DurationBounds) && sec > DurationBounds[i] {
