@@ -89,7 +89,8 @@
 // The reverse zones in-addr.arpa and ip6.arpa are answered as kubeadm's
 // Corefile serves them from the kubernetes plugin: a known address's name
 // has its PTR records and is NXDOMAIN for other types (CoreDNS's Records
-// rejects reverse names); the apexes exist with no records (NODATA); an
+// rejects reverse names); the apexes exist with no records (NODATA, and
+// NXDOMAIN for TXT as at the cluster apex); an
 // unknown address goes to Config.Upstream, or is NXDOMAIN.
 //
 // # Concurrency and cost

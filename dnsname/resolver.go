@@ -357,6 +357,9 @@ func (r *Resolver) outOfZone(s *snapshot, b []byte, name string, qtype Type) Res
 			return Response{Rcode: RcodeRefused}
 		}
 		if string(b) == reverse4 || string(b) == reverse6 {
+			if qtype == TypeTXT {
+				return Response{Rcode: RcodeNXDomain} // as the cluster apex
+			}
 			return Response{}
 		}
 		if qtype == TypePTR {

@@ -121,8 +121,9 @@ func (s *Server) inZone(q request, zone string) *dns.Msg {
 		}
 	case strings.EqualFold(qname, "ns.dns."+zone):
 		// CoreDNS answers this name from its own addresses for A and
-		// AAAA, NXDOMAIN for TXT (its TXT path does not know the name),
-		// NODATA otherwise (plugin/kubernetes/kubernetes.go, Services).
+		// AAAA, NXDOMAIN for TXT and PTR (those paths do not know the
+		// name), NODATA otherwise (plugin/kubernetes/kubernetes.go,
+		// Services; reverse.go).
 		switch qtype {
 		case dns.TypeA, dns.TypeAAAA:
 			for _, a := range s.cfg.NSAddrs {
@@ -130,7 +131,7 @@ func (s *Server) inZone(q request, zone string) *dns.Msg {
 					m.Answer = append(m.Answer, addrRR(strings.ToLower(qname), a, s.ttl))
 				}
 			}
-		case dns.TypeTXT:
+		case dns.TypeTXT, dns.TypePTR:
 			m.Rcode = dns.RcodeNameError
 		}
 	default:
