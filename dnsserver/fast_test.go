@@ -71,6 +71,6 @@ func TestAnswerAllocs(t *testing.T) {
 	q := query("web.default.svc.cluster.local.", dns.TypeA, true)
 	buf := make([]byte, 0, 4096)
 	client := netip.MustParseAddr("10.244.0.9")
-	allocs := testing.AllocsPerRun(100, func() { buf = srv.appendAnswer(buf[:0], q, client, true) })
+	allocs := testing.AllocsPerRun(100, func() { buf = srv.AppendAnswer(buf[:0], q, client, true) })
 	require.LessOrEqual(t, allocs, 1.0)
 }

@@ -77,11 +77,14 @@ func (s *Server) SetResolver(r *dnsname.Resolver) error {
 // set, as miekg/dns (and so CoreDNS) drops them. Malformed queries get
 // FORMERR, opcodes other than QUERY and NOTIFY NOTIMP.
 func (s *Server) Answer(msg []byte, client netip.Addr, udp bool) []byte {
-	return s.appendAnswer(nil, msg, client, udp)
+	return s.AppendAnswer(make([]byte, 0, minimumUDPSize), msg, client, udp)
 }
 
-// appendAnswer is Answer writing into dst.
-func (s *Server) appendAnswer(dst, msg []byte, client netip.Addr, udp bool) []byte {
+// AppendAnswer is Answer appending the answer to dst, as the server's
+// UDP readers do with a buffer each: a ClusterIP A query then costs one
+// allocation (the name handed to the resolver). It returns nil when
+// Answer does.
+func (s *Server) AppendAnswer(dst, msg []byte, client netip.Addr, udp bool) []byte {
 	start := s.cfg.Now()
 	if udp {
 		if q, ok := parseFast(msg); ok {
@@ -306,7 +309,7 @@ func (s *Server) udpReader(ctx context.Context, pc net.PacketConn) error {
 			}
 			return err
 		}
-		out = s.appendAnswer(out[:0], buf[:n], from.Addr().Unmap(), true)
+		out = s.AppendAnswer(out[:0], buf[:n], from.Addr().Unmap(), true)
 		if out == nil {
 			out = make([]byte, 0, 4096)
 			continue

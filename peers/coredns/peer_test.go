@@ -16,8 +16,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discovery "k8s.io/api/discovery/v1"
 
-	svcdns "github.com/svcnet/svcnet/dnsserver"
 	"github.com/svcnet/svcnet/dnsname"
+	svcdns "github.com/svcnet/svcnet/dnsserver"
 )
 
 // fakeAPI is the kubernetes plugin's API connection over fixed objects,
@@ -98,17 +98,17 @@ func newFakeAPI(w *world) (*fakeAPI, error) {
 	return f, nil
 }
 
-func (f *fakeAPI) ServiceList() []*object.Service                         { return f.svcs }
-func (f *fakeAPI) EndpointsList() []*object.Endpoints                     { return f.eps }
-func (f *fakeAPI) ServiceImportList() []*object.ServiceImport             { return nil }
-func (f *fakeAPI) SvcIndex(k string) []*object.Service                    { return f.svcKey[k] }
-func (f *fakeAPI) SvcIndexReverse(ip string) []*object.Service            { return f.svcIP[ip] }
-func (f *fakeAPI) SvcExtIndexReverse(ip string) []*object.Service         { return f.svcExt[ip] }
-func (f *fakeAPI) SvcImportIndex(string) []*object.ServiceImport          { return nil }
-func (f *fakeAPI) PodIndex(ip string) []*object.Pod                       { return f.podIP[ip] }
-func (f *fakeAPI) EpIndex(k string) []*object.Endpoints                   { return f.epKey[k] }
-func (f *fakeAPI) EpIndexReverse(ip string) []*object.Endpoints           { return f.epIP[ip] }
-func (f *fakeAPI) McEpIndex(string) []*object.MultiClusterEndpoints       { return nil }
+func (f *fakeAPI) ServiceList() []*object.Service                   { return f.svcs }
+func (f *fakeAPI) EndpointsList() []*object.Endpoints               { return f.eps }
+func (f *fakeAPI) ServiceImportList() []*object.ServiceImport       { return nil }
+func (f *fakeAPI) SvcIndex(k string) []*object.Service              { return f.svcKey[k] }
+func (f *fakeAPI) SvcIndexReverse(ip string) []*object.Service      { return f.svcIP[ip] }
+func (f *fakeAPI) SvcExtIndexReverse(ip string) []*object.Service   { return f.svcExt[ip] }
+func (f *fakeAPI) SvcImportIndex(string) []*object.ServiceImport    { return nil }
+func (f *fakeAPI) PodIndex(ip string) []*object.Pod                 { return f.podIP[ip] }
+func (f *fakeAPI) EpIndex(k string) []*object.Endpoints             { return f.epKey[k] }
+func (f *fakeAPI) EpIndexReverse(ip string) []*object.Endpoints     { return f.epIP[ip] }
+func (f *fakeAPI) McEpIndex(string) []*object.MultiClusterEndpoints { return nil }
 func (f *fakeAPI) GetNodeByName(context.Context, string) (*corev1.Node, error) {
 	return nil, errors.New("no nodes")
 }
@@ -118,9 +118,9 @@ func (f *fakeAPI) GetNamespaceByName(name string) (*object.Namespace, error) {
 	}
 	return nil, fmt.Errorf("namespace %q not found", name)
 }
-func (f *fakeAPI) Run()                                 {}
-func (f *fakeAPI) HasSynced() bool                      { return true }
-func (f *fakeAPI) Stop() error                          { return nil }
+func (f *fakeAPI) Run()                                   {}
+func (f *fakeAPI) HasSynced() bool                        { return true }
+func (f *fakeAPI) Stop() error                            { return nil }
 func (f *fakeAPI) Modified(kubernetes.ModifiedMode) int64 { return 1 }
 
 // coreDNS builds CoreDNS's server with the kubernetes plugin over w.
