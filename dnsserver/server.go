@@ -281,9 +281,14 @@ func (s *Server) serveUDP(ctx context.Context, pc net.PacketConn) error {
 }
 
 func (s *Server) udpReader(ctx context.Context, pc net.PacketConn) error {
+	uc, _ := pc.(*net.UDPConn)
+	if uc != nil {
+		if ok, err := s.udpBatchReader(ctx, uc); ok {
+			return err
+		}
+	}
 	buf := make([]byte, 65535)
 	out := make([]byte, 0, 4096)
-	uc, _ := pc.(*net.UDPConn)
 	for {
 		var (
 			n    int

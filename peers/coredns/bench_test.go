@@ -19,8 +19,8 @@ import (
 
 	"github.com/miekg/dns"
 
-	svcdns "github.com/svcnet/svcnet/dnsserver"
 	"github.com/svcnet/svcnet/dnsname"
+	svcdns "github.com/svcnet/svcnet/dnsserver"
 )
 
 // benchServices is the benchmark cluster's size: 10 000 Services, 50 000
@@ -36,10 +36,10 @@ func TestPeerServer(t *testing.T) {
 	if which == "" {
 		t.Skip("a helper process for BenchmarkQPS (PEER_SERVE unset)")
 	}
-	w := bigWorld(benchServices)
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
+	w := bigWorld(benchServices)
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +68,8 @@ func TestPeerServer(t *testing.T) {
 		t.Fatalf("PEER_SERVE=%q is not svcnet or coredns", which)
 	}
 	// What the server holds for the cluster: the heap after building
-	// it, less the heap before, the world's own objects dropped.
+	// it, less the heap before, once the world's objects not kept by
+	// the server are collected.
 	w = nil
 	runtime.GC()
 	var after runtime.MemStats
@@ -118,7 +119,7 @@ func queryMix(kind string, n int) [][]byte {
 // peerServer starts the helper process, on core 0 when taskset exists.
 func peerServer(b *testing.B, which string) (addr string, held int64, pinned bool) {
 	args := []string{os.Args[0], "-test.run=^TestPeerServer$"}
-	if path, err := exec.LookPath("taskset"); err == nil && runtime.NumCPU() > 1 {
+	if path, err := exec.LookPath("taskset"); err == nil {
 		args = append([]string{path, "-c", "0"}, args...)
 		pinned = true
 	}
@@ -165,7 +166,7 @@ func BenchmarkQPS(b *testing.B) {
 			b.Run(kind+"/"+which, func(b *testing.B) {
 				addr, held, pinned := peerServer(b, which)
 				if !pinned {
-					b.Log("taskset not found or one CPU: the server is not pinned")
+					b.Log("taskset not found: the server is not pinned")
 				}
 				var mu sync.Mutex
 				var lat []time.Duration
