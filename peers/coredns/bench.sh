@@ -6,9 +6,10 @@
 #
 #   peers/coredns/bench.sh [seconds]     (default 10 s per run)
 #
-# Prints, per query mix and server: queries per second, p50 and p99
-# latency (from dnsperf -v's per-query times), and the heap the server
-# holds for the cluster.
+# Prints, per query mix and server: queries per second (64 queries in
+# flight), p50 and p99 latency (from a second run with dnsperf -v's
+# per-query times, under the same load), and the heap the server holds
+# for the cluster.
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-10}
@@ -37,11 +38,15 @@ for mix in A mix; do
     for _ in $(seq 600); do grep -q '^addr' "$work/out-$server-$mix" && break; sleep 0.1; done
     read -r _ addr _ held < <(grep '^addr' "$work/out-$server-$mix")
     port=${addr##*:}
+    # Throughput: dnsperf alone. Latency: a second run with -v, which
+    # prints every query's time (and so slows dnsperf itself).
+    taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/$mix.txt" -l "$secs" -c 4 -q 64 \
+      > "$work/qps-$server-$mix" 2>&1 || true
     taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/$mix.txt" -l "$secs" -c 4 -q 64 -v \
       > "$work/perf-$server-$mix" 2>&1 || true
     exec 3>&-
     wait
-    qps=$(awk '/Queries per second/ { print $4 }' "$work/perf-$server-$mix")
+    qps=$(awk '/Queries per second/ { printf "%.0f", $4 }' "$work/qps-$server-$mix")
     # dnsperf -v: "> NOERROR name TYPE 0.000123" per answered query.
     read -r p50 p99 < <(awk '/^> / { print $NF }' "$work/perf-$server-$mix" | sort -g |
       awk '{ v[NR] = $1 } END { if (NR) printf "%.3f %.3f\n", v[int(NR * 0.5)] * 1000, v[int(NR * 0.99)] * 1000 }')
