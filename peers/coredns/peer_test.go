@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"testing"
 
 	"github.com/coredns/caddy"
@@ -184,5 +183,3 @@ func serveSvcnet(t testing.TB, w *world, pods dnsname.PodMode) (*svcdns.Server, 
 }
 
 var podModes = map[string]dnsname.PodMode{"disabled": dnsname.PodsDisabled, "insecure": dnsname.PodsInsecure, "verified": dnsname.PodsVerified}
-
-func lower(s string) string { return strings.ToLower(s) }
