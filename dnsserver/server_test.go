@@ -2,11 +2,13 @@ package dnsserver
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/require"
@@ -251,4 +253,34 @@ func TestSetResolver(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidConfig)
 	require.ErrorContains(t, err, `zone "other.local."`)
 	require.Equal(t, dns.RcodeNameError, exchange(t, addr, "udp", "web.default.svc.cluster.local.", dns.TypeA, 0).Rcode)
+}
+
+// TestTCPBounds: a connection over MaxTCPConns is closed at once, and an
+// idle one is closed after TCPIdleTimeout.
+func TestTCPBounds(t *testing.T) {
+	_, addr := startServer(t, Config{Resolver: testCluster(t, dnsname.Config{}), MaxTCPConns: 1, TCPIdleTimeout: 200 * time.Millisecond})
+	first, err := dns.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer first.Close()
+	q := new(dns.Msg)
+	q.SetQuestion("web.default.svc.cluster.local.", dns.TypeA)
+	require.NoError(t, first.WriteMsg(q))
+	_, err = first.ReadMsg() // accepted and served: it holds the one slot
+	require.NoError(t, err)
+
+	second, err := dns.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer second.Close()
+	require.NoError(t, second.SetDeadline(time.Now().Add(5*time.Second)))
+	_ = second.WriteMsg(q)
+	_, err = second.ReadMsg()
+	require.Error(t, err, "the connection over the bound is closed")
+	var ne net.Error
+	require.False(t, errors.As(err, &ne) && ne.Timeout(), "closed, not left hanging: %v", err)
+
+	// The first, now idle, is closed by the server.
+	require.NoError(t, first.SetDeadline(time.Now().Add(5*time.Second)))
+	_, err = first.ReadMsg()
+	require.Error(t, err)
+	require.False(t, errors.As(err, &ne) && ne.Timeout(), "closed by the idle timeout: %v", err)
 }
