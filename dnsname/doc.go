@@ -132,8 +132,9 @@
 //   - PodsVerified accepts every address in status.podIPs; CoreDNS checks
 //     status.podIP only.
 //   - Not modelled: the options ignore empty_service, endpoint_pod_names,
-//     ptr_hostname_only, multicluster and zonal names; autopath; the
-//     dns.<zone> and ns.dns.<zone> names; external IPs (k8s_external).
+//     ptr_hostname_only, multicluster and zonal names; external IPs
+//     (k8s_external). Autopath, SOA, NS and ns.dns.<zone> are on the
+//     wire, in package dnsserver.
 //
 // # Search paths
 //
