@@ -48,8 +48,9 @@
 //     (§2.4.2); PTR for each ready endpoint address (§2.4.3). An
 //     endpoint's hostname is its hostname field or, as in CoreDNS, its
 //     address with dashes ("10-244-1-5", "fd00--5").
-//   - ExternalName: a CNAME to spec.externalName (§2.5), followed for A,
-//     AAAA and TXT queries inside the zone, or through Config.Upstream.
+//   - ExternalName: a CNAME to spec.externalName (§2.5), followed for A
+//     and AAAA queries inside the zone, or through Config.Upstream; TXT
+//     and the other types are NODATA, the CNAME not chased (CoreDNS).
 //
 // "Ready" is endpoint.conditions.ready, or any endpoint when the Service
 // sets publishNotReadyAddresses. dns-version.<zone> holds TXT "1.1.0"
@@ -66,7 +67,12 @@
 // svc.<zone>, pod.<zone>, and <ns>.svc.<zone> of an existing namespace. A
 // name that does not exist answers NXDOMAIN: unknown Services and
 // namespaces, headless Services without ready endpoints, unnamed or
-// unknown ports, names of shapes the specification does not define. There
+// unknown ports, names of shapes the specification does not define. As in
+// CoreDNS, TXT of a name that exists without any record (the apex,
+// svc.<zone>, <ns>.svc.<zone>) is NXDOMAIN: CoreDNS answers a TXT query
+// NODATA only where the name has records of another type. Zone
+// transfers (AXFR, IXFR) are REFUSED, since CoreDNS's transfer plugin is
+// off by default. There
 // are no wildcards (CoreDNS removed them). A namespace exists while it
 // holds Services or pods, or has been declared with Batch.UpsertNamespace.
 //
@@ -75,7 +81,18 @@
 // Pod names <a-b-c-d>.<ns>.pod.<zone> follow Config.Pods, as CoreDNS's
 // "pods" option: PodsDisabled (NXDOMAIN, the default), PodsInsecure (any
 // address in an existing namespace), PodsVerified (only the addresses of
-// pods known through Batch.UpsertPod).
+// pods known through Batch.UpsertPod). A pod name answers its address
+// for A or AAAA, and SRV "0 100 0 <podname>" with the address as
+// additional, as CoreDNS does.
+//
+// # Reverse names
+//
+// The reverse zones in-addr.arpa and ip6.arpa are answered as kubeadm's
+// Corefile serves them from the kubernetes plugin: a known address's name
+// has its PTR records and is NXDOMAIN for other types (CoreDNS's Records
+// rejects reverse names); the apexes exist with no records (NODATA, and
+// NXDOMAIN for TXT as at the cluster apex); an
+// unknown address goes to Config.Upstream, or is NXDOMAIN.
 //
 // # Concurrency and cost
 //
@@ -101,8 +118,9 @@
 //   - Answers are sorted, and record names are canonical (lowercase,
 //     fully qualified) whatever the case of the query; CoreDNS echoes the
 //     query's case and returns its caches' order.
-//   - There are no SOA or NS records; negative answers carry no SOA, and
-//     NS at the apex is NODATA.
+//   - There are no SOA or NS records in the resolver; negative answers
+//     carry no SOA, and NS at the apex is NODATA. Package dnsserver adds
+//     them on the wire, as CoreDNS does.
 //   - dns-version.<zone> of a type other than TXT is NODATA; CoreDNS says
 //     NXDOMAIN although the name exists.
 //   - SRV names must carry their underscores; CoreDNS also accepts
@@ -115,8 +133,9 @@
 //   - PodsVerified accepts every address in status.podIPs; CoreDNS checks
 //     status.podIP only.
 //   - Not modelled: the options ignore empty_service, endpoint_pod_names,
-//     ptr_hostname_only, multicluster and zonal names; autopath; the
-//     dns.<zone> and ns.dns.<zone> names; external IPs (k8s_external).
+//     ptr_hostname_only, multicluster and zonal names; external IPs
+//     (k8s_external). Autopath, SOA, NS and ns.dns.<zone> are on the
+//     wire, in package dnsserver.
 //
 // # Search paths
 //

@@ -22,6 +22,8 @@ const (
 	TypeTXT   Type = 16
 	TypeAAAA  Type = 28
 	TypeSRV   Type = 33
+	TypeIXFR  Type = 251
+	TypeAXFR  Type = 252
 	TypeANY   Type = 255
 )
 
@@ -47,6 +49,10 @@ func (t Type) String() string {
 		return "AAAA"
 	case TypeSRV:
 		return "SRV"
+	case TypeIXFR:
+		return "IXFR"
+	case TypeAXFR:
+		return "AXFR"
 	case TypeANY:
 		return "ANY"
 	}
@@ -71,7 +77,7 @@ const (
 	// RcodeNotImp is not produced by the resolver.
 	RcodeNotImp Rcode = 4
 	// RcodeRefused: the name is outside the cluster zone and there is no
-	// Upstream to ask.
+	// Upstream to ask, or the query is a zone transfer (AXFR, IXFR).
 	RcodeRefused Rcode = 5
 )
 

@@ -117,6 +117,10 @@ func NewResolver(c Config) *Resolver {
 // Zone returns the cluster zone, lowercase and without the trailing dot.
 func (r *Resolver) Zone() string { return r.zone }
 
+// TTL returns the TTL of the resolver's records (all but dns-version's),
+// in seconds: Config.TTL, or DefaultTTL.
+func (r *Resolver) TTL() uint32 { return r.ttl }
+
 // Generation returns the number of snapshots published since NewResolver:
 // it grows by one with every Apply that changed something.
 func (r *Resolver) Generation() uint64 { return r.snap.Load().gen }
@@ -161,6 +165,12 @@ func (r *Resolver) resolve(s *snapshot, name string, qtype Type, depth int) Resp
 		rel = b[:0]
 	default:
 		return r.outOfZone(s, b, name, qtype)
+	}
+	if qtype == TypeAXFR || qtype == TypeIXFR {
+		// CoreDNS's "transfer" plugin is not configured by default, and
+		// the kubernetes plugin refuses zone transfers itself
+		// (plugin/kubernetes/handler.go).
+		return Response{Rcode: RcodeRefused}
 	}
 	if e := lookup(s, rel); e != nil {
 		return r.answer(s, e, qtype, depth)
@@ -243,6 +253,14 @@ func lowerName(buf *[MaxNameLength]byte, name string) (int, bool) {
 
 // answer picks the records of qtype from an existing name.
 func (r *Resolver) answer(s *snapshot, e *entry, qtype Type, depth int) Response {
+	if e == emptyEntry && qtype == TypeTXT {
+		// A name that exists but holds no record of any type (the apex,
+		// svc.<zone>, <ns>.svc.<zone>) is NXDOMAIN for TXT, as in
+		// CoreDNS, whose TXT path answers NODATA only when the name has
+		// records of another type (plugin/kubernetes/kubernetes.go,
+		// Services).
+		return Response{Rcode: RcodeNXDomain}
+	}
 	if e.lazy != nil {
 		e = e.lazy.get(qtype)
 	}
@@ -250,9 +268,11 @@ func (r *Resolver) answer(s *snapshot, e *entry, qtype Type, depth int) Response
 		switch qtype {
 		case TypeCNAME:
 			return Response{Answer: e.cname}
-		case TypeA, TypeAAAA, TypeTXT:
+		case TypeA, TypeAAAA:
 			return r.chase(s, e.cname[0], qtype, depth)
 		}
+		// TXT and the other types: NODATA without chasing, as CoreDNS
+		// (its TXT path sees the Service and answers NOERROR empty).
 		return Response{}
 	}
 	switch qtype {
@@ -268,8 +288,7 @@ func (r *Resolver) answer(s *snapshot, e *entry, qtype Type, depth int) Response
 	return Response{}
 }
 
-// chase follows an ExternalName's CNAME, as CoreDNS does for A, AAAA and
-// TXT: inside the zone from the same snapshot, outside through Upstream.
+// chase follows an ExternalName's CNAME, as CoreDNS does for A and AAAA: inside the zone from the same snapshot, outside through Upstream.
 // The CNAME is always in the answer, followed by what the target gave.
 func (r *Resolver) chase(s *snapshot, cname Record, qtype Type, depth int) Response {
 	if depth+1 >= maxCNAMEChain || cname.Target == cname.Name {
@@ -319,10 +338,19 @@ func (r *Resolver) pod(s *snapshot, b, rel []byte, qtype Type) (Response, bool) 
 	if addr.Is6() {
 		t = TypeAAAA
 	}
-	if qtype != t {
-		return Response{}, true
+	name := string(b) + "."
+	addrRec := Record{Name: name, Type: t, TTL: r.ttl, Addr: addr}
+	switch qtype {
+	case t:
+		return Response{Answer: []Record{addrRec}}, true
+	case TypeSRV:
+		// CoreDNS turns the pod's address record into "SRV 0 100 0
+		// <podname>" with the address as additional
+		// (plugin/backend_lookup.go, SRV, the TypeA/TypeAAAA case).
+		srv := Record{Name: name, Type: TypeSRV, TTL: r.ttl, Priority: 0, Weight: 100, Port: 0, Target: name}
+		return Response{Answer: []Record{srv}, Additional: []Record{addrRec}}, true
 	}
-	return Response{Answer: []Record{{Name: string(b) + ".", Type: t, TTL: r.ttl, Addr: addr}}}, true
+	return Response{}, true
 }
 
 // outOfZone answers a name outside the cluster zone: PTR names of known
@@ -331,12 +359,26 @@ func (r *Resolver) pod(s *snapshot, b, rel []byte, qtype Type) (Response, bool) 
 func (r *Resolver) outOfZone(s *snapshot, b []byte, name string, qtype Type) Response {
 	reverse := hasSuffixLabel(b, reverse4) || hasSuffixLabel(b, reverse6)
 	if reverse {
-		if addr, ok := parseReverse(b); ok {
-			if recs, ok := s.rev.get(hashAddr(addr), addr); ok {
-				if qtype == TypePTR {
+		// The reverse zones are served as kubeadm's Corefile does
+		// ("kubernetes cluster.local in-addr.arpa ip6.arpa"): zone
+		// transfers are refused, the apex exists with no records, and a
+		// known address has a PTR and nothing else. CoreDNS answers
+		// NXDOMAIN for the other types of a reverse name, because its
+		// Records rejects reverse names (plugin/kubernetes/kubernetes.go).
+		if qtype == TypeAXFR || qtype == TypeIXFR {
+			return Response{Rcode: RcodeRefused}
+		}
+		if string(b) == reverse4 || string(b) == reverse6 {
+			if qtype == TypeTXT {
+				return Response{Rcode: RcodeNXDomain} // as the cluster apex
+			}
+			return Response{}
+		}
+		if qtype == TypePTR {
+			if addr, ok := parseReverse(b); ok {
+				if recs, ok := s.rev.get(hashAddr(addr), addr); ok {
 					return Response{Answer: recs}
 				}
-				return Response{}
 			}
 		}
 	}

@@ -200,8 +200,9 @@ func TestPTR(t *testing.T) {
 	// Upper case and no trailing dot.
 	expect(t, r, "3.0.0.10.IN-ADDR.ARPA", TypePTR, `NOERROR
 		3.0.0.10.in-addr.arpa. 5 IN PTR svc-dual-stack.testns.svc.cluster.local.`)
-	// An address known, another type: NODATA. Unknown: NXDOMAIN.
-	expect(t, r, ptr("10.0.0.3"), TypeA, `NOERROR`)
+	// An address known, another type: NXDOMAIN, as CoreDNS. Unknown:
+	// NXDOMAIN.
+	expect(t, r, ptr("10.0.0.3"), TypeA, `NXDOMAIN`)
 	expect(t, r, ptr("10.9.9.9"), TypePTR, `NXDOMAIN`)
 	expect(t, r, "0.0.10.in-addr.arpa.", TypePTR, `NXDOMAIN`)
 
