@@ -190,3 +190,58 @@ func (p *Proxy) servicePort(tp *tablePort, fs []Frontend) ServicePort {
 	slices.SortFunc(sp.Local, byAddr)
 	return sp
 }
+
+// PortPolicy is how kube-proxy's syncProxyRules routes one service port
+// (pkg/proxy/nftables/proxier.go and pkg/proxy/iptables/proxier.go alike):
+// which of its per-port policy chains it writes, and whether internal and
+// external traffic find an endpoint under their traffic policies. Both
+// renderers read it; which chain internal or external traffic jumps to
+// is the Local one when InternalLocal or ExternalLocal is set, else the
+// Cluster one.
+type PortPolicy struct {
+	// External reports a frontend other than a ClusterIP (NodePort,
+	// external IP, LoadBalancer).
+	External bool
+	// UsesCluster and UsesLocal report that the cluster-policy and the
+	// local-policy chains are written (they have endpoints and some
+	// traffic goes to them).
+	UsesCluster, UsesLocal bool
+	// HasInternal and HasExternal report that internal and external
+	// traffic have an endpoint under their policy.
+	HasInternal, HasExternal bool
+	// UsesExternal reports that the external chain is written.
+	UsesExternal bool
+}
+
+// Policy works out the port's PortPolicy.
+func (sp *ServicePort) Policy() PortPolicy {
+	var p PortPolicy
+	for _, f := range sp.Frontends {
+		p.External = p.External || f.Kind != FrontendClusterIP
+	}
+	p.UsesCluster = len(sp.Cluster) > 0 && (!sp.InternalLocal || p.External)
+	p.UsesLocal = len(sp.Local) > 0 && (sp.InternalLocal || sp.ExternalLocal && p.External)
+	local := sp.HasEndpoints && len(sp.Local) > 0
+	p.HasInternal, p.HasExternal = sp.HasEndpoints, sp.HasEndpoints
+	if sp.InternalLocal {
+		p.HasInternal = local
+	}
+	if sp.ExternalLocal {
+		p.HasExternal = local
+	}
+	p.UsesExternal = sp.HasEndpoints && p.External
+	return p
+}
+
+// ProtocolName returns the lower-case protocol name the kernel's rule
+// languages use ("tcp", "udp", "sctp"); anything else is "tcp", a
+// Service port's default.
+func ProtocolName(p lb.Protocol) string {
+	switch p {
+	case lb.UDP:
+		return "udp"
+	case lb.SCTP:
+		return "sctp"
+	}
+	return "tcp"
+}

@@ -201,16 +201,6 @@ func endpointChain(name, proto, ep string) string {
 // probability is kube-proxy's computeProbability: 1/n to ten places.
 func probability(n int) string { return fmt.Sprintf("%0.10f", 1.0/float64(n)) }
 
-func protoName(p lb.Protocol) string {
-	switch p {
-	case lb.UDP:
-		return "udp"
-	case lb.SCTP:
-		return "sctp"
-	}
-	return "tcp"
-}
-
 // Render writes a node's view as kube-proxy's iptables rules. It reads
 // the view and does not change it; an invalid Config is an
 // ErrInvalidConfig naming the field.
@@ -287,7 +277,7 @@ func (w *writer) setup(pc proxy.ProxyConfig) {
 // kube-proxy's iptables proxier.
 func (w *writer) servicePort(sp *proxy.ServicePort) {
 	f := w.f
-	proto := protoName(sp.Proto)
+	proto := proxy.ProtocolName(sp.Proto)
 	name := sp.Service.Namespace + "/" + sp.Service.Name
 	if sp.PortName != "" {
 		name += ":" + sp.PortName
@@ -296,21 +286,16 @@ func (w *writer) servicePort(sp *proxy.ServicePort) {
 	clusterChain, localChain, extChain, fwChain := "KUBE-SVC-"+h, "KUBE-SVL-"+h, "KUBE-EXT-"+h, "KUBE-FW-"+h
 	match := []string{"-m", proto, "-p", proto}
 
-	external := false
-	for _, fe := range sp.Frontends {
-		external = external || fe.Kind != proxy.FrontendClusterIP
-	}
-	usesCluster := len(sp.Cluster) > 0 && (!sp.InternalLocal || external)
-	usesLocal := len(sp.Local) > 0 && (sp.InternalLocal || sp.ExternalLocal && external)
-	internalChain, hasInternal := clusterChain, sp.HasEndpoints
+	pol := sp.Policy()
+	usesCluster, usesLocal := pol.UsesCluster, pol.UsesLocal
+	hasInternal, hasExternal, usesExt := pol.HasInternal, pol.HasExternal, pol.UsesExternal
+	internalChain, externalPolicy := clusterChain, clusterChain
 	if sp.InternalLocal {
-		internalChain, hasInternal = localChain, sp.HasEndpoints && len(sp.Local) > 0
+		internalChain = localChain
 	}
-	externalPolicy, hasExternal := clusterChain, sp.HasEndpoints
 	if sp.ExternalLocal {
-		externalPolicy, hasExternal = localChain, sp.HasEndpoints && len(sp.Local) > 0
+		externalPolicy = localChain
 	}
-	usesExt := sp.HasEndpoints && external
 	noEP := func(what string) (string, string) {
 		if !sp.HasEndpoints {
 			return `"` + name + ` has no endpoints"`, "REJECT"

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 )
 
 // Packet is the first packet of a connection as Trace sees it.
@@ -260,7 +261,7 @@ func (w *walk) rule(table, r string) (Action, bool) {
 				panic(traceError("unknown match " + tok[i+1]))
 			}
 		case "-p":
-			ok = tok[i+1] == protoName(w.p.Proto)
+			ok = tok[i+1] == proxy.ProtocolName(w.p.Proto)
 			i++
 		case "-d":
 			ok = matchPrefix(tok[i+1], w.dst.Addr())

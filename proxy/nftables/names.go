@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/svcnet/svcnet/lb"
 	"github.com/svcnet/svcnet/proxy"
 )
 
@@ -66,20 +65,10 @@ func hashAndTruncate(name string) string {
 	return out
 }
 
-func protoName(p lb.Protocol) string {
-	switch p {
-	case lb.UDP:
-		return "udp"
-	case lb.SCTP:
-		return "sctp"
-	}
-	return "tcp"
-}
-
 // portBase is kube-proxy's servicePortChainNameBase:
 // "HASH-namespace/name/protocol/portName".
 func portBase(sp *proxy.ServicePort) string {
-	return hashAndTruncate(sp.Service.Namespace + "/" + sp.Service.Name + "/" + protoName(sp.Proto) + "/" + sp.PortName)
+	return hashAndTruncate(sp.Service.Namespace + "/" + sp.Service.Name + "/" + proxy.ProtocolName(sp.Proto) + "/" + sp.PortName)
 }
 
 // endpointBase is kube-proxy's servicePortEndpointChainNameBase:
@@ -87,6 +76,6 @@ func portBase(sp *proxy.ServicePort) string {
 // address's colons replaced by dots (not allowed in a chain name).
 func endpointBase(sp *proxy.ServicePort, ep netip.AddrPort) string {
 	ip := strings.ReplaceAll(ep.Addr().String(), ":", ".")
-	return hashAndTruncate(sp.Service.Namespace + "/" + sp.Service.Name + "/" + protoName(sp.Proto) + "/" + sp.PortName +
+	return hashAndTruncate(sp.Service.Namespace + "/" + sp.Service.Name + "/" + proxy.ProtocolName(sp.Proto) + "/" + sp.PortName +
 		"__" + ip + "/" + strconv.Itoa(int(ep.Port())))
 }

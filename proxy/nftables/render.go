@@ -294,7 +294,7 @@ func (w *writer) addrPortKey(a netip.Addr, proto string, port uint16) string {
 // affinity sets and endpoint chains, and the drop or reject elements
 // when endpoints are missing.
 func (w *writer) servicePort(sp *proxy.ServicePort) {
-	proto := protoName(sp.Proto)
+	proto := proxy.ProtocolName(sp.Proto)
 	base := portBase(sp)
 	clusterChain, localChain := prefixClusterPolicy+base, prefixLocalPolicy+base
 	extChain, fwChain := prefixExternal+base, prefixFirewall+base
@@ -303,21 +303,16 @@ func (w *writer) servicePort(sp *proxy.ServicePort) {
 		comment += ":" + sp.PortName
 	}
 
-	external := false
-	for _, f := range sp.Frontends {
-		external = external || f.Kind != proxy.FrontendClusterIP
-	}
-	usesCluster := len(sp.Cluster) > 0 && (!sp.InternalLocal || external)
-	usesLocal := len(sp.Local) > 0 && (sp.InternalLocal || sp.ExternalLocal && external)
-	internalChain, hasInternal := clusterChain, sp.HasEndpoints
+	pol := sp.Policy()
+	usesCluster, usesLocal := pol.UsesCluster, pol.UsesLocal
+	hasInternal, hasExternal, usesExt := pol.HasInternal, pol.HasExternal, pol.UsesExternal
+	internalChain, externalPolicy := clusterChain, clusterChain
 	if sp.InternalLocal {
-		internalChain, hasInternal = localChain, sp.HasEndpoints && len(sp.Local) > 0
+		internalChain = localChain
 	}
-	externalPolicy, hasExternal := clusterChain, sp.HasEndpoints
 	if sp.ExternalLocal {
-		externalPolicy, hasExternal = localChain, sp.HasEndpoints && len(sp.Local) > 0
+		externalPolicy = localChain
 	}
-	usesExt := sp.HasEndpoints && external
 	internalVerdict, externalVerdict := "drop", "drop"
 	if !sp.HasEndpoints {
 		internalVerdict, externalVerdict = "goto "+chainReject, "goto "+chainReject
@@ -419,15 +414,12 @@ func (w *writer) servicePort(sp *proxy.ServicePort) {
 // (kube-proxy's allLocallyReachableEndpoints): the Cluster ones when the
 // Cluster chain is used, and the Local ones when the Local chain is.
 func reachableEndpoints(sp *proxy.ServicePort) []lb.Backend {
-	external := false
-	for _, f := range sp.Frontends {
-		external = external || f.Kind != proxy.FrontendClusterIP
-	}
+	pol := sp.Policy()
 	var out []lb.Backend
-	if len(sp.Cluster) > 0 && (!sp.InternalLocal || external) {
+	if pol.UsesCluster {
 		out = append(out, sp.Cluster...)
 	}
-	if len(sp.Local) > 0 && (sp.InternalLocal || sp.ExternalLocal && external) {
+	if pol.UsesLocal {
 		for _, b := range sp.Local {
 			if !slices.ContainsFunc(out, func(x lb.Backend) bool { return x.Addr == b.Addr }) {
 				out = append(out, b)
@@ -444,7 +436,7 @@ func hairpinKeys(sp *proxy.ServicePort, node string) []string {
 	for _, b := range reachableEndpoints(sp) {
 		if b.Node != "" && b.Node == node {
 			a := b.Addr.Addr().String()
-			out = append(out, a+" . "+a+" . "+protoName(sp.Proto)+" . "+strconv.Itoa(int(b.Addr.Port())))
+			out = append(out, a+" . "+a+" . "+proxy.ProtocolName(sp.Proto)+" . "+strconv.Itoa(int(b.Addr.Port())))
 		}
 	}
 	return out
@@ -458,7 +450,7 @@ func hairpinKeys(sp *proxy.ServicePort, node string) []string {
 // M" instead, into a map holding svcnet's Maglev table, the same on every
 // node.
 func (w *writer) endpointDispatch(sp *proxy.ServicePort, chainName, maglevMap string, eps []lb.Backend, epName func(netip.AddrPort) string) {
-	proto := protoName(sp.Proto)
+	proto := proxy.ProtocolName(sp.Proto)
 	affinity := sp.AffinitySeconds > 0
 	if affinity {
 		for _, b := range eps {

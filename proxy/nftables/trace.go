@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/svcnet/svcnet/lb"
+	"github.com/svcnet/svcnet/proxy"
 )
 
 // Packet is the first packet of a connection as Trace sees it.
@@ -244,7 +245,7 @@ func (w *walk) rule(r string) (int, Action) {
 				return w.verdict(strings.Fields(v))
 			}
 			if tok[i] == "meta" { // meta l4proto tcp
-				if tok[i+2] != protoName(w.p.Proto) {
+				if tok[i+2] != proxy.ProtocolName(w.p.Proto) {
 					return flowNext, 0
 				}
 				i += 3
@@ -256,7 +257,7 @@ func (w *walk) rule(r string) (int, Action) {
 			}
 			i += n
 		case "tcp", "udp", "sctp": // tcp dport 80
-			if tok[i] != protoName(w.p.Proto) || tok[i+2] != strconv.Itoa(int(w.dst.Port())) {
+			if tok[i] != proxy.ProtocolName(w.p.Proto) || tok[i+2] != strconv.Itoa(int(w.dst.Port())) {
 				return flowNext, 0
 			}
 			i += 3
@@ -376,7 +377,7 @@ func (w *walk) field(a, b string) string {
 	case "ip saddr", "ip6 saddr":
 		return w.p.Src.Addr().String()
 	case "meta l4proto":
-		return protoName(w.p.Proto)
+		return proxy.ProtocolName(w.p.Proto)
 	case "th dport":
 		return strconv.Itoa(int(w.dst.Port()))
 	case "th sport":
