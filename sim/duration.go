@@ -2,8 +2,11 @@ package sim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -18,17 +21,45 @@ type Duration time.Duration
 // Scenario written in Go: Delays{MinSyncPeriod: sim.D(2 * time.Second)}.
 func D(d time.Duration) *Duration { v := Duration(d); return &v }
 
+// ErrDurationOverflow is wrapped by ParseDuration's error for a duration
+// that is well formed but does not fit in a time.Duration (about 292
+// years), such as "3000000h" or "1e9h".
+var ErrDurationOverflow = errors.New("sim: duration too long")
+
 // ParseDuration parses a Go duration string ("1m30s") or a number of
-// seconds ("90", "0.5").
+// seconds ("90", "0.5"). A duration too long for a time.Duration is an
+// ErrDurationOverflow.
 func ParseDuration(s string) (Duration, error) {
 	if d, err := time.ParseDuration(s); err == nil {
 		return Duration(d), nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != f || f > float64(1<<63-1)/1e9 || f < -float64(1<<63-1)/1e9 {
-		return 0, fmt.Errorf("sim: invalid duration %q: want a Go duration such as \"30s\" or a number of seconds", s)
+	if err == nil && f == f && math.Abs(f) <= maxSeconds {
+		return Duration(f * 1e9), nil
 	}
-	return Duration(f * 1e9), nil
+	if durationOverflows(s) {
+		return 0, fmt.Errorf("%w: %q is more than %v", ErrDurationOverflow, s, time.Duration(math.MaxInt64))
+	}
+	return 0, fmt.Errorf("sim: invalid duration %q: want a Go duration such as \"30s\" or a number of seconds", s)
+}
+
+// maxSeconds is the longest time.Duration, in seconds.
+const maxSeconds = float64(math.MaxInt64) / 1e9
+
+// durationOverflows reports whether s is a number of seconds, or a number
+// with a single unit ("1e9h"), whose value is beyond maxSeconds.
+func durationOverflows(s string) bool {
+	for _, u := range []struct {
+		suffix string
+		scale  float64
+	}{{"h", 3600}, {"m", 60}, {"ms", 1e-3}, {"s", 1}, {"", 1}} {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			if f, err := strconv.ParseFloat(num, 64); err == nil {
+				return math.Abs(f*u.scale) > maxSeconds
+			}
+		}
+	}
+	return false
 }
 
 // D returns d as a time.Duration.

@@ -410,3 +410,20 @@ func TestRollingUpdateBounds(t *testing.T) {
 		require.Equal(t, 2, d.rsList[0].rev)
 	}
 }
+
+// TestParseDurationOverflow: a well-formed duration too long for a
+// time.Duration says so; a malformed one does not.
+func TestParseDurationOverflow(t *testing.T) {
+	for _, s := range []string{"3000000h", "1e9h", "1e11"} {
+		_, err := ParseDuration(s)
+		require.ErrorIs(t, err, ErrDurationOverflow, s)
+	}
+	for _, s := range []string{"soon", "1e400", "5x"} {
+		_, err := ParseDuration(s)
+		require.Error(t, err, s)
+		require.NotErrorIs(t, err, ErrDurationOverflow, s)
+	}
+	d, err := ParseDuration("2562047h")
+	require.NoError(t, err)
+	require.Equal(t, 2562047*time.Hour, d.D())
+}

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -215,7 +214,7 @@ func (c cli) run(args []string, files bool) error {
 	if f.duration != "" {
 		d, err := sim.ParseDuration(f.duration)
 		switch {
-		case err != nil && durationOverflows(f.duration):
+		case errors.Is(err, sim.ErrDurationOverflow):
 			return badInput("-duration %q: too long (at most %v)", f.duration, time.Duration(math.MaxInt64))
 		case err != nil || d <= 0:
 			return badInput("-duration %q: want a positive duration such as 30s or 10m", f.duration)
@@ -290,22 +289,6 @@ func (c cli) run(args []string, files bool) error {
 // maxSeeds bounds -seeds: every run's Result is kept until the sweep's
 // report is written, so a sweep's memory grows with its runs.
 const maxSeeds = 10_000
-
-// durationOverflows reports whether s is a duration whose value does not
-// fit in a time.Duration (about 292 years), as "1e9h" or "3000000h".
-func durationOverflows(s string) bool {
-	for _, u := range []struct {
-		suffix string
-		scale  float64
-	}{{"h", 3600}, {"m", 60}, {"ms", 1e-3}, {"s", 1}, {"", 1}} {
-		if num, ok := strings.CutSuffix(s, u.suffix); ok {
-			if f, err := strconv.ParseFloat(num, 64); err == nil {
-				return f*u.scale > float64(math.MaxInt64)/1e9
-			}
-		}
-	}
-	return false
-}
 
 // checkOut makes sure the output directory can be written before the
 // first run, so that a sweep does not run for nothing: "" writes nothing.
