@@ -50,13 +50,11 @@ func AllowAllExternalIPs() ExternalIPPolicy {
 }
 
 // Allows reports whether ip may be added as an external IP.
-func (p ExternalIPPolicy) Allows(ip netip.Addr) bool {
-	for _, pre := range p.Allow {
-		if pre.Contains(ip) {
-			return true
-		}
-	}
-	return false
+func (p ExternalIPPolicy) Allows(ip netip.Addr) bool { return anyContains(p.Allow, ip) }
+
+// anyContains reports whether one of ps holds ip.
+func anyContains(ps []netip.Prefix, ip netip.Addr) bool {
+	return slices.ContainsFunc(ps, func(pre netip.Prefix) bool { return pre.Contains(ip) })
 }
 
 // Check reports the externalIPs of svc that the policy denies, as a
@@ -96,7 +94,7 @@ func (p ExternalIPPolicy) CheckIngress(svc, old *Service) ErrorList {
 			continue
 		}
 		ip, msg := parseIP(ing.IP)
-		if msg != "" || slices.ContainsFunc(p.IngressAllow, func(pre netip.Prefix) bool { return pre.Contains(ip) }) {
+		if msg != "" || anyContains(p.IngressAllow, ip) {
 			continue
 		}
 		errs = append(errs, Invalid(fmt.Sprintf("status.loadBalancer.ingress[%d].ip", i), ing.IP,

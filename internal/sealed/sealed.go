@@ -52,7 +52,7 @@ func Open(data []byte, kind string, version int, v any) error {
 	if err := dec.Decode(&env); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	if dec.More() || dec.InputOffset() != int64(len(bytes.TrimRight(data, " \t\r\n"))) {
+	if dec.InputOffset() != int64(len(bytes.TrimRight(data, " \t\r\n"))) {
 		return fmt.Errorf("%w: data after the snapshot", ErrCorrupt)
 	}
 	if env.Kind != kind {
