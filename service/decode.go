@@ -2,7 +2,6 @@ package service
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -11,8 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/svcnet/svcnet/internal/jsonfield"
-	"sigs.k8s.io/yaml"
+	"github.com/svcnet/svcnet/internal/yamldoc"
 )
 
 // Object is a decoded manifest: a *Service, *Pod or *Node.
@@ -216,15 +214,14 @@ func (d Decoder) decodeDoc(doc []byte, n int) ([]Object, error) {
 		return nil, &DecodeError{Doc: n, Problem: fmt.Sprintf("%d bytes: larger than the limit of %d bytes", len(doc), d.limit())}
 	}
 	// Strict, as kubectl's and the API server's decoders: a key twice in
-	// one mapping is an error, not "the last one wins".
-	j, err := yaml.YAMLToJSONStrict(doc)
+	// one mapping is an error, not "the last one wins". The document is
+	// parsed once; the checks and the typed decode read that parse.
+	src, err := yamldoc.Parse(doc)
 	if err != nil {
 		return nil, &DecodeError{Doc: n, Problem: "not YAML or JSON: " + err.Error()}
 	}
-	var generic any
-	dec := json.NewDecoder(bytes.NewReader(j))
-	dec.UseNumber()
-	if err := dec.Decode(&generic); err != nil {
+	generic, err := src.JSON()
+	if err != nil {
 		return nil, &DecodeError{Doc: n, Problem: "not YAML or JSON: " + err.Error()}
 	}
 	m, ok := generic.(map[string]any)
@@ -246,7 +243,7 @@ func (d Decoder) decodeDoc(doc []byte, n int) ([]Object, error) {
 	if !ok {
 		return nil, &DecodeError{Doc: n, Field: "kind", Problem: fmt.Sprintf("%q is not one of Service, Pod, Node", kind)}
 	}
-	return decodeTyped(m, doc, t, n, "")
+	return decodeTyped(m, &src, t, n, "")
 }
 
 func decodeList(m map[string]any, n int) ([]Object, error) {
@@ -282,55 +279,14 @@ func decodeList(m map[string]any, n int) ([]Object, error) {
 	return out, nil
 }
 
-// decodeTyped decodes one object of type t. The YAML source, when given,
-// is decoded with sigs.k8s.io/yaml's target-aware conversion, so that a
-// string field holding "n" or "yes" stays a string as kubectl keeps it
-// (YAML 1.1 would read a bool); items of a List are decoded from m.
-func decodeTyped(m map[string]any, src []byte, t reflect.Type, n int, prefix string) ([]Object, error) {
-	if path := unknownField(m, t, prefix); path != "" {
-		return nil, &DecodeError{Doc: n, Field: path, Problem: "unknown field"}
-	}
+// decodeTyped decodes one object of type t. Its parse, when given, is
+// decoded with sigs.k8s.io/yaml's target-aware rules, so that a string
+// field holding "n" or "yes" stays a string as kubectl keeps it (YAML
+// 1.1 would read a bool); items of a List are decoded from m.
+func decodeTyped(m map[string]any, src *yamldoc.Value, t reflect.Type, n int, prefix string) ([]Object, error) {
 	v := reflect.New(t)
-	if src != nil {
-		if err := yaml.Unmarshal(src, v.Interface()); err == nil {
-			return []Object{v.Interface().(Object)}, nil
-		}
-		v = reflect.New(t)
-	}
-	j, err := json.Marshal(m)
-	if err != nil {
-		return nil, &DecodeError{Doc: n, Problem: err.Error()}
-	}
-	if err := json.Unmarshal(j, v.Interface()); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, &DecodeError{Doc: n, Field: prefix + te.Field, Problem: fmt.Sprintf("cannot hold a JSON %s, want %s", te.Value, te.Type)}
-		}
-		return nil, &DecodeError{Doc: n, Problem: err.Error()}
+	if p := yamldoc.DecodeStrict(m, src, v.Interface(), prefix); p != nil {
+		return nil, &DecodeError{Doc: n, Field: p.Field, Problem: p.Text}
 	}
 	return []Object{v.Interface().(Object)}, nil
 }
-
-// unknownField walks a decoded JSON value against the Go type it will
-// decode into and returns the path of the first field (in sorted order)
-// the type does not have, or "". path is the value's own, "" or ending in
-// "." (a List item's "items[2].").
-func unknownField(v any, t reflect.Type, path string) string {
-	var found string
-	jsonfield.Walk(v, t, strings.TrimSuffix(path, "."), func(_ any, t reflect.Type, p string) jsonfield.Action {
-		switch t {
-		case nil:
-			found = p
-			return jsonfield.Stop
-		case rawMessageType, intOrStringType: // they decode themselves
-			return jsonfield.Skip
-		}
-		return jsonfield.Descend
-	})
-	return found
-}
-
-var (
-	rawMessageType  = reflect.TypeFor[json.RawMessage]()
-	intOrStringType = reflect.TypeFor[IntOrString]()
-)

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,8 +12,8 @@ import (
 	"time"
 
 	"github.com/svcnet/svcnet/internal/jsonfield"
+	"github.com/svcnet/svcnet/internal/yamldoc"
 	"github.com/svcnet/svcnet/service"
-	"sigs.k8s.io/yaml"
 )
 
 // DecodeError is one problem with one document of a scenario stream:
@@ -225,16 +224,16 @@ const (
 )
 
 // document decodes one document and adds what it holds to the Scenario.
+// The document is parsed once (yamldoc.Parse): every check and the
+// typed decode read that parse.
 func (d *decoder) document(ref docRef, doc []byte) {
-	j, err := yaml.YAMLToJSONStrict(doc)
+	src, err := yamldoc.Parse(doc)
 	if err != nil {
 		d.fail(ref, "", "", "", "not YAML or JSON: "+err.Error(), nil)
 		return
 	}
-	var generic any
-	dec := json.NewDecoder(bytes.NewReader(j))
-	dec.UseNumber()
-	if err := dec.Decode(&generic); err != nil {
+	generic, err := src.JSON()
+	if err != nil {
 		d.fail(ref, "", "", "", "not YAML or JSON: "+err.Error(), nil)
 		return
 	}
@@ -243,12 +242,12 @@ func (d *decoder) document(ref docRef, doc []byte) {
 		d.fail(ref, "", "", "", fmt.Sprintf("a %s, want an object with apiVersion and kind", jsonKind(generic)), nil)
 		return
 	}
-	d.object(ref, m, doc, "")
+	d.object(ref, m, src, "")
 }
 
-// object decodes one object: a whole document (src is its YAML) or an
-// item of a List (src is nil; prefix is "items[i].").
-func (d *decoder) object(ref docRef, m map[string]any, src []byte, prefix string) {
+// object decodes one object: a whole document or an item of a List
+// (prefix is "items[i]."); src is its parse.
+func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix string) {
 	apiVersion, _ := m["apiVersion"].(string)
 	kind, _ := m["kind"].(string)
 	if kind == "" {
@@ -273,7 +272,7 @@ func (d *decoder) object(ref docRef, m map[string]any, src []byte, prefix string
 			d.fail(ref, "", "", prefix+"kind", "a List inside a List", nil)
 			return
 		}
-		d.list(ref, m)
+		d.list(ref, m, src)
 	case KindScenario:
 		if prefix != "" {
 			d.fail(ref, kind, "", prefix+"kind", "a Scenario inside a List", nil)
@@ -282,7 +281,7 @@ func (d *decoder) object(ref docRef, m map[string]any, src []byte, prefix string
 		d.scenarioDoc(ref, m, src)
 	case kindDeployment:
 		var dep Deployment
-		if !d.decodeInto(ref, kind, m, src, prefix, &dep) {
+		if !d.decodeInto(ref, kind, m, src, prefix == "", prefix, &dep) {
 			return
 		}
 		d.addDeployment(ref, &dep, prefix, true)
@@ -303,7 +302,7 @@ func (d *decoder) object(ref docRef, m map[string]any, src []byte, prefix string
 }
 
 // list decodes the items of a v1 List, as kubectl get -o yaml writes it.
-func (d *decoder) list(ref docRef, m map[string]any) {
+func (d *decoder) list(ref docRef, m map[string]any, src yamldoc.Value) {
 	for k := range sortedKeys(m) {
 		switch k {
 		case "apiVersion", "kind", "items", "metadata":
@@ -324,46 +323,45 @@ func (d *decoder) list(ref docRef, m map[string]any) {
 			d.fail(ref, "List", "", path, fmt.Sprintf("a %s, want an object", jsonKind(it)), nil)
 			continue
 		}
-		d.object(ref, im, nil, path+".")
+		d.object(ref, im, src.Field("items").Item(i), path+".")
 	}
 }
 
 // decodeCore decodes a v1 Service, Pod or Node with package service's
-// strict decoder, so that its rules apply unchanged.
-func (d *decoder) decodeCore(ref docRef, kind string, m map[string]any, src []byte, prefix string) (service.Object, bool) {
-	if src == nil {
-		var err error
-		if src, err = json.Marshal(m); err != nil {
-			d.fail(ref, kind, "", strings.TrimSuffix(prefix, "."), err.Error(), nil)
-			return nil, false
-		}
+// strict decoding (yamldoc.DecodeStrict, behind service.Decode too), so
+// that its rules apply unchanged; a problem is reported with a
+// *service.DecodeError beneath, as service.Decode reports it.
+func (d *decoder) decodeCore(ref docRef, kind string, m map[string]any, src yamldoc.Value, prefix string) (service.Object, bool) {
+	var obj service.Object
+	switch kind {
+	case "Service":
+		obj = new(service.Service)
+	case "Pod":
+		obj = new(service.Pod)
+	default:
+		obj = new(service.Node)
 	}
-	obj, err := service.Decode(src)
-	if err != nil {
-		var de *service.DecodeError
-		if errors.As(err, &de) {
-			field := de.Field
-			if field == "" {
-				field = strings.TrimSuffix(prefix, ".")
-			} else {
-				field = prefix + field
-			}
-			d.fail(ref, kind, manifestName(kind, m), field, de.Problem, err)
+	if p := yamldoc.DecodeStrict(m, &src, obj, ""); p != nil {
+		err := &service.DecodeError{Doc: 1, Field: p.Field, Problem: p.Text}
+		field := p.Field
+		if field == "" {
+			field = strings.TrimSuffix(prefix, ".")
 		} else {
-			d.fail(ref, kind, manifestName(kind, m), strings.TrimSuffix(prefix, "."), err.Error(), err)
+			field = prefix + field
 		}
+		d.fail(ref, kind, manifestName(kind, m), field, p.Text, err)
 		return nil, false
 	}
 	return obj, true
 }
 
 // decodeInto decodes m strictly into out: every field known, every
-// value of the right type, then sigs.k8s.io/yaml's target-aware decoding
-// of src (so that `version: 1.10` in a string field stays a string, as
-// kubectl reads it), or Go's JSON decoder for a List item.
-func (d *decoder) decodeInto(ref docRef, kind string, m map[string]any, src []byte, prefix string, out any) bool {
+// value of the right type, then src's target-aware decoding (so that
+// `version: 1.10` in a string field stays a string, as kubectl reads
+// it) when lenient, or Go's JSON decoder for a List item.
+func (d *decoder) decodeInto(ref docRef, kind string, m map[string]any, src yamldoc.Value, lenient bool, prefix string, out any) bool {
 	t := reflect.TypeOf(out).Elem()
-	c := typeChecker{lenient: src != nil}
+	c := typeChecker{lenient: lenient}
 	c.value(m, t, strings.TrimSuffix(prefix, "."))
 	if len(c.errs) > 0 {
 		for _, e := range c.errs {
@@ -372,8 +370,8 @@ func (d *decoder) decodeInto(ref docRef, kind string, m map[string]any, src []by
 		return false
 	}
 	var err error
-	if src != nil {
-		err = yaml.Unmarshal(src, out)
+	if lenient {
+		err = src.Decode(out)
 	} else {
 		var j []byte
 		if j, err = json.Marshal(m); err == nil {
@@ -403,7 +401,7 @@ func manifestName(kind string, m map[string]any) string {
 }
 
 // scenarioDoc decodes the Scenario document.
-func (d *decoder) scenarioDoc(ref docRef, m map[string]any, src []byte) {
+func (d *decoder) scenarioDoc(ref docRef, m map[string]any, src yamldoc.Value) {
 	if d.scenario != nil {
 		first := d.scenario
 		where := fmt.Sprintf("document %d", first.doc)
@@ -416,7 +414,7 @@ func (d *decoder) scenarioDoc(ref docRef, m map[string]any, src []byte) {
 	r := ref
 	d.scenario = &r
 	var s Scenario
-	if !d.decodeInto(ref, KindScenario, m, src, "", &s) {
+	if !d.decodeInto(ref, KindScenario, m, src, true, "", &s) {
 		return
 	}
 	d.scenarioOK = true
