@@ -92,6 +92,10 @@ type Config struct {
 	// unchanged, or nil) is released at once, since no moment saw it
 	// newest. Negative is an ErrInvalidConfig.
 	TableRetention time.Duration
+	// StrictRestore makes Restore reject a snapshot whose allocators and
+	// Services disagree (service.RegistryConfig.StrictRestore) instead of
+	// accepting it for Repair to fix.
+	StrictRestore bool
 }
 
 // Changes is what one call changed in the control plane: Service objects
@@ -233,6 +237,7 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		ExternalIPs:   cfg.ExternalIPs,
 		Rand:          rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())),
 		Clock:         cfg.Clock,
+		StrictRestore: cfg.StrictRestore,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)

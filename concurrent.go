@@ -233,6 +233,13 @@ func (w *Concurrent) Restore(data []byte) error {
 	return w.c.Restore(data)
 }
 
+// Restored is Cluster.Restored under the lock.
+func (w *Concurrent) Restored() []service.RepairProblem {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Restored()
+}
+
 // Repair is Cluster.Repair under the lock.
 func (w *Concurrent) Repair() (service.RepairReport, error) {
 	w.mu.Lock()

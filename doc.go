@@ -43,6 +43,15 @@
 // AddNode and RemoveNode keep an index of node addresses, and pod
 // addresses are parsed once, when a pod is applied.
 //
+// Snapshot and Restore save and load the control plane's state (sealed,
+// so corruption is an error); a failed Restore leaves the cluster exactly
+// as it was, its random stream included. Before it accepts a snapshot,
+// Restore checks that the Registry's allocators and Services agree, as
+// kube-apiserver's repair controllers do at start-up: by default a
+// crash-state snapshot is accepted and what the check found is kept for
+// Restored, for Repair to fix; with Config.StrictRestore it is rejected,
+// naming each Service and IP or port (service.DisagreementError).
+//
 // The packages stay usable on their own; the Cluster only wires them.
 // A Cluster is single-writer; Concurrent wraps it for many goroutines.
 package svcnet

@@ -49,6 +49,14 @@ func (c *Cluster) Snapshot() ([]byte, error) {
 // stream (Config.Rand) included. Run Repair afterwards, as Kubernetes runs
 // its repair loops after a restart.
 //
+// Before it accepts the snapshot, the Registry checks that its allocators
+// and its Services agree (service.Registry.Check: leaked or unallocated
+// IPs and ports, duplicates, values out of range). A snapshot taken after
+// a crash may not; by default it is accepted and what the check found is
+// kept for Restored, for Repair to fix; with Config.StrictRestore it is
+// rejected with an ErrSnapshot wrapping a *service.DisagreementError that
+// names each Service and IP or port, and the cluster is unchanged.
+//
 // Restore checks the snapshot by rebuilding it once with a random stream
 // of its own, and only then rebuilds it for real, drawing from the
 // cluster's: a rejected snapshot draws nothing.
@@ -183,3 +191,8 @@ func (c *Cluster) rebuild(s snapshot) error {
 // leaks, missing allocations, and values it cannot fix (duplicates,
 // out-of-range) with the Services involved.
 func (c *Cluster) Repair() (service.RepairReport, error) { return c.reg.Repair() }
+
+// Restored returns what the last successful Restore found where the
+// snapshot's allocators and Services disagree (service.Registry.Restored):
+// what Repair will fix or report. It is nil when they agreed.
+func (c *Cluster) Restored() []service.RepairProblem { return c.reg.Restored() }

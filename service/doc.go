@@ -79,5 +79,24 @@
 //   - externalIPs are denied unless ExternalIPPolicy allows them, as with
 //     the DenyServiceExternalIPs admission plugin enabled.
 //
+// Snapshot and Restore save and load the whole Registry (sealed: a
+// version and a checksum, so corruption is an error). Restore checks,
+// before it accepts a snapshot, that its allocators agree with its
+// Services — Check, a dry run of Repair: leaked and unallocated IPs and
+// ports, duplicates, values out of range — as kube-apiserver's repair
+// controllers check them when it starts
+// (pkg/registry/core/service/ipallocator/controller/repair.go,
+// portallocator/controller/repair.go). The choice: a snapshot taken
+// after a crash between an allocation and the store write disagrees, and
+// by default Restore accepts it as it is and keeps what it found
+// (Restored), so that Repair, run next, fixes and reports exactly that;
+// with RegistryConfig.StrictRestore such a snapshot is rejected with a
+// *DisagreementError naming each Service and IP or port. A rejected
+// snapshot leaves the Registry unchanged.
+//
+//	if err := reg.Restore(data); err != nil { ... } // corrupt, invalid, or (strict) disagreeing
+//	for _, p := range reg.Restored() { log.Print(p) } // "clusterIP 10.96.0.9: not allocated: default/web"
+//	rep, err := reg.Repair()                         // fixes them; rep.Problems: what it cannot
+//
 // A Registry is not safe for concurrent use; its allocators are.
 package service

@@ -41,6 +41,11 @@ type RegistryConfig struct {
 	// (kubectl prints their AGE as <unknown>). The Registry never reads the
 	// wall clock.
 	Clock func() time.Time
+	// StrictRestore makes Restore reject a snapshot whose allocators and
+	// Services disagree (a leaked or unallocated IP or port, a duplicate,
+	// a value out of range) with a *DisagreementError, instead of
+	// accepting it for Repair to fix.
+	StrictRestore bool
 }
 
 // ChangeType says what a Change did to a Service, as a Kubernetes watch
@@ -112,6 +117,10 @@ type Registry struct {
 	clock    func() time.Time
 	items    *btree.BTreeG[entry]
 	rv       uint64
+	// strictRestore is RegistryConfig.StrictRestore; restored is what
+	// the last Restore's check found.
+	strictRestore bool
+	restored      []RepairProblem
 }
 
 // entry is one stored Service. Stored Services are never mutated: a write
@@ -147,6 +156,8 @@ func NewRegistry(cfg RegistryConfig) (*Registry, error) {
 		policy:   cfg.ExternalIPs,
 		clock:    cfg.Clock,
 		items:    btree.NewG(32, entryLess),
+
+		strictRestore: cfg.StrictRestore,
 	}
 	if r.portRng == (portalloc.Range{}) {
 		r.portRng = portalloc.DefaultRange

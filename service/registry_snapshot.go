@@ -84,9 +84,15 @@ func (r *Registry) Snapshot() ([]byte, error) {
 // any failure Restore returns an error wrapping ErrSnapshot (or the
 // provider's ErrProvider) and the registry is unchanged.
 //
-// Restore does not check that the allocators agree with the Services; a
-// Snapshot always does, and Repair rebuilds them when it may not (after a
-// crash, or from hand-edited data).
+// Restore checks, before it accepts anything, that the allocators agree
+// with the Services, as Check does. A Snapshot always agrees; one taken
+// after a crash between an allocation and the store write, or
+// hand-edited, may not. By default such a snapshot is accepted as it is
+// and what the check found is kept for Restored, so that Repair then
+// fixes it (as kube-apiserver's repair controllers run at start-up);
+// with RegistryConfig.StrictRestore it is rejected with a
+// *DisagreementError naming each Service and IP or port, and the
+// registry is unchanged.
 func (r *Registry) Restore(data []byte) error {
 	fail := func(format string, args ...any) error {
 		return &RegistryError{Op: "restore", Err: fmt.Errorf("%w: "+format, append([]any{ErrSnapshot}, args...)...)}
@@ -139,10 +145,20 @@ func (r *Registry) Restore(data []byte) error {
 	if err := ports.Restore(snap.NodePorts); err != nil {
 		return fail("nodePorts: %w", err)
 	}
+	// What Repair would find, checked before anything is accepted, as
+	// kube-apiserver's repair controllers check the allocations against
+	// the stored Services when it starts
+	// (pkg/registry/core/service/ipallocator/controller/repair.go,
+	// portallocator/controller/repair.go: leaks, values not allocated,
+	// duplicates, values outside the range).
+	found := r.check(items, ips, ports)
+	if len(found) > 0 && r.strictRestore {
+		return &RegistryError{Op: "restore", Err: &DisagreementError{Disagreements: found}}
+	}
 	if err := r.syncProvider(items); err != nil {
 		return &RegistryError{Op: "restore", Err: err}
 	}
-	r.items, r.ips, r.ports, r.rv = items, ips, ports, rv
+	r.items, r.ips, r.ports, r.rv, r.restored = items, ips, ports, rv, found
 	return nil
 }
 
@@ -227,12 +243,30 @@ func (rep RepairReport) Clean() bool {
 //
 // It costs O(n + allocated) time for n Services.
 func (r *Registry) Repair() (RepairReport, error) {
-	rep := RepairReport{ClusterIPs: map[IPFamily]ipam.RepairReport{}}
-	ipUsers := map[netip.Addr][]NamespacedName{}
-	inUse := map[IPFamily][]netip.Addr{}
-	portUsers := map[int][]NamespacedName{}
-	var ports []int
-	r.items.Ascend(func(e entry) bool {
+	rep, _, err := r.repairPass(r.items, r.ips, r.ports, false)
+	if perr := r.syncProvider(r.items); perr != nil {
+		err = errors.Join(err, perr)
+	}
+	if err != nil {
+		return rep, &RegistryError{Op: "repair", Err: err}
+	}
+	return rep, nil
+}
+
+// usage is what the Services of one store hold: each IP and NodePort
+// with its holders, and the values in use per allocator, once per
+// holder (so that a duplicate shows).
+type usage struct {
+	ipUsers   map[netip.Addr][]NamespacedName
+	inUse     map[IPFamily][]netip.Addr
+	portUsers map[int][]NamespacedName
+	ports     []int
+}
+
+// scan collects what items' Services hold, in key order.
+func (r *Registry) scan(items *btree.BTreeG[entry], ips map[IPFamily]*ipam.Allocator) usage {
+	u := usage{ipUsers: map[netip.Addr][]NamespacedName{}, inUse: map[IPFamily][]netip.Addr{}, portUsers: map[int][]NamespacedName{}}
+	items.Ascend(func(e entry) bool {
 		svc := e.svc
 		if svc.Spec.Type != ServiceTypeExternalName {
 			for _, s := range svc.Spec.ClusterIPs {
@@ -240,11 +274,11 @@ func (r *Registry) Repair() (RepairReport, error) {
 				if err != nil {
 					continue // "None"
 				}
-				ipUsers[a] = append(ipUsers[a], e.key)
-				if r.ips[familyOf(a)] == nil {
+				u.ipUsers[a] = append(u.ipUsers[a], e.key)
+				if ips[familyOf(a)] == nil {
 					continue
 				}
-				inUse[familyOf(a)] = append(inUse[familyOf(a)], a)
+				u.inUse[familyOf(a)] = append(u.inUse[familyOf(a)], a)
 			}
 		}
 		held := heldNodePorts(svc)
@@ -252,51 +286,53 @@ func (r *Registry) Repair() (RepairReport, error) {
 			held = append(held, svc.Spec.HealthCheckNodePort)
 		}
 		for _, np := range held {
-			portUsers[int(np)] = append(portUsers[int(np)], e.key)
-			ports = append(ports, int(np))
+			u.portUsers[int(np)] = append(u.portUsers[int(np)], e.key)
+			u.ports = append(u.ports, int(np))
 		}
 		return true
 	})
+	return u
+}
+
+// repairPass is one pass of the allocators' repair over items: a dry
+// run changes nothing and reports what a real pass would do.
+func (r *Registry) repairPass(items *btree.BTreeG[entry], ips map[IPFamily]*ipam.Allocator, ports *portalloc.Allocator, dryRun bool) (RepairReport, usage, error) {
+	u := r.scan(items, ips)
+	rep := RepairReport{ClusterIPs: map[IPFamily]ipam.RepairReport{}}
 	var errs []error
 	for _, f := range r.families {
-		fr, err := ipam.NewRepair(r.ips[f], ipam.RepairConfig{LeakPasses: 1}).Pass(inUse[f])
+		fr, err := ipam.NewRepair(ips[f], ipam.RepairConfig{LeakPasses: 1, DryRun: dryRun}).Pass(u.inUse[f])
 		if err != nil {
 			errs = append(errs, err)
 		}
 		rep.ClusterIPs[f] = fr
 		for _, a := range fr.Duplicate {
-			rep.Problems = append(rep.Problems, RepairProblem{"clusterIP", a.String(), "duplicate", ipUsers[a]})
+			rep.Problems = append(rep.Problems, RepairProblem{"clusterIP", a.String(), "duplicate", u.ipUsers[a]})
 		}
 		for _, a := range fr.OutOfRange {
-			rep.Problems = append(rep.Problems, RepairProblem{"clusterIP", a.String(), "out of range", ipUsers[a]})
+			rep.Problems = append(rep.Problems, RepairProblem{"clusterIP", a.String(), "out of range", u.ipUsers[a]})
 		}
 	}
 	var unconfigured []netip.Addr
-	for a := range ipUsers {
-		if r.ips[familyOf(a)] == nil {
+	for a := range u.ipUsers {
+		if ips[familyOf(a)] == nil {
 			unconfigured = append(unconfigured, a)
 		}
 	}
 	slices.SortFunc(unconfigured, netip.Addr.Compare)
 	for _, a := range unconfigured {
-		rep.Problems = append(rep.Problems, RepairProblem{"clusterIP", a.String(), "family not configured", ipUsers[a]})
+		rep.Problems = append(rep.Problems, RepairProblem{"clusterIP", a.String(), "family not configured", u.ipUsers[a]})
 	}
-	pr, err := portalloc.NewRepair(r.ports, portalloc.RepairConfig{LeakPasses: 1}).Pass(ports)
+	pr, err := portalloc.NewRepair(ports, portalloc.RepairConfig{LeakPasses: 1, DryRun: dryRun}).Pass(u.ports)
 	if err != nil {
 		errs = append(errs, err)
 	}
 	rep.NodePorts = pr
 	for _, p := range pr.Duplicate {
-		rep.Problems = append(rep.Problems, RepairProblem{"nodePort", strconv.Itoa(p), "duplicate", portUsers[p]})
+		rep.Problems = append(rep.Problems, RepairProblem{"nodePort", strconv.Itoa(p), "duplicate", u.portUsers[p]})
 	}
 	for _, p := range pr.OutOfRange {
-		rep.Problems = append(rep.Problems, RepairProblem{"nodePort", strconv.Itoa(p), "out of range", portUsers[p]})
+		rep.Problems = append(rep.Problems, RepairProblem{"nodePort", strconv.Itoa(p), "out of range", u.portUsers[p]})
 	}
-	if err := r.syncProvider(r.items); err != nil {
-		errs = append(errs, err)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return rep, &RegistryError{Op: "repair", Err: err}
-	}
-	return rep, nil
+	return rep, u, errors.Join(errs...)
 }
