@@ -37,11 +37,12 @@
 //	-shard i/n      run shard i of n of the sweep and write DIR/shard-i-of-n.json
 //	-parallel N     run N simulations at a time (default: the number of CPUs)
 //	-q              no progress bar
+//	-runs           also write every run's whole Result to result.json
 //
 // A sweep is every variant times every seed, in that order; the runs go
 // to a pool of -parallel workers (each run is single-threaded and shares
-// nothing) and are put back in order, so the output does not depend on
-// which run finished first. -shard i/n keeps the runs whose position in
+// nothing) and are folded into the aggregate as they finish, so that
+// the output does not depend on which run finished first. -shard i/n keeps the runs whose position in
 // the sweep is i modulo n. Run as a Kubernetes Indexed Job, give
 // `-shard /n`: the index comes from $JOB_COMPLETION_INDEX. Then
 //
@@ -51,6 +52,21 @@
 // they are of one sweep, and writes the sweep's result.json and
 // report.html as one run would have. It fails when runs are missing,
 // unless -partial is given.
+//
+// result.json holds, per variant, the sweep's aggregate: a summary (sums
+// of the runs' outcomes, flows and per-algorithm disruption, the merged
+// latency histograms, the timeline summed bucket by bucket, per-run
+// spreads) and "perSeed", one row of headline figures per run (seed,
+// events, failed, latency quantiles, imbalance, disruption, the
+// violation if any). Each run is folded into it as it finishes and
+// dropped, so a sweep's memory and result.json grow with the variants
+// and a row per run, not with every run's detail; -runs adds every run's
+// whole Result ("runs"). A shard's file names its shard; merge adds the
+// shards' aggregates (the figures that are not sums are computed from
+// the rows, in seed order, so sharded and unsharded sweeps give the same
+// bytes), takes a shard given twice once when it is the same file, and
+// refuses files of another sweep or sharding, or rows whose seed is not
+// the shard's.
 //
 // A progress bar (simulated time, events per second, time left) is drawn
 // on stderr when it is a terminal, and never otherwise.

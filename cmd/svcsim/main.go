@@ -61,6 +61,8 @@ Flags of run:
                  "-shard /n" takes i from $JOB_COMPLETION_INDEX (Indexed Jobs)
   -parallel N    simulations at a time (default: the number of CPUs)
   -q             no progress bar (it is drawn only on a terminal anyway)
+  -runs          also write every run's whole Result to result.json (without
+                 it a sweep keeps, and writes, its aggregate and a row per seed)
 
 Flags of merge:
   -out DIR       write the merged result.json and report.html (default svcsim-out)
@@ -166,6 +168,7 @@ type runFlags struct {
 	shard    string
 	parallel int
 	quiet    bool
+	runs     bool
 }
 
 func (c cli) flagSet(name string) *flag.FlagSet {
@@ -187,6 +190,7 @@ func (c cli) run(args []string, files bool) error {
 	fs.StringVar(&f.shard, "shard", "", "i/n: run one shard of the sweep")
 	fs.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "simulations at a time")
 	fs.BoolVar(&f.quiet, "q", false, "no progress bar")
+	fs.BoolVar(&f.runs, "runs", false, "write every run's Result too")
 	if err := fs.Parse(args); err != nil {
 		return badInput("%w", err)
 	}
@@ -254,7 +258,11 @@ func (c cli) run(args []string, files bool) error {
 	if bar != nil {
 		onProgress = func(j job, p sim.Progress) { bar.update(j.index, p) }
 	}
-	outs := runJobs(js, f.parallel, c.stop, onProgress, func(o outcome) { bar.add(o.job.index, o.res, o.job.s.Duration.D()) })
+	agg := newSweep(s, seeds, sh, f.runs)
+	outs := runJobs(js, f.parallel, c.stop, onProgress, func(o outcome) {
+		bar.add(o.job.index, o.res, o.job.s.Duration.D())
+		agg.add(o) // folded as it finishes: the sweep keeps no Result
+	})
 	bar.finish()
 	violated, interrupted := false, 0
 	for _, o := range outs {
@@ -269,7 +277,7 @@ func (c cli) run(args []string, files bool) error {
 			return fmt.Errorf("variant %q seed %d: %w", variants(s)[o.job.variant].Name, o.job.seed, o.err)
 		}
 	}
-	r := assemble(s, seeds, sh, outs)
+	r := agg.report()
 	if interrupted > 0 {
 		r.Partial = &partial{NotRun: interrupted}
 	}
@@ -286,8 +294,9 @@ func (c cli) run(args []string, files bool) error {
 	return nil
 }
 
-// maxSeeds bounds -seeds: every run's Result is kept until the sweep's
-// report is written, so a sweep's memory grows with its runs.
+// maxSeeds bounds -seeds. A sweep's memory is its aggregate (sweep.go's
+// fold) and one row of headline figures per run; the bound keeps a
+// sweep's time and result.json (and, with -runs, its memory) reasonable.
 const maxSeeds = 10_000
 
 // checkOut makes sure the output directory can be written before the

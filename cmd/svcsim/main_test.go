@@ -67,7 +67,8 @@ func TestDefaultGolden(t *testing.T) {
 	require.Len(t, r.Variants, 8)
 	for _, vr := range r.Variants {
 		require.Contains(t, stdout, vr.Variant.Name)
-		require.Len(t, vr.Runs, 1)
+		require.Len(t, vr.PerSeed, 1)
+		require.Empty(t, vr.Runs, "whole Results only with -runs")
 		require.Zero(t, vr.Summary.Violations)
 	}
 	for i := range 4 {
@@ -251,7 +252,7 @@ func TestViolationReported(t *testing.T) {
 	require.Equal(t, exitViolation, code)
 	require.Contains(t, stdout, "VIOLATION in baseline, seed 9")
 	r := readReport(t, filepath.Join(dir, "result.json"))
-	v := r.Variants[0].Runs[0].Violation
+	v := r.Variants[0].PerSeed[0].Violation
 	require.NotNil(t, v)
 	require.Equal(t, sim.InvNodeConvergence, v.Invariant)
 	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
@@ -285,11 +286,9 @@ func TestSeedsDeterministic(t *testing.T) {
 	r := readReport(t, filepath.Join(one, "result.json"))
 	require.Equal(t, seedRange{First: 10, Count: 3}, r.Seeds)
 	for _, vr := range r.Variants {
-		require.Len(t, vr.Runs, 3)
-		for k, run := range vr.Runs {
+		require.Len(t, vr.PerSeed, 3)
+		for k, run := range vr.PerSeed {
 			require.Equal(t, uint64(10+k), run.Seed)
-			require.Equal(t, vr.Variant.Name, run.Variant)
-			require.Equal(t, sim.Duration(20*time.Second), run.Duration)
 		}
 		require.Equal(t, 3, vr.Summary.Runs)
 		require.LessOrEqual(t, vr.Summary.Failed.Min, vr.Summary.Failed.Mean)
@@ -438,24 +437,34 @@ func TestRunJobsProgress(t *testing.T) {
 	js := jobs(s, seedRange{First: 1, Count: 2}, &shard{Index: 0, Count: 4})
 	var mu sync.Mutex
 	seen := map[int][]sim.Progress{}
+	// runJobs hands each Result to done and keeps none.
+	results := func(m map[int]sim.Result) func(outcome) {
+		return func(o outcome) {
+			mu.Lock()
+			defer mu.Unlock()
+			m[o.job.index] = o.res
+		}
+	}
+	withRes, withoutRes := map[int]sim.Result{}, map[int]sim.Result{}
 	with := runJobs(js, 2, nil, func(j job, p sim.Progress) {
 		mu.Lock()
 		defer mu.Unlock()
 		seen[j.index] = append(seen[j.index], p)
-	}, nil)
-	without := runJobs(js, 2, nil, nil, nil)
+	}, results(withRes))
+	runJobs(js, 2, nil, nil, results(withoutRes))
 	require.Len(t, seen, len(js))
-	for i := range js {
+	for i, j := range js {
 		require.NoError(t, with[i].err)
-		a, _ := canonicalJSON(with[i].res)
-		b, _ := canonicalJSON(without[i].res)
+		require.Zero(t, with[i].res.Events, "the outcome keeps no Result")
+		a, _ := canonicalJSON(withRes[j.index])
+		b, _ := canonicalJSON(withoutRes[j.index])
 		require.Equal(t, string(b), string(a))
-		ps := seen[js[i].index]
+		ps := seen[j.index]
 		require.Len(t, ps, 30, "every simulated second")
 		for k := 1; k < len(ps); k++ {
 			require.Greater(t, ps[k].Now, ps[k-1].Now)
 		}
-		require.Equal(t, with[i].res.Events, ps[len(ps)-1].Events)
+		require.Equal(t, withRes[j.index].Events, ps[len(ps)-1].Events)
 	}
 }
 
@@ -477,7 +486,8 @@ func TestInterrupted(t *testing.T) {
 	require.NotNil(t, r.Partial)
 	require.Equal(t, n, r.Partial.NotRun)
 	for _, v := range r.Variants {
-		require.Empty(t, v.Runs)
+		require.Empty(t, v.PerSeed)
+		require.Zero(t, v.Summary.Runs)
 	}
 }
 

@@ -190,29 +190,18 @@ func timelineMarks(s *sim.Scenario, a timeAxis) marks {
 	return m
 }
 
-// meanBuckets returns, per bucket, the mean over the runs of what f
-// counts, per second of bucket.
-func meanBuckets(runs []sim.Result, f func(sim.Outcomes) int64) (at []time.Duration, rate []float64) {
-	n := 0
-	for _, r := range runs {
-		n = max(n, len(r.Timeline))
-	}
-	if n == 0 {
+// meanBuckets returns, per bucket, the mean over the summary's runs of
+// what f counts, per second of bucket: the summed timeline over Runs.
+func meanBuckets(m *summary, f func(sim.Outcomes) int64) (at []time.Duration, rate []float64) {
+	n := len(m.Timeline)
+	if n == 0 || m.Runs == 0 {
 		return nil, nil
 	}
 	at, rate = make([]time.Duration, n), make([]float64, n)
-	width := runs[0].BucketWidth.D()
-	for i := range n {
-		at[i] = time.Duration(i) * width
-	}
-	for _, r := range runs {
-		for i, b := range r.Timeline {
-			at[i] = b.At.D()
-			rate[i] += float64(f(b.Outcomes))
-		}
-	}
-	for i := range rate {
-		rate[i] /= float64(len(runs)) * width.Seconds()
+	width := m.BucketWidth.D()
+	for i, b := range m.Timeline {
+		at[i] = b.At.D()
+		rate[i] = float64(f(b.Outcomes)) / (float64(m.Runs) * width.Seconds())
 	}
 	return at, rate
 }
@@ -234,7 +223,7 @@ func failuresPlot(r *report) (template.HTML, error) {
 	p := newPlot("Failed connections over time", a.label, "failed connections / s")
 	var legend []legendEntry
 	for i, vr := range r.Variants {
-		at, rate := meanBuckets(vr.Runs, failedOf)
+		at, rate := meanBuckets(&vr.Summary, failedOf)
 		if len(at) == 0 {
 			continue
 		}
@@ -269,7 +258,7 @@ func outcomesPlot(r *report, vi int) (template.HTML, error) {
 		if kind.get(vr.Summary.Connections) == 0 {
 			continue
 		}
-		at, rate := meanBuckets(vr.Runs, kind.get)
+		at, rate := meanBuckets(&vr.Summary, kind.get)
 		l, err := plotter.NewLine(xys(a, at, rate))
 		if err != nil {
 			return "", err
@@ -294,10 +283,11 @@ func backendPlot(r *report) (template.HTML, string, bool, error) {
 	var legend []legendEntry
 	flow := ""
 	for i, vr := range r.Variants {
-		if len(vr.Runs) == 0 {
+		bs := vr.Summary.BackendSample
+		if bs == nil || bs.Flow == nil {
 			continue
 		}
-		run := vr.Runs[0]
+		run := sim.Result{Seed: bs.Seed, Flows: []sim.FlowResult{*bs.Flow}}
 		fi := slices.IndexFunc(run.Flows, func(f sim.FlowResult) bool { return len(f.BackendLoad) > 0 })
 		if fi < 0 {
 			continue

@@ -45,7 +45,7 @@ func renderHTML(r *report) ([]byte, error) {
 	}
 	pg.Facts = facts(r)
 	for _, vr := range r.Variants {
-		for _, run := range vr.Runs {
+		for _, run := range vr.PerSeed {
 			if run.Violation != nil {
 				pg.Violations = append(pg.Violations, *run.Violation)
 				pg.ViolationVariants = append(pg.ViolationVariants, vr.Variant.Name)
@@ -124,10 +124,8 @@ func facts(r *report) []string {
 	runs := 0
 	var events uint64
 	for _, vr := range r.Variants {
-		runs += len(vr.Runs)
-		for _, run := range vr.Runs {
-			events += run.Events
-		}
+		runs += vr.Summary.Runs
+		events += vr.Summary.Events
 	}
 	zones := s.Cluster.ZoneNames()
 	out := []string{

@@ -86,7 +86,7 @@ func TestRenderConstructed(t *testing.T) {
 		},
 	}
 	for i := range r.Variants {
-		r.Variants[i].Summary = summarize(r.Variants[i].Runs)
+		r.Variants[i] = folded(r.Variants[i])
 	}
 	b, err := renderHTML(&r)
 	require.NoError(t, err)
@@ -138,7 +138,7 @@ func TestLatencyCDF(t *testing.T) {
 		{Variant: sim.Variant{Name: "none"}, Runs: []sim.Result{}},
 	}}
 	for i := range r.Variants {
-		r.Variants[i].Summary = summarize(r.Variants[i].Runs)
+		r.Variants[i] = folded(r.Variants[i])
 	}
 	h, ok, err := latencyPlot(&r, "Endpoint programming latency", func(s *summary) sim.Histogram { return s.EndpointLatency })
 	require.NoError(t, err)

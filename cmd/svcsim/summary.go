@@ -45,11 +45,24 @@ type summary struct {
 	// CrossZoneShare is the share of served connections that crossed
 	// zones, over all runs.
 	CrossZoneShare float64 `json:"crossZoneShare"`
-	// Algorithms sums the runs' disruption per load-balancing algorithm.
+	// Algorithms sums the runs' disruption per load-balancing algorithm,
+	// by algorithm name.
 	Algorithms []sim.AlgorithmResult `json:"algorithms"`
 	// Flows sums each traffic flow's outcomes over the runs, in the
 	// scenario's order.
 	Flows []flowSummary `json:"flows"`
+	// Events sums the runs' engine events.
+	Events uint64 `json:"events"`
+	// CrossZone sums the runs' served and cross-zone connections; its
+	// Share is CrossZoneShare.
+	CrossZone sim.CrossZone `json:"crossZone"`
+	// BucketWidth and Timeline are the runs' timelines summed bucket by
+	// bucket: divided by Runs, the mean run's.
+	BucketWidth sim.Duration `json:"bucketWidth"`
+	Timeline    []sim.Bucket `json:"timeline"`
+	// BackendSample is the per-backend load the report plots, from the
+	// run of the lowest seed.
+	BackendSample *backendSample `json:"backendSample,omitempty"`
 }
 
 // flowSummary is one traffic flow over a variant's runs.
@@ -105,77 +118,6 @@ func ratio(a, b int64) float64 {
 	return float64(a) / float64(b)
 }
 
-// summarize aggregates runs.
-func summarize(runs []sim.Result) summary {
-	s := summary{Runs: len(runs), Algorithms: []sim.AlgorithmResult{}, Flows: []flowSummary{}}
-	var flowImb [][]float64
-	var failed, ep50, ep99, dns99, imb, churn []float64
-	var served, cross int64
-	for _, r := range runs {
-		if r.Violation != nil {
-			s.Violations++
-		}
-		addOutcomes(&s.Connections, r.Connections)
-		failed = append(failed, float64(r.Connections.Failed()))
-		ep50 = append(ep50, r.EndpointLatency.P50.D().Seconds())
-		ep99 = append(ep99, r.EndpointLatency.P99.D().Seconds())
-		dns99 = append(dns99, r.DNSLatency.P99.D().Seconds())
-		// The bounds are sim.LatencyBounds in every Result (merge
-		// checks those it reads), so these merges cannot fail.
-		_ = s.EndpointLatency.Merge(r.EndpointLatency.Histogram)
-		_ = s.DNSLatency.Merge(r.DNSLatency.Histogram)
-		var w, conns float64
-		for i, f := range r.Flows {
-			if i == len(s.Flows) {
-				s.Flows = append(s.Flows, flowSummary{Name: f.Name, Service: f.Service, Algorithm: f.Algorithm})
-				flowImb = append(flowImb, nil)
-			}
-			fs := &s.Flows[i]
-			addOutcomes(&fs.Connections, f.Connections)
-			fs.Backends = max(fs.Backends, f.Backends)
-			flowImb[i] = append(flowImb[i], f.MaxOverMean)
-			w += f.MaxOverMean * float64(f.Connections.Total)
-			conns += float64(f.Connections.Total)
-		}
-		if conns > 0 {
-			imb = append(imb, w/conns)
-		}
-		var dis, ev int64
-		for _, a := range r.Algorithms {
-			dis += a.Disrupted
-			ev += a.ChurnEvents
-			i := 0
-			for i < len(s.Algorithms) && s.Algorithms[i].Algorithm != a.Algorithm {
-				i++
-			}
-			if i == len(s.Algorithms) {
-				s.Algorithms = append(s.Algorithms, sim.AlgorithmResult{Algorithm: a.Algorithm})
-			}
-			t := &s.Algorithms[i]
-			t.Connections += a.Connections
-			t.Disrupted += a.Disrupted
-			t.ChurnEvents += a.ChurnEvents
-		}
-		churn = append(churn, ratio(dis, ev))
-		served += r.CrossZone.Served
-		cross += r.CrossZone.CrossZone
-	}
-	for i := range s.Algorithms {
-		a := &s.Algorithms[i]
-		a.PerChurnEvent = ratio(a.Disrupted, a.ChurnEvents)
-	}
-	for i := range s.Flows {
-		s.Flows[i].MaxOverMean = spreadOf(flowImb[i])
-	}
-	s.FailedShare = ratio(s.Connections.Failed(), s.Connections.Total)
-	s.Failed = spreadOf(failed)
-	s.EndpointP50, s.EndpointP99, s.DNSP99 = spreadOf(ep50), spreadOf(ep99), spreadOf(dns99)
-	s.MaxOverMean = spreadOf(imb)
-	s.PerChurnEvent = spreadOf(churn)
-	s.CrossZoneShare = ratio(cross, served)
-	return s
-}
-
 // canonicalJSON is v's JSON, for comparing values that round-trip.
 func canonicalJSON(v any) ([]byte, error) { return json.Marshal(v) }
 
@@ -215,7 +157,7 @@ func writeSummary(w io.Writer, r *report) error {
 		return err
 	}
 	for _, vr := range r.Variants {
-		for _, run := range vr.Runs {
+		for _, run := range vr.PerSeed {
 			if v := run.Violation; v != nil {
 				fmt.Fprintf(w, "VIOLATION in %s, seed %d, event %d at %v: %s: %s\n", vr.Variant.Name, v.Seed, v.Event, v.At, v.Invariant, v.Message)
 			}

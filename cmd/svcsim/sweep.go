@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,17 +11,22 @@ import (
 	"github.com/svcnet/svcnet/sim"
 )
 
-// report is result.json: the scenario as run, the seeds, and every run's
-// Result grouped by variant with their aggregate. It holds nothing from
-// the host (no wall time, no paths), so the same scenario and seeds give
-// the same bytes, on any machine, however the sweep was sharded.
+// report is result.json: the scenario as run, the seeds, and each
+// variant's aggregate (its summary and a row of headline figures per
+// seed); every run's whole Result only with -runs. Its size grows with
+// the variants and the seeds' rows, not with every run's detail. It
+// holds nothing from the host (no wall time, no paths), so the same
+// scenario and seeds give the same bytes, on any machine, however the
+// sweep was sharded.
 type report struct {
 	// Scenario is the scenario as run, flags applied, variants included.
 	Scenario sim.Scenario `json:"scenario"`
 	// Seeds are the seeds of the sweep: First, First+1, ...; a variant
 	// with a seed of its own counts from that instead.
 	Seeds seedRange `json:"seeds"`
-	// Shard, when set, says this file holds one shard of the sweep.
+	// Shard, when set, says this file holds one shard of the sweep: the
+	// runs whose position is Index modulo Count. merge takes each shard
+	// once and refuses shards of another sweep or another sharding.
 	Shard *shard `json:"shard,omitempty"`
 	// Partial, when set, says the sweep was interrupted: runs not started
 	// are missing from Variants (svcsim merge -partial takes such files).
@@ -75,14 +79,18 @@ func parseShard(s string, getenv func(string) string) (shard, error) {
 	return shard{Index: i, Count: n}, nil
 }
 
-// variantReport is one variant's runs and their aggregate.
+// variantReport is one variant's aggregate, and its runs on request.
 type variantReport struct {
 	// Variant is the variant as the scenario gives it.
 	Variant sim.Variant `json:"variant"`
-	// Summary aggregates Runs.
+	// Summary aggregates the variant's runs.
 	Summary summary `json:"summary"`
-	// Runs are the variant's Results, ordered by seed.
-	Runs []sim.Result `json:"runs"`
+	// PerSeed holds each run's headline figures, ordered by seed: the
+	// seeds this file holds, and what Summary's spreads are made of.
+	PerSeed []seedRow `json:"perSeed"`
+	// Runs are the variant's whole Results, ordered by seed, with -runs
+	// only.
+	Runs []sim.Result `json:"runs,omitempty"`
 }
 
 // baseline is the one variant of a scenario without variants.
@@ -139,9 +147,11 @@ type outcome struct {
 var errInternal = errors.New("internal error")
 
 // runJobs runs the jobs on a pool of workers and returns their outcomes
-// in the jobs' order, whatever order they finish in. progress, if not
-// nil, is called as a job runs (every simulated second) and done after
-// it, both from the worker that runs it; neither changes an outcome.
+// in the jobs' order, whatever order they finish in, without their
+// Results (but a violation's): done, called with the whole outcome after
+// each job from the worker that ran it, is where a Result is used (a
+// sweep folds it). progress, if not nil, is called as a job runs (every
+// simulated second). Neither changes an outcome.
 //
 // When stop is closed, no further job starts: those left are outcomes
 // with errInterrupted, and the running ones finish.
@@ -152,9 +162,16 @@ func runJobs(js []job, workers int, stop <-chan struct{}, progress func(job, sim
 	for range max(1, min(workers, len(js))) {
 		wg.Go(func() {
 			for i := range next {
-				out[i] = runOne(js[i], progress)
+				o := runOne(js[i], progress)
 				if done != nil {
-					done(out[i])
+					done(o)
+				}
+				// The Result was done's to fold; keeping it (or the
+				// job's scenario) would make the sweep's memory grow
+				// with its runs.
+				out[i] = outcome{job: job{index: o.job.index, variant: o.job.variant, seed: o.job.seed}, err: o.err}
+				if o.err != nil && errors.Is(o.err, sim.ErrViolation) {
+					out[i].res.Violation = o.res.Violation
 				}
 			}
 		})
@@ -198,45 +215,12 @@ func runOne(j job, progress func(job, sim.Progress)) (o outcome) {
 	return o
 }
 
-// assemble builds the report of a sweep (or shard) from its outcomes:
-// every variant of the scenario, its runs ordered by seed.
-func assemble(s sim.Scenario, seeds seedRange, sh *shard, outs []outcome) report {
-	r := report{Scenario: s, Seeds: seeds, Shard: sh}
-	vs := variants(s)
-	r.Variants = make([]variantReport, len(vs))
-	for i, v := range vs {
-		r.Variants[i].Variant = v
-		r.Variants[i].Runs = []sim.Result{}
-	}
-	for _, o := range outs {
-		if o.err != nil && o.res.Violation == nil {
-			continue // no Result to speak of
-		}
-		res := o.res
-		res.Variant = vs[o.job.variant].Name
-		vr := &r.Variants[o.job.variant]
-		vr.Runs = append(vr.Runs, res)
-	}
-	for i := range r.Variants {
-		vr := &r.Variants[i]
-		slices.SortStableFunc(vr.Runs, func(a, b sim.Result) int {
-			switch {
-			case a.Seed < b.Seed:
-				return -1
-			case a.Seed > b.Seed:
-				return 1
-			}
-			return 0
-		})
-		vr.Summary = summarize(vr.Runs)
-	}
-	return r
-}
-
-// merge combines shard reports of one sweep into the report of the
-// whole sweep. The shards must come from the same scenario and seeds;
-// a run present in two shards must be the same in both. It returns the
-// runs missing, by variant and seed.
+// merge combines the files of one sweep — its shards, or a partial
+// result — into the report of the whole sweep, by adding their
+// aggregates. The parts must come from the same scenario and seeds and
+// the same sharding (each names its shard); a shard given twice must be
+// the same file twice, and every seed a part holds must be one of its
+// shard's. It returns the runs missing, by variant and seed.
 func merge(parts []report) (report, []string, error) {
 	if len(parts) == 0 {
 		return report{}, nil, errors.New("nothing to merge")
@@ -246,61 +230,131 @@ func merge(parts []report) (report, []string, error) {
 	if err != nil {
 		return report{}, nil, err
 	}
-	byVariant := map[string]map[uint64]sim.Result{}
+	vs := variants(first.Scenario)
+	// index[v][seed] is the run's position in the sweep.
+	index := make([]map[uint64]int, len(vs))
+	for i := range index {
+		index[i] = map[uint64]int{}
+	}
+	all := jobs(first.Scenario, first.Seeds, nil)
+	for _, j := range all {
+		index[j.variant][j.seed] = j.index
+	}
+	keepRuns := false
+	for _, p := range parts {
+		for _, vr := range p.Variants {
+			keepRuns = keepRuns || len(vr.Runs) > 0
+		}
+	}
+	acc := newSweep(first.Scenario, first.Seeds, nil, keepRuns)
+	seen := map[string]int{}
+	identity := func(p report) string {
+		if p.Shard == nil {
+			return "the whole sweep"
+		}
+		return "shard " + p.Shard.String()
+	}
+	sharding := func(p report) int {
+		if p.Shard == nil {
+			return 0
+		}
+		return p.Shard.Count
+	}
 	for i, p := range parts {
 		got, err := canonicalJSON(p.Scenario)
 		if err != nil {
 			return report{}, nil, err
 		}
 		if string(got) != string(want) || p.Seeds != first.Seeds {
-			return report{}, nil, fmt.Errorf("part %d is of another sweep (scenario or seeds differ from part 1's)", i+1)
+			return report{}, nil, fmt.Errorf("%w: part %d is of another sweep (scenario or seeds differ from part 1's)", errMerge, i+1)
 		}
-		for _, vr := range p.Variants {
-			m := byVariant[vr.Variant.Name]
-			if m == nil {
-				m = map[uint64]sim.Result{}
-				byVariant[vr.Variant.Name] = m
+		if sharding(p) != sharding(first) {
+			return report{}, nil, fmt.Errorf("%w: part %d is %s, part 1 %s: parts of two shardings overlap", errMerge, i+1, identity(p), identity(first))
+		}
+		id := identity(p)
+		if j, dup := seen[id]; dup {
+			a, _ := canonicalJSON(parts[j])
+			b, _ := canonicalJSON(p)
+			if string(a) != string(b) {
+				return report{}, nil, fmt.Errorf("%w: parts %d and %d are both %s but hold different results", errMerge, j+1, i+1, id)
+			}
+			continue
+		}
+		seen[id] = i
+		if len(p.Variants) != len(vs) {
+			return report{}, nil, fmt.Errorf("%w: part %d has %d variants, the scenario %d", errMerge, i+1, len(p.Variants), len(vs))
+		}
+		for vi, vr := range p.Variants {
+			where := fmt.Sprintf("part %d: variant %q", i+1, vr.Variant.Name)
+			if vr.Variant.Name != vs[vi].Name {
+				return report{}, nil, fmt.Errorf("%w: %s: want variant %q", errMerge, where, vs[vi].Name)
+			}
+			if vr.Summary.Runs != len(vr.PerSeed) {
+				return report{}, nil, fmt.Errorf("%w: %s: a summary of %d runs with %d seed rows", errMerge, where, vr.Summary.Runs, len(vr.PerSeed))
+			}
+			if err := checkLatency(vr.Summary.EndpointLatency, vr.Summary.DNSLatency); err != nil {
+				return report{}, nil, fmt.Errorf("%w: %s: %w", errMerge, where, err)
+			}
+			for _, row := range vr.PerSeed {
+				idx, ok := index[vi][row.Seed]
+				switch {
+				case !ok:
+					return report{}, nil, fmt.Errorf("%w: %s: seed %d is not one of the sweep's", errMerge, where, row.Seed)
+				case p.Shard != nil && idx%p.Shard.Count != p.Shard.Index:
+					return report{}, nil, fmt.Errorf("%w: %s: seed %d is not one of %s's", errMerge, where, row.Seed, id)
+				}
 			}
 			for _, res := range vr.Runs {
 				if err := checkHistograms(res); err != nil {
-					return report{}, nil, fmt.Errorf("part %d: variant %q seed %d: %w", i+1, vr.Variant.Name, res.Seed, err)
+					return report{}, nil, fmt.Errorf("%w: %s seed %d: %w", errMerge, where, res.Seed, err)
 				}
-				if old, dup := m[res.Seed]; dup {
-					a, _ := canonicalJSON(old)
-					b, _ := canonicalJSON(res)
-					if string(a) != string(b) {
-						return report{}, nil, fmt.Errorf("variant %q seed %d: two parts hold different results", vr.Variant.Name, res.Seed)
-					}
-					continue
-				}
-				m[res.Seed] = res
+			}
+			avr := &acc.r.Variants[vi]
+			if err := avr.Summary.merge(vr.Summary); err != nil {
+				return report{}, nil, fmt.Errorf("%w: %s: %w", errMerge, where, err)
+			}
+			avr.PerSeed = append(avr.PerSeed, vr.PerSeed...)
+			if keepRuns {
+				avr.Runs = append(avr.Runs, vr.Runs...)
 			}
 		}
 	}
-	var outs []outcome
 	var missing []string
-	for _, j := range jobs(first.Scenario, first.Seeds, nil) {
-		name := variants(first.Scenario)[j.variant].Name
-		res, ok := byVariant[name][j.seed]
-		if !ok {
-			missing = append(missing, fmt.Sprintf("%s seed %d", name, j.seed))
-			continue
+	have := make([]map[uint64]bool, len(vs))
+	for vi := range acc.r.Variants {
+		have[vi] = map[uint64]bool{}
+		for _, row := range acc.r.Variants[vi].PerSeed {
+			if have[vi][row.Seed] {
+				return report{}, nil, fmt.Errorf("%w: variant %q seed %d: in two parts", errMerge, vs[vi].Name, row.Seed)
+			}
+			have[vi][row.Seed] = true
 		}
-		outs = append(outs, outcome{job: j, res: res})
 	}
-	return assemble(first.Scenario, first.Seeds, nil, outs), missing, nil
+	for _, j := range all {
+		if !have[j.variant][j.seed] {
+			missing = append(missing, fmt.Sprintf("%s seed %d", vs[j.variant].Name, j.seed))
+		}
+	}
+	return acc.report(), missing, nil
 }
 
 // checkHistograms checks that a Result's latency histograms have the
 // buckets of this svcsim's simulator, so that they merge exactly.
 func checkHistograms(r sim.Result) error {
-	want := sim.Histogram{Bounds: sim.LatencyBounds(), Counts: make([]int64, len(sim.LatencyBounds())+1)}
 	for _, l := range []sim.Latency{r.EndpointLatency, r.DNSLatency} {
-		err := want.Merge(l.Histogram)
-		if err == nil && l.Histogram.Count != int64(l.Count) {
-			err = fmt.Errorf("histogram of %d samples, latency of %d", l.Histogram.Count, l.Count)
+		if l.Histogram.Count != int64(l.Count) {
+			return fmt.Errorf("latency histogram: histogram of %d samples, latency of %d (written by another version of svcsim?)", l.Histogram.Count, l.Count)
 		}
-		if err != nil {
+	}
+	return checkLatency(r.EndpointLatency.Histogram, r.DNSLatency.Histogram)
+}
+
+// checkLatency checks that latency histograms have the buckets of this
+// svcsim's simulator (or none, empty), so that they merge exactly.
+func checkLatency(hs ...sim.Histogram) error {
+	for _, h := range hs {
+		want := sim.Histogram{Bounds: sim.LatencyBounds(), Counts: make([]int64, len(sim.LatencyBounds())+1)}
+		if err := want.Merge(h); err != nil {
 			return fmt.Errorf("latency histogram: %w (written by another version of svcsim?)", err)
 		}
 	}
