@@ -104,13 +104,23 @@ func variants(s sim.Scenario) []sim.Variant {
 	return s.Variants
 }
 
-// job is one run of a sweep.
+// job is one run of a sweep: a few words, so that a sweep's list of
+// jobs stays small beside its aggregate.
 type job struct {
 	// index is the run's position in the sweep: variant-major, then seed.
 	index   int
 	variant int
 	seed    uint64
-	s       sim.Scenario
+	// s is the variant's scenario, shared by its jobs; the run's is s
+	// with Seed seed (scenario).
+	s *sim.Scenario
+}
+
+// scenario is the scenario the job runs.
+func (j job) scenario() sim.Scenario {
+	s := *j.s
+	s.Seed = j.seed
+	return s
 }
 
 // jobs lists the runs of a sweep, or of one shard of it.
@@ -127,12 +137,17 @@ func jobs(s sim.Scenario, seeds seedRange, sh *shard) []job {
 			if sh != nil && idx%sh.Count != sh.Index {
 				continue
 			}
-			js := applied
-			js.Seed = applied.Seed + uint64(k)
-			out = append(out, job{index: idx, variant: vi, seed: js.Seed, s: js})
+			out = append(out, job{index: idx, variant: vi, seed: applied.Seed + uint64(k), s: &applied})
 		}
 	}
 	return out
+}
+
+// ran is what runJobs keeps of a job that ran: which one, and its
+// error (nil, a violation, an interruption, or a failure).
+type ran struct {
+	job job
+	err error
 }
 
 // outcome is what one job gave.
@@ -148,15 +163,15 @@ var errInternal = errors.New("internal error")
 
 // runJobs runs the jobs on a pool of workers and returns their outcomes
 // in the jobs' order, whatever order they finish in, without their
-// Results (but a violation's): done, called with the whole outcome after
+// Results: done, called with the whole outcome after
 // each job from the worker that ran it, is where a Result is used (a
 // sweep folds it). progress, if not nil, is called as a job runs (every
 // simulated second). Neither changes an outcome.
 //
 // When stop is closed, no further job starts: those left are outcomes
 // with errInterrupted, and the running ones finish.
-func runJobs(js []job, workers int, stop <-chan struct{}, progress func(job, sim.Progress), done func(outcome)) []outcome {
-	out := make([]outcome, len(js))
+func runJobs(js []job, workers int, stop <-chan struct{}, progress func(job, sim.Progress), done func(outcome)) []ran {
+	out := make([]ran, len(js))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range max(1, min(workers, len(js))) {
@@ -169,10 +184,7 @@ func runJobs(js []job, workers int, stop <-chan struct{}, progress func(job, sim
 				// The Result was done's to fold; keeping it (or the
 				// job's scenario) would make the sweep's memory grow
 				// with its runs.
-				out[i] = outcome{job: job{index: o.job.index, variant: o.job.variant, seed: o.job.seed}, err: o.err}
-				if o.err != nil && errors.Is(o.err, sim.ErrViolation) {
-					out[i].res.Violation = o.res.Violation
-				}
+				out[i] = ran{job: o.job, err: o.err}
 			}
 		})
 	}
@@ -193,7 +205,7 @@ feed:
 	close(next)
 	wg.Wait()
 	for i := handed; i < len(js); i++ {
-		out[i] = outcome{job: js[i], err: errInterrupted}
+		out[i] = ran{job: js[i], err: errInterrupted}
 	}
 	return out
 }
@@ -211,7 +223,7 @@ func runOne(j job, progress func(job, sim.Progress)) (o outcome) {
 	if progress != nil {
 		opts.Progress = func(p sim.Progress) { progress(j, p) }
 	}
-	o.res, o.err = sim.RunWithOptions(j.s, opts)
+	o.res, o.err = sim.RunWithOptions(j.scenario(), opts)
 	return o
 }
 
