@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,6 +40,50 @@ func BenchmarkDecodeScenario(b *testing.B) {
 			b.SetBytes(int64(len(c.in)))
 			for b.Loop() {
 				if _, err := DecodeScenario(c.in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestDecodeScenarioGrowth counts the allocations of decoding the
+// default scenario with a List of n and 10n Services and Pods: 10× the
+// input may cost at most 20×.
+func TestDecodeScenarioGrowth(t *testing.T) {
+	def, err := os.ReadFile("../cmd/svcsim/default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := func(n int) float64 {
+		in := append(append(slices.Clone(def), "\n---\n"...), benchList(n)...)
+		return testing.AllocsPerRun(2, func() {
+			if _, err := DecodeScenario(in); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	small, large := allocs(50), allocs(500)
+	t.Logf("%.0f allocs at n=50, %.0f at n=500: %.1f×", small, large, large/small)
+	if large > 20*small {
+		t.Fatalf("allocations: %.0f at n=50, %.0f at 10n", small, large)
+	}
+}
+
+// BenchmarkDecodeScenarioGrowth decodes the default scenario with a List
+// of n and 10n Services and Pods.
+func BenchmarkDecodeScenarioGrowth(b *testing.B) {
+	def, err := os.ReadFile("../cmd/svcsim/default.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{50, 500} {
+		in := append(append(slices.Clone(def), "\n---\n"...), benchList(n)...)
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				if _, err := DecodeScenario(in); err != nil {
 					b.Fatal(err)
 				}
 			}

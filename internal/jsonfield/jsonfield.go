@@ -20,13 +20,27 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Fields maps the JSON names of the struct type t's fields to their
 // types. Embedded structs without a JSON name, and pointers to them, are
 // flattened, as encoding/json does; unexported fields and fields tagged
-// "-" are left out.
+// "-" are left out. The map is computed once per type and shared, as
+// encoding/json caches its field lists: the caller must not change it.
 func Fields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m, _ := fieldCache.LoadOrStore(t, fields(t))
+	return m.(map[string]reflect.Type)
+}
+
+// fieldCache memoises Fields by type: what a type's fields are never
+// changes, so the cache holds no state beyond the types seen.
+var fieldCache sync.Map
+
+func fields(t reflect.Type) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -36,7 +50,7 @@ func Fields(t reflect.Type) map[string]reflect.Type {
 			if ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
-			for k, v := range Fields(ft) {
+			for k, v := range fields(ft) {
 				out[k] = v
 			}
 			continue
