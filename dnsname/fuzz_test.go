@@ -2,6 +2,7 @@ package dnsname
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -24,6 +25,13 @@ func FuzzParse(f *testing.F) {
 		f.Add(s, "cluster.local")
 	}
 	f.Add("web.default.svc.k8s.example.org", "k8s.example.org.")
+	// Large inputs: a name of 253 bytes in 63-byte labels, one of 127
+	// one-byte labels, one a byte too long, and a long label string.
+	long := strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + ".default.svc." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 34)
+	f.Add(long, strings.Repeat("c", 63)+"."+strings.Repeat("d", 34))
+	f.Add(strings.Repeat("a.", 114)+"default.svc.cluster.local", "cluster.local")
+	f.Add(long+"x", strings.Repeat("c", 63)+"."+strings.Repeat("d", 34))
+	f.Add(strings.Repeat("x", 5000)+".default.svc.cluster.local", "cluster.local")
 	f.Fuzz(func(t *testing.T, name, zone string) {
 		n, err := Parse(name, zone)
 		if err != nil {

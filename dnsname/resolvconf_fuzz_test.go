@@ -2,6 +2,7 @@ package dnsname
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -25,6 +26,19 @@ func FuzzParseResolvConf(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	// Large inputs: 32 search domains of 253 bytes, three nameservers
+	// and a thousand comment lines, and a line of 64 KiB.
+	var big strings.Builder
+	for range 1000 {
+		big.WriteString("# a comment line of the kind a generated file has\n")
+	}
+	big.WriteString("nameserver 10.96.0.10\nnameserver 10.96.0.11\nnameserver fd00::10\nsearch")
+	for i := range 32 {
+		fmt.Fprintf(&big, " %s.d%02d", strings.Repeat("x", 249), i)
+	}
+	big.WriteString("\noptions ndots:15 timeout:30 attempts:5 edns0\n")
+	f.Add(big.String())
+	f.Add("search " + strings.Repeat("a", 64<<10) + "\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		c, err := ParseResolvConf(text)
 		if err != nil {

@@ -1,7 +1,9 @@
 package dnsserver
 
 import (
+	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -33,6 +35,22 @@ func FuzzServe(f *testing.F) {
 		b, _ := m.Pack()
 		f.Add(b, true)
 	}
+	// Large: a query with 200 questions and a message padded with an
+	// additional section of 200 TXT records to near 64 KiB, over TCP.
+	many := new(dns.Msg)
+	many.SetQuestion("web.default.svc.cluster.local.", dns.TypeA)
+	for i := range 199 {
+		many.Question = append(many.Question, dns.Question{Name: fmt.Sprintf("q%d.default.svc.cluster.local.", i), Qtype: dns.TypeA, Qclass: dns.ClassINET})
+	}
+	b, _ := many.Pack()
+	f.Add(b, false)
+	padded := new(dns.Msg)
+	padded.SetQuestion("big.default.svc.cluster.local.", dns.TypeA)
+	for range 200 {
+		padded.Extra = append(padded.Extra, &dns.TXT{Hdr: dns.RR_Header{Name: "x.", Rrtype: dns.TypeTXT, Class: dns.ClassINET}, Txt: []string{strings.Repeat("t", 255)}})
+	}
+	b, _ = padded.Pack()
+	f.Add(b, false)
 	f.Add([]byte{0, 1, 0, 0, 0, 1}, false)
 	f.Add([]byte("garbage garbage garbage"), true)
 	srv, err := New(Config{Resolver: testCluster(f, dnsname.Config{Pods: dnsname.PodsInsecure}), NSAddrs: []netip.Addr{netip.MustParseAddr("10.96.0.53")}})

@@ -35,6 +35,18 @@ func FuzzRestore(f *testing.F) {
 	}
 	snap, _ := d.Snapshot()
 	f.Add(snap)
+	// Large: a sparse IPv6 snapshot of 5000 addresses, every other one
+	// released (the sparse encoding at its largest for this test).
+	for range 5000 {
+		_, _ = s.AllocateNext()
+	}
+	for i, addr := range slices.Collect(s.All()) {
+		if i%2 == 0 {
+			_ = s.Release(addr)
+		}
+	}
+	snap, _ = s.Snapshot()
+	f.Add(snap)
 	f.Add([]byte{})
 	f.Add([]byte("SVIP"))
 	f.Add([]byte("SVIP\x01\x04\x01"))

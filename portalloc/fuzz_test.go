@@ -104,6 +104,20 @@ func FuzzRestore(f *testing.F) {
 	_ = a.Allocate(30001)
 	snap, _ = a.Snapshot()
 	f.Add(snap)
+	// Large: the whole default range allocated, then every third port
+	// released.
+	for {
+		if _, err := a.AllocateNext(); err != nil {
+			break
+		}
+	}
+	snap, _ = a.Snapshot()
+	f.Add(snap)
+	for p := portalloc.DefaultRange.Base; p < portalloc.DefaultRange.Base+portalloc.DefaultRange.Size; p += 3 {
+		_ = a.Release(p)
+	}
+	snap, _ = a.Snapshot()
+	f.Add(snap)
 	f.Add([]byte{})
 	f.Add([]byte("SVPA\x01"))
 	f.Add([]byte("SVPA\x01\xb0\xea\x01\xd0\x15\x56\x00\x00\x00\x00\x00"))

@@ -121,6 +121,9 @@ func FuzzDecodeAll(f *testing.F) {
 	f.Add([]byte(manifests))
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [1, {}]"))
 	f.Add([]byte("{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"spec\":{\"ports\":[{\"targetPort\":null}]}}"))
+	for _, c := range largeManifests() { // many ports, labels, items; deep nesting; a 256 KiB annotation
+		f.Add(c.doc)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		objs, err := DecodeAll(b)
 		if err != nil && !errors.Is(err, ErrDecode) {

@@ -345,6 +345,9 @@ func FuzzParseSelector(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	for _, s := range largeSelectors() {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, in string) {
 		sel, err := ParseSelector(in)
 		if err != nil {

@@ -90,3 +90,48 @@ func BenchmarkDecodeScenarioGrowth(b *testing.B) {
 		})
 	}
 }
+
+// largeScenarios are the large-input seeds of FuzzDecodeScenario, each
+// small enough that the seed run stays fast: a List of 300 Services and
+// 300 Pods, a Service of 1000 ports, a Deployment of 1000 labels, 500
+// timeline events, and nesting near the parser's depth limit.
+func largeScenarios() [][]byte {
+	var ports, labels, events strings.Builder
+	ports.WriteString("apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports:\n")
+	for i := range 1000 {
+		fmt.Fprintf(&ports, "  - {name: p%d, port: %d, targetPort: 8080}\n", i, i+1)
+	}
+	labels.WriteString("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata:\n      labels:\n        app: web\n")
+	for i := range 1000 {
+		fmt.Fprintf(&labels, "        k%04d: v%d\n", i, i)
+	}
+	labels.WriteString("    spec: {containers: [{name: web, image: web, ports: [{containerPort: 8080}]}]}\n")
+	events.WriteString(strings.Replace(scenarioDoc, "timeline: [{at: 30s, action: rollout, target: web}]\n", "timeline:\n", 1))
+	for i := range 500 {
+		fmt.Fprintf(&events, "- {at: %dms, action: rollout, target: web}\n", 100*i+1)
+	}
+	deep := scenarioDoc + "x: " + strings.Repeat("{a: ", 5000) + "b" + strings.Repeat("}", 5000) + "\n"
+	return [][]byte{
+		stream(scenarioDoc, webService, webDeployment, benchList(300)),
+		stream(scenarioDoc, ports.String(), webDeployment),
+		stream(scenarioDoc, webService, labels.String()),
+		stream(events.String(), webService, webDeployment),
+		[]byte(deep),
+	}
+}
+
+// TestLargeScenarios: the large seeds decode (the deep one fails on its
+// unknown field, after the parse), so that they exercise the whole
+// decoder.
+func TestLargeScenarios(t *testing.T) {
+	seeds := largeScenarios()
+	for i, in := range seeds[:len(seeds)-1] {
+		if _, err := DecodeScenario(in); err != nil {
+			t.Fatalf("seed %d: %v", i, err)
+		}
+	}
+	_, err := DecodeScenario(seeds[len(seeds)-1])
+	if err == nil || !strings.Contains(err.Error(), "x: unknown field") {
+		t.Fatalf("deep seed: %v", err)
+	}
+}

@@ -239,6 +239,9 @@ func FuzzDecodeScenario(f *testing.F) {
 	f.Add([]byte("{\"apiVersion\": \"sim.svcnet.dev/v1alpha1\", \"kind\": \"Scenario\", \"timeline\": [{\"for\": null}]}"))
 	f.Add([]byte("---\n---\n...\n"))
 	f.Add([]byte("apiVersion: sim.svcnet.dev/v1alpha1\nkind: Scenario\n? [a]\n: b\n"))
+	for _, in := range largeScenarios() { // many ports, labels, items, events; deep nesting
+		f.Add(in)
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s, err := DecodeScenario(in)
 		if err != nil {
