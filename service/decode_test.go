@@ -121,16 +121,26 @@ func FuzzDecodeAll(f *testing.F) {
 	f.Add([]byte(manifests))
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [1, {}]"))
 	f.Add([]byte("{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"spec\":{\"ports\":[{\"targetPort\":null}]}}"))
-	for _, c := range largeManifests() { // many ports, labels, items; deep nesting; a 256 KiB annotation
+	f.Fuzz(fuzzDecodeAll)
+}
+
+// FuzzDecodeAllLarge is FuzzDecodeAll on large inputs (many ports,
+// labels, items; deep nesting; a 256 KiB annotation), apart so that
+// their cost does not slow FuzzDecodeAll's search of small ones.
+func FuzzDecodeAllLarge(f *testing.F) {
+	for _, c := range largeManifests() {
 		f.Add(c.doc)
 	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		objs, err := DecodeAll(b)
-		if err != nil && !errors.Is(err, ErrDecode) {
-			t.Fatalf("error %v does not wrap ErrDecode", err)
-		}
-		for _, o := range objs {
-			_ = o.Meta().Name
-		}
-	})
+	f.Fuzz(fuzzDecodeAll)
+}
+
+// fuzzDecodeAll: no input panics, and every error wraps ErrDecode.
+func fuzzDecodeAll(t *testing.T, b []byte) {
+	objs, err := DecodeAll(b)
+	if err != nil && !errors.Is(err, ErrDecode) {
+		t.Fatalf("error %v does not wrap ErrDecode", err)
+	}
+	for _, o := range objs {
+		_ = o.Meta().Name
+	}
 }

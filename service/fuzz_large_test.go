@@ -48,8 +48,8 @@ func largeManifests() []struct {
 		{"2000 labels of 63 bytes", []byte(labels.String()), true},
 		{"a List of 1000 Services", []byte(list.String()), true},
 		{"3000 selector keys, descending", []byte(exprs.String()), true},
-		{"nesting just under the parser's depth limit", []byte(deep), false},  // an unknown field, found after the parse
-		{"nesting over the parser's depth limit", []byte(tooDeep), false},     // the parser refuses it
+		{"nesting just under the parser's depth limit", []byte(deep), false}, // an unknown field, found after the parse
+		{"nesting over the parser's depth limit", []byte(tooDeep), false},    // the parser refuses it
 		{"an annotation at the 256 KiB total", []byte(annotation), true},
 	}
 }

@@ -239,29 +239,41 @@ func FuzzDecodeScenario(f *testing.F) {
 	f.Add([]byte("{\"apiVersion\": \"sim.svcnet.dev/v1alpha1\", \"kind\": \"Scenario\", \"timeline\": [{\"for\": null}]}"))
 	f.Add([]byte("---\n---\n...\n"))
 	f.Add([]byte("apiVersion: sim.svcnet.dev/v1alpha1\nkind: Scenario\n? [a]\n: b\n"))
-	for _, in := range largeScenarios() { // many ports, labels, items, events; deep nesting
+	f.Fuzz(fuzzDecodeScenario)
+}
+
+// FuzzDecodeScenarioLarge is FuzzDecodeScenario on large inputs (many
+// ports, labels, items, events; deep nesting): apart, so that their
+// cost (an exec of tens of milliseconds, a minimisation of minutes)
+// does not slow FuzzDecodeScenario's search of small ones.
+func FuzzDecodeScenarioLarge(f *testing.F) {
+	for _, in := range largeScenarios() {
 		f.Add(in)
 	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		s, err := DecodeScenario(in)
-		if err != nil {
-			var de *DecodeError
-			if !errors.As(err, &de) && !errors.Is(err, ErrInvalidScenario) {
-				t.Fatalf("error of an unknown kind: %v", err)
-			}
-			return
+	f.Fuzz(fuzzDecodeScenario)
+}
+
+// fuzzDecodeScenario: arbitrary input never panics, and what decodes
+// encodes and decodes back to the same Scenario.
+func fuzzDecodeScenario(t *testing.T, in []byte) {
+	s, err := DecodeScenario(in)
+	if err != nil {
+		var de *DecodeError
+		if !errors.As(err, &de) && !errors.Is(err, ErrInvalidScenario) {
+			t.Fatalf("error of an unknown kind: %v", err)
 		}
-		j, err := json.Marshal(s)
-		if err != nil {
-			t.Fatalf("a decoded scenario does not encode: %v", err)
-		}
-		back, err := DecodeScenario(j)
-		if err != nil {
-			t.Fatalf("a decoded scenario does not decode again: %v\n%s", err, j)
-		}
-		j2, _ := json.Marshal(back)
-		if string(j) != string(j2) {
-			t.Fatalf("not stable:\n%s\n%s", j, j2)
-		}
-	})
+		return
+	}
+	j, err := json.Marshal(s)
+	if err != nil {
+		t.Fatalf("a decoded scenario does not encode: %v", err)
+	}
+	back, err := DecodeScenario(j)
+	if err != nil {
+		t.Fatalf("a decoded scenario does not decode again: %v\n%s", err, j)
+	}
+	j2, _ := json.Marshal(back)
+	if string(j) != string(j2) {
+		t.Fatalf("not stable:\n%s\n%s", j, j2)
+	}
 }
