@@ -2,7 +2,6 @@ package svcnet
 
 import (
 	"fmt"
-	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -31,14 +30,7 @@ var growthCases = []growthCase{
 			svc.Spec.Ports[i] = service.ServicePort{Name: fmt.Sprintf("p%d", i), Port: int32(i + 1), TargetPort: service.FromString("http")}
 		}
 		gApply(t, c, testPod("web-0", "node-0", podIP(0), true))
-		return func() {
-			if _, err := c.CreateService(svc.DeepCopy()); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c.DeleteService(svc.Key()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		return createDelete(t, c, svc)
 	}},
 	{"endpoints of a Service", 100, func(t testing.TB, n int) func() {
 		c := growthCluster(t)
@@ -47,16 +39,7 @@ var growthCases = []growthCase{
 			gApply(t, c, testPod(fmt.Sprintf("web-%d", i), fmt.Sprintf("node-%d", i%3), podIP(i), true))
 		}
 		p := testPod("web-0", "node-0", podIP(0), true)
-		return func() {
-			p.SetReady(false)
-			if _, err := c.ApplyPod(p.DeepCopy()); err != nil {
-				t.Fatal(err)
-			}
-			p.SetReady(true)
-			if _, err := c.ApplyPod(p.DeepCopy()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		return flipReady(t, c, p)
 	}},
 	{"Services in a namespace", 200, func(t testing.TB, n int) func() {
 		c := growthCluster(t)
@@ -67,14 +50,7 @@ var growthCases = []growthCase{
 			gCreate(t, c, s)
 		}
 		svc := webService("one-more", "")
-		return func() {
-			if _, err := c.CreateService(svc.DeepCopy()); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c.DeleteService(svc.Key()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		return createDelete(t, c, svc)
 	}},
 	// Every Service selects the one pod, whose address's PTR RRset then
 	// names the endpoint once per Service: the RRset, and so each
@@ -86,14 +62,7 @@ var growthCases = []growthCase{
 			gCreate(t, c, webService(fmt.Sprintf("s%d", i), ""))
 		}
 		svc := webService("one-more", "")
-		return func() {
-			if _, err := c.CreateService(svc.DeepCopy()); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c.DeleteService(svc.Key()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		return createDelete(t, c, svc)
 	}},
 	{"labels of a pod", 100, func(t testing.TB, n int) func() {
 		c := growthCluster(t)
@@ -107,16 +76,7 @@ var growthCases = []growthCase{
 			p.Labels[fmt.Sprintf("k%d", i)] = "v"
 		}
 		gApply(t, c, p)
-		return func() {
-			p.SetReady(false)
-			if _, err := c.ApplyPod(p.DeepCopy()); err != nil {
-				t.Fatal(err)
-			}
-			p.SetReady(true)
-			if _, err := c.ApplyPod(p.DeepCopy()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		return flipReady(t, c, p)
 	}},
 }
 
@@ -125,18 +85,7 @@ var growthCases = []growthCase{
 func growthCluster(t testing.TB) *Cluster {
 	t.Helper()
 	now := epoch
-	c, err := NewCluster(Config{
-		ServiceCIDRs:  []netip.Prefix{netip.MustParsePrefix("10.96.0.0/16")},
-		PodCIDRs:      []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")},
-		Clock:         fixedClock(&now),
-		ImmediateSync: true,
-	})
-	require.NoError(t, err)
-	for i, zone := range []string{"zone-a", "zone-b", "zone-c"} {
-		_, err := c.AddNode(testNode(fmt.Sprintf("node-%d", i), zone, fmt.Sprintf("192.168.0.%d", i+10)))
-		require.NoError(t, err)
-	}
-	return c
+	return lbCluster(t, true, &now)
 }
 
 // TestGrowth counts the allocations of each case's operation at n and
@@ -183,4 +132,28 @@ func gCreate(t testing.TB, c *Cluster, svc *service.Service) {
 	t.Helper()
 	_, err := c.CreateService(svc)
 	require.NoError(t, err)
+}
+
+// createDelete is the operation of creating svc and deleting it again.
+func createDelete(t testing.TB, c *Cluster, svc *service.Service) func() {
+	return func() {
+		if _, err := c.CreateService(svc.DeepCopy()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.DeleteService(svc.Key()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// flipReady is the operation of turning p unready and ready again.
+func flipReady(t testing.TB, c *Cluster, p *service.Pod) func() {
+	return func() {
+		for _, ready := range []bool{false, true} {
+			p.SetReady(ready)
+			if _, err := c.ApplyPod(p.DeepCopy()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }

@@ -22,7 +22,7 @@ func fixedClock(now *time.Time) func() time.Time { return func() time.Time { ret
 
 // lbCluster is testCluster's three nodes with a LoadBalancer pool of
 // 192.0.2.100-192.0.2.103 and the clock *now.
-func lbCluster(t *testing.T, immediate bool, now *time.Time) *Cluster {
+func lbCluster(t testing.TB, immediate bool, now *time.Time) *Cluster {
 	t.Helper()
 	pool, err := service.NewPoolProvider(service.PoolProviderConfig{
 		Ranges: []ipam.Range{ipam.MustParseRange("192.0.2.100-192.0.2.103")},

@@ -80,35 +80,12 @@ func (v Value) Item(i int) Value {
 // errors.
 func (v Value) JSON() (any, error) { return toJSON(v.v) }
 
-func toJSON(v any) (any, error) {
+func toJSON(v any) (any, error) { return convert(v, nil, jsonScalar) }
+
+// jsonScalar is a scalar as encoding/json decodes its JSON with
+// UseNumber.
+func jsonScalar(v any, _ reflect.Type) (any, error) {
 	switch v := v.(type) {
-	case map[any]any:
-		m := make(map[string]any, len(v))
-		for k, e := range v {
-			ks, err := keyString(k, e)
-			if err != nil {
-				return nil, err
-			}
-			if _, dup := m[ks]; dup {
-				return nil, fmt.Errorf("yaml: key %q twice in one mapping (as %v)", ks, k)
-			}
-			je, err := toJSON(e)
-			if err != nil {
-				return nil, err
-			}
-			m[ks] = je
-		}
-		return m, nil
-	case []any:
-		s := make([]any, len(v))
-		for i, e := range v {
-			je, err := toJSON(e)
-			if err != nil {
-				return nil, err
-			}
-			s[i] = je
-		}
-		return s, nil
 	case string:
 		return validUTF8(v), nil
 	case nil, bool:
@@ -130,18 +107,72 @@ func toJSON(v any) (any, error) {
 	return nil, fmt.Errorf("yaml: unsupported value of type %T", v)
 }
 
+// convert turns a parsed value into what encoding/json works with:
+// mappings into map[string]any (keys as keyString makes them), sequences
+// into []any, and each scalar by leaf, given the Go type it decodes into
+// (t's field or element type, pointers removed; nil when unknown or
+// when it decodes itself).
+func convert(v any, t reflect.Type, leaf func(v any, t reflect.Type) (any, error)) (any, error) {
+	t = target(t)
+	switch x := v.(type) {
+	case map[any]any:
+		var fields map[string]reflect.Type
+		var elem reflect.Type
+		if t != nil {
+			switch t.Kind() {
+			case reflect.Struct:
+				fields = jsonfield.Fields(t)
+			case reflect.Map:
+				elem = t.Elem()
+			}
+		}
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			ks, err := keyString(k, e)
+			if err != nil {
+				return nil, err
+			}
+			if _, dup := m[ks]; dup {
+				return nil, fmt.Errorf("yaml: key %q twice in one mapping (as %v)", ks, k)
+			}
+			et := elem
+			if fields != nil {
+				et = field(fields, ks)
+			}
+			je, err := convert(e, et, leaf)
+			if err != nil {
+				return nil, err
+			}
+			m[ks] = je
+		}
+		return m, nil
+	case []any:
+		var elem reflect.Type
+		if t != nil && t.Kind() == reflect.Slice {
+			elem = t.Elem()
+		}
+		s := make([]any, len(x))
+		for i, e := range x {
+			je, err := convert(e, elem, leaf)
+			if err != nil {
+				return nil, err
+			}
+			s[i] = je
+		}
+		return s, nil
+	}
+	return leaf(v, t)
+}
+
 // keyString is a mapping key as sigs.k8s.io/yaml turns it into a JSON
 // object key.
 func keyString(k, v any) (string, error) {
+	if s, ok := intOrBoolString(k); ok {
+		return s, nil
+	}
 	switch k := k.(type) {
 	case string:
 		return validUTF8(k), nil
-	case int:
-		return strconv.Itoa(k), nil
-	case int64:
-		return strconv.FormatInt(k, 10), nil
-	case uint64:
-		return strconv.FormatUint(k, 10), nil
 	case float64:
 		s := strconv.FormatFloat(k, 'g', -1, 32)
 		switch s {
@@ -153,8 +184,6 @@ func keyString(k, v any) (string, error) {
 			s = ".nan"
 		}
 		return s, nil
-	case bool:
-		return strconv.FormatBool(k), nil
 	}
 	return "", fmt.Errorf("unsupported map key of type: %s, key: %+#v, value: %+#v", reflect.TypeOf(k), k, v)
 }
@@ -226,71 +255,39 @@ func target(t reflect.Type) reflect.Type {
 
 // toTyped is toJSON with the scalars bound for a string turned into
 // strings; t is the Go type v decodes into, or nil for none known.
-func toTyped(v any, t reflect.Type) (any, error) {
-	t = target(t)
-	switch x := v.(type) {
-	case map[any]any:
-		var fields map[string]reflect.Type
-		var elem reflect.Type
-		if t != nil {
-			switch t.Kind() {
-			case reflect.Struct:
-				fields = jsonfield.Fields(t)
-			case reflect.Map:
-				elem = t.Elem()
-			}
-		}
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			ks, err := keyString(k, e)
-			if err != nil {
-				return nil, err
-			}
-			if _, dup := m[ks]; dup {
-				return nil, fmt.Errorf("yaml: key %q twice in one mapping (as %v)", ks, k)
-			}
-			et := elem
-			if fields != nil {
-				et = field(fields, ks)
-			}
-			je, err := toTyped(e, et)
-			if err != nil {
-				return nil, err
-			}
-			m[ks] = je
-		}
-		return m, nil
-	case []any:
-		var elem reflect.Type
-		if t != nil && t.Kind() == reflect.Slice {
-			elem = t.Elem()
-		}
-		s := make([]any, len(x))
-		for i, e := range x {
-			je, err := toTyped(e, elem)
-			if err != nil {
-				return nil, err
-			}
-			s[i] = je
-		}
+func toTyped(v any, t reflect.Type) (any, error) { return convert(v, t, typedScalar) }
+
+// typedScalar is a scalar as sigs.k8s.io/yaml passes it to
+// json.Marshal: a number or a boolean for a string field as a string,
+// anything else as it is (json.Marshal reports a non-finite float and
+// writes invalid UTF-8 as U+FFFD itself).
+func typedScalar(v any, t reflect.Type) (any, error) {
+	if t == nil || t.Kind() != reflect.String {
+		return v, nil
+	}
+	if s, ok := intOrBoolString(v); ok {
 		return s, nil
 	}
-	if t == nil || t.Kind() != reflect.String {
-		return scalar(v)
+	if f, ok := v.(float64); ok {
+		return strconv.FormatFloat(f, 'g', -1, 32), nil
 	}
+	return v, nil
+}
+
+// intOrBoolString formats the integers and booleans go.yaml.in/yaml/v2
+// parses as sigs.k8s.io/yaml writes them as strings.
+func intOrBoolString(v any) (string, bool) {
 	switch x := v.(type) {
 	case int:
-		return strconv.Itoa(x), nil
+		return strconv.Itoa(x), true
 	case int64:
-		return strconv.FormatInt(x, 10), nil
+		return strconv.FormatInt(x, 10), true
 	case uint64:
-		return strconv.FormatUint(x, 10), nil
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 32), nil
+		return strconv.FormatUint(x, 10), true
 	case bool:
-		return strconv.FormatBool(x), nil
+		return strconv.FormatBool(x), true
 	}
-	return scalar(v)
+	return "", false
 }
 
 // field is the type of the struct field a JSON key decodes into:
@@ -310,7 +307,3 @@ func field(fields map[string]reflect.Type, key string) reflect.Type {
 	}
 	return bt
 }
-
-// scalar is a scalar as json.Marshal is given it: json.Marshal reports
-// a non-finite float and writes invalid UTF-8 as U+FFFD itself.
-func scalar(v any) (any, error) { return v, nil }
