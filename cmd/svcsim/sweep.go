@@ -302,7 +302,11 @@ func merge(parts []report) (report, []string, error) {
 				return report{}, nil, fmt.Errorf("%w: %s: want variant %q", errMerge, where, vs[vi].Name)
 			}
 			if vr.Summary.Runs != len(vr.PerSeed) {
-				return report{}, nil, fmt.Errorf("%w: %s: a summary of %d runs with %d seed rows", errMerge, where, vr.Summary.Runs, len(vr.PerSeed))
+				hint := ""
+				if len(vr.PerSeed) == 0 {
+					hint = " (written by an svcsim before perSeed rows?)"
+				}
+				return report{}, nil, fmt.Errorf("%w: %s: a summary of %d runs with %d seed rows%s", errMerge, where, vr.Summary.Runs, len(vr.PerSeed), hint)
 			}
 			if err := checkLatency(vr.Summary.EndpointLatency, vr.Summary.DNSLatency); err != nil {
 				return report{}, nil, fmt.Errorf("%w: %s: %w", errMerge, where, err)
