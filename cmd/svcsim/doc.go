@@ -10,7 +10,8 @@
 //	svcsim run [flags] FILE...       run the scenario the files make up
 //	svcsim merge [flags] PATH...     combine the shards of a sweep
 //	svcsim scenario                  print the built-in scenario's YAML
-//	svcsim help                      print this help
+//	svcsim version                   print svcsim's version
+//	svcsim help                      print this help (also -h, --help)
 //
 // With no argument svcsim runs its built-in scenario: a rolling update
 // of a Deployment behind a ClusterIP Service across three zones,
@@ -27,14 +28,18 @@
 // value. docs/scenario.md is the reference; examples/scenarios holds
 // scenarios to start from.
 //
-// Flags of run (and of svcsim without a command):
+// Flags go before or after the files, with one dash or two (-seeds,
+// --seeds, -out=DIR); "--" ends them. -h after any command prints the
+// help on stdout and exits 0. Flags of run (and of svcsim without a
+// command):
 //
 //	-seed N         the first seed (default: the scenario's)
-//	-seeds N        run N seeds, N.. N+N-1, for every variant (default 1)
+//	-seeds N        run N seeds, seed..seed+N-1, for every variant (default 1)
 //	-duration D     simulate D instead of the scenario's duration (e.g. 30s, 10m)
-//	-variants A,B   run only these variants
+//	-variants A,B   run only these variants ("random, maglev": spaces are ignored)
 //	-out DIR        write result.json and report.html to DIR (default svcsim-out; "" writes nothing)
-//	-shard i/n      run shard i of n of the sweep and write DIR/shard-i-of-n.json
+//	-shard i/n      run shard i of n of the sweep and write DIR/shard-IIII-of-NNNN.json
+//	                (-shard 5/8 writes shard-0005-of-0008.json)
 //	-parallel N     run N simulations at a time (default: the number of CPUs)
 //	-q              no progress bar
 //
@@ -47,8 +52,8 @@
 //
 //	svcsim merge -out DIR shards/
 //
-// reads every shard-*.json (files, or directories holding them), checks
-// they are of one sweep, and writes the sweep's result.json and
+// reads every shard-*-of-*.json (files, or directories holding them),
+// checks they are of one sweep (naming the file that is not), and writes the sweep's result.json and
 // report.html as one run would have. It fails when runs are missing,
 // unless -partial is given.
 //

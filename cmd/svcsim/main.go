@@ -44,20 +44,25 @@ Usage:
   svcsim run [flags] FILE...       run the scenario the files make up
   svcsim merge [flags] PATH...     combine the shards of a sweep
   svcsim scenario                  print the built-in scenario's YAML
-  svcsim help                      print this help
+  svcsim version                   print svcsim's version
+  svcsim help                      print this help (also -h, --help)
 
 A scenario is a YAML stream: one "kind: Scenario" document
 (apiVersion sim.svcnet.dev/v1alpha1) and v1 Service, Pod, Node and
 apps/v1 Deployment manifests, in one file or several. See docs/scenario.md.
+Flags go before or after the files (-seeds or --seeds, -q or --q);
+"--" ends the flags.
 
 Flags of run:
   -seed N        the first seed (default: the scenario's)
-  -seeds N       run N seeds for every variant, in parallel (default 1)
+  -seeds N       run N seeds for every variant, seed..seed+N-1, in parallel
+                 (default 1)
   -duration D    simulate D instead of the scenario's duration (30s, 10m)
-  -variants A,B  run only these variants
+  -variants A,B  run only these variants ("random, maglev" works too)
   -out DIR       write result.json and report.html to DIR (default svcsim-out;
                  -out "" writes nothing)
-  -shard i/n     run shard i of n of the sweep, write DIR/shard-i-of-n.json;
+  -shard i/n     run shard i of n of the sweep, write DIR/shard-IIII-of-NNNN.json
+                 (-shard 5/8 writes shard-0005-of-0008.json);
                  "-shard /n" takes i from $JOB_COMPLETION_INDEX (Indexed Jobs)
   -parallel N    simulations at a time (default: the number of CPUs)
   -q             no progress bar (it is drawn only on a terminal anyway)
@@ -101,12 +106,23 @@ type cli struct {
 // usageError is bad input or usage: exit code 2.
 type usageError struct{ error }
 
+// Unwrap returns the error underneath, so that errors.Is finds
+// flag.ErrHelp in a usageError.
+func (e usageError) Unwrap() error { return e.error }
+
 // badInput returns a usageError.
 func badInput(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 func (c cli) main(args []string) int {
 	if len(args) > 0 && slices.Contains([]string{"help", "-h", "-help", "--help"}, args[0]) {
 		fmt.Fprint(c.stdout, usage)
+		return exitOK
+	}
+	if len(args) > 0 && slices.Contains([]string{"version", "-version", "--version"}, args[0]) {
+		if len(args) > 1 {
+			return c.exit(badInput("version takes no argument"))
+		}
+		fmt.Fprintln(c.stdout, version())
 		return exitOK
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -124,7 +140,7 @@ func (c cli) main(args []string) int {
 		_, err := c.stdout.Write(defaultScenario)
 		return c.exit(err)
 	}
-	return c.exit(badInput("unknown command %q (run, merge, scenario or help)", args[0]))
+	return c.exit(badInput("unknown command %q (run, merge, scenario, version or help)", args[0]))
 }
 
 // errViolated is returned when the reports were written but a run broke
@@ -147,7 +163,9 @@ func (c cli) exit(err error) int {
 		fmt.Fprintln(c.stderr, "svcsim:", err)
 		return exitViolation
 	case errors.Is(err, flag.ErrHelp):
-		return exitOK // the flag package printed the usage
+		// -h or -help after a command: the usage, on stdout, as help.
+		fmt.Fprint(c.stdout, usage)
+		return exitOK
 	case errors.As(err, new(usageError)), errors.Is(err, sim.ErrInvalidScenario):
 		fmt.Fprintln(c.stderr, "svcsim:", err)
 		return exitUsage
@@ -168,10 +186,12 @@ type runFlags struct {
 	quiet    bool
 }
 
-func (c cli) flagSet(name string) *flag.FlagSet {
+func (cli) flagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	fs.Usage = func() { fmt.Fprint(c.stderr, usage) }
+	// The flag package prints nothing: exit prints its error once, and
+	// the usage on -h, on stdout.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	return fs
 }
 
@@ -187,21 +207,21 @@ func (c cli) run(args []string, files bool) error {
 	fs.StringVar(&f.shard, "shard", "", "i/n: run one shard of the sweep")
 	fs.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "simulations at a time")
 	fs.BoolVar(&f.quiet, "q", false, "no progress bar")
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseArgs(fs, args)
+	if err != nil {
 		return badInput("%w", err)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 
 	var s sim.Scenario
-	var err error
 	switch {
-	case files && fs.NArg() == 0:
+	case files && len(rest) == 0:
 		return badInput("run needs a scenario file (svcsim scenario prints one to start from)")
 	case files:
-		s, err = sim.ReadScenarioFiles(fs.Args()...)
-	case fs.NArg() > 0:
-		return badInput("unexpected argument %q (to run files: svcsim run FILE...)", fs.Arg(0))
+		s, err = sim.ReadScenarioFiles(rest...)
+	case len(rest) > 0:
+		return badInput("unexpected argument %q (to run files: svcsim run FILE...)", rest[0])
 	default:
 		s, err = sim.DecodeScenario(defaultScenario)
 	}
@@ -314,8 +334,16 @@ func checkOut(dir string) error {
 // pickVariants keeps the named variants, in the scenario's order. A
 // scenario without variants has one, baseline.
 func pickVariants(vs []sim.Variant, names string) ([]sim.Variant, error) {
-	want := strings.Split(names, ",")
-	if len(vs) == 0 && names == baseline {
+	var want []string
+	for n := range strings.SplitSeq(names, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			want = append(want, n)
+		}
+	}
+	if len(want) == 0 {
+		return nil, badInput("-variants %q: no variant named", names)
+	}
+	if len(vs) == 0 && len(want) == 1 && want[0] == baseline {
 		return nil, nil
 	}
 	var out []sim.Variant
@@ -386,14 +414,15 @@ func (c cli) merge(args []string) error {
 	fs := c.flagSet("merge")
 	out := fs.String("out", "svcsim-out", "output directory")
 	partial := fs.Bool("partial", false, "merge even when runs are missing")
-	if err := fs.Parse(args); err != nil {
+	args, err := parseArgs(fs, args)
+	if err != nil {
 		return badInput("%w", err)
 	}
-	if fs.NArg() == 0 {
+	if len(args) == 0 {
 		return badInput("merge needs shard files or directories")
 	}
 	var paths []string
-	for _, p := range fs.Args() {
+	for _, p := range args {
 		st, err := os.Stat(p)
 		if err != nil {
 			return badInput("%w", err)
@@ -423,7 +452,7 @@ func (c cli) merge(args []string) error {
 			return badInput("%s: not a svcsim result: %w", p, err)
 		}
 	}
-	r, missing, err := merge(parts)
+	r, missing, err := merge(parts, paths)
 	if err != nil {
 		return badInput("%w", err)
 	}
