@@ -43,6 +43,18 @@
 //	-parallel N     run N simulations at a time (default: the number of CPUs)
 //	-q              no progress bar
 //
+// Checks for CI, of run and merge: -max-failed S (a variant's failed
+// connections as a share of them, 0.1% or 0.001), -max-programming-p99 D
+// and -max-dns-p99 D (a run's endpoint and DNS programming latency p99,
+// the worst run of a variant), -max-disrupted-per-churn N. A variant
+// over one exits 4, once the reports are written, with a line naming
+// the variant and the figure. Warnings are printed on stderr: a named
+// targetPort that matches no container port of the pods the Service
+// selects (every connection to it is rejected), a flow that starts at or
+// after the end, and after the run a flow whose every connection failed
+// in a run. -strict makes them errors: exit 2 before the first run for
+// the scenario's, 4 for the results'.
+//
 // A sweep is every variant times every seed, in that order; the runs go
 // to a pool of -parallel workers (each run is single-threaded and shares
 // nothing) and are put back in order, so the output does not depend on
@@ -69,8 +81,10 @@
 //	   or cannot run, shards of different sweeps, missing runs, an -out
 //	   that cannot be written (checked before the first run), more than
 //	   10 000 -seeds, more pods than the nodes hold, a timeline event
-//	   after the end
+//	   after the end; with -strict, a warning about the scenario
 //	3  internal error: the simulator panicked, an output could not be written
+//	4  a check failed: a variant over a -max-... threshold, or with -strict
+//	   a warning about the results (the reports are written)
 //	130  interrupted (SIGINT or SIGTERM): no run starts after the signal,
 //	   the running ones finish, and what finished is written with
 //	   "partial" in result.json (merge it with -partial); a second signal

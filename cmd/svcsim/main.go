@@ -67,6 +67,19 @@ Flags of run:
   -parallel N    simulations at a time (default: the number of CPUs)
   -q             no progress bar (it is drawn only on a terminal anyway)
 
+Checks, for CI (of run and merge; exit 4 when one fails, after writing the
+reports; each line names the variant and the figure):
+  -max-failed S             a variant's failed connections, as a share of
+                            them: 0.1% or 0.001
+  -max-programming-p99 D    a run's endpoint programming latency p99 (2s)
+  -max-dns-p99 D            a run's DNS programming latency p99
+  -max-disrupted-per-churn N  a run's disrupted connections per churn event
+  -strict                   warnings are errors: those about the scenario
+                            (a named targetPort no pod has, a flow that
+                            starts after the end) exit 2 before any run,
+                            those about the results (a flow whose every
+                            connection failed in a run) exit 4
+
 Flags of merge:
   -out DIR       write the merged result.json and report.html (default svcsim-out)
   -partial       merge even when runs are missing
@@ -74,8 +87,10 @@ Flags of merge:
 Exit codes:
   0  every run completed and every invariant held
   1  an invariant was violated (reports are written, with how to replay it)
-  2  bad input or usage
+  2  bad input or usage (with -strict: a warning about the scenario)
   3  internal error
+  4  a -max-... threshold was exceeded (with -strict: a warning about the
+     results); the reports are written
   130  interrupted by SIGINT or SIGTERM: no new run starts, the runs that
      finished are written as a partial result ("partial" in result.json)
 `
@@ -162,6 +177,9 @@ func (c cli) exit(err error) int {
 	case errors.Is(err, errViolated):
 		fmt.Fprintln(c.stderr, "svcsim:", err)
 		return exitViolation
+	case errors.Is(err, errGate) && !errors.As(err, new(usageError)):
+		fmt.Fprintln(c.stderr, "svcsim:", err)
+		return exitGate
 	case errors.Is(err, flag.ErrHelp):
 		// -h or -help after a command: the usage, on stdout, as help.
 		fmt.Fprint(c.stdout, usage)
@@ -207,6 +225,8 @@ func (c cli) run(args []string, files bool) error {
 	fs.StringVar(&f.shard, "shard", "", "i/n: run one shard of the sweep")
 	fs.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "simulations at a time")
 	fs.BoolVar(&f.quiet, "q", false, "no progress bar")
+	var g gates
+	g.register(fs)
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return badInput("%w", err)
@@ -261,6 +281,13 @@ func (c cli) run(args []string, files bool) error {
 		sh = &v
 	}
 
+	var lint []string
+	for _, w := range sim.Lint(s) {
+		lint = append(lint, w.String())
+	}
+	if err := warn(c.stderr, g.strict, lint); err != nil {
+		return usageError{err}
+	}
 	if err := checkOut(f.out); err != nil {
 		return err
 	}
@@ -303,7 +330,7 @@ func (c cli) run(args []string, files bool) error {
 	case violated:
 		return errViolated
 	}
-	return nil
+	return g.apply(c.stderr, &r)
 }
 
 // maxSeeds bounds -seeds: every run's Result is kept until the sweep's
@@ -414,6 +441,8 @@ func (c cli) merge(args []string) error {
 	fs := c.flagSet("merge")
 	out := fs.String("out", "svcsim-out", "output directory")
 	partial := fs.Bool("partial", false, "merge even when runs are missing")
+	var g gates
+	g.register(fs)
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return badInput("%w", err)
@@ -471,7 +500,7 @@ func (c cli) merge(args []string) error {
 			return errViolated
 		}
 	}
-	return nil
+	return g.apply(c.stderr, &r)
 }
 
 func firstN(s []string, n int) []string {
