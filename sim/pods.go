@@ -139,6 +139,7 @@ func (w *world) newPod(key service.NamespacedName, labels service.Labels, spec *
 func (w *world) writePod(p *pod, st apiState) {
 	readyChanged := st.ready != p.api.ready || st.term != p.api.term
 	p.api = st
+	w.podEvent(p, st)
 	w.enqueue(op{p: p, st: st})
 	if readyChanged && p.deploy != nil {
 		w.reconcileSoon(p.deploy)
@@ -479,6 +480,7 @@ func (w *world) podGone(p *pod) {
 		}
 	}
 	w.m.podsDeleted++
+	w.emit(Event{Kind: EventPodDeleted, Pod: p.key.String()})
 	w.enqueue(op{p: p, del: true})
 	if p.deploy != nil {
 		w.reconcileSoon(p.deploy)
@@ -666,6 +668,7 @@ func (w *world) dnsSync() {
 		return
 	}
 	w.m.dnsSyncs++
+	w.emit(Event{Kind: EventDNSSync})
 	now := w.now()
 	for _, t0 := range w.dns.samples {
 		w.m.dnsLatency = append(w.m.dnsLatency, now-t0)

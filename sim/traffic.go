@@ -219,13 +219,13 @@ func (w *world) arrival(f *flow) {
 	switch r.Verdict {
 	case proxy.Routed:
 	case proxy.NoEndpoints:
-		w.outcome(f, outRejected, now)
+		w.outcomeAt(f, outRejected, now, nil, entry, netip.AddrPort{})
 		return
 	case proxy.DroppedByPolicy, proxy.BlockedBySourceRange:
-		w.outcome(f, outDropped, now)
+		w.outcomeAt(f, outDropped, now, nil, entry, netip.AddrPort{})
 		return
 	default:
-		w.outcome(f, outUnreachable, now)
+		w.outcomeAt(f, outUnreachable, now, nil, entry, netip.AddrPort{})
 		return
 	}
 	if !w.cfg.s.Checks.SkipPicks {
@@ -235,7 +235,7 @@ func (w *world) arrival(f *flow) {
 	if backend == nil || !backend.appUp || backend.phase != phRunning ||
 		backend.key.Namespace != f.ns || !f.svc.sel.Matches(backend.labels) {
 		w.c.Done(r)
-		w.outcome(f, outRefused, now)
+		w.outcomeAt(f, outRefused, now, backend, entry, r.Backend.Addr)
 		return
 	}
 	f.load[backend]++
@@ -324,13 +324,21 @@ func (w *world) closeConn(id uint32, k outcome) {
 	w.conns[lastN].nodePos = c.nodePos
 	n.conns = n.conns[:len(n.conns)-1]
 	w.c.Done(c.route)
-	w.outcome(c.flow, k, c.start)
+	w.outcomeAt(c.flow, k, c.start, p, n, c.route.Backend.Addr)
 	c.flow, c.pod, c.node, c.route = nil, nil, nil, proxy.Route{}
 	w.free = append(w.free, id)
 }
 
 // outcome counts a connection that started at t.
 func (w *world) outcome(f *flow, k outcome, t time.Duration) {
+	w.outcomeAt(f, k, t, nil, nil, netip.AddrPort{})
+}
+
+// outcomeAt is outcome, with the backend pod, the node that routed it
+// (nil when none) and the backend address (zero when none), for the
+// event log.
+func (w *world) outcomeAt(f *flow, k outcome, t time.Duration, p *pod, n *node, backend netip.AddrPort) {
+	w.connFailed(f, k, t, p, n, backend)
 	f.counts.add(k, 1)
 	w.m.total.add(k, 1)
 	b := int(t / w.cfg.bucket)

@@ -128,6 +128,8 @@ type world struct {
 	ringPos int
 	// stopped is the violation that stopped the run.
 	stopped *Violation
+	// ev is the event log (RunOptions.Events), nil without one.
+	ev *eventLog
 	// lastFull is the event number of the last EveryEvents check.
 	lastFull uint64
 }
