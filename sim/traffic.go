@@ -168,6 +168,7 @@ func (w *world) arrival(f *flow) {
 			if err != nil {
 				return // the client is not in the API yet
 			}
+			w.m.dnsQueries++
 			e = dnsEntry{}
 			for _, r := range res.Response.Answer {
 				if r.Type == dnsname.TypeA {

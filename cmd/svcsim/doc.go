@@ -42,6 +42,38 @@
 //	                (-shard 5/8 writes shard-0005-of-0008.json)
 //	-parallel N     run N simulations at a time (default: the number of CPUs)
 //	-q              no progress bar
+//	-metrics FILE   write every run's figures as OpenMetrics text
+//	-events FILE    write every run's events as JSON lines
+//
+// -metrics writes one series per run (labels scenario, variant, seed)
+// in the OpenMetrics 1.0 text format, named as kube-proxy
+// (pkg/proxy/metrics/metrics.go) and CoreDNS (plugin/metrics/vars) name
+// them where the simulator measures the same thing:
+// kubeproxy_network_programming_duration_seconds (with the simulator's
+// buckets, ten a decade from 1 ms, not kube-proxy's),
+// kubeproxy_sync_proxy_rules_duration_seconds (kube-proxy's buckets; a
+// simulated sync takes no time, so it counts the syncs that applied a new
+// table), coredns_dns_requests_total (the clients' A queries); and
+// svcnet_connections_total{flow,service,outcome},
+// svcnet_dns_programming_duration_seconds, svcnet_backend_connections_total
+// and more for the rest. -events writes sim.RunOptions.Events' lines, each
+// led by its run's variant and seed: pod writes and deletions, proxy
+// tables, proxy and DNS syncs, node Ready changes, faults, the control
+// plane going down and up, and failed connections (with the backend, the
+// pod and the node that routed them), in time order within a run, the
+// runs in the sweep's order; each run streams to a part file as it runs,
+// joined at the end, so the file is the same bytes however many workers
+// ran.
+//
+// -out DIR also gets ClusterLoader2's measurement files, so that a
+// simulated run compares with a real cluster's: per variant
+// NetworkProgrammingLatency_<scenario>_<variant>_<time>.json, CL2's
+// PerfData (version v1, one data item: Perc50, Perc90, Perc99 in ms) and
+// SvcsimSummary_<scenario>_<variant>_<time>.json in the same shape
+// (programming latencies, connections by outcome, per flow, shares,
+// disruption). The time is the end of the simulated run (from
+// 2025-01-01T00:00:00Z), so the names are reproducible; with several
+// seeds the percentiles are the worst run's.
 //
 // Checks for CI, of run and merge: -max-failed S (a variant's failed
 // connections as a share of them, 0.1% or 0.001), -max-programming-p99 D

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -66,6 +67,20 @@ Flags of run:
                  "-shard /n" takes i from $JOB_COMPLETION_INDEX (Indexed Jobs)
   -parallel N    simulations at a time (default: the number of CPUs)
   -q             no progress bar (it is drawn only on a terminal anyway)
+  -metrics FILE  write every run's figures to FILE as OpenMetrics text, with
+                 kube-proxy's and CoreDNS's names where they exist
+                 (kubeproxy_network_programming_duration_seconds,
+                 kubeproxy_sync_proxy_rules_duration_seconds,
+                 coredns_dns_requests_total) and svcnet_* for the rest
+  -events FILE   write every run's events to FILE as JSON lines, in time
+                 order within each run: pod writes, proxy tables and syncs,
+                 DNS syncs, node Ready, faults, the control plane down and
+                 up, failed connections ({"variant":..,"seed":..,"at":..})
+
+-out DIR also gets ClusterLoader2's measurement files, per variant:
+NetworkProgrammingLatency_<scenario>_<variant>_<end time>.json (Perc50,
+Perc90, Perc99 in ms, the worst run's) and SvcsimSummary_... in the same
+PerfData shape (latencies, connections by outcome, per flow).
 
 Checks, for CI (of run and merge; exit 4 when one fails, after writing the
 reports; each line names the variant and the figure):
@@ -83,6 +98,7 @@ reports; each line names the variant and the figure):
 Flags of merge:
   -out DIR       write the merged result.json and report.html (default svcsim-out)
   -partial       merge even when runs are missing
+  -metrics FILE  as run's; and the checks above
 
 Exit codes:
   0  every run completed and every invariant held
@@ -202,6 +218,8 @@ type runFlags struct {
 	shard    string
 	parallel int
 	quiet    bool
+	metrics  string
+	events   string
 }
 
 func (cli) flagSet(name string) *flag.FlagSet {
@@ -225,6 +243,8 @@ func (c cli) run(args []string, files bool) error {
 	fs.StringVar(&f.shard, "shard", "", "i/n: run one shard of the sweep")
 	fs.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "simulations at a time")
 	fs.BoolVar(&f.quiet, "q", false, "no progress bar")
+	fs.StringVar(&f.metrics, "metrics", "", "write the runs' metrics to FILE (OpenMetrics text)")
+	fs.StringVar(&f.events, "events", "", "write the runs' events to FILE (JSON lines)")
 	var g gates
 	g.register(fs)
 	rest, err := parseArgs(fs, args)
@@ -291,8 +311,20 @@ func (c cli) run(args []string, files bool) error {
 	if err := checkOut(f.out); err != nil {
 		return err
 	}
+	if err := checkFile("-metrics", f.metrics); err != nil {
+		return err
+	}
 	seeds := seedRange{First: s.Seed, Count: f.seeds}
 	js := jobs(s, seeds, sh)
+	var evs *eventFiles
+	if f.events != "" {
+		if evs, err = newEventFiles(f.events, js); err != nil {
+			return err
+		}
+		for i := range js {
+			js[i].events = evs.writer(js[i])
+		}
+	}
 	var bar *progress
 	if !f.quiet {
 		bar = newProgress(c.stderr, js, c.now)
@@ -301,7 +333,18 @@ func (c cli) run(args []string, files bool) error {
 	if bar != nil {
 		onProgress = func(j job, p sim.Progress) { bar.update(j.index, p) }
 	}
-	outs := runJobs(js, f.parallel, c.stop, onProgress, func(o outcome) { bar.add(o.job.index, o.res, o.job.s.Duration.D()) })
+	var evErr error
+	var evMu sync.Mutex
+	outs := runJobs(js, f.parallel, c.stop, onProgress, func(o outcome) {
+		bar.add(o.job.index, o.res, o.job.s.Duration.D())
+		if evs != nil {
+			if err := evs.done(o.job); err != nil {
+				evMu.Lock()
+				evErr = errors.Join(evErr, err)
+				evMu.Unlock()
+			}
+		}
+	})
 	bar.finish()
 	violated, interrupted := false, 0
 	for _, o := range outs {
@@ -312,9 +355,22 @@ func (c cli) run(args []string, files bool) error {
 		case errors.Is(o.err, sim.ErrViolation):
 			violated = true
 		default:
+			if evs != nil {
+				evs.abandon()
+			}
 			// Every run of an invalid scenario fails alike: say it once.
 			return fmt.Errorf("variant %q seed %d: %w", variants(s)[o.job.variant].Name, o.job.seed, o.err)
 		}
+	}
+	if evs != nil {
+		if evErr != nil {
+			evs.abandon()
+			return fmt.Errorf("%w: -events: %w", errInternal, evErr)
+		}
+		if err := evs.join(js, func(j job) string { return variants(s)[j.variant].Name }); err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stderr, "wrote", f.events)
 	}
 	r := assemble(s, seeds, sh, outs)
 	if interrupted > 0 {
@@ -322,6 +378,11 @@ func (c cli) run(args []string, files bool) error {
 	}
 	if err := c.write(&r, f.out); err != nil {
 		return err
+	}
+	if f.metrics != "" {
+		if err := c.writeMetrics(&r, f.metrics); err != nil {
+			return err
+		}
 	}
 	switch {
 	case interrupted > 0:
@@ -356,6 +417,19 @@ func checkOut(dir string) error {
 		return badInput("-out %q: %v", dir, err)
 	}
 	return nil
+}
+
+// checkFile makes sure a file a flag names can be written before the
+// first run: it is created, empty, and written at the end. "" is none.
+func checkFile(flagName, path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return badInput("%s %q: %v", flagName, path, err)
+	}
+	return f.Close()
 }
 
 // pickVariants keeps the named variants, in the scenario's order. A
@@ -425,6 +499,9 @@ func (c cli) write(r *report, dir string) error {
 				return fmt.Errorf("%w: %w", errInternal, err)
 			}
 			fmt.Fprintln(c.stderr, "wrote", path)
+			if err := c.writeCL2(r, dir); err != nil {
+				return err
+			}
 		}
 	}
 	if err := writeSummary(c.stdout, r); err != nil {
@@ -441,6 +518,7 @@ func (c cli) merge(args []string) error {
 	fs := c.flagSet("merge")
 	out := fs.String("out", "svcsim-out", "output directory")
 	partial := fs.Bool("partial", false, "merge even when runs are missing")
+	metricsPath := fs.String("metrics", "", "write the runs' metrics to FILE (OpenMetrics text)")
 	var g gates
 	g.register(fs)
 	args, err := parseArgs(fs, args)
@@ -481,6 +559,9 @@ func (c cli) merge(args []string) error {
 			return badInput("%s: not a svcsim result: %w", p, err)
 		}
 	}
+	if err := checkFile("-metrics", *metricsPath); err != nil {
+		return err
+	}
 	r, missing, err := merge(parts, paths)
 	if err != nil {
 		return badInput("%w", err)
@@ -494,6 +575,11 @@ func (c cli) merge(args []string) error {
 	}
 	if err := c.write(&r, *out); err != nil {
 		return err
+	}
+	if *metricsPath != "" {
+		if err := c.writeMetrics(&r, *metricsPath); err != nil {
+			return err
+		}
 	}
 	for _, vr := range r.Variants {
 		if vr.Summary.Violations > 0 {

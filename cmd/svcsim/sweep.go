@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -103,6 +104,8 @@ type job struct {
 	variant int
 	seed    uint64
 	s       sim.Scenario
+	// events, if not nil, gets the run's event log (-events).
+	events io.Writer
 }
 
 // jobs lists the runs of a sweep, or of one shard of it.
@@ -191,6 +194,9 @@ func runOne(j job, progress func(job, sim.Progress)) (o outcome) {
 		}
 	}()
 	var opts sim.RunOptions
+	if j.events != nil {
+		opts.Events = j.events
+	}
 	if progress != nil {
 		opts.Progress = func(p sim.Progress) { progress(j, p) }
 	}
