@@ -75,8 +75,10 @@ type Config struct {
 	// Rand drives every random choice (IPs, ports, picks); nil means a
 	// fixed seed. The same seed and calls give the same cluster.
 	Rand *rand.Rand
-	// Clock stamps creation times; nil leaves them zero. The cluster never
-	// reads the wall clock.
+	// Clock stamps creation times (of Services, pods and nodes given
+	// without one, as the API server does) and is the "now" of AGE in
+	// the Print methods; nil leaves them zero, which AGE shows as
+	// <unknown>, as kubectl does. The cluster never reads the wall clock.
 	Clock func() time.Time
 	// ImmediateSync applies every control-plane change to every node's
 	// proxy and to the DNS at once. Without it they change only on

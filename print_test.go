@@ -206,11 +206,21 @@ func TestPrintNodes(t *testing.T) {
 	now = now.Add(3 * time.Hour)
 	var out strings.Builder
 	require.NoError(t, c.PrintNodes(&out))
-	require.Equal(t, `NAME     STATUS                        ROLES                  AGE         VERSION   INTERNAL-IP    EXTERNAL-IP   OS-IMAGE                       KERNEL-VERSION   CONTAINER-RUNTIME
-bare     Unknown                       <none>                 <unknown>             <none>         <none>        <unknown>                      <unknown>        <unknown>
-cp-0     NotReady,SchedulingDisabled   control-plane,master   3h          v1.37.0   192.168.0.2    203.0.113.2   Debian GNU/Linux 13 (trixie)   6.12.0           containerd://2.1.0
-node-0   Ready                         <none>                 <unknown>             192.168.0.10   <none>        <unknown>                      <unknown>        <unknown>
-node-1   Ready                         <none>                 <unknown>             192.168.0.11   <none>        <unknown>                      <unknown>        <unknown>
-node-2   Ready                         <none>                 <unknown>             192.168.0.12   <none>        <unknown>                      <unknown>        <unknown>
+	// Every node is stamped by the cluster's clock when it has no
+	// creationTimestamp of its own: node-0..2 at the start, bare 3h before.
+	require.Equal(t, `NAME     STATUS                        ROLES                  AGE   VERSION   INTERNAL-IP    EXTERNAL-IP   OS-IMAGE                       KERNEL-VERSION   CONTAINER-RUNTIME
+bare     Unknown                       <none>                 3h              <none>         <none>        <unknown>                      <unknown>        <unknown>
+cp-0     NotReady,SchedulingDisabled   control-plane,master   3h    v1.37.0   192.168.0.2    203.0.113.2   Debian GNU/Linux 13 (trixie)   6.12.0           containerd://2.1.0
+node-0   Ready                         <none>                 0s              192.168.0.10   <none>        <unknown>                      <unknown>        <unknown>
+node-1   Ready                         <none>                 0s              192.168.0.11   <none>        <unknown>                      <unknown>        <unknown>
+node-2   Ready                         <none>                 0s              192.168.0.12   <none>        <unknown>                      <unknown>        <unknown>
 `, out.String())
+
+	// An update keeps the stored creationTimestamp, as the API server does.
+	now = now.Add(90 * time.Minute)
+	_, err = c.AddNode(&service.Node{ObjectMeta: service.ObjectMeta{Name: "bare", CreationTimestamp: now}})
+	require.NoError(t, err)
+	out.Reset()
+	require.NoError(t, c.PrintNodes(&out))
+	require.Contains(t, out.String(), "\nbare     Unknown                       <none>                 4h30m ")
 }
