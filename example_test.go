@@ -173,7 +173,7 @@ func ExampleCluster_Resolve() {
 	c := newCluster(true)
 	client := service.NamespacedName{Namespace: "default", Name: "client"}
 	for _, name := range []string{"my-service", "my-service.default", "www.example.com"} {
-		res, err := c.Resolve(client, name, dnsname.TypeA)
+		res, err := c.Resolve(svcnet.Source{Pod: client}, name, dnsname.TypeA)
 		if err != nil {
 			panic(err)
 		}

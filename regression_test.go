@@ -251,3 +251,26 @@ func TestImmediateSyncPodRecords(t *testing.T) {
 	resp = c.DNS().Resolve("10-244-0-9.default.pod.cluster.local", dnsname.TypeA)
 	require.Equal(t, dnsname.RcodeNXDomain, resp.Rcode)
 }
+
+// Resolve names its client as Dial does, with a Source: the pod's
+// search path resolves the short name; an external client, which has
+// none, and an unknown pod are errors naming why.
+func TestResolveTakesASource(t *testing.T) {
+	c := testCluster(t, true)
+	_, err := c.CreateService(webService("db", ""))
+	require.NoError(t, err)
+	_, err = c.ApplyPod(clientPod("client", "node-0", "10.244.0.9"))
+	require.NoError(t, err)
+	res, err := c.Resolve(FromPod("default", "client"), "db", dnsname.TypeA)
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Response.Answer)
+	tr, err := c.Dial(FromPod("default", "client"), "db:80")
+	require.NoError(t, err)
+	require.Equal(t, res.Response, tr.Lookup.Response, "Dial resolves as Resolve does")
+
+	_, err = c.Resolve(FromAddr(mustAddr("203.0.113.7")), "db", dnsname.TypeA)
+	require.ErrorIs(t, err, ErrInvalidTarget)
+	require.ErrorContains(t, err, "needs a client pod")
+	_, err = c.Resolve(FromPod("default", "nobody"), "db", dnsname.TypeA)
+	require.ErrorIs(t, err, ErrNotFound)
+}

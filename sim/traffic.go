@@ -164,7 +164,7 @@ func (w *world) arrival(f *flow) {
 	case ViaDNS:
 		e, ok := f.cache[client]
 		if !ok || e.expires <= now {
-			res, err := w.c.Resolve(client.key, f.host, dnsname.TypeA)
+			res, err := w.c.Resolve(svcnet.Source{Pod: client.key}, f.host, dnsname.TypeA)
 			if err != nil {
 				return // the client is not in the API yet
 			}
