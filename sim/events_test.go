@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -107,4 +109,40 @@ func TestEventLogWriteError(t *testing.T) {
 	require.ErrorIs(t, err, ErrEventLog)
 	require.ErrorContains(t, err, "disk full")
 	require.Equal(t, want, got)
+}
+
+// TestGeneratedPodNames: a Deployment's pods are named as the ReplicaSet
+// controller and the API server name them, <deployment>-<template
+// hash>-<5 random characters of apimachinery's alphabet>, from the seed:
+// the same seed gives the same names, another seed others.
+func TestGeneratedPodNames(t *testing.T) {
+	b, err := os.ReadFile("../cmd/svcsim/testdata/small.yaml")
+	require.NoError(t, err)
+	s, err := DecodeScenario(b)
+	require.NoError(t, err)
+	s.Variants = nil
+	names := func(seed uint64) []string {
+		s.Seed = seed
+		var log bytes.Buffer
+		_, err := RunWithOptions(s, RunOptions{Events: &log})
+		require.NoError(t, err)
+		var out []string
+		sc := bufio.NewScanner(&log)
+		for sc.Scan() {
+			var e Event
+			require.NoError(t, json.Unmarshal(sc.Bytes(), &e))
+			if e.Kind == EventPod && !slices.Contains(out, e.Pod) {
+				out = append(out, e.Pod)
+			}
+		}
+		return out
+	}
+	a := names(10)
+	require.NotEmpty(t, a, "the rollout creates pods")
+	re := regexp.MustCompile(`^default/svc-0-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}$`)
+	for _, n := range a {
+		require.Regexp(t, re, n)
+	}
+	require.Equal(t, a, names(10))
+	require.NotEqual(t, a, names(11))
 }

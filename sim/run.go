@@ -173,6 +173,7 @@ func newWorld(s Scenario) (*world, error) {
 		ring:        make([]record, cfg.history),
 	}
 	w.rCluster, w.rSched, w.rTraffic, w.rChurn, w.rNodes = stream(), stream(), stream(), stream(), stream()
+	w.rNames = stream()
 	w.clock = func() time.Time { return epoch.Add(w.eng.Now()) }
 	w.dns.since = -1
 	w.pub = publisher{svcVersion: map[service.NamespacedName]uint64{}}
@@ -474,9 +475,7 @@ func (w *world) addDeployment(in *Deployment) error {
 
 // createRSPodNow creates a pod of rs for time 0 (not scheduled by an event).
 func (w *world) createRSPodNow(d *deploy, rs *replicaSet) *pod {
-	key := service.NamespacedName{Namespace: d.key.Namespace, Name: podName(d.key.Name+"-"+rs.hash, rs.seq)}
-	rs.seq++
-	p := w.newPod(key, rs.labels, d.spec, d.prof)
+	p := w.newPod(w.rsPodKey(d, rs), rs.labels, d.spec, d.prof)
 	p.deploy, p.rs = d, rs
 	rs.pods = append(rs.pods, p)
 	return p

@@ -74,6 +74,9 @@ type world struct {
 
 	// Random streams, one per component, all drawn from the seed.
 	rCluster, rSched, rTraffic, rChurn, rNodes *rand.Rand
+	// rNames draws the generated pods' name suffixes; drawn last from
+	// the seed, so that it leaves the other streams as they were.
+	rNames *rand.Rand
 
 	nodes      []*node
 	nodeByName map[string]*node
