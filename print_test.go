@@ -66,16 +66,16 @@ func TestPrintEndpointSlices(t *testing.T) {
 	c := printCluster(t, &now)
 	var out strings.Builder
 	require.NoError(t, c.PrintEndpointSlices(&out, "default"))
-	require.Equal(t, `NAME       ADDRESSTYPE   PORTS   ENDPOINTS                                         AGE
-web-1      IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   6m30s
-web-np-1   IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   90s
+	require.Equal(t, `NAME           ADDRESSTYPE   PORTS   ENDPOINTS                                         AGE
+web-8p6m9      IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   6m30s
+web-np-jkj8g   IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   90s
 `, out.String())
 	out.Reset()
 	require.NoError(t, c.PrintEndpointSlices(&out, ""))
-	require.Equal(t, `NAMESPACE   NAME       ADDRESSTYPE   PORTS     ENDPOINTS                                         AGE
-default     web-1      IPv4          9376      10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   6m30s
-default     web-np-1   IPv4          9376      10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   90s
-shop        web-lb-1   IPv4          <unset>   <unset>                                           90s
+	require.Equal(t, `NAMESPACE   NAME           ADDRESSTYPE   PORTS     ENDPOINTS                                         AGE
+default     web-8p6m9      IPv4          9376      10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   6m30s
+default     web-np-jkj8g   IPv4          9376      10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   90s
+shop        web-lb-lvxzt   IPv4          <unset>   <unset>                                           90s
 `, out.String())
 
 	// A slice keeps its age through updates, and a new one starts at 0s.
@@ -83,9 +83,9 @@ shop        web-lb-1   IPv4          <unset>   <unset>                          
 	apply(t, c, testPod("web-9", "node-0", "10.244.0.30", true))
 	out.Reset()
 	require.NoError(t, c.PrintEndpointSlices(&out, "default"))
-	require.Equal(t, `NAME       ADDRESSTYPE   PORTS   ENDPOINTS                                         AGE
-web-1      IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 3 more...   66m
-web-np-1   IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 3 more...   61m
+	require.Equal(t, `NAME           ADDRESSTYPE   PORTS   ENDPOINTS                                         AGE
+web-8p6m9      IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 3 more...   66m
+web-np-jkj8g   IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 3 more...   61m
 `, out.String())
 }
 

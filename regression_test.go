@@ -220,8 +220,8 @@ func TestPrintersFollowKubectl(t *testing.T) {
 
 	var out strings.Builder
 	require.NoError(t, c.PrintEndpointSlices(&out, ""))
-	require.Equal(t, `NAMESPACE   NAME    ADDRESSTYPE   PORTS                  ENDPOINTS    AGE
-default     web-1   IPv4          81,82,83 + 1 more...   10.244.0.5   6m
+	require.Equal(t, `NAMESPACE   NAME        ADDRESSTYPE   PORTS                  ENDPOINTS    AGE
+default     web-8p6m9   IPv4          81,82,83 + 1 more...   10.244.0.5   6m
 `, out.String())
 }
 
