@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -107,39 +108,16 @@ func TestYAMLLineProperty(t *testing.T) {
 }
 
 func TestListItemErrorLines(t *testing.T) {
-	stream := `apiVersion: sim.svcnet.dev/v1alpha1
-kind: Scenario
-metadata: {name: l}
-duration: 10s
-cluster: {nodes: 2}
----
-apiVersion: v1
-kind: List
-items:
-- apiVersion: v1
-  kind: Service
-  metadata: {name: web}
-  spec:
-    selector: {app: web}
-    ports: [{port: 80}]
-- apiVersion: apps/v1
-  kind: Deployment
-  metadata:
-    name: web
-  spec:
-    replicas: -2
-    selector: {matchLabels: {app: web}}
-    template:
-      metadata: {labels: {app: web}}
-      spec:
-        containers: [{name: a, image: a}]
-`
-	_, err := DecodeScenarioSources(ScenarioSource{Name: "list.yaml", Data: []byte(stream)})
+	list, err := os.ReadFile("../cmd/svcsim/testdata/bad-list.yaml")
+	require.NoError(t, err)
+	_, err = DecodeScenarioSources(
+		ScenarioSource{Name: "scenario.yaml", Data: []byte("apiVersion: sim.svcnet.dev/v1alpha1\nkind: Scenario\nduration: 10s\ncluster: {nodes: 2}\n")},
+		ScenarioSource{Name: "list.yaml", Data: list})
 	var de *DecodeError
 	require.True(t, errors.As(err, &de), "%v", err)
 	require.Equal(t, "items[1]", de.Item)
-	require.Equal(t, 16, de.ItemLine)
-	require.Equal(t, 21, de.FieldLine)
+	require.Equal(t, 12, de.ItemLine)
+	require.Equal(t, 17, de.FieldLine)
 	require.Equal(t, "items[1].spec.replicas", de.Field)
-	require.Equal(t, `sim: list.yaml: document 2 (line 7): items[1] (line 16): Deployment "default/web": spec.replicas (line 21): invalid value -2: must be greater than or equal to 0`, de.Error())
+	require.Equal(t, `sim: list.yaml: document 1 (line 3): items[1] (line 12): Deployment "default/web": spec.replicas (line 17): invalid value -2: must be greater than or equal to 0`, de.Error())
 }

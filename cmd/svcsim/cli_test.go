@@ -72,26 +72,10 @@ func TestVersion(t *testing.T) {
 // TestListErrorLines: an error in an item of a kind: List names the
 // item and the lines of the item and of the field.
 func TestListErrorLines(t *testing.T) {
-	dir := t.TempDir()
-	list := filepath.Join(dir, "list.yaml")
-	require.NoError(t, os.WriteFile(list, []byte(`apiVersion: v1
-kind: List
-items:
-- apiVersion: apps/v1
-  kind: Deployment
-  metadata:
-    name: web
-  spec:
-    replicas: -2
-    selector: {matchLabels: {app: web}}
-    template:
-      metadata: {labels: {app: web}}
-      spec:
-        containers: [{name: a, image: a}]
-`), 0o644))
+	list := "testdata/bad-list.yaml"
 	code, _, stderr := svcsim(t, nil, "run", "-out", "", "testdata/scenario-only.yaml", list)
 	require.Equal(t, exitUsage, code)
-	require.Contains(t, stderr, list+`: document 1 (line 1): items[0] (line 4): Deployment "default/web": spec.replicas (line 9): invalid value -2`)
+	require.Contains(t, stderr, list+`: document 1 (line 3): items[1] (line 12): Deployment "default/web": spec.replicas (line 17): invalid value -2`)
 }
 
 // TestMergeNamesTheOtherSweep: the file of another sweep is named.
