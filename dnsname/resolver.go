@@ -66,16 +66,82 @@ type svcNode struct {
 	sub pmap[string, *entry]
 }
 
-// entry is the precomputed answer set of one existing name. Its slices
-// are shared by every Response that returns them.
+// entry is the precomputed answer set of one existing name: its records
+// in one array, which every Response that returns them shares. The array
+// holds the A records, then the AAAA, then the SRV, then the SRV's
+// additional records, except where those are the name's own address
+// records (the SRV of an endpoint name or of a ClusterIP Service points
+// at the name itself), which are then not repeated. The records of a
+// TXT or CNAME entry are its one record.
+//
+// An entry is 48 bytes, and its records are held once: the names of the
+// endpoints make most entries of a cluster.
 type entry struct {
-	a, aaaa       []Record
-	srv, srvExtra []Record
-	txt           []Record
-	cname         []Record // one record: the name is an ExternalName Service
+	recs []Record
+	// aEnd, aaaaEnd and srvEnd end the A, AAAA and SRV records in recs.
+	aEnd, aaaaEnd, srvEnd uint32
+	kind                  entryKind
+	// sharedExtra: the SRV additional records are recs[:aaaaEnd].
+	sharedExtra bool
 	// lazy, when set, makes the entry's address and SRV records on
-	// first use; the fields above are then empty.
+	// first use; recs is then empty.
 	lazy *lazyEntry
+}
+
+type entryKind uint8
+
+const (
+	entryRecords entryKind = iota // A, AAAA, SRV
+	entryTXT                      // recs is one TXT record
+	entryCNAME                    // recs is one CNAME record: an ExternalName Service
+)
+
+// recordEntry makes the entry of a TXT or CNAME record.
+func recordEntry(kind entryKind, r Record) *entry { return &entry{recs: []Record{r}, kind: kind} }
+
+func (e *entry) a() []Record {
+	if e.kind != entryRecords {
+		return nil
+	}
+	return e.recs[:e.aEnd:e.aEnd]
+}
+
+func (e *entry) aaaa() []Record {
+	if e.kind != entryRecords {
+		return nil
+	}
+	return e.recs[e.aEnd:e.aaaaEnd:e.aaaaEnd]
+}
+
+func (e *entry) srv() []Record {
+	if e.kind != entryRecords {
+		return nil
+	}
+	return e.recs[e.aaaaEnd:e.srvEnd:e.srvEnd]
+}
+
+func (e *entry) srvExtra() []Record {
+	switch {
+	case e.kind != entryRecords || e.srvEnd == e.aaaaEnd:
+		return nil
+	case e.sharedExtra:
+		return e.recs[:e.aaaaEnd:e.aaaaEnd]
+	}
+	return e.recs[e.srvEnd:len(e.recs):len(e.recs)]
+}
+
+func (e *entry) txt() []Record {
+	if e.kind != entryTXT {
+		return nil
+	}
+	return e.recs
+}
+
+func (e *entry) cname() []Record {
+	if e.kind != entryCNAME {
+		return nil
+	}
+	return e.recs
 }
 
 var emptyEntry = &entry{}
@@ -95,9 +161,9 @@ func New(c Config) (*Resolver, error) {
 	for _, k := range []string{"", "svc", "pod"} { // apex, svc.<zone> and pod.<zone>: NODATA (CoreDNS parse.go)
 		names.set(hashString(k), k, emptyEntry)
 	}
-	names.set(hashString("dns-version"), "dns-version", &entry{txt: []Record{{
+	names.set(hashString("dns-version"), "dns-version", recordEntry(entryTXT, Record{
 		Name: VersionName(r.zone), Type: TypeTXT, TTL: versionTTL, Text: SchemaVersion,
-	}}})
+	}))
 	r.snap.Store(&snapshot{svcs: newSvcIndex(), names: names.cur()})
 	return r, nil
 }
@@ -264,12 +330,12 @@ func (r *Resolver) answer(s *snapshot, e *entry, qtype Type, depth int) Response
 	if e.lazy != nil {
 		e = e.lazy.get(qtype)
 	}
-	if e.cname != nil {
+	if e.kind == entryCNAME {
 		switch qtype {
 		case TypeCNAME:
-			return Response{Answer: e.cname}
+			return Response{Answer: e.cname()}
 		case TypeA, TypeAAAA:
-			return r.chase(s, e.cname[0], qtype, depth)
+			return r.chase(s, e.recs[0], qtype, depth)
 		}
 		// TXT and the other types: NODATA without chasing, as CoreDNS
 		// (its TXT path sees the Service and answers NOERROR empty).
@@ -277,13 +343,13 @@ func (r *Resolver) answer(s *snapshot, e *entry, qtype Type, depth int) Response
 	}
 	switch qtype {
 	case TypeA:
-		return Response{Answer: e.a}
+		return Response{Answer: e.a()}
 	case TypeAAAA:
-		return Response{Answer: e.aaaa}
+		return Response{Answer: e.aaaa()}
 	case TypeSRV:
-		return Response{Answer: e.srv, Additional: e.srvExtra}
+		return Response{Answer: e.srv(), Additional: e.srvExtra()}
 	case TypeTXT:
-		return Response{Answer: e.txt}
+		return Response{Answer: e.txt()}
 	}
 	return Response{}
 }
