@@ -215,13 +215,39 @@ func (r *Resolver) Resolve(name string, qtype Type) Response {
 	return r.resolve(r.snap.Load(), name, qtype, 0)
 }
 
+// ResolveBytes is Resolve for a name given as bytes, as a server reads it
+// from a query: it does not keep name, and so spares the caller making a
+// string of it (it makes one only to hand an out-of-zone name to the
+// Upstream).
+func (r *Resolver) ResolveBytes(name []byte, qtype Type) Response {
+	s := r.snap.Load()
+	var buf [MaxNameLength]byte
+	n, ok := lowerName(&buf, name)
+	if !ok {
+		return Response{Rcode: RcodeFormErr}
+	}
+	if resp, in := r.inZone(s, buf[:n], qtype, 0); in {
+		return resp
+	}
+	return r.outOfZone(s, buf[:n], "", name, qtype)
+}
+
 func (r *Resolver) resolve(s *snapshot, name string, qtype Type, depth int) Response {
 	var buf [MaxNameLength]byte
 	n, ok := lowerName(&buf, name)
 	if !ok {
 		return Response{Rcode: RcodeFormErr}
 	}
-	b := buf[:n]
+	if resp, in := r.inZone(s, buf[:n], qtype, depth); in {
+		return resp
+	}
+	return r.outOfZone(s, buf[:n], name, nil, qtype)
+}
+
+// inZone answers b, a lowercase name without its trailing dot, when it
+// is in the cluster zone; in is false when it is not.
+func (r *Resolver) inZone(s *snapshot, b []byte, qtype Type, depth int) (resp Response, in bool) {
+	n := len(b)
 	z := r.zone
 	var rel []byte
 	switch {
@@ -230,8 +256,12 @@ func (r *Resolver) resolve(s *snapshot, name string, qtype Type, depth int) Resp
 	case n == len(z) && string(b) == z:
 		rel = b[:0]
 	default:
-		return r.outOfZone(s, b, name, qtype)
+		return Response{}, false
 	}
+	return r.inZoneRel(s, b, rel, qtype, depth), true
+}
+
+func (r *Resolver) inZoneRel(s *snapshot, b, rel []byte, qtype Type, depth int) Response {
 	if qtype == TypeAXFR || qtype == TypeIXFR {
 		// CoreDNS's "transfer" plugin is not configured by default, and
 		// the kubernetes plugin refuses zone transfers itself
@@ -286,14 +316,14 @@ func lastDot(b []byte) int {
 // lowerName copies name into buf in lowercase, without its trailing dot,
 // and checks the limits every DNS name obeys: labels of 1–63 octets, at
 // most 253 octets. The root name "." gives length 0.
-func lowerName(buf *[MaxNameLength]byte, name string) (int, bool) {
-	if name == "." {
+func lowerName[S ~string | ~[]byte](buf *[MaxNameLength]byte, name S) (int, bool) {
+	if len(name) == 1 && name[0] == '.' {
 		return 0, true
 	}
 	if len(name) > 0 && name[len(name)-1] == '.' {
 		name = name[:len(name)-1]
 	}
-	if name == "" || len(name) > MaxNameLength {
+	if len(name) == 0 || len(name) > MaxNameLength {
 		return 0, false
 	}
 	b := buf[:len(name)]
@@ -422,7 +452,9 @@ func (r *Resolver) pod(s *snapshot, b, rel []byte, qtype Type) (Response, bool) 
 // outOfZone answers a name outside the cluster zone: PTR names of known
 // addresses from the snapshot, the rest from Upstream (REFUSED without
 // one, NXDOMAIN for an unknown reverse name).
-func (r *Resolver) outOfZone(s *snapshot, b []byte, name string, qtype Type) Response {
+//
+// The name as asked is name, or nameBytes when that is not nil.
+func (r *Resolver) outOfZone(s *snapshot, b []byte, name string, nameBytes []byte, qtype Type) Response {
 	reverse := hasSuffixLabel(b, reverse4) || hasSuffixLabel(b, reverse6)
 	if reverse {
 		// The reverse zones are served as kubeadm's Corefile does
@@ -449,6 +481,9 @@ func (r *Resolver) outOfZone(s *snapshot, b []byte, name string, qtype Type) Res
 		}
 	}
 	if r.upstream != nil {
+		if nameBytes != nil {
+			name = string(nameBytes)
+		}
 		return r.upstream(name, qtype)
 	}
 	if reverse {

@@ -48,9 +48,11 @@ type svcState struct {
 func (w *writer) state(key service.NamespacedName, zone string) *svcState {
 	st := w.svcs[key]
 	if st == nil {
-		st = &svcState{key: key, tkey: key.Name + "." + key.Namespace}
+		// The key is the start of the name, so that a query comparing
+		// it brings in the bytes its answer's owner name is written from.
+		st = &svcState{key: key, fqdn: key.Name + "." + key.Namespace + ".svc." + zone + "."}
+		st.tkey = st.fqdn[:len(key.Name)+1+len(key.Namespace)]
 		st.th = hashString(st.tkey)
-		st.fqdn = st.tkey + ".svc." + zone + "."
 		w.svcs[key] = st
 	}
 	return st

@@ -61,21 +61,34 @@ func (s *Server) udpBatchReader(ctx context.Context, uc *net.UDPConn) (ok bool, 
 			return true, err
 		}
 		out = out[:0]
+		// One clock reading per batch, not two per query: the
+		// duration counted for each answer is the batch's.
+		start := s.cfg.Now()
+		var rcodes [16]uint64
 		for i := range n {
 			ua, _ := in[i].Addr.(*net.UDPAddr)
 			var from netip.Addr
 			if ua != nil {
 				from = ua.AddrPort().Addr().Unmap()
 			}
-			ans := s.AppendAnswer(outBufs[i][:0], bufs[i][:in[i].N], from, true)
+			ans, rcode := s.appendAnswer(outBufs[i][:0], bufs[i][:in[i].N], from, true)
 			if ans == nil {
 				continue
 			}
+			rcodes[rcode&0xF]++
 			if cap(ans) > cap(outBufs[i]) {
 				outBufs[i] = ans[:0]
 			}
 			outHolders[i][0] = ans
 			out = append(out, ipv4.Message{Buffers: outHolders[i], Addr: in[i].Addr})
+		}
+		if len(out) > 0 {
+			for rc, k := range rcodes {
+				if k > 0 {
+					s.stats.rcode[rc].Add(k)
+				}
+			}
+			s.stats.durations(s.cfg.Now().Sub(start), uint64(len(out)))
 		}
 		for sent := 0; sent < len(out); {
 			k, err := bc.WriteBatch(out[sent:], 0)
