@@ -522,7 +522,7 @@ func (r *Resolver) subEntry(st *svcState, label string, eager int) *entry {
 	}
 	// The spec's named ports; of two with the same label, the last
 	// counts.
-	i, ok := st.spec.byLabel[label]
+	i, ok := st.spec.portByLabel(label)
 	if !ok {
 		return nil
 	}
