@@ -66,6 +66,8 @@ type epIndex struct {
 	n        int  // ready endpoint addresses
 	// all is the Service name of a headless Service.
 	all *wideAgg
+	// The maps are made by the first endpoint that needs them.
+	//
 	// hosts holds the endpoint names, by label.
 	hosts map[string]*agg
 	// ports holds a headless Service's SRV names, by label.
@@ -296,6 +298,9 @@ func (st *svcState) addReady(e ready, ps []slicePort, d int32) {
 	h := x.hosts[e.host]
 	if h == nil {
 		h = &agg{owner: fqdn}
+		if x.hosts == nil {
+			x.hosts = make(map[string]*agg)
+		}
 		x.hosts[e.host] = h
 	}
 	for _, p := range ps {
@@ -315,6 +320,9 @@ func (st *svcState) addReady(e ready, ps []slicePort, d int32) {
 			s := x.ports[p.label]
 			if s == nil {
 				s = newWideAgg(p.label + "." + st.fqdn)
+				if x.ports == nil {
+					x.ports = make(map[string]*wideAgg)
+				}
 				x.ports[p.label] = s
 			}
 			s.add(item{e.addr, p.port, fqdn}, d)
@@ -325,6 +333,9 @@ func (st *svcState) addReady(e ready, ps []slicePort, d int32) {
 		}
 	}
 	if cs := bump(x.ptr[e.addr], fqdn, d, strings.Compare); len(cs) > 0 {
+		if x.ptr == nil {
+			x.ptr = make(map[netip.Addr][]counted[string])
+		}
 		x.ptr[e.addr] = cs
 	} else {
 		delete(x.ptr, e.addr)
@@ -402,9 +413,6 @@ func (st *svcState) setSpec(sp *svcSpec) {
 		st.idx = &epIndex{
 			headless: sp.headless,
 			pnr:      sp.publishNotReady,
-			hosts:    make(map[string]*agg),
-			ports:    make(map[string]*wideAgg),
-			ptr:      make(map[netip.Addr][]counted[string]),
 		}
 		if sp.headless {
 			st.idx.all = newWideAgg(st.fqdn)
