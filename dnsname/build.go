@@ -135,8 +135,7 @@ func values[T any](s []counted[T]) iter.Seq[T] {
 // records, in one array. shared says that the additional records are the
 // address records, which are then not repeated (extra is not read).
 func makeRecords(owner string, ttl uint32, n, size int, shared bool, addrs iter.Seq[netip.Addr], srv iter.Seq[srvKey], extra iter.Seq[extraKey]) *entry {
-	recs := make([]Record, 0, size)
-	e := &entry{}
+	e, recs := newEntry(size)
 	recs = e.appendAddrs(recs, owner, ttl, addrs)
 	if shared {
 		extra = nil
@@ -144,6 +143,34 @@ func makeRecords(owner string, ttl uint32, n, size int, shared bool, addrs iter.
 	e.appendSRV(recs, owner, ttl, n, srv, extra)
 	e.sharedExtra = shared && e.srvEnd > e.aaaaEnd
 	return e
+}
+
+// newEntry returns an empty entry and an empty array for size records.
+// Up to three records (an endpoint's or a ClusterIP Service's name) come
+// in one allocation with the entry, so that a query reads one object
+// where it would read two, in the same memory.
+func newEntry(size int) (*entry, []Record) {
+	switch size {
+	case 1:
+		c := new(struct {
+			e entry
+			r [1]Record
+		})
+		return &c.e, c.r[:0:1]
+	case 2:
+		c := new(struct {
+			e entry
+			r [2]Record
+		})
+		return &c.e, c.r[:0:2]
+	case 3:
+		c := new(struct {
+			e entry
+			r [3]Record
+		})
+		return &c.e, c.r[:0:3]
+	}
+	return &entry{}, make([]Record, 0, size)
 }
 
 // appendAddrs appends the A and AAAA records of owner to recs, which

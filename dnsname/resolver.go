@@ -290,14 +290,14 @@ func lookup(s *snapshot, rel []byte) *entry {
 			i := lastDot(r[:ns])
 			key := r[i+1:]
 			h := hashBytes(key)
-			node := s.svcs.get(h, key)
-			if node == nil {
+			slot := s.svcs.slot(h, key)
+			if slot == nil {
 				return nil
 			}
 			if i < 0 {
-				return node.self
+				return slot.self
 			}
-			e, _ := pmapGetBytes(&node.sub, hashBytes(r[:i]), r[:i])
+			e, _ := pmapGetBytes(&slot.node.sub, hashBytes(r[:i]), r[:i])
 			return e
 		}
 	}
