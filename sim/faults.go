@@ -162,6 +162,7 @@ func (w *world) crashControlPlane(d time.Duration) {
 		return
 	}
 	w.cpDown = true
+	w.traceControlPlane(true)
 	w.cpSnapshot = snap
 	w.after(d, evRecover, 0, 0)
 }
@@ -189,6 +190,7 @@ func (w *world) recoverControlPlane() {
 		return
 	}
 	w.cpDown = false
+	w.traceControlPlane(false)
 	w.cpSnapshot = nil
 	w.m.restores++
 	now := w.now()

@@ -45,6 +45,10 @@ type Result struct {
 	Checks CheckCounts `json:"checks"`
 	// Violation is the invariant that stopped the run, if any.
 	Violation *Violation `json:"violation,omitempty"`
+	// Trace is what the run recorded over time to explain its failures
+	// (endpoints, rollout, per-node programming, faults, blame), bounded
+	// in size whatever the cluster; nil in a Result of an older svcsim.
+	Trace *Trace `json:"trace,omitempty"`
 }
 
 // Outcomes counts connections by outcome.

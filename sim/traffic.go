@@ -178,6 +178,7 @@ func (w *world) arrival(f *flow) {
 			if !e.addr.IsValid() {
 				delete(f.cache, client)
 				w.outcome(f, outDNS, now)
+				w.traceRouted(client.node, outDNS)
 				return
 			}
 			f.cache[client] = e
@@ -194,6 +195,7 @@ func (w *world) arrival(f *flow) {
 		dst, port = entry.addr, f.nodePort
 		if !entry.alive {
 			w.outcome(f, outUnreachable, now)
+			w.traceRouted(entry, outUnreachable)
 			return
 		}
 	case ViaLoadBalancer:
@@ -220,12 +222,15 @@ func (w *world) arrival(f *flow) {
 	case proxy.Routed:
 	case proxy.NoEndpoints:
 		w.outcome(f, outRejected, now)
+		w.traceRouted(entry, outRejected)
 		return
 	case proxy.DroppedByPolicy, proxy.BlockedBySourceRange:
 		w.outcome(f, outDropped, now)
+		w.traceRouted(entry, outDropped)
 		return
 	default:
 		w.outcome(f, outUnreachable, now)
+		w.traceRouted(entry, outUnreachable)
 		return
 	}
 	if !w.cfg.s.Checks.SkipPicks {
@@ -236,6 +241,11 @@ func (w *world) arrival(f *flow) {
 		backend.key.Namespace != f.ns || !f.svc.sel.Matches(backend.labels) {
 		w.c.Done(r)
 		w.outcome(f, outRefused, now)
+		w.traceRouted(entry, outRefused)
+		if backend != nil && (backend.key.Namespace != f.ns || !f.svc.sel.Matches(backend.labels)) {
+			backend = nil // the address belongs to another pod now
+		}
+		w.traceBlame(backend, r.Backend.Addr.Addr(), outRefused)
 		return
 	}
 	f.load[backend]++
@@ -325,6 +335,10 @@ func (w *world) closeConn(id uint32, k outcome) {
 	n.conns = n.conns[:len(n.conns)-1]
 	w.c.Done(c.route)
 	w.outcome(c.flow, k, c.start)
+	w.traceRouted(n, k)
+	if k == outReset {
+		w.traceBlame(p, c.route.Backend.Addr.Addr(), k)
+	}
 	c.flow, c.pod, c.node, c.route = nil, nil, nil, proxy.Route{}
 	w.free = append(w.free, id)
 }
@@ -338,6 +352,7 @@ func (w *world) outcome(f *flow, k outcome, t time.Duration) {
 		b = len(w.m.buckets) - 1
 	}
 	w.m.buckets[b].add(k, 1)
+	w.traceOutcome(f, k, t)
 }
 
 // rehash is the stateless data plane after a node's table changed: the
