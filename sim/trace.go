@@ -39,17 +39,13 @@ type Trace struct {
 	// BucketWidth is the width of a bucket; Buckets their number.
 	BucketWidth Duration `json:"bucketWidth"`
 	Buckets     int      `json:"buckets"`
-	// Endpoints are, at the start of each bucket, the endpoints of the
-	// Services traffic goes to, by condition, as the endpoints
-	// controller has written them (one per pod, however many of those
-	// Services it backs).
-	Endpoints []EndpointCounts `json:"endpoints"`
-	// Pods are, at the start of each bucket, the pods of the Deployments
-	// behind those Services, by revision: the newest revision's and the
-	// older ones' (not yet gone, terminating included).
-	Pods []RevisionCounts `json:"pods"`
-	// Flows are the flows' connections by the bucket they started in,
-	// in Scenario order.
+	// Endpoints are the endpoints of the Services traffic goes to and
+	// the pods behind them, sampled at the start of each bucket: one
+	// sample for the first bucket, then one for each bucket where a
+	// count changed (a count holds until the next sample).
+	Endpoints []EndpointSample `json:"endpoints"`
+	// Flows are the flows' failed connections by the bucket they
+	// started in, in Scenario order.
 	Flows []FlowTrace `json:"flows"`
 	// Nodes is the per-node programming timeline.
 	Nodes NodeTimeline `json:"nodes"`
@@ -57,8 +53,8 @@ type Trace struct {
 	// API, in the order they began; an interval still open at the end
 	// runs to the end. At most TraceIntervals; NotReadyDropped counts
 	// those left out.
-	NotReady        []Interval `json:"notReady"`
-	NotReadyDropped int        `json:"notReadyDropped,omitempty"`
+	NotReady        []NodeInterval `json:"notReady"`
+	NotReadyDropped int            `json:"notReadyDropped,omitempty"`
 	// ControlPlaneDown are the intervals in which the control plane was
 	// down.
 	ControlPlaneDown []Interval `json:"controlPlaneDown"`
@@ -79,48 +75,61 @@ type Trace struct {
 	Zones []ZoneOutcomes `json:"zones"`
 }
 
-// EndpointCounts counts endpoints by their conditions (KEP-1672): ready
-// (serving and not terminating), serving (ready, terminating or not),
-// and terminating.
-type EndpointCounts struct {
+// EndpointSample is, at the start of a bucket, the endpoints by their
+// conditions (KEP-1672), as the endpoints controller has written them
+// (one per pod, however many of the Services it backs): Ready (serving
+// and not terminating), Serving (ready, terminating or not) and
+// Terminating; and the pods of the Deployments behind them by revision
+// (not yet gone, terminating included): Old of older revisions, New of
+// the newest.
+type EndpointSample struct {
+	Bucket      int   `json:"bucket"`
 	Ready       int32 `json:"ready"`
 	Serving     int32 `json:"serving"`
 	Terminating int32 `json:"terminating"`
+	Old         int32 `json:"old"`
+	New         int32 `json:"new"`
 }
 
-// RevisionCounts counts a rollout's pods: Old of older revisions, New of
-// the newest.
-type RevisionCounts struct {
-	Old int32 `json:"old"`
-	New int32 `json:"new"`
-}
-
-// FlowTrace is one flow's connections per bucket: Served, and Failed
-// (every other outcome).
+// FlowTrace is one flow's failed connections (every outcome but served)
+// in the buckets that had any.
 type FlowTrace struct {
-	Name   string  `json:"name"`
-	Served []int64 `json:"served"`
-	Failed []int64 `json:"failed"`
+	Name   string        `json:"name"`
+	Failed []BucketCount `json:"failed"`
+}
+
+// BucketCount is a count in a bucket.
+type BucketCount struct {
+	Bucket int   `json:"bucket"`
+	N      int64 `json:"n"`
 }
 
 // NodeTimeline is every node's proxy programming over time, as a grid of
-// Rows × Trace.Buckets cells.
+// Rows × Trace.Buckets cells, of which Cells lists those not in sync.
 type NodeTimeline struct {
 	// Rows are the rows, in node order: one node each, or with more
 	// than TraceRows nodes, a group of them.
 	Rows []NodeRow `json:"rows"`
-	// StaleMillis[r][b] is how stale the proxies of row r were in bucket
-	// b at worst: the age, in milliseconds, of the oldest endpoint change
-	// in the API that a running, connected node of the row had not yet
-	// applied (when it applied it, or at the bucket's end). 0: in sync.
-	StaleMillis [][]int64 `json:"staleMillis"`
-	// Syncs[r][b] counts the proxy syncs of the row's nodes in bucket b
-	// that applied a new table.
-	Syncs [][]int32 `json:"syncs"`
-	// Down[r][b] counts the row's nodes that were down or cut off from
-	// the control plane at some time in bucket b (their proxies apply
+	// Cells are the cells with anything to show, by row then bucket; a
+	// cell not listed was in sync, with no sync and no node down.
+	Cells []NodeCell `json:"cells"`
+}
+
+// NodeCell is row Row of the node timeline in bucket Bucket.
+type NodeCell struct {
+	Row    int `json:"row"`
+	Bucket int `json:"bucket"`
+	// StaleMillis is how stale the row's proxies were at worst: the age,
+	// in milliseconds, of the oldest endpoint change in the API that a
+	// running, connected node of the row had not yet applied (when it
+	// applied it, or at the bucket's end). 0: in sync.
+	StaleMillis int64 `json:"staleMillis,omitempty"`
+	// Syncs counts the row's proxy syncs that applied a new table.
+	Syncs int32 `json:"syncs,omitempty"`
+	// Down counts the row's nodes that were down or cut off from the
+	// control plane at some time in the bucket (their proxies apply
 	// nothing).
-	Down [][]int32 `json:"down"`
+	Down int32 `json:"down,omitempty"`
 }
 
 // NodeRow is a row of the node timeline: Nodes nodes, from First to
@@ -131,12 +140,18 @@ type NodeRow struct {
 	Nodes int    `json:"nodes"`
 }
 
-// Interval is a span of simulated time; Node names the node, if it is
-// about one.
+// Interval is a span of simulated time.
 type Interval struct {
-	Node string   `json:"node,omitempty"`
 	From Duration `json:"from"`
 	To   Duration `json:"to"`
+}
+
+// NodeInterval is a span of simulated time of one node: its name, and
+// its row in the NodeTimeline.
+type NodeInterval struct {
+	Node string `json:"node"`
+	Row  int    `json:"row"`
+	Interval
 }
 
 // PodBlame is a backend pod (or address) and the connections it refused
@@ -170,9 +185,8 @@ type tracer struct {
 	// next is the start of the first bucket not yet sampled.
 	next time.Duration
 
-	endpoints []EndpointCounts
-	pods      []RevisionCounts
-	flows     []FlowTrace
+	endpoints []EndpointSample
+	flows     [][]int64 // flow → failed per bucket
 
 	rowOf     []int32 // node index → row
 	rows      []NodeRow
@@ -180,7 +194,7 @@ type tracer struct {
 	syncs     [][]int32
 	down      [][]int32
 	downSeen  []int32 // node index → 1 + the last bucket it was counted down in
-	notReady  []Interval
+	notReady  []NodeInterval
 	openNR    []int32 // node index → 1 + its open NotReady interval, 0 none
 	nrDropped int
 	cpDown    []Interval
@@ -205,10 +219,8 @@ func newTracer(w *world) tracer {
 	n := max(1, int((dur+width-1)/width))
 	t := tracer{width: width, n: n, deployOK: map[*deploy]bool{},
 		podBlame: map[*pod]*PodBlame{}, addrBlame: map[netip.Addr]*PodBlame{}}
-	t.endpoints = make([]EndpointCounts, n)
-	t.pods = make([]RevisionCounts, n)
-	for _, f := range w.flows {
-		t.flows = append(t.flows, FlowTrace{Name: f.name, Served: make([]int64, n), Failed: make([]int64, n)})
+	for range w.flows {
+		t.flows = append(t.flows, make([]int64, n))
 	}
 	nodes := len(w.nodes)
 	rows := min(nodes, TraceRows)
@@ -300,8 +312,7 @@ func (w *world) traceSample(b int) {
 			t.watched = append(t.watched, p)
 		}
 	}
-	var e EndpointCounts
-	var r RevisionCounts
+	e := EndpointSample{Bucket: b}
 	keep := t.watched[:0]
 	for _, p := range t.watched {
 		if p.inCluster && p.cl.ip.IsValid() {
@@ -317,9 +328,9 @@ func (w *world) traceSample(b int) {
 		}
 		if p.phase != phGone && p.deploy != nil {
 			if p.rs.rev == p.deploy.rev {
-				r.New++
+				e.New++
 			} else {
-				r.Old++
+				e.Old++
 			}
 		}
 		if p.phase != phGone || p.inCluster {
@@ -328,7 +339,14 @@ func (w *world) traceSample(b int) {
 	}
 	clear(t.watched[len(keep):])
 	t.watched = keep
-	t.endpoints[b], t.pods[b] = e, r
+	if k := len(t.endpoints); k > 0 {
+		last := t.endpoints[k-1]
+		last.Bucket = b
+		if last == e {
+			return
+		}
+	}
+	t.endpoints = append(t.endpoints, e)
 }
 
 // traceWatches reports whether a pod backs a Service that traffic goes
@@ -376,7 +394,7 @@ func (w *world) traceNodeReady(n *node, ready bool) {
 			t.nrDropped++
 			return
 		}
-		t.notReady = append(t.notReady, Interval{Node: n.name, From: now, To: -1})
+		t.notReady = append(t.notReady, NodeInterval{Node: n.name, Row: int(t.rowOf[n.idx]), Interval: Interval{From: now, To: -1}})
 		t.openNR[n.idx] = int32(len(t.notReady))
 		return
 	}
@@ -403,11 +421,8 @@ func (w *world) traceOutcome(f *flow, k outcome, start time.Duration) {
 	if f.idx >= len(t.flows) {
 		return
 	}
-	b := t.bucket(start)
-	if k == outServed {
-		t.flows[f.idx].Served[b]++
-	} else {
-		t.flows[f.idx].Failed[b]++
+	if k != outServed {
+		t.flows[f.idx][t.bucket(start)]++
 	}
 }
 
@@ -448,22 +463,39 @@ func (w *world) traceBlame(p *pod, addr netip.Addr, k outcome) {
 // trace assembles the Trace at the end of the run.
 func (w *world) trace() *Trace {
 	t := &w.tr
-	out := &Trace{BucketWidth: Duration(t.width), Buckets: t.n, Endpoints: t.endpoints, Pods: t.pods, Flows: t.flows,
-		Nodes:    NodeTimeline{Rows: t.rows, StaleMillis: t.stale, Syncs: t.syncs, Down: t.down},
-		NotReady: slices.Clone(t.notReady), NotReadyDropped: t.nrDropped, ControlPlaneDown: slices.Clone(t.cpDown)}
-	end := Duration(w.now())
-	for _, iv := range [][]Interval{out.NotReady, out.ControlPlaneDown} {
-		for i := range iv {
-			if iv[i].To < 0 {
-				iv[i].To = end
+	out := &Trace{BucketWidth: Duration(t.width), Buckets: t.n, Endpoints: slices.Clone(t.endpoints),
+		Nodes:    NodeTimeline{Rows: t.rows, Cells: []NodeCell{}},
+		NotReady: slices.Clone(t.notReady), NotReadyDropped: t.nrDropped, ControlPlaneDown: slices.Clone(t.cpDown),
+		Flows: []FlowTrace{}}
+	for i, f := range w.flows {
+		ft := FlowTrace{Name: f.name, Failed: []BucketCount{}}
+		for b, n := range t.flows[i] {
+			if n > 0 {
+				ft.Failed = append(ft.Failed, BucketCount{Bucket: b, N: n})
+			}
+		}
+		out.Flows = append(out.Flows, ft)
+	}
+	for r := range t.rows {
+		for b := range t.n {
+			if c := (NodeCell{Row: r, Bucket: b, StaleMillis: t.stale[r][b], Syncs: t.syncs[r][b], Down: t.down[r][b]}); c.StaleMillis+int64(c.Syncs)+int64(c.Down) > 0 {
+				out.Nodes.Cells = append(out.Nodes.Cells, c)
 			}
 		}
 	}
-	if out.Flows == nil {
-		out.Flows = []FlowTrace{}
+	end := Duration(w.now())
+	for i := range out.NotReady {
+		if out.NotReady[i].To < 0 {
+			out.NotReady[i].To = end
+		}
+	}
+	for i := range out.ControlPlaneDown {
+		if out.ControlPlaneDown[i].To < 0 {
+			out.ControlPlaneDown[i].To = end
+		}
 	}
 	if out.NotReady == nil {
-		out.NotReady = []Interval{}
+		out.NotReady = []NodeInterval{}
 	}
 	if out.ControlPlaneDown == nil {
 		out.ControlPlaneDown = []Interval{}
