@@ -290,11 +290,14 @@ func (w *why) blame(runs []sim.Result) {
 			continue
 		}
 		for _, b := range t.FailedPods {
-			s := pods[b.Pod]
+			// A pod of the same name may run on another node in another
+			// run: one row per pod and node.
+			k := b.Pod + "\x00" + b.Node
+			s := pods[k]
 			if s == nil {
 				s = &sim.PodBlame{Pod: b.Pod, Node: b.Node, Zone: b.Zone}
-				pods[b.Pod] = s
-				podOrder = append(podOrder, b.Pod)
+				pods[k] = s
+				podOrder = append(podOrder, k)
 			}
 			s.Refused += b.Refused
 			s.Reset += b.Reset
