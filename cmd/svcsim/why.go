@@ -403,7 +403,8 @@ func staleColour(ms, worst int64) string {
 // nodeHeatmap draws the node timeline: a row per node (or group of
 // nodes), a column per bucket, each cell coloured by how stale the
 // row's proxies were at worst, hatched where a node was down or cut off,
-// a dot where a proxy applied a new table, a bar under the rows NotReady
+// a dot where a proxy applied a new table (when cells are wide enough),
+// a bar under the rows NotReady
 // in the API, and a strip on top while the control plane was down. Each
 // cell that is not in sync has a tooltip (an SVG <title>). It is written
 // by hand, as strict XML, with every number finite.
@@ -446,6 +447,9 @@ func nodeHeatmap(variant string, vi int, t *sim.Trace, a timeAxis, end float64) 
 		fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="8" fill="#56b4e9"><title>control plane down %s–%s</title></rect>`,
 			f(x0), f(top-10), f(max(x1-x0, 1)), iv.From, iv.To)
 	}
+	// Dots only where cells are big enough to hold one apart from the
+	// next; the tooltips always count the syncs.
+	dots := plotW/float64(max(t.Buckets, 1)) >= 6 && rh >= 8
 	labels := make([]string, rows)
 	for r, row := range t.Nodes.Rows {
 		y := top + float64(r)*rh
@@ -489,7 +493,7 @@ func nodeHeatmap(variant string, vi int, t *sim.Trace, a timeAxis, end float64) 
 		if down > 0 && int(down) < row.Nodes {
 			fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="url(#%s)"/>`, f(x0), f(y+rh*0.6), f(max(x1-x0, 0.5)), f(rh*0.4), hatch)
 		}
-		if syncs > 0 && x1-x0 >= 3 {
+		if syncs > 0 && dots {
 			fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="%s" fill="#000000" stroke="#ffffff" stroke-width="0.4"/>`, f((x0+x1)/2), f(y+rh/2), f(min(1.6, rh/5)))
 		}
 	}
@@ -532,8 +536,10 @@ func nodeHeatmap(variant string, vi int, t *sim.Trace, a timeAxis, end float64) 
 	lx += 185
 	fmt.Fprintf(&b, `<rect x="%s" y="%s" width="14" height="10" fill="url(#%s)"/><text x="%s" y="%s">down or cut off</text>`, f(lx), f(ly), hatch, f(lx+18), f(ly+9))
 	lx += 100
-	fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="2" fill="#000000"/><text x="%s" y="%s">applied a new table</text>`, f(lx+7), f(ly+5), f(lx+18), f(ly+9))
-	lx += 115
+	if dots {
+		fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="2" fill="#000000"/><text x="%s" y="%s">applied a new table</text>`, f(lx+7), f(ly+5), f(lx+18), f(ly+9))
+		lx += 115
+	}
 	fmt.Fprintf(&b, `<rect x="%s" y="%s" width="14" height="3" fill="#d55e00"/><text x="%s" y="%s">NotReady</text>`, f(lx), f(ly+4), f(lx+18), f(ly+9))
 	lx += 65
 	if len(t.ControlPlaneDown) > 0 {
