@@ -80,6 +80,19 @@ type Outcomes struct {
 // Failed returns the connections that were not served.
 func (o Outcomes) Failed() int64 { return o.Total - o.Served }
 
+// Add adds b's counts to o, outcome by outcome: the outcomes of two sets
+// of connections together.
+func (o *Outcomes) Add(b Outcomes) {
+	o.Total += b.Total
+	o.Served += b.Served
+	o.Refused += b.Refused
+	o.Reset += b.Reset
+	o.Rejected += b.Rejected
+	o.DNSFailure += b.DNSFailure
+	o.Dropped += b.Dropped
+	o.Unreachable += b.Unreachable
+}
+
 // Bucket is the outcomes of the connections that started in
 // [At, At+BucketWidth).
 type Bucket struct {

@@ -529,7 +529,7 @@ func (w *world) trace() *Trace {
 			zoneIdx[n.zone] = zi
 			out.Zones = append(out.Zones, ZoneOutcomes{Zone: n.zone})
 		}
-		addOutcomes(&out.Zones[zi].Connections, o)
+		out.Zones[zi].Connections.Add(o)
 		if o.Failed() > 0 {
 			nodes = append(nodes, NodeBlame{Node: n.name, Zone: n.zone, Connections: o})
 		}
@@ -540,23 +540,11 @@ func (w *world) trace() *Trace {
 		out.FailedNodes = []NodeBlame{}
 	}
 	for _, b := range nodes[len(out.FailedNodes):] {
-		addOutcomes(&out.OtherNodes.Connections, b.Connections)
+		out.OtherNodes.Connections.Add(b.Connections)
 	}
 	out.Zones = slices.DeleteFunc(out.Zones, func(z ZoneOutcomes) bool { return z.Connections.Total == 0 })
 	if out.Zones == nil {
 		out.Zones = []ZoneOutcomes{}
 	}
 	return out
-}
-
-// addOutcomes adds b to a, kind by kind.
-func addOutcomes(a *Outcomes, b Outcomes) {
-	a.Total += b.Total
-	a.Served += b.Served
-	a.Refused += b.Refused
-	a.Reset += b.Reset
-	a.Rejected += b.Rejected
-	a.DNSFailure += b.DNSFailure
-	a.Dropped += b.Dropped
-	a.Unreachable += b.Unreachable
 }

@@ -51,12 +51,12 @@ func TestTraceAccounts(t *testing.T) {
 
 	var zones Outcomes
 	for _, z := range tr.Zones {
-		addOutcomes(&zones, z.Connections)
+		zones.Add(z.Connections)
 	}
 	require.Equal(t, r.Connections, zones, "every connection from a pod is routed by its node, in a zone")
 	var nodes Outcomes
 	for _, n := range append(tr.FailedNodes, tr.OtherNodes) {
-		addOutcomes(&nodes, n.Connections)
+		nodes.Add(n.Connections)
 	}
 	require.Equal(t, r.Connections.Failed(), nodes.Failed(), "every failure is blamed on a node")
 

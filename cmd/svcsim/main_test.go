@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -168,43 +166,12 @@ func allTexts(t *testing.T, html string) []string {
 	return out
 }
 
-// parseSVG decodes an SVG document strictly and returns its texts and
-// the number of shapes (paths, rects, lines, circles) it draws.
+// parseSVG decodes an SVG document strictly (strictSVG) and returns its
+// texts and the number of shapes (paths, rects, lines, circles) it draws.
 func parseSVG(t *testing.T, s string) (texts []string, paths int) {
 	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(s))
-	d.Strict = true
-	depth, inText := 0, false
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			if depth == 0 {
-				require.Equal(t, "svg", tok.Name.Local)
-				require.Equal(t, "http://www.w3.org/2000/svg", tok.Name.Space)
-			}
-			depth++
-			switch tok.Name.Local {
-			case "text":
-				inText = true
-			case "path", "rect", "line", "circle":
-				paths++
-			}
-		case xml.EndElement:
-			depth--
-			inText = false
-		case xml.CharData:
-			if inText {
-				texts = append(texts, string(tok))
-			}
-		}
-	}
-	require.Zero(t, depth, "every element closed")
-	return texts, paths
+	d := strictSVG(t, s)
+	return d.texts, d.shapes
 }
 
 func TestExitCodes(t *testing.T) {

@@ -39,7 +39,8 @@ type svgDoc struct {
 	texts []string
 	// titles are the tooltips (<title> elements).
 	titles []string
-	paths  int
+	// shapes counts the paths, rects, lines and circles.
+	shapes int
 }
 
 // strictSVG decodes an SVG strictly with encoding/xml: one svg root in
@@ -66,8 +67,9 @@ func strictSVG(t *testing.T, s string) svgDoc {
 			}
 			depth++
 			stack = append(stack, tok.Name.Local)
-			if tok.Name.Local == "path" {
-				doc.paths++
+			switch tok.Name.Local {
+			case "path", "rect", "line", "circle":
+				doc.shapes++
 			}
 			for _, a := range tok.Attr {
 				if a.Name.Local == "font-family" {

@@ -87,16 +87,7 @@ func spreadOf(vs []float64) spread {
 	return s
 }
 
-func addOutcomes(a *sim.Outcomes, b sim.Outcomes) {
-	a.Total += b.Total
-	a.Served += b.Served
-	a.Refused += b.Refused
-	a.Reset += b.Reset
-	a.Rejected += b.Rejected
-	a.DNSFailure += b.DNSFailure
-	a.Dropped += b.Dropped
-	a.Unreachable += b.Unreachable
-}
+func addOutcomes(a *sim.Outcomes, b sim.Outcomes) { a.Add(b) }
 
 func ratio(a, b int64) float64 {
 	if b == 0 {
