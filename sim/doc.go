@@ -140,7 +140,8 @@
 // grouped in contiguous runs beyond that, a cell the worst of its
 // group), TraceTop pods and nodes named (the rest summed), and
 // TraceIntervals NotReady intervals; only the cells with something to
-// show are listed. At ScaleScenario's size it is about 30 KB of JSON.
+// show are listed. Ten simulated minutes of ScaleScenario (5 000 nodes
+// in 40 rows, 10 one-minute buckets) give 31 KB of JSON.
 //
 // # Scale
 //
