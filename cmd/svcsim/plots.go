@@ -639,8 +639,9 @@ func stepCDF(h sim.Histogram) plotter.XYs {
 
 // comparisonPlot is one figure per variant as horizontal bars, the first
 // variant on top, every bar labelled with its value (a variant at 0
-// reads "0", not a missing bar); with several runs the bar is the mean
-// over the runs and a whisker spans their least to greatest value.
+// reads "0", not a missing bar); with several runs the bar is the
+// median over the runs and a whisker spans their 5th to 95th percentile
+// as the time plots' bands do.
 func comparisonPlot(r *report, title, unit string, get func(sim.Result) (float64, bool), format string) (template.HTML, error) {
 	p := newPlot(title, unit, "")
 	n := len(r.Variants)
@@ -662,13 +663,14 @@ func comparisonPlot(r *report, title, unit string, get func(sim.Result) (float64
 			labels[y] = "–"
 			continue
 		}
-		sp := spreadOf(vs)
-		vals[y] = sp.Mean
-		labels[y] = fmt.Sprintf(format, sp.Mean)
+		slices.Sort(vs)
+		q := stats.Quantiles(vs, 0.05, 0.5, 0.95)
+		vals[y] = q[1]
+		labels[y] = fmt.Sprintf(format, q[1])
 		if len(vs) > 1 {
-			whiskers = append(whiskers, plotter.XY{X: sp.Mean, Y: float64(y)})
-			lows, highs = append(lows, sp.Mean-sp.Min), append(highs, sp.Max-sp.Mean)
-			labels[y] += fmt.Sprintf(" [%s–%s]", fmt.Sprintf(format, sp.Min), fmt.Sprintf(format, sp.Max))
+			whiskers = append(whiskers, plotter.XY{X: q[1], Y: float64(y)})
+			lows, highs = append(lows, q[1]-q[0]), append(highs, q[2]-q[1])
+			labels[y] += fmt.Sprintf(" [%s–%s]", fmt.Sprintf(format, q[0]), fmt.Sprintf(format, q[2]))
 		}
 	}
 	// One bar chart per variant, so that each has its colour.

@@ -291,7 +291,7 @@ max/mean: the most loaded backend over the mean. disrupt/churn: connections disr
 <section id="comparison">
 <h2>Variant comparison</h2>
 <div class="grid">{{range .Compare}}<div>{{.}}</div>{{end}}</div>
-<p class="note">With several runs, a bar is the mean over the variant's runs, and the whisker and the bracket span the least and the greatest run.</p>
+<p class="note">With several runs, a bar is the median over the variant's runs, and the whisker and the bracket span their 5th to 95th percentile.</p>
 </section>
 <section id="timeline">
 <h2>Timeline</h2>

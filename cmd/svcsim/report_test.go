@@ -103,6 +103,8 @@ func TestRenderConstructed(t *testing.T) {
 	texts := strings.Join(allTexts(t, html), "\n")
 	require.Contains(t, texts, "killNode node-1")
 	require.Contains(t, texts, "crashControlPlane")
+	require.Contains(t, texts, "7.5 [5.25–9.75]", "failed%: the median of the two runs and their 5–95 %")
+	require.Contains(t, texts, "one: served connections (median of 2 runs, 5–95 % shaded)")
 	require.Contains(t, html, `No failed connections in none.`, "a variant without failures is one sentence, not an empty panel")
 
 	var out strings.Builder
