@@ -311,9 +311,9 @@ func (w *why) blame(runs []sim.Result) {
 				nodes[b.Node] = s
 				nodeOrder = append(nodeOrder, b.Node)
 			}
-			addOutcomes(&s.Connections, b.Connections)
+			s.Connections.Add(b.Connections)
 		}
-		addOutcomes(&otherNodes, t.OtherNodes.Connections)
+		otherNodes.Add(t.OtherNodes.Connections)
 		for _, z := range t.Zones {
 			s := zones[z.Zone]
 			if s == nil {
@@ -321,7 +321,7 @@ func (w *why) blame(runs []sim.Result) {
 				zones[z.Zone] = s
 				zoneOrder = append(zoneOrder, z.Zone)
 			}
-			addOutcomes(&s.Connections, z.Connections)
+			s.Connections.Add(z.Connections)
 		}
 	}
 	slices.SortStableFunc(podOrder, func(a, b string) int {
@@ -348,7 +348,7 @@ func (w *why) blame(runs []sim.Result) {
 	for i, name := range nodeOrder {
 		b := nodes[name]
 		if i >= maxRows {
-			addOutcomes(&otherNodes, b.Connections)
+			otherNodes.Add(b.Connections)
 			continue
 		}
 		w.Nodes = append(w.Nodes, append([]string{b.Node, b.Zone}, outcomeCells(b.Connections)...))
