@@ -703,9 +703,13 @@ func comparisonPlot(r *report, title, unit string, get func(sim.Result) (float64
 		e.CapWidth = vg.Points(6)
 		p.Add(e)
 	}
+	// A bar's label goes after its whisker, if it has one.
 	lbl := make([]plotter.XY, n)
 	for y := range n {
 		lbl[y] = plotter.XY{X: vals[y], Y: float64(y)}
+	}
+	for i, w := range whiskers {
+		lbl[int(w.Y)].X = w.X + highs[i]
 	}
 	pl, err := plotter.NewLabels(plotter.XYLabels{XYs: lbl, Labels: labels})
 	if err != nil {
