@@ -140,8 +140,9 @@
 // grouped in contiguous runs beyond that, a cell the worst of its
 // group), TraceTop pods and nodes named (the rest summed), and
 // TraceIntervals NotReady intervals; only the cells with something to
-// show are listed. Ten simulated minutes of ScaleScenario (5 000 nodes
-// in 40 rows, 10 one-minute buckets) give 31 KB of JSON.
+// show are listed. ScaleScenario's hour (5 000 nodes in 40 rows, 60
+// one-minute buckets, every cell busy under its churn) gives 142 KB of
+// JSON, and the run's peak heap stays as it was without it (1.9 GB).
 //
 // # Scale
 //
