@@ -85,7 +85,7 @@ func (w *world) run(opts RunOptions) (Result, error) {
 	for id := range w.conns {
 		if c := &w.conns[id]; c.open {
 			w.outcome(c.flow, outServed, c.start)
-			w.traceRouted(c.node, outServed)
+			w.traceRouted(c.node, outServed, c.start)
 		}
 	}
 	w.traceFinish()

@@ -176,6 +176,9 @@ type NodeBlame struct {
 type ZoneOutcomes struct {
 	Zone        string   `json:"zone"`
 	Connections Outcomes `json:"connections"`
+	// Failed are the zone's failed connections in the buckets that had
+	// any, by the bucket they started in.
+	Failed []BucketCount `json:"failed"`
 }
 
 // tracer records a Trace as the run goes.
@@ -207,6 +210,12 @@ type tracer struct {
 	podBlame  map[*pod]*PodBlame
 	addrBlame map[netip.Addr]*PodBlame
 	nodeOut   []Outcomes
+	// zones are the zones in order (the scenario's, then any other a
+	// node has); zoneOf maps a node to its zone's index; zoneFailed
+	// counts each zone's failures per bucket.
+	zones      []string
+	zoneOf     []int32
+	zoneFailed [][]int64
 }
 
 // newTracer sizes a tracer for the world's duration and nodes.
@@ -228,6 +237,19 @@ func newTracer(w *world) tracer {
 	t.downSeen = make([]int32, nodes)
 	t.openNR = make([]int32, nodes)
 	t.nodeOut = make([]Outcomes, nodes)
+	t.zoneOf = make([]int32, nodes)
+	t.zones = slices.Clone(w.cfg.zones)
+	for i, nd := range w.nodes {
+		zi := slices.Index(t.zones, nd.zone)
+		if zi < 0 {
+			zi = len(t.zones)
+			t.zones = append(t.zones, nd.zone)
+		}
+		t.zoneOf[i] = int32(zi)
+	}
+	for range t.zones {
+		t.zoneFailed = append(t.zoneFailed, make([]int64, n))
+	}
 	for r := range rows {
 		lo, hi := r*nodes/rows, (r+1)*nodes/rows
 		for i := lo; i < hi; i++ {
@@ -426,11 +448,16 @@ func (w *world) traceOutcome(f *flow, k outcome, start time.Duration) {
 	}
 }
 
-// traceRouted counts a connection's outcome against the node that routed
-// it (nil: none did).
-func (w *world) traceRouted(n *node, k outcome) {
-	if n != nil {
-		w.tr.nodeOut[n.idx].add(k, 1)
+// traceRouted counts the outcome of a connection that started at start
+// against the node that routed it (nil: none did) and its zone.
+func (w *world) traceRouted(n *node, k outcome, start time.Duration) {
+	if n == nil {
+		return
+	}
+	t := &w.tr
+	t.nodeOut[n.idx].add(k, 1)
+	if k != outServed {
+		t.zoneFailed[t.zoneOf[n.idx]][t.bucket(start)]++
 	}
 }
 
@@ -516,20 +543,18 @@ func (w *world) trace() *Trace {
 		out.OtherPods.Reset += b.Reset
 	}
 	var nodes []NodeBlame
-	zoneIdx := map[string]int{}
-	for _, z := range w.cfg.zones {
-		zoneIdx[z] = len(out.Zones)
-		out.Zones = append(out.Zones, ZoneOutcomes{Zone: z})
+	for zi, z := range t.zones {
+		zo := ZoneOutcomes{Zone: z, Failed: []BucketCount{}}
+		for b, n := range t.zoneFailed[zi] {
+			if n > 0 {
+				zo.Failed = append(zo.Failed, BucketCount{Bucket: b, N: n})
+			}
+		}
+		out.Zones = append(out.Zones, zo)
 	}
 	for i, o := range t.nodeOut {
 		n := w.nodes[i]
-		zi, ok := zoneIdx[n.zone]
-		if !ok {
-			zi = len(out.Zones)
-			zoneIdx[n.zone] = zi
-			out.Zones = append(out.Zones, ZoneOutcomes{Zone: n.zone})
-		}
-		out.Zones[zi].Connections.Add(o)
+		out.Zones[t.zoneOf[i]].Connections.Add(o)
 		if o.Failed() > 0 {
 			nodes = append(nodes, NodeBlame{Node: n.name, Zone: n.zone, Connections: o})
 		}

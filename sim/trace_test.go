@@ -54,6 +54,16 @@ func TestTraceAccounts(t *testing.T) {
 		zones.Add(z.Connections)
 	}
 	require.Equal(t, r.Connections, zones, "every connection from a pod is routed by its node, in a zone")
+	var zoneFailed int64
+	for _, z := range tr.Zones {
+		var n int64
+		for _, c := range z.Failed {
+			n += c.N
+		}
+		require.Equal(t, z.Connections.Failed(), n, "zone %s: its failures over time add up", z.Zone)
+		zoneFailed += n
+	}
+	require.Equal(t, r.Connections.Failed(), zoneFailed)
 	var nodes Outcomes
 	for _, n := range append(tr.FailedNodes, tr.OtherNodes) {
 		nodes.Add(n.Connections)

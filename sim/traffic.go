@@ -178,7 +178,7 @@ func (w *world) arrival(f *flow) {
 			if !e.addr.IsValid() {
 				delete(f.cache, client)
 				w.outcome(f, outDNS, now)
-				w.traceRouted(client.node, outDNS)
+				w.traceRouted(client.node, outDNS, now)
 				return
 			}
 			f.cache[client] = e
@@ -195,7 +195,7 @@ func (w *world) arrival(f *flow) {
 		dst, port = entry.addr, f.nodePort
 		if !entry.alive {
 			w.outcome(f, outUnreachable, now)
-			w.traceRouted(entry, outUnreachable)
+			w.traceRouted(entry, outUnreachable, now)
 			return
 		}
 	case ViaLoadBalancer:
@@ -222,15 +222,15 @@ func (w *world) arrival(f *flow) {
 	case proxy.Routed:
 	case proxy.NoEndpoints:
 		w.outcome(f, outRejected, now)
-		w.traceRouted(entry, outRejected)
+		w.traceRouted(entry, outRejected, now)
 		return
 	case proxy.DroppedByPolicy, proxy.BlockedBySourceRange:
 		w.outcome(f, outDropped, now)
-		w.traceRouted(entry, outDropped)
+		w.traceRouted(entry, outDropped, now)
 		return
 	default:
 		w.outcome(f, outUnreachable, now)
-		w.traceRouted(entry, outUnreachable)
+		w.traceRouted(entry, outUnreachable, now)
 		return
 	}
 	if !w.cfg.s.Checks.SkipPicks {
@@ -241,7 +241,7 @@ func (w *world) arrival(f *flow) {
 		backend.key.Namespace != f.ns || !f.svc.sel.Matches(backend.labels) {
 		w.c.Done(r)
 		w.outcome(f, outRefused, now)
-		w.traceRouted(entry, outRefused)
+		w.traceRouted(entry, outRefused, now)
 		if backend != nil && (backend.key.Namespace != f.ns || !f.svc.sel.Matches(backend.labels)) {
 			backend = nil // the address belongs to another pod now
 		}
@@ -335,7 +335,7 @@ func (w *world) closeConn(id uint32, k outcome) {
 	n.conns = n.conns[:len(n.conns)-1]
 	w.c.Done(c.route)
 	w.outcome(c.flow, k, c.start)
-	w.traceRouted(n, k)
+	w.traceRouted(n, k, c.start)
 	if k == outReset {
 		w.traceBlame(p, c.route.Backend.Addr.Addr(), k)
 	}

@@ -175,6 +175,18 @@ func checkReportHTML(t *testing.T, page string, r report) {
 			has("Failures by the backend pod that refused or reset them", "refusals and resets are blamed on pods")
 		}
 		has("Failures by the node that routed them", "failures are blamed on nodes")
+		zones := 0
+		for _, z := range rep.Trace.Zones {
+			if z.Connections.Failed() > 0 {
+				zones++
+			}
+		}
+		if zones > 1 {
+			require.Len(t, titled(t, docs, v+": failed connections by zone of the routing node"), 1, v)
+		}
+		if len(rep.Flows) > 1 {
+			require.Len(t, titled(t, docs, v+": failed connections by flow"), 1, v)
+		}
 	}
 	for _, d := range docs {
 		for _, s := range d.texts {

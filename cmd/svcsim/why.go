@@ -142,9 +142,12 @@ func whyOf(r *report, vi int) (why, error) {
 		return w, err
 	}
 	if len(rep.Flows) > 1 {
-		if err := w.flowPanel(r, vr, a, finish); err != nil {
+		if err := w.flowPanel(vr, a, finish); err != nil {
 			return w, err
 		}
+	}
+	if err := w.zonePanel(vr, a, finish); err != nil {
+		return w, err
 	}
 	if tr == nil {
 		w.Notes = append(w.Notes, "This result has no trace (written by an older svcsim): no endpoint or node timeline.")
@@ -162,50 +165,51 @@ func whyOf(r *report, vi int) (why, error) {
 	return w, nil
 }
 
-// flowPanel is the failed connections of each flow over time: the
-// median over the runs, at most six flows by failures, the rest as one.
-func (w *why) flowPanel(r *report, vr *variantReport, a timeAxis, finish func(*plot.Plot, []legendEntry, vg.Length) error) error {
-	const maxFlows = 6
-	flows := vr.Summary.Flows
-	order := make([]int, len(flows))
+// splitPanel is the failed connections over time split by a part (a
+// flow, a zone): the median over the runs, at most six parts by
+// failures, the rest as one "other" line. names and failed name the
+// parts and their failures over the runs; get returns a run's failures
+// of part i per bucket, nil when the run has no trace.
+func (w *why) splitPanel(title, other string, names []string, failed []int64, runs []sim.Result, a timeAxis,
+	get func(t *sim.Trace, i int) []sim.BucketCount, finish func(*plot.Plot, []legendEntry, vg.Length) error) error {
+	const maxParts = 6
+	order := make([]int, len(names))
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(flows[y].Connections.Failed(), flows[x].Connections.Failed()) })
+	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(failed[y], failed[x]) })
 	type group struct {
 		name string
 		idx  []int
 	}
 	var groups []group
 	for k, i := range order {
-		if flows[i].Connections.Failed() == 0 {
+		if failed[i] == 0 {
 			break
 		}
-		if k == maxFlows {
-			groups = append(groups, group{name: "other flows"})
+		if k == maxParts {
+			groups = append(groups, group{name: other})
 		}
-		if k >= maxFlows {
-			groups[maxFlows].idx = append(groups[maxFlows].idx, i)
+		if k >= maxParts {
+			groups[maxParts].idx = append(groups[maxParts].idx, i)
 			continue
 		}
-		groups = append(groups, group{name: flows[i].Name, idx: []int{i}})
+		groups = append(groups, group{name: names[i], idx: []int{i}})
 	}
-	p := newPlot(vr.Variant.Name+": failed connections by flow", a.label, "failed / s")
+	p := newPlot(title, a.label, "failed / s")
 	var legend []legendEntry
 	for gi, g := range groups {
 		var ss []series
-		for _, run := range vr.Runs {
-			if run.Trace == nil {
+		for _, run := range runs {
+			t := run.Trace
+			if t == nil {
 				continue
 			}
-			t := run.Trace
 			s := series{width: t.BucketWidth.D(), v: make([]float64, t.Buckets)}
-			for _, fi := range g.idx {
-				if fi < len(t.Flows) {
-					for _, c := range t.Flows[fi].Failed {
-						if c.Bucket >= 0 && c.Bucket < len(s.v) {
-							s.v[c.Bucket] += float64(c.N) / s.width.Seconds()
-						}
+			for _, i := range g.idx {
+				for _, c := range get(t, i) {
+					if c.Bucket >= 0 && c.Bucket < len(s.v) {
+						s.v[c.Bucket] += float64(c.N) / s.width.Seconds()
 					}
 				}
 			}
@@ -223,6 +227,61 @@ func (w *why) flowPanel(r *report, vr *variantReport, a timeAxis, finish func(*p
 		legend = append(legend, legendEntry{name: g.name, style: st})
 	}
 	return finish(p, legend, 2.4*vg.Inch)
+}
+
+// flowPanel is the failed connections of each flow over time.
+func (w *why) flowPanel(vr *variantReport, a timeAxis, finish func(*plot.Plot, []legendEntry, vg.Length) error) error {
+	var names []string
+	var failed []int64
+	for _, f := range vr.Summary.Flows {
+		names = append(names, f.Name)
+		failed = append(failed, f.Connections.Failed())
+	}
+	return w.splitPanel(vr.Variant.Name+": failed connections by flow", "other flows", names, failed, vr.Runs, a,
+		func(t *sim.Trace, i int) []sim.BucketCount {
+			if i < len(t.Flows) {
+				return t.Flows[i].Failed
+			}
+			return nil
+		}, finish)
+}
+
+// zonePanel is the failed connections over time by the zone of the
+// node that routed them, when failures came from more than one zone.
+func (w *why) zonePanel(vr *variantReport, a timeAxis, finish func(*plot.Plot, []legendEntry, vg.Length) error) error {
+	var names []string
+	var failed []int64
+	for _, run := range vr.Runs {
+		if run.Trace == nil {
+			continue
+		}
+		for _, z := range run.Trace.Zones {
+			i := slices.Index(names, z.Zone)
+			if i < 0 {
+				i = len(names)
+				names, failed = append(names, z.Zone), append(failed, 0)
+			}
+			failed[i] += z.Connections.Failed()
+		}
+	}
+	zones := 0
+	for _, n := range failed {
+		if n > 0 {
+			zones++
+		}
+	}
+	if zones < 2 {
+		return nil
+	}
+	return w.splitPanel(vr.Variant.Name+": failed connections by zone of the routing node", "other zones", names, failed, vr.Runs, a,
+		func(t *sim.Trace, i int) []sim.BucketCount {
+			for _, z := range t.Zones {
+				if z.Zone == names[i] {
+					return z.Failed
+				}
+			}
+			return nil
+		}, finish)
 }
 
 // endpointPanel is the endpoints of the traffic's Services by condition
