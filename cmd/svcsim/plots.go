@@ -84,6 +84,7 @@ func sans(p *plot.Plot) {
 
 func newPlot(title, x, y string) *plot.Plot {
 	p := plot.New()
+	p.Y.Tick.Marker = numberTicks{}
 	p.Title.Text = title
 	p.X.Label.Text = x
 	p.Y.Label.Text = y

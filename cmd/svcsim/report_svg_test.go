@@ -307,6 +307,20 @@ func TestIntTicks(t *testing.T) {
 	}
 }
 
+func TestNumberTicks(t *testing.T) {
+	labels := func(lo, hi float64) []string {
+		var out []string
+		for _, tk := range (numberTicks{}).Ticks(lo, hi) {
+			out = append(out, tk.Label)
+		}
+		return out
+	}
+	require.Equal(t, []string{"0", "10", "20", "30", "40", "50", "60"}, labels(0, 60))
+	require.Equal(t, []string{"0.0", "0.5", "1.0", "1.5"}, labels(0, 1.6))
+	require.Equal(t, []string{"0.00", "0.02", "0.04", "0.06", "0.08", "0.10"}, labels(0, 0.1))
+	require.Len(t, labels(1, 1), 1, "a flat axis has its one value")
+}
+
 func TestSummaryTableSplitsOther(t *testing.T) {
 	res := constructed(1, 0)
 	res.Connections = sim.Outcomes{Total: 10, Served: 4, Unreachable: 3, Dropped: 2, DNSFailure: 1}

@@ -62,6 +62,26 @@ func (intTicks) Ticks(lo, hi float64) []plot.Tick {
 	return out
 }
 
+// numberTicks labels a linear axis at 1, 2 or 5 times a power of ten
+// (about six labels), each written as short as it reads: 0, 25, 50,
+// not 0.00, 25.00, 50.00.
+type numberTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (numberTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) {
+		return []plot.Tick{{Value: lo, Label: strconv.FormatFloat(lo, 'g', 4, 64)}}
+	}
+	step := niceStep(hi-lo, 6)
+	prec := max(0, -int(math.Floor(math.Log10(step))))
+	var out []plot.Tick
+	for i := math.Ceil(lo / step); i*step <= hi+step*1e-9; i++ {
+		v := i * step
+		out = append(out, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', prec, 64)})
+	}
+	return out
+}
+
 // latencyTicks labels a log axis of seconds at 1, 2 and 5 of every
 // decade, as durations (1ms, 20ms, 5s), with unlabelled minor ticks
 // between: at least four labels whenever the axis spans a decade.
