@@ -87,6 +87,11 @@ func (w *world) setNodeReady(n *node, ready bool) {
 		obj.Status.Conditions = append(obj.Status.Conditions, service.NodeCondition{Type: service.NodeReady, Status: status})
 	}
 	n.obj = obj
+	kind := EventNodeNotReady
+	if ready {
+		kind = EventNodeReady
+	}
+	w.emit(Event{Kind: kind, Node: n.name})
 	if _, err := w.c.AddNode(obj); err != nil {
 		w.violate("cluster-accepts", "node %s: %v", n.name, err)
 		return
@@ -204,6 +209,7 @@ func (w *world) publish() {
 		return
 	}
 	w.m.tableVersions++
+	w.emit(Event{Kind: EventTable, Generation: g})
 	p.latest = g
 	for _, e := range w.idle[w.idleHead:] {
 		if n := e.n; n.inIdle && n.idleAt == e.at {
@@ -269,6 +275,7 @@ func (w *world) nodeSync(n *node, gen uint32) {
 	if vis != old {
 		w.traceSync(n, old)
 		w.m.nodeSyncs++
+		w.emit(Event{Kind: EventSync, Node: n.name, Generation: vis})
 		if w.cfg.stateless {
 			w.rehash(n, old)
 		}

@@ -186,6 +186,9 @@ type ClusterSummary struct {
 	TableVersions uint64 `json:"tableVersions"`
 	NodeSyncs     int64  `json:"nodeSyncs"`
 	DNSSyncs      int64  `json:"dnsSyncs"`
+	// DNSQueries counts the A queries clients sent the cluster DNS (a
+	// client asks when its cached answer's TTL ran out).
+	DNSQueries int64 `json:"dnsQueries,omitempty"`
 	// PodsSkippedNodeNotFound counts the times the endpoints controller
 	// left a pod out of a Service's slices because the pod's Node object
 	// was missing (svcnet.Changes.SkippedPods: once per pod, Service and

@@ -74,6 +74,9 @@ type world struct {
 
 	// Random streams, one per component, all drawn from the seed.
 	rCluster, rSched, rTraffic, rChurn, rNodes *rand.Rand
+	// rNames draws the generated pods' name suffixes; drawn last from
+	// the seed, so that it leaves the other streams as they were.
+	rNames *rand.Rand
 
 	nodes      []*node
 	nodeByName map[string]*node
@@ -130,6 +133,8 @@ type world struct {
 	ringPos int
 	// stopped is the violation that stopped the run.
 	stopped *Violation
+	// ev is the event log (RunOptions.Events), nil without one.
+	ev *eventLog
 	// lastFull is the event number of the last EveryEvents check.
 	lastFull uint64
 }

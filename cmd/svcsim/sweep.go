@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -103,6 +104,8 @@ type job struct {
 	variant int
 	seed    uint64
 	s       sim.Scenario
+	// events, if not nil, gets the run's event log (-events).
+	events io.Writer
 }
 
 // jobs lists the runs of a sweep, or of one shard of it.
@@ -191,6 +194,9 @@ func runOne(j job, progress func(job, sim.Progress)) (o outcome) {
 		}
 	}()
 	var opts sim.RunOptions
+	if j.events != nil {
+		opts.Events = j.events
+	}
 	if progress != nil {
 		opts.Progress = func(p sim.Progress) { progress(j, p) }
 	}
@@ -236,8 +242,8 @@ func assemble(s sim.Scenario, seeds seedRange, sh *shard, outs []outcome) report
 // merge combines shard reports of one sweep into the report of the
 // whole sweep. The shards must come from the same scenario and seeds;
 // a run present in two shards must be the same in both. It returns the
-// runs missing, by variant and seed.
-func merge(parts []report) (report, []string, error) {
+// runs missing, by variant and seed. names name the parts in errors.
+func merge(parts []report, names []string) (report, []string, error) {
 	if len(parts) == 0 {
 		return report{}, nil, errors.New("nothing to merge")
 	}
@@ -253,7 +259,7 @@ func merge(parts []report) (report, []string, error) {
 			return report{}, nil, err
 		}
 		if string(got) != string(want) || p.Seeds != first.Seeds {
-			return report{}, nil, fmt.Errorf("part %d is of another sweep (scenario or seeds differ from part 1's)", i+1)
+			return report{}, nil, fmt.Errorf("%s is of another sweep than %s (scenario or seeds differ)", names[i], names[0])
 		}
 		for _, vr := range p.Variants {
 			m := byVariant[vr.Variant.Name]
@@ -263,7 +269,7 @@ func merge(parts []report) (report, []string, error) {
 			}
 			for _, res := range vr.Runs {
 				if err := checkHistograms(res); err != nil {
-					return report{}, nil, fmt.Errorf("part %d: variant %q seed %d: %w", i+1, vr.Variant.Name, res.Seed, err)
+					return report{}, nil, fmt.Errorf("%s: variant %q seed %d: %w", names[i], vr.Variant.Name, res.Seed, err)
 				}
 				if old, dup := m[res.Seed]; dup {
 					a, _ := canonicalJSON(old)
