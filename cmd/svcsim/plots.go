@@ -387,8 +387,11 @@ func servedOf(o sim.Outcomes) int64 { return o.Served }
 func failuresPlot(r *report) (template.HTML, error) {
 	a := axisFor(r.Scenario.Duration.D())
 	title := "Failed connections over time"
-	if r.Seeds.Count > 1 {
-		title += fmt.Sprintf(" (median of %d seeds, 5–95 %% shaded)", r.Seeds.Count)
+	if n := min(r.Seeds.Count, maxViewRuns); n > 1 {
+		title += fmt.Sprintf(" (median of %d seeds, 5–95 %% shaded)", n)
+		if r.Seeds.Count > n {
+			title = fmt.Sprintf("Failed connections over time (median of the %d lowest of %d seeds, 5–95 %% shaded)", n, r.Seeds.Count)
+		}
 	}
 	p := newPlot(title, a.label, "failed connections / s")
 	var legend []legendEntry
@@ -397,7 +400,7 @@ func failuresPlot(r *report) (template.HTML, error) {
 			continue
 		}
 		var ss []series
-		for _, run := range vr.Runs {
+		for _, run := range viewRuns(&vr) {
 			ss = append(ss, rebin(run, failedOf))
 		}
 		st := variantStyle(i)
@@ -428,7 +431,7 @@ func backendPlots(r *report) ([]template.HTML, string, error) {
 	const maxBackendFlows, maxBackends = 4, 40
 	var flows []string
 	for _, vr := range r.Variants {
-		for _, run := range vr.Runs {
+		for _, run := range viewRuns(&vr) {
 			for _, f := range run.Flows {
 				if len(f.BackendLoad) > 0 && !slices.Contains(flows, f.Name) {
 					flows = append(flows, f.Name)
@@ -452,7 +455,7 @@ func backendPlots(r *report) ([]template.HTML, string, error) {
 		runs := make([]int, len(r.Variants))
 		service := ""
 		for vi, vr := range r.Variants {
-			for _, run := range vr.Runs {
+			for _, run := range viewRuns(&vr) {
 				fi := slices.IndexFunc(run.Flows, func(f sim.FlowResult) bool { return f.Name == flow })
 				if fi < 0 || len(run.Flows[fi].BackendLoad) == 0 {
 					continue
@@ -655,7 +658,7 @@ func comparisonPlot(r *report, title, unit string, get func(sim.Result) (float64
 		y := n - 1 - i
 		names[y] = vr.Variant.Name
 		var vs []float64
-		for _, run := range vr.Runs {
+		for _, run := range viewRuns(&vr) {
 			if v, ok := get(run); ok {
 				vs = append(vs, v)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math/rand/v2"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -152,7 +153,8 @@ func checkReportHTML(t *testing.T, page string, r report) {
 		require.Len(t, titled(t, docs, v+": endpoints by condition, and pods by revision"), 1, v)
 		heat := titled(t, docs, v+": proxy programming per node")
 		require.Len(t, heat, 1, v)
-		rep := vr.Runs[medianRun(vr.Runs)]
+		sample := viewRuns(&vr)
+		rep := sample[medianRun(sample)]
 		rows := rep.Trace.Nodes.Rows
 		for _, row := range rows {
 			require.Contains(t, strings.Join(heat[0].texts, "\n"), row.First, "every row is labelled")
@@ -344,4 +346,41 @@ func TestSummaryTableSplitsOther(t *testing.T) {
 	require.Equal(t, "–", col("prog p50"), "no endpoint change: no latency, not 0s")
 	require.Equal(t, "–", col("prog p99"))
 	require.Equal(t, "300ms", col("dns p99"), "the DNS latency has samples")
+}
+
+// TestKeepSample: the sample is the runs of the lowest seeds, at most
+// maxViewRuns, the same whatever order the runs come in, each seed once.
+func TestKeepSample(t *testing.T) {
+	const n = 3 * maxViewRuns
+	runs := make([]sim.Result, n)
+	for i := range runs {
+		runs[i] = sim.Result{Seed: uint64(100 + i), Events: uint64(i)}
+	}
+	want := runs[:maxViewRuns]
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20 {
+		perm := rng.Perm(n)
+		var s []sim.Result
+		for _, i := range perm {
+			s = keepSample(s, runs[i])
+			s = keepSample(s, runs[perm[0]]) // given twice: kept once
+			require.LessOrEqual(t, len(s), maxViewRuns)
+		}
+		require.Equal(t, want, s)
+	}
+}
+
+// TestReportManySeeds: a sweep of more seeds than maxViewRuns says that
+// its views read the lowest ones.
+func TestReportManySeeds(t *testing.T) {
+	s, err := sim.ReadScenarioFiles(filepath.Join("..", "..", "examples", "scenarios", "node-failure.yaml"))
+	require.NoError(t, err)
+	s.Duration = sim.Duration(2 * time.Minute)
+	s.Traffic[0].Rate = 10
+	r := reportOf(t, s, maxViewRuns+2)
+	b, err := renderHTML(&r)
+	require.NoError(t, err)
+	checkReportHTML(t, string(b), r)
+	require.Contains(t, string(b), fmt.Sprintf("read the runs of the variant&#39;s %d lowest seeds, of %d.", maxViewRuns, maxViewRuns+2))
+	require.Contains(t, string(b), fmt.Sprintf("median of the %d lowest of %d seeds", maxViewRuns, maxViewRuns+2))
 }

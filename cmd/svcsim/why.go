@@ -46,7 +46,7 @@ func whySections(r *report) ([]why, []string, error) {
 	var out []why
 	var clean []string
 	for vi, vr := range r.Variants {
-		if vr.Summary.Connections.Failed() == 0 || len(vr.Runs) == 0 {
+		if vr.Summary.Connections.Failed() == 0 || len(viewRuns(&vr)) == 0 {
 			clean = append(clean, vr.Variant.Name)
 			continue
 		}
@@ -76,15 +76,19 @@ func whyOf(r *report, vi int) (why, error) {
 	vr := &r.Variants[vi]
 	a := axisFor(r.Scenario.Duration.D())
 	end := a.x(r.Scenario.Duration.D())
-	rep := vr.Runs[medianRun(vr.Runs)]
+	runs := viewRuns(vr)
+	rep := runs[medianRun(runs)]
 	w := why{Variant: vr.Variant.Name, Run: fmt.Sprintf("seed %d", rep.Seed)}
-	if len(vr.Runs) > 1 {
-		w.Run += fmt.Sprintf(", the median of the variant's %d runs by failed connections", len(vr.Runs))
+	if len(runs) > 1 {
+		w.Run += fmt.Sprintf(", the median of the variant's %d runs by failed connections", len(runs))
 	}
-	multi := len(vr.Runs) > 1
+	if n := len(vr.Runs); n > len(runs) {
+		w.Notes = append(w.Notes, fmt.Sprintf("The rates, the node timeline and the tables read the runs of the variant's %d lowest seeds, of %d.", len(runs), n))
+	}
+	multi := len(runs) > 1
 	of := ""
 	if multi {
-		of = fmt.Sprintf(" (median of %d runs, 5–95 %% shaded)", len(vr.Runs))
+		of = fmt.Sprintf(" (median of %d runs, 5–95 %% shaded)", len(runs))
 	}
 	tr := rep.Trace
 	finish := func(p *plot.Plot, legend []legendEntry, h vg.Length) error {
@@ -100,8 +104,8 @@ func whyOf(r *report, vi int) (why, error) {
 		return err
 	}
 	bandOver := func(get func(sim.Outcomes) int64) band {
-		ss := make([]series, len(vr.Runs))
-		for i, run := range vr.Runs {
+		ss := make([]series, len(runs))
+		for i, run := range runs {
 			ss[i] = rebin(run, get)
 		}
 		return bandOf(ss)
@@ -142,11 +146,11 @@ func whyOf(r *report, vi int) (why, error) {
 		return w, err
 	}
 	if len(rep.Flows) > 1 {
-		if err := w.flowPanel(vr, a, finish); err != nil {
+		if err := w.flowPanel(vr, runs, a, finish); err != nil {
 			return w, err
 		}
 	}
-	if err := w.zonePanel(vr, a, finish); err != nil {
+	if err := w.zonePanel(vr, runs, a, finish); err != nil {
 		return w, err
 	}
 	if tr == nil {
@@ -161,7 +165,7 @@ func whyOf(r *report, vi int) (why, error) {
 			w.Notes = append(w.Notes, note)
 		}
 	}
-	w.blame(vr.Runs)
+	w.blame(runs)
 	return w, nil
 }
 
@@ -230,14 +234,14 @@ func (w *why) splitPanel(title, other string, names []string, failed []int64, ru
 }
 
 // flowPanel is the failed connections of each flow over time.
-func (w *why) flowPanel(vr *variantReport, a timeAxis, finish func(*plot.Plot, []legendEntry, vg.Length) error) error {
+func (w *why) flowPanel(vr *variantReport, runs []sim.Result, a timeAxis, finish func(*plot.Plot, []legendEntry, vg.Length) error) error {
 	var names []string
 	var failed []int64
 	for _, f := range vr.Summary.Flows {
 		names = append(names, f.Name)
 		failed = append(failed, f.Connections.Failed())
 	}
-	return w.splitPanel(vr.Variant.Name+": failed connections by flow", "other flows", names, failed, vr.Runs, a,
+	return w.splitPanel(vr.Variant.Name+": failed connections by flow", "other flows", names, failed, runs, a,
 		func(t *sim.Trace, i int) []sim.BucketCount {
 			if i < len(t.Flows) {
 				return t.Flows[i].Failed
@@ -248,10 +252,10 @@ func (w *why) flowPanel(vr *variantReport, a timeAxis, finish func(*plot.Plot, [
 
 // zonePanel is the failed connections over time by the zone of the
 // node that routed them, when failures came from more than one zone.
-func (w *why) zonePanel(vr *variantReport, a timeAxis, finish func(*plot.Plot, []legendEntry, vg.Length) error) error {
+func (w *why) zonePanel(vr *variantReport, runs []sim.Result, a timeAxis, finish func(*plot.Plot, []legendEntry, vg.Length) error) error {
 	var names []string
 	var failed []int64
-	for _, run := range vr.Runs {
+	for _, run := range runs {
 		if run.Trace == nil {
 			continue
 		}
@@ -273,7 +277,7 @@ func (w *why) zonePanel(vr *variantReport, a timeAxis, finish func(*plot.Plot, [
 	if zones < 2 {
 		return nil
 	}
-	return w.splitPanel(vr.Variant.Name+": failed connections by zone of the routing node", "other zones", names, failed, vr.Runs, a,
+	return w.splitPanel(vr.Variant.Name+": failed connections by zone of the routing node", "other zones", names, failed, runs, a,
 		func(t *sim.Trace, i int) []sim.BucketCount {
 			for _, z := range t.Zones {
 				if z.Zone == names[i] {
