@@ -23,9 +23,10 @@ import (
 // failed connections, the served and failed rates, the endpoints and the
 // rollout, and every node's proxy programming on one time axis, with
 // the faults shaded; then who refused, reset and routed the failures.
-// The rates are over every run (median and 5–95 % band); the endpoints
-// and the node timeline are of one run, the median one by failed
-// connections, named in the text.
+// The rates are over the variant's runs (median and 5–95 % band; the
+// runs of its maxViewRuns lowest seeds); the endpoints and the node
+// timeline are of one run, the median one by failed connections, named
+// in the text.
 
 // why is one variant's section.
 type why struct {
