@@ -245,7 +245,7 @@ max/mean: the most loaded backend over the mean. disrupt/churn: connections disr
 <h2>Why did they fail?</h2>
 {{range .Why}}<div class="why">
 <h3>{{.Variant}}</h3>
-<p class="note">Rates are over every run of the variant; the endpoints and the node timeline are of {{.Run}}. Shaded: a node NotReady in the API (orange), the control plane down (blue); dashed lines mark the timeline's events.</p>
+<p class="note">Rates are over the variant's runs (those of its 20 lowest seeds at most); the endpoints and the node timeline are of {{.Run}}. Shaded: a node NotReady in the API (orange), the control plane down (blue); dashed lines mark the timeline's events.</p>
 {{range .Panels}}{{.}}
 {{end}}{{range .Notes}}<p class="note">{{.}}</p>
 {{end}}<div class="tables">
