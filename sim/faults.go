@@ -165,6 +165,7 @@ func (w *world) crashControlPlane(d time.Duration) {
 		return
 	}
 	w.cpDown = true
+	w.traceControlPlane(true)
 	w.emit(Event{Kind: EventControlPlaneDown})
 	w.cpSnapshot = snap
 	w.after(d, evRecover, 0, 0)
@@ -193,6 +194,7 @@ func (w *world) recoverControlPlane() {
 		return
 	}
 	w.cpDown = false
+	w.traceControlPlane(false)
 	w.emit(Event{Kind: EventControlPlaneUp})
 	w.cpSnapshot = nil
 	w.m.restores++

@@ -153,6 +153,7 @@ func (w *world) result() Result {
 		r.CrossZone.Share = float64(w.m.crossZone) / float64(w.m.servedZone)
 	}
 	r.Checks = CheckCounts{Picks: w.m.picks, Full: w.m.fullChecks}
+	r.Trace = w.trace()
 	if r.Flows == nil {
 		r.Flows = []FlowResult{}
 	}

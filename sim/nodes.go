@@ -70,6 +70,7 @@ func (w *world) setNodeReady(n *node, ready bool) {
 		return
 	}
 	n.apiReady = ready
+	w.traceNodeReady(n, ready)
 	obj := n.obj.DeepCopy()
 	status := service.ConditionFalse
 	if ready {
@@ -272,6 +273,7 @@ func (w *world) nodeSync(n *node, gen uint32) {
 		return
 	}
 	if vis != old {
+		w.traceSync(n, old)
 		w.m.nodeSyncs++
 		w.emit(Event{Kind: EventSync, Node: n.name, Generation: vis})
 		if w.cfg.stateless {
@@ -411,6 +413,7 @@ func (w *world) killNode(n *node) {
 	n.alive = false
 	n.epoch++
 	n.inIdle = false
+	w.tr.markDown(n, w.tr.bucket(w.now()))
 	w.alive.remove(n)
 	w.stopNodeTimer(n)
 	w.untrack(n)
@@ -448,6 +451,7 @@ func (w *world) cutNode(n *node) {
 	n.connected = false
 	n.epoch++
 	n.inIdle = false
+	w.tr.markDown(n, w.tr.bucket(w.now()))
 	w.stopNodeTimer(n)
 	w.untrack(n)
 	if n.alive {

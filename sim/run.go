@@ -97,8 +97,10 @@ func (w *world) run(opts RunOptions) (Result, error) {
 	for id := range w.conns {
 		if c := &w.conns[id]; c.open {
 			w.outcome(c.flow, outServed, c.start)
+			w.traceRouted(c.node, outServed, c.start)
 		}
 	}
+	w.traceFinish()
 	res := w.result()
 	if w.stopped != nil {
 		v := w.stopped
@@ -254,6 +256,7 @@ func newWorld(s Scenario) (*world, error) {
 	if err := w.resolveFlows(); err != nil {
 		return nil, err
 	}
+	w.tr = newTracer(w)
 	// Steady state: every proxy and the DNS in sync.
 	w.c.SyncAllNodes()
 	if err := w.c.SyncDNS(); err != nil {

@@ -179,6 +179,7 @@ func (w *world) arrival(f *flow) {
 			if !e.addr.IsValid() {
 				delete(f.cache, client)
 				w.outcome(f, outDNS, now)
+				w.traceRouted(client.node, outDNS, now)
 				return
 			}
 			f.cache[client] = e
@@ -195,6 +196,7 @@ func (w *world) arrival(f *flow) {
 		dst, port = entry.addr, f.nodePort
 		if !entry.alive {
 			w.outcome(f, outUnreachable, now)
+			w.traceRouted(entry, outUnreachable, now)
 			return
 		}
 	case ViaLoadBalancer:
@@ -221,12 +223,15 @@ func (w *world) arrival(f *flow) {
 	case proxy.Routed:
 	case proxy.NoEndpoints:
 		w.outcomeAt(f, outRejected, now, nil, entry, netip.AddrPort{})
+		w.traceRouted(entry, outRejected, now)
 		return
 	case proxy.DroppedByPolicy, proxy.BlockedBySourceRange:
 		w.outcomeAt(f, outDropped, now, nil, entry, netip.AddrPort{})
+		w.traceRouted(entry, outDropped, now)
 		return
 	default:
 		w.outcomeAt(f, outUnreachable, now, nil, entry, netip.AddrPort{})
+		w.traceRouted(entry, outUnreachable, now)
 		return
 	}
 	if !w.cfg.s.Checks.SkipPicks {
@@ -237,6 +242,11 @@ func (w *world) arrival(f *flow) {
 		backend.key.Namespace != f.ns || !f.svc.sel.Matches(backend.labels) {
 		w.c.Done(r)
 		w.outcomeAt(f, outRefused, now, backend, entry, r.Backend.Addr)
+		w.traceRouted(entry, outRefused, now)
+		if backend != nil && (backend.key.Namespace != f.ns || !f.svc.sel.Matches(backend.labels)) {
+			backend = nil // the address belongs to another pod now
+		}
+		w.traceBlame(backend, r.Backend.Addr.Addr(), outRefused)
 		return
 	}
 	f.load[backend]++
@@ -326,6 +336,10 @@ func (w *world) closeConn(id uint32, k outcome) {
 	n.conns = n.conns[:len(n.conns)-1]
 	w.c.Done(c.route)
 	w.outcomeAt(c.flow, k, c.start, p, n, c.route.Backend.Addr)
+	w.traceRouted(n, k, c.start)
+	if k == outReset {
+		w.traceBlame(p, c.route.Backend.Addr.Addr(), k)
+	}
 	c.flow, c.pod, c.node, c.route = nil, nil, nil, proxy.Route{}
 	w.free = append(w.free, id)
 }
@@ -347,6 +361,7 @@ func (w *world) outcomeAt(f *flow, k outcome, t time.Duration, p *pod, n *node, 
 		b = len(w.m.buckets) - 1
 	}
 	w.m.buckets[b].add(k, 1)
+	w.traceOutcome(f, k, t)
 }
 
 // rehash is the stateless data plane after a node's table changed: the

@@ -125,6 +125,8 @@ type world struct {
 	deferred []*deploy
 
 	m metrics
+	// tr records the run's Trace.
+	tr tracer
 	// ring holds the last events run, for a violation's report; ringPos
 	// is where the next goes.
 	ring    []record
@@ -144,6 +146,9 @@ func (w *world) Handle(e *Engine, a uint64) {
 	if len(w.ring) > 0 {
 		w.ring[w.ringPos] = record{n: e.Events(), at: e.Now(), arg: a}
 		w.ringPos = (w.ringPos + 1) % len(w.ring)
+	}
+	if now := e.Now(); now >= w.tr.next {
+		w.traceTick(now)
 	}
 	k, id, gen := unpack(a)
 	switch k {
