@@ -75,8 +75,10 @@ type Config struct {
 	// Rand drives every random choice (IPs, ports, picks); nil means a
 	// fixed seed. The same seed and calls give the same cluster.
 	Rand *rand.Rand
-	// Clock stamps creation times; nil leaves them zero. The cluster never
-	// reads the wall clock.
+	// Clock stamps creation times (of Services, pods and nodes given
+	// without one, as the API server does) and is the "now" of AGE in
+	// the Print methods; nil leaves them zero, which AGE shows as
+	// <unknown>, as kubectl does. The cluster never reads the wall clock.
 	Clock func() time.Time
 	// ImmediateSync applies every control-plane change to every node's
 	// proxy and to the DNS at once. Without it they change only on
@@ -96,6 +98,16 @@ type Config struct {
 	// Services disagree (service.RegistryConfig.StrictRestore) instead of
 	// accepting it for Repair to fix.
 	StrictRestore bool
+	// KubernetesService creates the default/kubernetes Service every
+	// cluster has, as the API server's kubernetesservice controller
+	// does (pkg/controlplane/controller/kubernetesservice): ClusterIP the
+	// first address of ServiceCIDRs[0], port https 443/TCP to 6443, the
+	// labels component=apiserver and provider=kubernetes, no selector.
+	// svcnet runs no API server, so the Service has no endpoints: its
+	// name resolves, it is listed and printed, and a connection to it is
+	// rejected (NoEndpoints). Off by default, so that a cluster's
+	// Services, ClusterIPs and counts are only those it was given.
+	KubernetesService bool
 }
 
 // Changes is what one call changed in the control plane: Service objects
@@ -260,7 +272,24 @@ func NewCluster(cfg Config) (*Cluster, error) {
 	}
 	c.kubelet = dnsname.Kubelet{ClusterDomain: c.dns.Zone(), ClusterDNS: []netip.Addr{dnsIP},
 		Host: dnsname.ResolvConf{Search: cfg.DNS.HostSearch}}
+	if cfg.KubernetesService {
+		if _, err := c.CreateService(kubernetesService(cfg.ServiceCIDRs[0])); err != nil {
+			return nil, fmt.Errorf("%w: the kubernetes Service: %w", ErrInvalidConfig, err)
+		}
+	}
 	return c, nil
+}
+
+// kubernetesService is default/kubernetes as the API server makes it:
+// the first address of the primary Service range (GetIndexedIP(cidr, 1)),
+// port https 443 to the API server's 6443.
+func kubernetesService(cidr netip.Prefix) *service.Service {
+	return &service.Service{
+		ObjectMeta: service.ObjectMeta{Name: "kubernetes", Namespace: "default",
+			Labels: service.Labels{"component": "apiserver", "provider": "kubernetes"}},
+		Spec: service.ServiceSpec{Type: service.ServiceTypeClusterIP, ClusterIP: cidr.Masked().Addr().Next().String(),
+			Ports: []service.ServicePort{{Name: "https", Port: 443, Protocol: service.ProtocolTCP, TargetPort: service.FromInt(6443)}}},
+	}
 }
 
 // DNS returns the cluster DNS resolver, safe to query from any goroutine.

@@ -65,7 +65,7 @@ func TestClusterEndToEnd(t *testing.T) {
 	require.Len(t, ch.Services, 1)
 	require.NotEmpty(t, ch.Slices)
 
-	res, err := c.Resolve(service.NamespacedName{Namespace: "default", Name: "client"}, "my-service", dnsname.TypeA)
+	res, err := c.Resolve(Source{Pod: service.NamespacedName{Namespace: "default", Name: "client"}}, "my-service", dnsname.TypeA)
 	require.NoError(t, err)
 	require.Equal(t, "my-service.default.svc.cluster.local.", res.Name)
 	svc, err := c.Service(service.NamespacedName{Namespace: "default", Name: "my-service"})

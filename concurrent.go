@@ -126,7 +126,7 @@ func (w *Concurrent) Dial(from Source, target string) (Trace, error) {
 }
 
 // Resolve is Cluster.Resolve under the lock.
-func (w *Concurrent) Resolve(from service.NamespacedName, name string, qtype dnsname.Type) (dnsname.SearchResult, error) {
+func (w *Concurrent) Resolve(from Source, name string, qtype dnsname.Type) (dnsname.SearchResult, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.c.Resolve(from, name, qtype)

@@ -68,7 +68,7 @@ func TestConcurrent(t *testing.T) {
 				tr, err := w.Dial(FromPod("default", "client"), "web:80")
 				assert.NoError(t, err)
 				_ = tr.Served()
-				_, err = w.Resolve(nn("default", "client"), "api", dnsname.TypeA)
+				_, err = w.Resolve(Source{Pod: nn("default", "client")}, "api", dnsname.TypeA)
 				assert.NoError(t, err)
 			}
 		})

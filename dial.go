@@ -72,13 +72,19 @@ func (t *Trace) step(format string, args ...any) {
 	t.Steps = append(t.Steps, fmt.Sprintf(format, args...))
 }
 
-// Resolve resolves name as the pod from would: through its resolv.conf
-// search path (ClusterFirst: <ns>.svc.<zone>, svc.<zone>, <zone>, ndots:5),
-// returning every query made.
-func (c *Cluster) Resolve(from service.NamespacedName, name string, qtype dnsname.Type) (dnsname.SearchResult, error) {
-	pod, ok := c.pods[from]
+// Resolve resolves name as the pod from.Pod would: through its
+// resolv.conf search path (ClusterFirst: <ns>.svc.<zone>, svc.<zone>,
+// <zone>, ndots:5), returning every query made. The client is named as
+// Dial names it (FromPod); a Source without a pod (an external client)
+// has no search path: an ErrInvalidTarget, ask DNS() for a full name
+// instead.
+func (c *Cluster) Resolve(from Source, name string, qtype dnsname.Type) (dnsname.SearchResult, error) {
+	if from.Pod == (service.NamespacedName{}) {
+		return dnsname.SearchResult{}, fmt.Errorf("%w: resolving %q needs a client pod (an external client has no cluster search path; use DNS())", ErrInvalidTarget, name)
+	}
+	pod, ok := c.pods[from.Pod]
 	if !ok {
-		return dnsname.SearchResult{}, fmt.Errorf("%w: pod %s", ErrNotFound, from)
+		return dnsname.SearchResult{}, fmt.Errorf("%w: pod %s", ErrNotFound, from.Pod)
 	}
 	conf, err := c.resolvConf(pod)
 	if err != nil {
@@ -141,7 +147,7 @@ func (c *Cluster) Dial(from Source, target string) (Trace, error) {
 		// addresses it can reach (getaddrinfo's AI_ADDRCONFIG).
 		var res dnsname.SearchResult
 		for i, qtype := range podQueryTypes(pod.ips) {
-			r, err := c.Resolve(from.Pod, host, qtype)
+			r, err := c.Resolve(from, host, qtype)
 			if err != nil {
 				return t, err
 			}

@@ -630,7 +630,7 @@ func TestE2EErrors(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidTarget)
 	_, err = c.Dial(FromPod("default", "client"), "[fd00::1]:80")
 	require.ErrorIs(t, err, ErrInvalidTarget, "no IPv6 address to dial from")
-	_, err = c.Resolve(nn("default", "nobody"), "web", dnsname.TypeA)
+	_, err = c.Resolve(Source{Pod: nn("default", "nobody")}, "web", dnsname.TypeA)
 	require.ErrorIs(t, err, ErrNotFound)
 	_, err = c.Pod(nn("default", "nobody"))
 	require.ErrorIs(t, err, ErrNotFound)

@@ -173,7 +173,7 @@ func ExampleCluster_Resolve() {
 	c := newCluster(true)
 	client := service.NamespacedName{Namespace: "default", Name: "client"}
 	for _, name := range []string{"my-service", "my-service.default", "www.example.com"} {
-		res, err := c.Resolve(client, name, dnsname.TypeA)
+		res, err := c.Resolve(svcnet.Source{Pod: client}, name, dnsname.TypeA)
 		if err != nil {
 			panic(err)
 		}
@@ -210,8 +210,8 @@ func ExampleCluster_PrintServices() {
 	// Output:
 	// NAME         TYPE       CLUSTER-IP      EXTERNAL-IP   PORT(S)        AGE   SELECTOR
 	// my-service   NodePort   10.96.148.177   <none>        80:30080/TCP   0s    app=web
-	// NAME           ADDRESSTYPE   PORTS   ENDPOINTS               AGE
-	// my-service-1   IPv4          8080    10.244.0.5,10.244.1.5   0s
+	// NAME               ADDRESSTYPE   PORTS   ENDPOINTS               AGE
+	// my-service-v9nnl   IPv4          8080    10.244.0.5,10.244.1.5   0s
 	// NAME     READY   STATUS    RESTARTS   AGE   IP           NODE     NOMINATED NODE   READINESS GATES
 	// client   1/1     Running   0          0s    10.244.0.9   node-a   <none>           <none>
 	// web-0    1/1     Running   0          0s    10.244.0.5   node-a   <none>           <none>

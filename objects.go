@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/svcnet/svcnet/dnsname"
 	"github.com/svcnet/svcnet/endpoints"
@@ -71,6 +72,11 @@ func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
 		return Changes{}, err
 	}
 	n := node.DeepCopy()
+	var was time.Time
+	if old := c.nodes[n.Name]; old != nil {
+		was = old.node.CreationTimestamp
+	}
+	n.CreationTimestamp = c.creationTime(was, n.CreationTimestamp)
 	sl, err := c.ctl.UpsertNode(n)
 	var skips Changes
 	if err = skips.takeSkips(err); err != nil {
@@ -114,6 +120,20 @@ func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
 		c.syncTo(ns, c.hist[len(c.hist)-1])
 	}
 	return ch, c.publish(ch)
+}
+
+// creationTime is an object's creationTimestamp as the API server keeps
+// it: the stored object's (an update cannot change it), else the one
+// given, else now by the cluster's Clock (zero without one, which
+// kubectl's AGE shows as <unknown>).
+func (c *Cluster) creationTime(stored, given time.Time) time.Time {
+	switch {
+	case !stored.IsZero():
+		return stored
+	case !given.IsZero():
+		return given
+	}
+	return c.now()
 }
 
 // unindex takes a node's addresses out of the address index. An address
@@ -226,11 +246,11 @@ func (c *Cluster) stagePod(pod *service.Pod) (Changes, error) {
 	}
 	key := p.Key()
 	old := c.pods[key]
-	if old != nil && !old.pod.CreationTimestamp.IsZero() {
-		p.CreationTimestamp = old.pod.CreationTimestamp
-	} else if p.CreationTimestamp.IsZero() {
-		p.CreationTimestamp = c.now()
+	var was time.Time
+	if old != nil {
+		was = old.pod.CreationTimestamp
 	}
+	p.CreationTimestamp = c.creationTime(was, p.CreationTimestamp)
 	if old != nil {
 		c.unindexPod(key, old.ips)
 	}

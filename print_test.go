@@ -66,16 +66,16 @@ func TestPrintEndpointSlices(t *testing.T) {
 	c := printCluster(t, &now)
 	var out strings.Builder
 	require.NoError(t, c.PrintEndpointSlices(&out, "default"))
-	require.Equal(t, `NAME       ADDRESSTYPE   PORTS   ENDPOINTS                                         AGE
-web-1      IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   6m30s
-web-np-1   IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   90s
+	require.Equal(t, `NAME           ADDRESSTYPE   PORTS   ENDPOINTS                                         AGE
+web-8p6m9      IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   6m30s
+web-np-jkj8g   IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   90s
 `, out.String())
 	out.Reset()
 	require.NoError(t, c.PrintEndpointSlices(&out, ""))
-	require.Equal(t, `NAMESPACE   NAME       ADDRESSTYPE   PORTS     ENDPOINTS                                         AGE
-default     web-1      IPv4          9376      10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   6m30s
-default     web-np-1   IPv4          9376      10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   90s
-shop        web-lb-1   IPv4          <unset>   <unset>                                           90s
+	require.Equal(t, `NAMESPACE   NAME           ADDRESSTYPE   PORTS     ENDPOINTS                                         AGE
+default     web-8p6m9      IPv4          9376      10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   6m30s
+default     web-np-jkj8g   IPv4          9376      10.244.0.10,10.244.1.11,10.244.2.12 + 2 more...   90s
+shop        web-lb-lvxzt   IPv4          <unset>   <unset>                                           90s
 `, out.String())
 
 	// A slice keeps its age through updates, and a new one starts at 0s.
@@ -83,9 +83,9 @@ shop        web-lb-1   IPv4          <unset>   <unset>                          
 	apply(t, c, testPod("web-9", "node-0", "10.244.0.30", true))
 	out.Reset()
 	require.NoError(t, c.PrintEndpointSlices(&out, "default"))
-	require.Equal(t, `NAME       ADDRESSTYPE   PORTS   ENDPOINTS                                         AGE
-web-1      IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 3 more...   66m
-web-np-1   IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 3 more...   61m
+	require.Equal(t, `NAME           ADDRESSTYPE   PORTS   ENDPOINTS                                         AGE
+web-8p6m9      IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 3 more...   66m
+web-np-jkj8g   IPv4          9376    10.244.0.10,10.244.1.11,10.244.2.12 + 3 more...   61m
 `, out.String())
 }
 
@@ -206,11 +206,21 @@ func TestPrintNodes(t *testing.T) {
 	now = now.Add(3 * time.Hour)
 	var out strings.Builder
 	require.NoError(t, c.PrintNodes(&out))
-	require.Equal(t, `NAME     STATUS                        ROLES                  AGE         VERSION   INTERNAL-IP    EXTERNAL-IP   OS-IMAGE                       KERNEL-VERSION   CONTAINER-RUNTIME
-bare     Unknown                       <none>                 <unknown>             <none>         <none>        <unknown>                      <unknown>        <unknown>
-cp-0     NotReady,SchedulingDisabled   control-plane,master   3h          v1.37.0   192.168.0.2    203.0.113.2   Debian GNU/Linux 13 (trixie)   6.12.0           containerd://2.1.0
-node-0   Ready                         <none>                 <unknown>             192.168.0.10   <none>        <unknown>                      <unknown>        <unknown>
-node-1   Ready                         <none>                 <unknown>             192.168.0.11   <none>        <unknown>                      <unknown>        <unknown>
-node-2   Ready                         <none>                 <unknown>             192.168.0.12   <none>        <unknown>                      <unknown>        <unknown>
+	// Every node is stamped by the cluster's clock when it has no
+	// creationTimestamp of its own: node-0..2 at the start, bare 3h before.
+	require.Equal(t, `NAME     STATUS                        ROLES                  AGE   VERSION   INTERNAL-IP    EXTERNAL-IP   OS-IMAGE                       KERNEL-VERSION   CONTAINER-RUNTIME
+bare     Unknown                       <none>                 3h              <none>         <none>        <unknown>                      <unknown>        <unknown>
+cp-0     NotReady,SchedulingDisabled   control-plane,master   3h    v1.37.0   192.168.0.2    203.0.113.2   Debian GNU/Linux 13 (trixie)   6.12.0           containerd://2.1.0
+node-0   Ready                         <none>                 0s              192.168.0.10   <none>        <unknown>                      <unknown>        <unknown>
+node-1   Ready                         <none>                 0s              192.168.0.11   <none>        <unknown>                      <unknown>        <unknown>
+node-2   Ready                         <none>                 0s              192.168.0.12   <none>        <unknown>                      <unknown>        <unknown>
 `, out.String())
+
+	// An update keeps the stored creationTimestamp, as the API server does.
+	now = now.Add(90 * time.Minute)
+	_, err = c.AddNode(&service.Node{ObjectMeta: service.ObjectMeta{Name: "bare", CreationTimestamp: now}})
+	require.NoError(t, err)
+	out.Reset()
+	require.NoError(t, c.PrintNodes(&out))
+	require.Contains(t, out.String(), "\nbare     Unknown                       <none>                 4h30m ")
 }

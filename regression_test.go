@@ -220,8 +220,8 @@ func TestPrintersFollowKubectl(t *testing.T) {
 
 	var out strings.Builder
 	require.NoError(t, c.PrintEndpointSlices(&out, ""))
-	require.Equal(t, `NAMESPACE   NAME    ADDRESSTYPE   PORTS                  ENDPOINTS    AGE
-default     web-1   IPv4          81,82,83 + 1 more...   10.244.0.5   6m
+	require.Equal(t, `NAMESPACE   NAME        ADDRESSTYPE   PORTS                  ENDPOINTS    AGE
+default     web-8p6m9   IPv4          81,82,83 + 1 more...   10.244.0.5   6m
 `, out.String())
 }
 
@@ -250,4 +250,71 @@ func TestImmediateSyncPodRecords(t *testing.T) {
 	require.NoError(t, err)
 	resp = c.DNS().Resolve("10-244-0-9.default.pod.cluster.local", dnsname.TypeA)
 	require.Equal(t, dnsname.RcodeNXDomain, resp.Rcode)
+}
+
+// Resolve names its client as Dial does, with a Source: the pod's
+// search path resolves the short name; an external client, which has
+// none, and an unknown pod are errors naming why.
+func TestResolveTakesASource(t *testing.T) {
+	c := testCluster(t, true)
+	_, err := c.CreateService(webService("db", ""))
+	require.NoError(t, err)
+	_, err = c.ApplyPod(clientPod("client", "node-0", "10.244.0.9"))
+	require.NoError(t, err)
+	res, err := c.Resolve(FromPod("default", "client"), "db", dnsname.TypeA)
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Response.Answer)
+	tr, err := c.Dial(FromPod("default", "client"), "db:80")
+	require.NoError(t, err)
+	require.Equal(t, res.Response, tr.Lookup.Response, "Dial resolves as Resolve does")
+
+	_, err = c.Resolve(FromAddr(mustAddr("203.0.113.7")), "db", dnsname.TypeA)
+	require.ErrorIs(t, err, ErrInvalidTarget)
+	require.ErrorContains(t, err, "needs a client pod")
+	_, err = c.Resolve(FromPod("default", "nobody"), "db", dnsname.TypeA)
+	require.ErrorIs(t, err, ErrNotFound)
+}
+
+// TestKubernetesService: with Config.KubernetesService the cluster has
+// default/kubernetes as every cluster does: the first ClusterIP, 443 to
+// 6443, resolvable, listed, and without endpoints (no API server).
+func TestKubernetesService(t *testing.T) {
+	now := epoch
+	c, err := NewCluster(Config{ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/16")},
+		PodCIDRs: []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")}, KubernetesService: true, ImmediateSync: true,
+		Clock: func() time.Time { return now }})
+	require.NoError(t, err)
+	svc, err := c.Service(nn("default", "kubernetes"))
+	require.NoError(t, err)
+	require.Equal(t, "10.96.0.1", svc.Spec.ClusterIP)
+	require.Equal(t, service.Labels{"component": "apiserver", "provider": "kubernetes"}, svc.Labels)
+	require.Equal(t, []service.ServicePort{{Name: "https", Port: 443, Protocol: service.ProtocolTCP, TargetPort: service.FromInt(6443)}}, svc.Spec.Ports)
+
+	_, err = c.AddNode(testNode("node-0", "zone-a", "192.168.0.10"))
+	require.NoError(t, err)
+	_, err = c.ApplyPod(clientPod("client", "node-0", "10.244.0.9"))
+	require.NoError(t, err)
+	res, err := c.Resolve(FromPod("default", "client"), "kubernetes", dnsname.TypeA)
+	require.NoError(t, err)
+	require.Len(t, res.Response.Answer, 1)
+	require.Equal(t, mustAddr("10.96.0.1"), res.Response.Answer[0].Addr)
+	tr, err := c.Dial(FromPod("default", "client"), "kubernetes.default:443")
+	require.NoError(t, err)
+	require.Equal(t, proxy.NoEndpoints, tr.Route.Verdict)
+
+	now = now.Add(time.Hour)
+	var out strings.Builder
+	require.NoError(t, c.PrintServices(&out, "default"))
+	require.Contains(t, out.String(), "\nkubernetes   ClusterIP   10.96.0.1    <none>        443/TCP   60m   <none>\n")
+
+	// The address is taken: a Service asking for it is refused.
+	other := webService("other", "")
+	other.Spec.ClusterIP = "10.96.0.1"
+	_, err = c.CreateService(other)
+	require.Error(t, err)
+
+	// Off by default: a cluster has only the Services it is given.
+	plain := testCluster(t, true)
+	_, err = plain.Service(nn("default", "kubernetes"))
+	require.ErrorIs(t, err, service.ErrNotFound)
 }

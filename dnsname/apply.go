@@ -16,9 +16,12 @@ type writer struct {
 	// progress are the only ones it may change in place.
 	epoch uint64
 	svcs  map[service.NamespacedName]*svcState
-	// claimers lists, per address, the Services with a PTR claim on it
-	// (mostly one).
-	claimers map[netip.Addr][]*svcState
+	// claimers holds, per address, the Services with a PTR claim on it:
+	// mostly one, kept in claimer, the others in moreClaimers (a pointer
+	// per address rather than a slice: 50 000 endpoints are 50 000
+	// addresses).
+	claimer      map[netip.Addr]*svcState
+	moreClaimers map[netip.Addr][]*svcState
 	// svcShards is the truth behind the snapshot's frozen svcTables.
 	svcShards [svcShards]map[string]*svcNode
 	// rev and podSet are the snapshot's tables of the same name.
@@ -33,7 +36,8 @@ type writer struct {
 
 func (w *writer) init() {
 	w.svcs = make(map[service.NamespacedName]*svcState)
-	w.claimers = make(map[netip.Addr][]*svcState)
+	w.claimer = make(map[netip.Addr]*svcState)
+	w.moreClaimers = make(map[netip.Addr][]*svcState)
 	w.nsRefs = make(map[string]int)
 	w.nsDeclared = make(map[string]bool)
 	w.pods = make(map[service.NamespacedName][]netip.Addr)
@@ -224,17 +228,43 @@ func (r *Resolver) apply(b *Batch, eager int) error {
 	return nil
 }
 
-// claim records in claimers whether the Service st claims a.
+// claim records in the claimers whether the Service st claims a.
 func (w *writer) claim(st *svcState, a netip.Addr) {
-	cs := w.claimers[a]
-	i := slices.Index(cs, st)
+	first, more := w.claimer[a], w.moreClaimers[a]
+	i := slices.Index(more, st)
+	had := first == st || i >= 0
 	switch has := st.claims(a); {
-	case has && i < 0:
-		w.claimers[a] = append(cs, st)
-	case !has && i >= 0 && len(cs) == 1:
-		delete(w.claimers, a)
-	case !has && i >= 0:
-		w.claimers[a] = slices.Delete(cs, i, i+1)
+	case has == had:
+	case has && first == nil:
+		w.claimer[a] = st
+	case has:
+		w.moreClaimers[a] = append(more, st)
+	case first == st && len(more) == 0:
+		delete(w.claimer, a)
+	case first == st:
+		// The last of the others takes the first's place.
+		w.claimer[a] = more[len(more)-1]
+		w.setMore(a, more[:len(more)-1])
+	default:
+		w.setMore(a, slices.Delete(more, i, i+1))
+	}
+}
+
+func (w *writer) setMore(a netip.Addr, more []*svcState) {
+	if len(more) == 0 {
+		delete(w.moreClaimers, a)
+	} else {
+		w.moreClaimers[a] = more
+	}
+}
+
+// claimersOf calls f for every Service claiming a.
+func (w *writer) claimersOf(a netip.Addr, f func(*svcState)) {
+	if st := w.claimer[a]; st != nil {
+		f(st)
+		for _, st := range w.moreClaimers[a] {
+			f(st)
+		}
 	}
 }
 
@@ -244,7 +274,7 @@ func (w *writer) claim(st *svcState, a netip.Addr) {
 // (one per Service the pod backs). It returns nil when nothing claims a.
 func (r *Resolver) ptrRecords(a netip.Addr) []Record {
 	var svcTargets, epTargets []string
-	for _, st := range r.w.claimers[a] {
+	r.w.claimersOf(a, func(st *svcState) {
 		if st.clusterIPClaim(a) {
 			svcTargets = append(svcTargets, st.fqdn)
 		}
@@ -253,7 +283,7 @@ func (r *Resolver) ptrRecords(a netip.Addr) []Record {
 				epTargets = append(epTargets, c.v)
 			}
 		}
-	}
+	})
 	targets := epTargets
 	if len(svcTargets) > 0 {
 		targets = svcTargets

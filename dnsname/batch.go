@@ -161,8 +161,34 @@ type svcSpec struct {
 	publishNotReady bool
 	// byLabel maps each named port's SRV label ("_http._tcp") to its
 	// index in ports; of two with one label, the last. It lets a port's
-	// name be published in O(1), so a Service of P ports costs O(P).
+	// name be published in O(1), so a Service of P ports costs O(P). A
+	// Service of at most byLabelMin ports has none (a map for each of
+	// 10 000 Services of one port is 2 MB): its ports are scanned.
 	byLabel map[string]int
+}
+
+const byLabelMin = 8
+
+// portByLabel returns the index in ports of the named port whose SRV
+// label is label (of two, the last).
+func (sp *svcSpec) portByLabel(label string) (int, bool) {
+	if sp.byLabel != nil {
+		i, ok := sp.byLabel[label]
+		return i, ok
+	}
+	for i := len(sp.ports) - 1; i >= 0; i-- {
+		if p := &sp.ports[i]; p.name != "" && p.hasLabel(label) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// hasLabel reports whether label is portLabel(p.name, p.proto).
+func (p *portSpec) hasLabel(label string) bool {
+	n := len(p.name)
+	return len(label) == n+len(p.proto)+3 && label[0] == '_' && label[1:n+1] == p.name &&
+		label[n+1:n+3] == "._" && label[n+3:] == p.proto
 }
 
 type portSpec struct {
@@ -228,7 +254,7 @@ func specOf(svc *service.Service) (*svcSpec, error) {
 			return nil, bad("spec.ports[%d].protocol: %w", i, err)
 		}
 		sp.ports = append(sp.ports, portSpec{name: p.Name, proto: proto, port: p.Port})
-		if p.Name != "" {
+		if p.Name != "" && len(svc.Spec.Ports) > byLabelMin {
 			if sp.byLabel == nil {
 				sp.byLabel = make(map[string]int, len(svc.Spec.Ports))
 			}

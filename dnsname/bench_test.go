@@ -21,15 +21,25 @@ func bigWorld(tb testing.TB) *Resolver {
 		b.UpsertService(newSvc(fmt.Sprintf("ns-%d", i%100), fmt.Sprintf("svc-%d", i), clusterIPs(ip.String()), ports(tcp("http", 80))))
 	}
 	b.UpsertService(newSvc("big", "db", headless(), ports(tcp("pg", 5432))))
+	for _, s := range dbSlices() {
+		b.Slices(created(s))
+	}
+	require.NoError(tb, r.Apply(&b))
+	return r
+}
+
+// dbSlices are the slices of bigWorld's headless Service: db-0, db-100
+// and db-200, of at most 100 endpoints.
+func dbSlices() []*endpoints.Slice {
 	var eps []endpoints.Endpoint
 	for i := range 250 {
 		eps = append(eps, ep(netip.AddrFrom4([4]byte{10, 244, byte(i >> 8), byte(i)}).String(), fmt.Sprintf("db-%d", i), true))
 	}
-	for i := 0; i < 250; i += 100 { // slices of at most 100 endpoints
-		b.Slices(created(sliceOf("big", "db", fmt.Sprintf("db-%d", i), []endpoints.Port{eport("pg", 5432)}, eps[i:min(i+100, 250)]...)))
+	var out []*endpoints.Slice
+	for i := 0; i < 250; i += 100 {
+		out = append(out, sliceOf("big", "db", fmt.Sprintf("db-%d", i), []endpoints.Port{eport("pg", 5432)}, eps[i:min(i+100, 250)]...))
 	}
-	require.NoError(tb, r.Apply(&b))
-	return r
+	return out
 }
 
 func TestNoAllocs(t *testing.T) {
@@ -138,7 +148,7 @@ func BenchmarkApplySliceUpdate(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			r := bigWorld(b)
-			old := r.w.svcs[keyOf("big", "db")].slices["db-0"]
+			old := dbSlices()[0]
 			cur, next := old, flipReady(old, 0)
 			b.ReportAllocs()
 			for b.Loop() {
@@ -166,15 +176,21 @@ func scaleWorld(tb testing.TB) *Resolver {
 		ns, name := fmt.Sprintf("ns-%d", i%100), fmt.Sprintf("svc-%d", i)
 		ip := netip.AddrFrom4([4]byte{10, 96, byte(i >> 8), byte(i)})
 		b.UpsertService(newSvc(ns, name, clusterIPs(ip.String()), ports(tcp("http", 80))))
-		eps := make([]endpoints.Endpoint, 15)
-		for j := range eps {
-			k := i*15 + j
-			eps[j] = ep(netip.AddrFrom4([4]byte{10, byte(128 + k>>16), byte(k >> 8), byte(k)}).String(), "", true)
-		}
-		b.Slices(created(sliceOf(ns, name, name+"-abcde", []endpoints.Port{eport("http", 8080)}, eps...)))
+		b.Slices(created(scaleSlice(i)))
 	}
 	require.NoError(tb, r.Apply(&b))
 	return r
+}
+
+// scaleSlice is the slice of scaleWorld's Service i.
+func scaleSlice(i int) *endpoints.Slice {
+	ns, name := fmt.Sprintf("ns-%d", i%100), fmt.Sprintf("svc-%d", i)
+	eps := make([]endpoints.Endpoint, 15)
+	for j := range eps {
+		k := i*15 + j
+		eps[j] = ep(netip.AddrFrom4([4]byte{10, byte(128 + k>>16), byte(k >> 8), byte(k)}).String(), "", true)
+	}
+	return sliceOf(ns, name, name+"-abcde", []endpoints.Port{eport("http", 8080)}, eps...)
 }
 
 // BenchmarkApplySliceClusterIP measures one slice change of a ClusterIP
@@ -183,8 +199,7 @@ func scaleWorld(tb testing.TB) *Resolver {
 // most 10 µs.
 func BenchmarkApplySliceClusterIP(b *testing.B) {
 	r := scaleWorld(b)
-	key := keyOf("ns-42", "svc-4242")
-	old := r.w.svcs[key].slices["svc-4242-abcde"]
+	old := scaleSlice(4242)
 	name := podLabel(old.Endpoints[7].Address()) + ".svc-4242.ns-42.svc.cluster.local."
 	if got := r.Resolve(name, TypeA); len(got.Answer) != 1 {
 		b.Fatal(got)

@@ -94,8 +94,28 @@ func (a *agg) add(it item, d int32) {
 
 // entry makes the records of the name.
 func (a *agg) entry(ttl uint32) *entry {
-	return makeRecords(a.owner, ttl, a.n, len(a.addrs)+len(a.srv)+len(a.extra),
-		values(a.addrs), values(a.srv), values(a.extra))
+	shared := a.extraIsAddrs()
+	size := len(a.addrs) + len(a.srv)
+	if !shared {
+		size += len(a.extra)
+	}
+	return makeRecords(a.owner, ttl, a.n, size, shared, values(a.addrs), values(a.srv), values(a.extra))
+}
+
+// extraIsAddrs reports whether the SRV additional records of the name
+// are its own address records: every SRV target is the name itself, as
+// for an endpoint name and a ClusterIP Service's name, and every address
+// has a port.
+func (a *agg) extraIsAddrs() bool {
+	if len(a.extra) == 0 || len(a.extra) != len(a.addrs) {
+		return false
+	}
+	for i, x := range a.extra {
+		if x.v.target != a.owner || x.v.addr != a.addrs[i].v {
+			return false
+		}
+	}
+	return true
 }
 
 // values yields the values of a counted list, in order.
@@ -111,20 +131,52 @@ func values[T any](s []counted[T]) iter.Seq[T] {
 
 // makeRecords makes the entry of owner, for n items, from its sorted,
 // distinct addresses, SRV (target, port) pairs and additional (target,
-// address) pairs, size in all: A then AAAA, SRV, additional records, in
-// one backing array.
-func makeRecords(owner string, ttl uint32, n, size int, addrs iter.Seq[netip.Addr], srv iter.Seq[srvKey], extra iter.Seq[extraKey]) *entry {
-	recs := make([]Record, 0, size)
-	e := &entry{}
+// address) pairs, size records in all: A then AAAA, SRV, additional
+// records, in one array. shared says that the additional records are the
+// address records, which are then not repeated (extra is not read).
+func makeRecords(owner string, ttl uint32, n, size int, shared bool, addrs iter.Seq[netip.Addr], srv iter.Seq[srvKey], extra iter.Seq[extraKey]) *entry {
+	e, recs := newEntry(size)
 	recs = e.appendAddrs(recs, owner, ttl, addrs)
+	if shared {
+		extra = nil
+	}
 	e.appendSRV(recs, owner, ttl, n, srv, extra)
+	e.sharedExtra = shared && e.srvEnd > e.aaaaEnd
 	return e
 }
 
+// newEntry returns an empty entry and an empty array for size records.
+// Up to three records (an endpoint's or a ClusterIP Service's name) come
+// in one allocation with the entry, so that a query reads one object
+// where it would read two, in the same memory.
+func newEntry(size int) (*entry, []Record) {
+	switch size {
+	case 1:
+		c := new(struct {
+			e entry
+			r [1]Record
+		})
+		return &c.e, c.r[:0:1]
+	case 2:
+		c := new(struct {
+			e entry
+			r [2]Record
+		})
+		return &c.e, c.r[:0:2]
+	case 3:
+		c := new(struct {
+			e entry
+			r [3]Record
+		})
+		return &c.e, c.r[:0:3]
+	}
+	return &entry{}, make([]Record, 0, size)
+}
+
 // appendAddrs appends the A and AAAA records of owner to recs, which
-// must have room for them, and sets e.a and e.aaaa.
+// must be empty and have room for them, and sets e.recs, e.aEnd and
+// e.aaaaEnd.
 func (e *entry) appendAddrs(recs []Record, owner string, ttl uint32, addrs iter.Seq[netip.Addr]) []Record {
-	start := len(recs)
 	v6 := -1
 	for a := range addrs {
 		t := TypeA
@@ -136,41 +188,34 @@ func (e *entry) appendAddrs(recs []Record, owner string, ttl uint32, addrs iter.
 		}
 		recs = append(recs, Record{Name: owner, Type: t, TTL: ttl, Addr: a})
 	}
-	end := len(recs)
 	if v6 < 0 {
-		v6 = end
+		v6 = len(recs)
 	}
-	if v6 > start {
-		e.a = recs[start:v6:v6]
-	}
-	if end > v6 {
-		e.aaaa = recs[v6:end:end]
-	}
+	e.aEnd, e.aaaaEnd, e.srvEnd = uint32(v6), uint32(len(recs)), uint32(len(recs))
+	e.recs = recs
 	return recs
 }
 
 // appendSRV appends the SRV records of owner and their additional
-// records to recs, which must have room for them, and sets e.srv and
-// e.srvExtra.
+// records (none when extra is nil) to recs, which must hold e's address
+// records and have room for them, and sets e.recs and e.srvEnd.
 func (e *entry) appendSRV(recs []Record, owner string, ttl uint32, n int, srv iter.Seq[srvKey], extra iter.Seq[extraKey]) []Record {
 	start := len(recs)
 	weight := uint16(max(100/max(n, 1), 1))
 	for s := range srv {
 		recs = append(recs, Record{Name: owner, Type: TypeSRV, TTL: ttl, Weight: weight, Port: s.port, Target: s.target})
 	}
-	if len(recs) == start {
-		return recs
-	}
-	e.srv = recs[start:len(recs):len(recs)]
-	start = len(recs)
-	for x := range extra {
-		t := TypeA
-		if x.addr.Is6() {
-			t = TypeAAAA
+	e.srvEnd = uint32(len(recs))
+	if len(recs) > start && extra != nil {
+		for x := range extra {
+			t := TypeA
+			if x.addr.Is6() {
+				t = TypeAAAA
+			}
+			recs = append(recs, Record{Name: x.target, Type: t, TTL: ttl, Addr: x.addr})
 		}
-		recs = append(recs, Record{Name: x.target, Type: t, TTL: ttl, Addr: x.addr})
 	}
-	e.srvExtra = recs[start:len(recs):len(recs)]
+	e.recs = recs
 	return recs
 }
 
@@ -245,7 +290,8 @@ func (a *wideAgg) size() int { return a.addrs.Len() + a.srv.Len() + a.extra.Len(
 // records, made by its first query from clones of the lists.
 func (a *wideAgg) entry(ttl uint32, eager int) *entry {
 	if a.size() <= eager {
-		return makeRecords(a.owner, ttl, a.n, a.size(), treeValues(a.addrs), treeValues(a.srv), treeValues(a.extra))
+		// Its SRV targets are the endpoints, never the name itself.
+		return makeRecords(a.owner, ttl, a.n, a.size(), false, treeValues(a.addrs), treeValues(a.srv), treeValues(a.extra))
 	}
 	return &entry{lazy: &lazyEntry{
 		owner: a.owner, ttl: ttl, n: a.n,

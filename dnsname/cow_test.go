@@ -16,12 +16,12 @@ func TestHashesAgree(t *testing.T) {
 }
 
 func TestSvcTable(t *testing.T) {
-	require.Nil(t, (*svcTable)(nil).get(1, []byte("x")))
+	require.Nil(t, (*svcTable)(nil).slot(1, []byte("x")))
 	require.Nil(t, newSvcTable(nil, 1))
 	for _, n := range []int{1, 2, 3, 7, 100, 1000} {
 		m := make(map[string]*svcNode, n)
 		for i := range n {
-			m[fmt.Sprintf("svc-%d.ns", i)] = &svcNode{}
+			m[fmt.Sprintf("svc-%d.ns", i)] = &svcNode{self: &entry{}}
 		}
 		tab := newSvcTable(m, 1)
 		used := 0
@@ -33,11 +33,14 @@ func TestSvcTable(t *testing.T) {
 		require.Equal(t, n, used)
 		require.LessOrEqual(t, 2*n, len(tab.slots))
 		for k, v := range m {
-			require.Same(t, v, tab.get(hashString(k), []byte(k)), k)
+			s := tab.slot(hashString(k), []byte(k))
+			require.NotNil(t, s, k)
+			require.Same(t, v, s.node, k)
+			require.Same(t, v.self, s.self, k)
 		}
 		for i := range 2 * n {
 			k := fmt.Sprintf("other-%d.ns", i)
-			require.Nil(t, tab.get(hashString(k), []byte(k)), k)
+			require.Nil(t, tab.slot(hashString(k), []byte(k)), k)
 		}
 	}
 }

@@ -107,7 +107,9 @@
 // and shares everything else with the previous snapshot (persistent hash
 // tries, B-tree clones). Answers are precomputed at Apply time: a query
 // for a Service, endpoint, SRV or PTR name returns shared, read-only
-// slices and does not allocate. The exception is the name of a large
+// slices and does not allocate (ResolveBytes takes the name as bytes, as
+// a server reads it, so that the caller need not make a string of it
+// either). The exception is the name of a large
 // headless Service (and its SRV names), which lists every ready endpoint:
 // copying all its records for each endpoint's change would cost what the
 // Service weighs, so the first query after a change makes them, once,

@@ -66,16 +66,82 @@ type svcNode struct {
 	sub pmap[string, *entry]
 }
 
-// entry is the precomputed answer set of one existing name. Its slices
-// are shared by every Response that returns them.
+// entry is the precomputed answer set of one existing name: its records
+// in one array, which every Response that returns them shares. The array
+// holds the A records, then the AAAA, then the SRV, then the SRV's
+// additional records, except where those are the name's own address
+// records (the SRV of an endpoint name or of a ClusterIP Service points
+// at the name itself), which are then not repeated. The records of a
+// TXT or CNAME entry are its one record.
+//
+// An entry is 48 bytes, and its records are held once: the names of the
+// endpoints make most entries of a cluster.
 type entry struct {
-	a, aaaa       []Record
-	srv, srvExtra []Record
-	txt           []Record
-	cname         []Record // one record: the name is an ExternalName Service
+	recs []Record
+	// aEnd, aaaaEnd and srvEnd end the A, AAAA and SRV records in recs.
+	aEnd, aaaaEnd, srvEnd uint32
+	kind                  entryKind
+	// sharedExtra: the SRV additional records are recs[:aaaaEnd].
+	sharedExtra bool
 	// lazy, when set, makes the entry's address and SRV records on
-	// first use; the fields above are then empty.
+	// first use; recs is then empty.
 	lazy *lazyEntry
+}
+
+type entryKind uint8
+
+const (
+	entryRecords entryKind = iota // A, AAAA, SRV
+	entryTXT                      // recs is one TXT record
+	entryCNAME                    // recs is one CNAME record: an ExternalName Service
+)
+
+// recordEntry makes the entry of a TXT or CNAME record.
+func recordEntry(kind entryKind, r Record) *entry { return &entry{recs: []Record{r}, kind: kind} }
+
+func (e *entry) a() []Record {
+	if e.kind != entryRecords {
+		return nil
+	}
+	return e.recs[:e.aEnd:e.aEnd]
+}
+
+func (e *entry) aaaa() []Record {
+	if e.kind != entryRecords {
+		return nil
+	}
+	return e.recs[e.aEnd:e.aaaaEnd:e.aaaaEnd]
+}
+
+func (e *entry) srv() []Record {
+	if e.kind != entryRecords {
+		return nil
+	}
+	return e.recs[e.aaaaEnd:e.srvEnd:e.srvEnd]
+}
+
+func (e *entry) srvExtra() []Record {
+	switch {
+	case e.kind != entryRecords || e.srvEnd == e.aaaaEnd:
+		return nil
+	case e.sharedExtra:
+		return e.recs[:e.aaaaEnd:e.aaaaEnd]
+	}
+	return e.recs[e.srvEnd:len(e.recs):len(e.recs)]
+}
+
+func (e *entry) txt() []Record {
+	if e.kind != entryTXT {
+		return nil
+	}
+	return e.recs
+}
+
+func (e *entry) cname() []Record {
+	if e.kind != entryCNAME {
+		return nil
+	}
+	return e.recs
 }
 
 var emptyEntry = &entry{}
@@ -95,9 +161,9 @@ func New(c Config) (*Resolver, error) {
 	for _, k := range []string{"", "svc", "pod"} { // apex, svc.<zone> and pod.<zone>: NODATA (CoreDNS parse.go)
 		names.set(hashString(k), k, emptyEntry)
 	}
-	names.set(hashString("dns-version"), "dns-version", &entry{txt: []Record{{
+	names.set(hashString("dns-version"), "dns-version", recordEntry(entryTXT, Record{
 		Name: VersionName(r.zone), Type: TypeTXT, TTL: versionTTL, Text: SchemaVersion,
-	}}})
+	}))
 	r.snap.Store(&snapshot{svcs: newSvcIndex(), names: names.cur()})
 	return r, nil
 }
@@ -149,13 +215,39 @@ func (r *Resolver) Resolve(name string, qtype Type) Response {
 	return r.resolve(r.snap.Load(), name, qtype, 0)
 }
 
+// ResolveBytes is Resolve for a name given as bytes, as a server reads it
+// from a query: it does not keep name, and so spares the caller making a
+// string of it (it makes one only to hand an out-of-zone name to the
+// Upstream).
+func (r *Resolver) ResolveBytes(name []byte, qtype Type) Response {
+	s := r.snap.Load()
+	var buf [MaxNameLength]byte
+	n, ok := lowerName(&buf, name)
+	if !ok {
+		return Response{Rcode: RcodeFormErr}
+	}
+	if resp, in := r.inZone(s, buf[:n], qtype, 0); in {
+		return resp
+	}
+	return r.outOfZone(s, buf[:n], "", name, qtype)
+}
+
 func (r *Resolver) resolve(s *snapshot, name string, qtype Type, depth int) Response {
 	var buf [MaxNameLength]byte
 	n, ok := lowerName(&buf, name)
 	if !ok {
 		return Response{Rcode: RcodeFormErr}
 	}
-	b := buf[:n]
+	if resp, in := r.inZone(s, buf[:n], qtype, depth); in {
+		return resp
+	}
+	return r.outOfZone(s, buf[:n], name, nil, qtype)
+}
+
+// inZone answers b, a lowercase name without its trailing dot, when it
+// is in the cluster zone; in is false when it is not.
+func (r *Resolver) inZone(s *snapshot, b []byte, qtype Type, depth int) (resp Response, in bool) {
+	n := len(b)
 	z := r.zone
 	var rel []byte
 	switch {
@@ -164,8 +256,12 @@ func (r *Resolver) resolve(s *snapshot, name string, qtype Type, depth int) Resp
 	case n == len(z) && string(b) == z:
 		rel = b[:0]
 	default:
-		return r.outOfZone(s, b, name, qtype)
+		return Response{}, false
 	}
+	return r.inZoneRel(s, b, rel, qtype, depth), true
+}
+
+func (r *Resolver) inZoneRel(s *snapshot, b, rel []byte, qtype Type, depth int) Response {
 	if qtype == TypeAXFR || qtype == TypeIXFR {
 		// CoreDNS's "transfer" plugin is not configured by default, and
 		// the kubernetes plugin refuses zone transfers itself
@@ -194,14 +290,14 @@ func lookup(s *snapshot, rel []byte) *entry {
 			i := lastDot(r[:ns])
 			key := r[i+1:]
 			h := hashBytes(key)
-			node := s.svcs.get(h, key)
-			if node == nil {
+			slot := s.svcs.slot(h, key)
+			if slot == nil {
 				return nil
 			}
 			if i < 0 {
-				return node.self
+				return slot.self
 			}
-			e, _ := pmapGetBytes(&node.sub, hashBytes(r[:i]), r[:i])
+			e, _ := pmapGetBytes(&slot.node.sub, hashBytes(r[:i]), r[:i])
 			return e
 		}
 	}
@@ -220,14 +316,14 @@ func lastDot(b []byte) int {
 // lowerName copies name into buf in lowercase, without its trailing dot,
 // and checks the limits every DNS name obeys: labels of 1–63 octets, at
 // most 253 octets. The root name "." gives length 0.
-func lowerName(buf *[MaxNameLength]byte, name string) (int, bool) {
-	if name == "." {
+func lowerName[S ~string | ~[]byte](buf *[MaxNameLength]byte, name S) (int, bool) {
+	if len(name) == 1 && name[0] == '.' {
 		return 0, true
 	}
 	if len(name) > 0 && name[len(name)-1] == '.' {
 		name = name[:len(name)-1]
 	}
-	if name == "" || len(name) > MaxNameLength {
+	if len(name) == 0 || len(name) > MaxNameLength {
 		return 0, false
 	}
 	b := buf[:len(name)]
@@ -264,12 +360,12 @@ func (r *Resolver) answer(s *snapshot, e *entry, qtype Type, depth int) Response
 	if e.lazy != nil {
 		e = e.lazy.get(qtype)
 	}
-	if e.cname != nil {
+	if e.kind == entryCNAME {
 		switch qtype {
 		case TypeCNAME:
-			return Response{Answer: e.cname}
+			return Response{Answer: e.cname()}
 		case TypeA, TypeAAAA:
-			return r.chase(s, e.cname[0], qtype, depth)
+			return r.chase(s, e.recs[0], qtype, depth)
 		}
 		// TXT and the other types: NODATA without chasing, as CoreDNS
 		// (its TXT path sees the Service and answers NOERROR empty).
@@ -277,13 +373,13 @@ func (r *Resolver) answer(s *snapshot, e *entry, qtype Type, depth int) Response
 	}
 	switch qtype {
 	case TypeA:
-		return Response{Answer: e.a}
+		return Response{Answer: e.a()}
 	case TypeAAAA:
-		return Response{Answer: e.aaaa}
+		return Response{Answer: e.aaaa()}
 	case TypeSRV:
-		return Response{Answer: e.srv, Additional: e.srvExtra}
+		return Response{Answer: e.srv(), Additional: e.srvExtra()}
 	case TypeTXT:
-		return Response{Answer: e.txt}
+		return Response{Answer: e.txt()}
 	}
 	return Response{}
 }
@@ -356,7 +452,9 @@ func (r *Resolver) pod(s *snapshot, b, rel []byte, qtype Type) (Response, bool) 
 // outOfZone answers a name outside the cluster zone: PTR names of known
 // addresses from the snapshot, the rest from Upstream (REFUSED without
 // one, NXDOMAIN for an unknown reverse name).
-func (r *Resolver) outOfZone(s *snapshot, b []byte, name string, qtype Type) Response {
+//
+// The name as asked is name, or nameBytes when that is not nil.
+func (r *Resolver) outOfZone(s *snapshot, b []byte, name string, nameBytes []byte, qtype Type) Response {
 	reverse := hasSuffixLabel(b, reverse4) || hasSuffixLabel(b, reverse6)
 	if reverse {
 		// The reverse zones are served as kubeadm's Corefile does
@@ -383,6 +481,9 @@ func (r *Resolver) outOfZone(s *snapshot, b []byte, name string, qtype Type) Res
 		}
 	}
 	if r.upstream != nil {
+		if nameBytes != nil {
+			name = string(nameBytes)
+		}
 		return r.upstream(name, qtype)
 	}
 	if reverse {

@@ -498,3 +498,41 @@ func TestApplyErrors(t *testing.T) {
 	require.NoError(t, r.Apply(&Batch{}))
 	require.Equal(t, gen, r.Generation())
 }
+
+// TestResolveBytes checks that ResolveBytes answers as Resolve for names
+// of every kind and asks the Upstream the same, and does not keep the
+// bytes: the buffer is overwritten after each call, and the answers (and
+// the names the Upstream was given) stay as they were.
+func TestResolveBytes(t *testing.T) {
+	var asked []string
+	up := func(name string, qtype Type) Response {
+		asked = append(asked, name)
+		return Response{Rcode: RcodeNXDomain}
+	}
+	r := coreDNSWorld(t, Config{Upstream: up, Pods: PodsInsecure})
+	names := []string{
+		"svc1.testns.svc.cluster.local.", "SVC1.TestNS.svc.cluster.local", "_http._tcp.svc1.testns.svc.cluster.local.",
+		"hdls1.testns.svc.cluster.local.", "external.testns.svc.cluster.local.", "nope.testns.svc.cluster.local.",
+		"testns.svc.cluster.local.", "cluster.local.", "1-2-3-4.testns.pod.cluster.local.", "dns-version.cluster.local.",
+		"3.0.0.10.in-addr.arpa.", "Example.ORG", ".", "a..b.cluster.local.", "",
+	}
+	buf := make([]byte, 0, 300)
+	for _, name := range names {
+		for _, qt := range []Type{TypeA, TypeAAAA, TypeSRV, TypePTR, TypeTXT, TypeCNAME} {
+			asked = nil
+			want := r.Resolve(name, qt).String()
+			wantAsked := asked
+			asked = nil
+			buf = append(buf[:0], name...)
+			got := r.ResolveBytes(buf, qt)
+			for i := range buf {
+				buf[i] = 'x'
+			}
+			require.Equal(t, want, got.String(), "%q %s", name, qt)
+			require.Equal(t, wantAsked, asked, "%q %s: the Upstream's questions", name, qt)
+		}
+	}
+	require.Zero(t, testing.AllocsPerRun(100, func() {
+		r.ResolveBytes([]byte("svc1.testns.svc.cluster.local."), TypeA)
+	}))
+}

@@ -23,8 +23,9 @@ type svcState struct {
 	th   uint64 // hashString(tkey)
 	fqdn string // "<svc>.<ns>.svc.<zone>."
 
-	spec   *svcSpec // nil: the Service does not exist (its slices wait for it)
-	slices map[string]*endpoints.Slice
+	spec *svcSpec // nil: the Service does not exist (its slices wait for it)
+	// slices holds what the names need of each slice, sorted by name.
+	slices []heldSlice
 	// idx indexes the ready endpoints; nil for a missing or ExternalName
 	// Service, which publish no endpoint names.
 	idx *epIndex
@@ -47,9 +48,11 @@ type svcState struct {
 func (w *writer) state(key service.NamespacedName, zone string) *svcState {
 	st := w.svcs[key]
 	if st == nil {
-		st = &svcState{key: key, tkey: key.Name + "." + key.Namespace}
+		// The key is the start of the name, so that a query comparing
+		// it brings in the bytes its answer's owner name is written from.
+		st = &svcState{key: key, fqdn: key.Name + "." + key.Namespace + ".svc." + zone + "."}
+		st.tkey = st.fqdn[:len(key.Name)+1+len(key.Namespace)]
 		st.th = hashString(st.tkey)
-		st.fqdn = st.tkey + ".svc." + zone + "."
 		w.svcs[key] = st
 	}
 	return st
@@ -63,6 +66,8 @@ type epIndex struct {
 	n        int  // ready endpoint addresses
 	// all is the Service name of a headless Service.
 	all *wideAgg
+	// The maps are made by the first endpoint that needs them.
+	//
 	// hosts holds the endpoint names, by label.
 	hosts map[string]*agg
 	// ports holds a headless Service's SRV names, by label.
@@ -90,12 +95,12 @@ type slicePort struct {
 
 var noSlicePorts = []slicePort{{port: -1}}
 
-func portsOf(s *endpoints.Slice) []slicePort {
-	if len(s.Ports) == 0 {
+func portsOf(ports []endpoints.Port) []slicePort {
+	if len(ports) == 0 {
 		return noSlicePorts
 	}
-	ps := make([]slicePort, len(s.Ports))
-	for i, p := range s.Ports {
+	ps := make([]slicePort, len(ports))
+	for i, p := range ports {
 		ps[i].port = p.Port
 		if p.Name != "" && p.Port >= 0 {
 			proto, _ := protoLabel(p.Protocol) // checked by Batch.Slices
@@ -111,43 +116,107 @@ func samePorts(x, y []endpoints.Port) bool {
 	})
 }
 
-// isReady reports whether DNS publishes ep: it is ready, or the Service
-// publishes not-ready addresses (spec §2.1, "ready"; the endpoints
-// controller already marks them ready then, which this repeats for slices
-// fed directly).
-func (x *epIndex) isReady(ep *endpoints.Endpoint) bool { return ep.Conditions.Ready || x.pnr }
-
-// sameReady reports whether two endpoints publish the same names.
-func (x *epIndex) sameReady(a, b *endpoints.Endpoint) bool {
-	ra := x.isReady(a)
-	if ra != x.isReady(b) {
-		return false
-	}
-	return !ra || a.Hostname == b.Hostname && slices.Equal(a.Addresses, b.Addresses)
+// heldSlice is what the writer keeps of a slice: its name, its ports and
+// one row per endpoint address, instead of the slice itself, which holds
+// much that DNS never reads (object metadata, conditions, topology, a
+// map of labels) and is the caller's to keep or drop.
+type heldSlice struct {
+	name  string
+	ports []endpoints.Port
+	rows  []heldAddr
 }
 
-// readyOf appends the addresses eps publishes to rs.
-func (x *epIndex) readyOf(rs []ready, eps []endpoints.Endpoint) []ready {
-	for i := range eps {
-		ep := &eps[i]
-		if !x.isReady(ep) {
+// heldAddr is one address of an endpoint; an endpoint is a run of rows
+// starting at one with first set (one row with no address for an
+// endpoint without any).
+type heldAddr struct {
+	addr  netip.Addr
+	host  string // the endpoint's hostname field
+	ready bool
+	first bool
+}
+
+func holdSlice(s *endpoints.Slice) heldSlice {
+	h := heldSlice{name: s.Name, ports: s.Ports}
+	n := 0
+	for i := range s.Endpoints {
+		n += max(len(s.Endpoints[i].Addresses), 1)
+	}
+	h.rows = make([]heldAddr, 0, n)
+	for i := range s.Endpoints {
+		ep := &s.Endpoints[i]
+		row := heldAddr{host: ep.Hostname, ready: ep.Conditions.Ready, first: true}
+		if len(ep.Addresses) == 0 {
+			h.rows = append(h.rows, row)
 			continue
 		}
 		for _, a := range ep.Addresses {
-			if !a.IsValid() {
-				continue
-			}
-			a = a.Unmap()
-			rs = append(rs, ready{endpointHostname(ep.Hostname, a), a})
+			row.addr = a
+			h.rows = append(h.rows, row)
+			row.first = false
 		}
+	}
+	return h
+}
+
+// isReady reports whether DNS publishes the endpoint of row: it is
+// ready, or the Service publishes not-ready addresses (spec §2.1,
+// "ready"; the endpoints controller already marks them ready then, which
+// this repeats for slices fed directly).
+func (x *epIndex) isReady(row *heldAddr) bool { return row.ready || x.pnr }
+
+// endpointEnd returns the end of the endpoint whose rows start at i.
+func endpointEnd(rows []heldAddr, i int) int {
+	for i++; i < len(rows) && !rows[i].first; i++ {
+	}
+	return i
+}
+
+// endpointStart returns the start of the endpoint whose rows end at j.
+func endpointStart(rows []heldAddr, j int) int {
+	for j--; j > 0 && !rows[j].first; j-- {
+	}
+	return j
+}
+
+// sameReady reports whether two endpoints, given as their rows, publish
+// the same names.
+func (x *epIndex) sameReady(a, b []heldAddr) bool {
+	ra := x.isReady(&a[0])
+	if ra != x.isReady(&b[0]) {
+		return false
+	}
+	if !ra {
+		return true
+	}
+	if len(a) != len(b) || a[0].host != b[0].host {
+		return false
+	}
+	for i := range a {
+		if a[i].addr != b[i].addr {
+			return false
+		}
+	}
+	return true
+}
+
+// readyOf appends the addresses the endpoints of rows publish to rs.
+func (x *epIndex) readyOf(rs []ready, rows []heldAddr) []ready {
+	for i := range rows {
+		row := &rows[i]
+		if !x.isReady(row) || !row.addr.IsValid() {
+			continue
+		}
+		a := row.addr.Unmap()
+		rs = append(rs, ready{endpointHostname(row.host, a), a})
 	}
 	return rs
 }
 
 // addSlice adds (d = 1) or removes (d = -1) every ready endpoint of s.
-func (st *svcState) addSlice(s *endpoints.Slice, d int32) {
-	ps := portsOf(s)
-	for _, e := range st.idx.readyOf(nil, s.Endpoints) {
+func (st *svcState) addSlice(s *heldSlice, d int32) {
+	ps := portsOf(s.ports)
+	for _, e := range st.idx.readyOf(nil, s.rows) {
 		st.addReady(e, ps, d)
 	}
 }
@@ -158,9 +227,9 @@ func (st *svcState) addSlice(s *endpoints.Slice, d int32) {
 // suffix are skipped; what is left is compared as two sets, so that a
 // reordered endpoint costs nothing. A change of the slice's ports changes
 // every name of it.
-func (st *svcState) diffSlice(old, next *endpoints.Slice) {
+func (st *svcState) diffSlice(old, next *heldSlice) {
 	x := st.idx
-	if old == nil || next == nil || !samePorts(old.Ports, next.Ports) {
+	if old == nil || next == nil || !samePorts(old.ports, next.ports) {
 		if old != nil {
 			st.addSlice(old, -1)
 		}
@@ -169,12 +238,20 @@ func (st *svcState) diffSlice(old, next *endpoints.Slice) {
 		}
 		return
 	}
-	oe, ne := old.Endpoints, next.Endpoints
-	for len(oe) > 0 && len(ne) > 0 && x.sameReady(&oe[0], &ne[0]) {
-		oe, ne = oe[1:], ne[1:]
+	oe, ne := old.rows, next.rows
+	for len(oe) > 0 && len(ne) > 0 {
+		i, j := endpointEnd(oe, 0), endpointEnd(ne, 0)
+		if !x.sameReady(oe[:i], ne[:j]) {
+			break
+		}
+		oe, ne = oe[i:], ne[j:]
 	}
-	for len(oe) > 0 && len(ne) > 0 && x.sameReady(&oe[len(oe)-1], &ne[len(ne)-1]) {
-		oe, ne = oe[:len(oe)-1], ne[:len(ne)-1]
+	for len(oe) > 0 && len(ne) > 0 {
+		i, j := endpointStart(oe, len(oe)), endpointStart(ne, len(ne))
+		if !x.sameReady(oe[i:], ne[j:]) {
+			break
+		}
+		oe, ne = oe[:i], ne[:j]
 	}
 	if len(oe) == 0 && len(ne) == 0 {
 		return
@@ -182,7 +259,7 @@ func (st *svcState) diffSlice(old, next *endpoints.Slice) {
 	gone, came := x.readyOf(nil, oe), x.readyOf(nil, ne)
 	slices.SortFunc(gone, compareReady)
 	slices.SortFunc(came, compareReady)
-	ps := portsOf(next)
+	ps := portsOf(next.ports)
 	for len(gone) > 0 || len(came) > 0 {
 		var c int // <0: came[0] is new; >0: gone[0] is gone; 0: both
 		switch {
@@ -221,6 +298,9 @@ func (st *svcState) addReady(e ready, ps []slicePort, d int32) {
 	h := x.hosts[e.host]
 	if h == nil {
 		h = &agg{owner: fqdn}
+		if x.hosts == nil {
+			x.hosts = make(map[string]*agg)
+		}
 		x.hosts[e.host] = h
 	}
 	for _, p := range ps {
@@ -240,6 +320,9 @@ func (st *svcState) addReady(e ready, ps []slicePort, d int32) {
 			s := x.ports[p.label]
 			if s == nil {
 				s = newWideAgg(p.label + "." + st.fqdn)
+				if x.ports == nil {
+					x.ports = make(map[string]*wideAgg)
+				}
 				x.ports[p.label] = s
 			}
 			s.add(item{e.addr, p.port, fqdn}, d)
@@ -250,6 +333,9 @@ func (st *svcState) addReady(e ready, ps []slicePort, d int32) {
 		}
 	}
 	if cs := bump(x.ptr[e.addr], fqdn, d, strings.Compare); len(cs) > 0 {
+		if x.ptr == nil {
+			x.ptr = make(map[netip.Addr][]counted[string])
+		}
 		x.ptr[e.addr] = cs
 	} else {
 		delete(x.ptr, e.addr)
@@ -262,17 +348,27 @@ func (st *svcState) touch(label string) { st.dirty = append(st.dirty, label) }
 // setSlice stores the slice name of the Service (nil: it was deleted) and
 // updates the index.
 func (st *svcState) setSlice(name string, s *endpoints.Slice) {
-	old := st.slices[name]
-	if s == nil {
-		delete(st.slices, name)
-	} else {
-		if st.slices == nil {
-			st.slices = make(map[string]*endpoints.Slice)
-		}
-		st.slices[name] = s
+	i, found := slices.BinarySearchFunc(st.slices, name, func(h heldSlice, name string) int { return strings.Compare(h.name, name) })
+	var old *heldSlice
+	if found {
+		c := st.slices[i]
+		old = &c
 	}
-	if st.idx != nil && old != s {
-		st.diffSlice(old, s)
+	var next *heldSlice
+	switch {
+	case s == nil && found:
+		st.slices = slices.Delete(st.slices, i, i+1)
+	case s != nil:
+		h := holdSlice(s)
+		next = &h
+		if found {
+			st.slices[i] = h
+		} else {
+			st.slices = slices.Insert(st.slices, i, h)
+		}
+	}
+	if st.idx != nil && (old != nil || next != nil) {
+		st.diffSlice(old, next)
 	}
 }
 
@@ -317,15 +413,12 @@ func (st *svcState) setSpec(sp *svcSpec) {
 		st.idx = &epIndex{
 			headless: sp.headless,
 			pnr:      sp.publishNotReady,
-			hosts:    make(map[string]*agg),
-			ports:    make(map[string]*wideAgg),
-			ptr:      make(map[netip.Addr][]counted[string]),
 		}
 		if sp.headless {
 			st.idx.all = newWideAgg(st.fqdn)
 		}
-		for _, s := range st.slices {
-			st.addSlice(s, 1)
+		for i := range st.slices {
+			st.addSlice(&st.slices[i], 1)
 		}
 	}
 }
@@ -365,7 +458,7 @@ func (r *Resolver) publish(st *svcState, e uint64, eager int) *svcNode {
 			// endpoint or SRV names under an ExternalName Service.
 			st.self, st.sub = nil, pmap[string, *entry]{}
 			if sp.externalName != "" {
-				st.self = &entry{cname: []Record{{Name: st.fqdn, Type: TypeCNAME, TTL: r.ttl, Target: sp.externalName}}}
+				st.self = recordEntry(entryCNAME, Record{Name: st.fqdn, Type: TypeCNAME, TTL: r.ttl, Target: sp.externalName})
 			}
 		}
 	default:
@@ -437,7 +530,7 @@ func (r *Resolver) subEntry(st *svcState, label string, eager int) *entry {
 	}
 	// The spec's named ports; of two with the same label, the last
 	// counts.
-	i, ok := st.spec.byLabel[label]
+	i, ok := st.spec.portByLabel(label)
 	if !ok {
 		return nil
 	}

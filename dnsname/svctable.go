@@ -33,7 +33,15 @@ func newSvcIndex() svcIndex {
 }
 
 func (x *svcIndex) get(h uint64, key []byte) *svcNode {
-	return x[h>>svcGroupBits&svcGroupMask].tables[h&svcGroupMask].get(h, key)
+	if s := x.slot(h, key); s != nil {
+		return s.node
+	}
+	return nil
+}
+
+// slot returns the slot of key, whose hash is h, or nil.
+func (x *svcIndex) slot(h uint64, key []byte) *svcSlot {
+	return x[h>>svcGroupBits&svcGroupMask].tables[h&svcGroupMask].slot(h, key)
 }
 
 // set makes node (nil: none) the node of key, whose hash is h, in epoch
@@ -81,9 +89,12 @@ type svcSlot struct {
 	tag  uint32 // the hash's high bits
 	key  string
 	node *svcNode // nil: empty slot
+	// self is node.self, so that a query for the Service's own name
+	// (the common one) reads one object fewer.
+	self *entry
 }
 
-func (t *svcTable) get(h uint64, key []byte) *svcNode {
+func (t *svcTable) slot(h uint64, key []byte) *svcSlot {
 	if t == nil {
 		return nil
 	}
@@ -94,7 +105,7 @@ func (t *svcTable) get(h uint64, key []byte) *svcNode {
 			return nil
 		}
 		if s.tag == tag && s.key == string(key) {
-			return s.node
+			return s
 		}
 	}
 }
@@ -134,12 +145,12 @@ func (t *svcTable) put(h uint64, key string, node *svcNode) bool {
 			if 2*(t.n+1) > len(t.slots) {
 				return false
 			}
-			*s = svcSlot{tag: tag, key: key, node: node}
+			*s = svcSlot{tag: tag, key: key, node: node, self: node.self}
 			t.n++
 			return true
 		}
 		if s.tag == tag && s.key == key {
-			s.node = node
+			s.node, s.self = node, node.self
 			return true
 		}
 	}

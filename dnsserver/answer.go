@@ -44,7 +44,7 @@ func (s *Server) answer(q request) *dns.Msg {
 		return m
 	}
 	qname := q.msg.Question[0].Name
-	zone, ok := s.zoneOf(qname)
+	zone, ok := zoneOf(s, qname)
 	if !ok {
 		return s.outside(q)
 	}
@@ -58,7 +58,7 @@ func (s *Server) answer(q request) *dns.Msg {
 
 // zoneOf returns the served zone (lowercase, fully qualified) that name
 // is in: the cluster zone or a reverse zone.
-func (s *Server) zoneOf(name string) (string, bool) {
+func zoneOf[S ~string | ~[]byte](s *Server, name S) (string, bool) {
 	for _, z := range [...]string{s.zone, reverse4, reverse6} {
 		if isSubdomain(name, z) {
 			return z, true
@@ -69,9 +69,9 @@ func (s *Server) zoneOf(name string) (string, bool) {
 
 // isSubdomain reports whether name is zone or below it, ignoring case.
 // Both are fully qualified.
-func isSubdomain(name, zone string) bool {
+func isSubdomain[S ~string | ~[]byte](name S, zone string) bool {
 	n := len(name) - len(zone)
-	if n < 0 || !strings.EqualFold(name[n:], zone) {
+	if n < 0 || !equalFoldASCII(name[n:], zone) {
 		return false
 	}
 	return n == 0 || name[n-1] == '.'
@@ -254,7 +254,7 @@ func (s *Server) autopath(q request) (*dns.Msg, bool) {
 		sub := q.msg.Copy()
 		sub.Question[0].Name = name
 		var m *dns.Msg
-		if z, ok := s.zoneOf(name); ok {
+		if z, ok := zoneOf(s, name); ok {
 			m = s.inZone(request{msg: sub, client: q.client, udp: q.udp}, z)
 		} else {
 			m = s.outside(request{msg: sub, client: q.client, udp: q.udp})

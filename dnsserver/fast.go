@@ -18,36 +18,40 @@ import (
 // fastQuery is what the fast path reads from a query.
 type fastQuery struct {
 	id, flags uint16
-	name      string // presentation form, fully qualified
-	qtype     uint16
-	qend      int // end of the question section
-	edns      bool
-	do        bool
-	ednsSize  uint16
+	// The question's name in presentation form, fully qualified, in
+	// nameBuf[:nameLen]: a query costs no allocation.
+	nameBuf  [dnsname.MaxNameLength + 2]byte
+	nameLen  int
+	qtype    uint16
+	qend     int // end of the question section
+	edns     bool
+	do       bool
+	ednsSize uint16
 }
 
-// parseFast parses b if it is a query the fast path answers.
-func parseFast(b []byte) (fastQuery, bool) {
-	var q fastQuery
+func (q *fastQuery) name() []byte { return q.nameBuf[:q.nameLen] }
+
+// parseFast parses b into q if it is a query the fast path answers.
+func parseFast(q *fastQuery, b []byte) bool {
 	if len(b) < 12 {
-		return q, false
+		return false
 	}
 	be := binary.BigEndian
 	q.id, q.flags = be.Uint16(b), be.Uint16(b[2:])
 	// QR clear, opcode QUERY; one question, no answer or authority, at
 	// most one additional (the OPT).
 	if q.flags&0xF800 != 0 || be.Uint16(b[4:]) != 1 || be.Uint16(b[6:]) != 0 || be.Uint16(b[8:]) != 0 {
-		return q, false
+		return false
 	}
 	ar := be.Uint16(b[10:])
 	if ar > 1 {
-		return q, false
+		return false
 	}
-	var buf [256]byte
+	buf := &q.nameBuf
 	n, off := 0, 12
 	for {
 		if off >= len(b) {
-			return q, false
+			return false
 		}
 		l := int(b[off])
 		off++
@@ -55,11 +59,11 @@ func parseFast(b []byte) (fastQuery, bool) {
 			break
 		}
 		if l > 63 || off+l > len(b) || n+l+1 > dnsname.MaxNameLength+1 {
-			return q, false // a pointer, an extended label, or too long
+			return false // a pointer, an extended label, or too long
 		}
 		for _, c := range b[off : off+l] {
 			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return q, false // would need escaping
+				return false // would need escaping
 			}
 		}
 		n += copy(buf[n:], b[off:off+l])
@@ -68,12 +72,12 @@ func parseFast(b []byte) (fastQuery, bool) {
 		off += l
 	}
 	if n == 0 || off+4 > len(b) {
-		return q, false
+		return false
 	}
-	q.name = string(buf[:n])
+	q.nameLen = n
 	q.qtype = be.Uint16(b[off:])
 	if be.Uint16(b[off+2:]) != 1 { // class IN
-		return q, false
+		return false
 	}
 	off += 4
 	q.qend = off
@@ -81,30 +85,31 @@ func parseFast(b []byte) (fastQuery, bool) {
 		// OPT: root owner, type 41, class = size, TTL = ext-rcode,
 		// version, flags; options skipped.
 		if off+11 > len(b) || b[off] != 0 || be.Uint16(b[off+1:]) != 41 {
-			return q, false
+			return false
 		}
 		q.edns = true
 		q.ednsSize = be.Uint16(b[off+3:])
 		if b[off+6] != 0 { // version
-			return q, false
+			return false
 		}
 		q.do = b[off+7]&0x80 != 0
 		rdlen := int(be.Uint16(b[off+9:]))
 		off += 11 + rdlen
 	}
 	if off != len(b) {
-		return q, false
+		return false
 	}
-	return q, true
+	return true
 }
 
 // fastAnswer appends the answer to q to dst, or returns ok false when the
 // query needs the general path.
-func (s *Server) fastAnswer(dst, b []byte, q fastQuery) ([]byte, int, bool) {
+func (s *Server) fastAnswer(dst, b []byte, q *fastQuery) ([]byte, int, bool) {
 	if s.cfg.Autopath != nil {
 		return nil, 0, false
 	}
-	zone, ok := s.zoneOf(q.name)
+	name := q.name()
+	zone, ok := zoneOf(s, name)
 	if !ok {
 		return nil, 0, false
 	}
@@ -112,10 +117,10 @@ func (s *Server) fastAnswer(dst, b []byte, q fastQuery) ([]byte, int, bool) {
 	case typeSOA, typeNS, typeAXFR, typeIXFR:
 		return nil, 0, false
 	}
-	if len(q.name) == len(zone)+7 && strings.EqualFold(q.name[:len(q.name)-len(zone)], "ns.dns.") {
+	if len(name) == len(zone)+7 && equalFoldASCII(name[:len(name)-len(zone)], "ns.dns.") {
 		return nil, 0, false
 	}
-	resp := s.res.Load().Resolve(q.name, dnsname.Type(q.qtype))
+	resp := s.res.Load().ResolveBytes(name, dnsname.Type(q.qtype))
 	switch resp.Rcode {
 	case dnsname.RcodeNoError:
 	case dnsname.RcodeNXDomain:
@@ -146,7 +151,7 @@ func (s *Server) fastAnswer(dst, b []byte, q fastQuery) ([]byte, int, bool) {
 	dst = be.AppendUint16(dst, arCount)
 	dst = append(dst, b[12:q.qend]...)
 	for _, r := range resp.Answer {
-		if dst, ok = appendRecord(dst, r, q.name); !ok {
+		if dst, ok = appendRecord(dst, r, name); !ok {
 			return nil, 0, false
 		}
 	}
@@ -154,7 +159,7 @@ func (s *Server) fastAnswer(dst, b []byte, q fastQuery) ([]byte, int, bool) {
 		dst = s.appendSOA(dst, zone)
 	}
 	for _, r := range resp.Additional {
-		if dst, ok = appendRecord(dst, r, q.name); !ok {
+		if dst, ok = appendRecord(dst, r, name); !ok {
 			return nil, 0, false
 		}
 	}
@@ -184,11 +189,32 @@ const (
 	typeAXFR = 252
 )
 
+// equalFoldASCII reports whether a and b are equal ignoring ASCII case,
+// which is DNS's (RFC 4343).
+func equalFoldASCII[S ~string | ~[]byte](a S, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := a[i], b[i]
+		if x-'A' < 26 {
+			x += 'a' - 'A'
+		}
+		if y-'A' < 26 {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
 // appendName writes a presentation-form name (lowercase labels, trailing
 // dot) uncompressed, or as a pointer to the question when it is the
-// question's name exactly.
-func appendName(dst []byte, name, qname string) ([]byte, bool) {
-	if name == qname {
+// question's name exactly (qname, nil for none).
+func appendName(dst []byte, name string, qname []byte) ([]byte, bool) {
+	if qname != nil && name == string(qname) {
 		return append(dst, 0xC0, 12), true
 	}
 	if name == "." {
@@ -206,7 +232,7 @@ func appendName(dst []byte, name, qname string) ([]byte, bool) {
 	return append(dst, 0), true
 }
 
-func appendRecord(dst []byte, r dnsname.Record, qname string) ([]byte, bool) {
+func appendRecord(dst []byte, r dnsname.Record, qname []byte) ([]byte, bool) {
 	be := binary.BigEndian
 	var ok bool
 	if dst, ok = appendName(dst, r.Name, qname); !ok {
@@ -225,14 +251,14 @@ func appendRecord(dst []byte, r dnsname.Record, qname string) ([]byte, bool) {
 		a := r.Addr.As16()
 		dst = append(dst, a[:]...)
 	case dnsname.TypeCNAME, dnsname.TypePTR:
-		if dst, ok = appendName(dst, r.Target, ""); !ok {
+		if dst, ok = appendName(dst, r.Target, nil); !ok {
 			return dst, false
 		}
 	case dnsname.TypeSRV:
 		dst = be.AppendUint16(dst, r.Priority)
 		dst = be.AppendUint16(dst, r.Weight)
 		dst = be.AppendUint16(dst, r.Port)
-		if dst, ok = appendName(dst, r.Target, ""); !ok {
+		if dst, ok = appendName(dst, r.Target, nil); !ok {
 			return dst, false
 		}
 	case dnsname.TypeTXT:
@@ -251,7 +277,7 @@ func appendRecord(dst []byte, r dnsname.Record, qname string) ([]byte, bool) {
 // appendSOA writes the zone's SOA record, as soa makes it.
 func (s *Server) appendSOA(dst []byte, zone string) []byte {
 	be := binary.BigEndian
-	dst, _ = appendName(dst, zone, "")
+	dst, _ = appendName(dst, zone, nil)
 	dst = be.AppendUint16(dst, typeSOA)
 	dst = be.AppendUint16(dst, 1)
 	dst = be.AppendUint32(dst, min(s.ttl, soaMaxTTL))
@@ -274,6 +300,6 @@ func appendLabels(dst []byte, parts ...string) []byte {
 		dst = append(dst, byte(len(p)))
 		dst = append(dst, p...)
 	}
-	dst, _ = appendName(dst, parts[len(parts)-1], "")
+	dst, _ = appendName(dst, parts[len(parts)-1], nil)
 	return dst
 }

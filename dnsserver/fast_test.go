@@ -42,11 +42,12 @@ func TestFastPathMatches(t *testing.T) {
 		}
 		b, err := q.Pack()
 		require.NoError(t, err)
-		fq, ok := parseFast(b)
+		var fq fastQuery
+		ok := parseFast(&fq, b)
 		if !ok {
 			t.Fatalf("fast path refuses a plain query %v", q)
 		}
-		out, _, ok := srv.fastAnswer(nil, b, fq)
+		out, _, ok := srv.fastAnswer(nil, b, &fq)
 		if !ok {
 			return
 		}

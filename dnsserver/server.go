@@ -81,23 +81,34 @@ func (s *Server) Answer(msg []byte, client netip.Addr, udp bool) []byte {
 }
 
 // AppendAnswer is Answer appending the answer to dst, as the server's
-// UDP readers do with a buffer each: a ClusterIP A query then costs one
-// allocation (the name handed to the resolver). It returns nil when
+// UDP readers do with a buffer each: a query the fast path answers (a
+// name of the served zones, without compression in the question, that
+// needs no truncation) then costs no allocation. It returns nil when
 // Answer does.
 func (s *Server) AppendAnswer(dst, msg []byte, client netip.Addr, udp bool) []byte {
 	start := s.cfg.Now()
+	out, rcode := s.appendAnswer(dst, msg, client, udp)
+	if out != nil {
+		s.stats.response(rcode, s.cfg.Now().Sub(start), 1)
+	}
+	return out
+}
+
+// appendAnswer is AppendAnswer without counting the response, which the
+// caller does with its rcode.
+func (s *Server) appendAnswer(dst, msg []byte, client netip.Addr, udp bool) ([]byte, int) {
 	if udp {
-		if q, ok := parseFast(msg); ok {
-			if out, rcode, ok := s.fastAnswer(dst, msg, q); ok {
+		var q fastQuery
+		if parseFast(&q, msg) {
+			if out, rcode, ok := s.fastAnswer(dst, msg, &q); ok {
 				s.stats.request(true)
-				s.stats.response(rcode, s.cfg.Now().Sub(start))
-				return out
+				return out, rcode
 			}
 		}
 	}
 	m := s.answerWire(msg, client, udp)
 	if m == nil {
-		return nil
+		return nil, 0
 	}
 	out, err := m.PackBuffer(dst[:cap(dst)])
 	if err != nil {
@@ -109,8 +120,7 @@ func (s *Server) AppendAnswer(dst, msg []byte, client netip.Addr, udp bool) []by
 		out, _ = f.Pack()
 		m = f
 	}
-	s.stats.response(m.Rcode, s.cfg.Now().Sub(start))
-	return out
+	return out, m.Rcode
 }
 
 func (s *Server) answerWire(b []byte, client netip.Addr, udp bool) *dns.Msg {
@@ -353,7 +363,7 @@ func (h tcpHandler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	if err := w.WriteMsg(m); err != nil {
 		return
 	}
-	s.stats.response(m.Rcode, s.cfg.Now().Sub(start))
+	s.stats.response(m.Rcode, s.cfg.Now().Sub(start), 1)
 }
 
 // limitListener closes connections beyond the bound at once, so that a

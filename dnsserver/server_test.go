@@ -284,3 +284,66 @@ func TestTCPBounds(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, errors.As(err, &ne) && ne.Timeout(), "closed by the idle timeout: %v", err)
 }
+
+// TestUDPBatches sends bursts of queries from several sockets at once,
+// over IPv4 and IPv6 loopback, so that the UDP reader reads several
+// datagrams per call: every query gets its own answer, at the address
+// it came from, and the counters count each.
+func TestUDPBatches(t *testing.T) {
+	for _, network := range []string{"udp4", "udp6"} {
+		t.Run(network, func(t *testing.T) {
+			host := "127.0.0.1"
+			if network == "udp6" {
+				host = "[::1]"
+			}
+			pc, err := net.ListenPacket(network, host+":0")
+			if err != nil {
+				t.Skipf("no %s loopback: %v", network, err)
+			}
+			s, err := New(Config{Resolver: testCluster(t, dnsname.Config{})})
+			require.NoError(t, err)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- s.Serve(ctx, pc, nil) }()
+			t.Cleanup(func() { cancel(); require.NoError(t, <-done); pc.Close() })
+
+			const clients, burst = 4, 64
+			q := new(dns.Msg)
+			q.SetQuestion("web.default.svc.cluster.local.", dns.TypeA)
+			var conns []net.Conn
+			for range clients {
+				c, err := net.Dial(network, pc.LocalAddr().String())
+				require.NoError(t, err)
+				t.Cleanup(func() { c.Close() })
+				conns = append(conns, c)
+			}
+			for ci, c := range conns {
+				for i := range burst {
+					q.Id = uint16(ci*burst + i)
+					b, err := q.Pack()
+					require.NoError(t, err)
+					_, err = c.Write(b)
+					require.NoError(t, err)
+				}
+			}
+			buf := make([]byte, 1500)
+			for ci, c := range conns {
+				seen := map[uint16]bool{}
+				require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+				for range burst {
+					n, err := c.Read(buf)
+					require.NoError(t, err)
+					var m dns.Msg
+					require.NoError(t, m.Unpack(buf[:n]))
+					require.Equal(t, ci, int(m.Id)/burst, "an answer for another client")
+					require.False(t, seen[m.Id], "answer %d twice", m.Id)
+					seen[m.Id] = true
+					require.Len(t, m.Answer, 1)
+					require.Equal(t, "10.96.0.10", m.Answer[0].(*dns.A).A.String())
+				}
+			}
+			require.Equal(t, uint64(clients*burst), s.Stats().Responses[dns.RcodeSuccess])
+			require.Equal(t, uint64(clients*burst), s.Stats().Duration.Count)
+		})
+	}
+}

@@ -30,7 +30,9 @@ type Stats struct {
 	// Autopath counts queries answered through autopath.
 	Autopath uint64
 	// Duration is the histogram of the time from reading a query to
-	// having its answer: Buckets[i] counts those of at most
+	// having its answer (for the queries a UDP reader reads in one
+	// batch, from reading the batch to having all its answers):
+	// Buckets[i] counts those of at most
 	// DurationBounds[i] seconds (not cumulative), Buckets[16] the rest.
 	Duration struct {
 		Buckets [17]uint64
@@ -58,16 +60,22 @@ func (c *counters) request(udp bool) {
 	}
 }
 
-func (c *counters) response(rcode int, d time.Duration) {
-	c.rcode[rcode&0xF].Add(1)
+// response counts n responses of rcode that took d each.
+func (c *counters) response(rcode int, d time.Duration, n uint64) {
+	c.rcode[rcode&0xF].Add(n)
+	c.durations(d, n)
+}
+
+// durations counts n responses that took d each in the histogram.
+func (c *counters) durations(d time.Duration, n uint64) {
 	sec := d.Seconds()
 	i := 0
 	for i < len(DurationBounds) && sec > DurationBounds[i] {
 		i++
 	}
-	c.buckets[i].Add(1)
-	c.count.Add(1)
-	c.sum.Add(int64(d))
+	c.buckets[i].Add(n)
+	c.count.Add(n)
+	c.sum.Add(int64(d) * int64(n))
 }
 
 // Stats returns the counters, each read atomically (the set is not one

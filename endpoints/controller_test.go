@@ -149,7 +149,7 @@ func TestPlaceholderBecomesTheSlice(t *testing.T) {
 	knowNode(t, c, "node-a")
 	svc := testService("web", service.Labels{"app": "web"})
 	changes := mustUpsertService(t, c, svc)
-	require.Equal(t, "created web-1", kinds(changes))
+	require.Equal(t, "created web-8p6m9", kinds(changes))
 	ph := changes[0].Slice
 	require.Empty(t, ph.Endpoints)
 	require.NotNil(t, ph.Endpoints, "Kubernetes writes endpoints: []")
@@ -159,14 +159,14 @@ func TestPlaceholderBecomesTheSlice(t *testing.T) {
 	// The first pod's slice replaces the placeholder: a create and a
 	// delete merged into one update (finalize), keeping the name.
 	changes = mustUpsertPod(t, c, testPod("web-0", service.Labels{"app": "web"}, "10.1.0.1"))
-	require.Equal(t, "updated web-1", kinds(changes))
+	require.Equal(t, "updated web-8p6m9", kinds(changes))
 	require.Same(t, ph, changes[0].Old)
 	require.Equal(t, int64(2), changes[0].Slice.Generation)
 	require.Equal(t, []Port{{Name: "http", Protocol: service.ProtocolTCP, Port: 8080}}, changes[0].Slice.Ports)
 
 	// And back, when the last pod goes.
 	changes = c.DeletePod(service.NamespacedName{Namespace: "default", Name: "web-0"})
-	require.Equal(t, "updated web-1", kinds(changes))
+	require.Equal(t, "updated web-8p6m9", kinds(changes))
 	require.Empty(t, changes[0].Slice.Endpoints)
 	require.Empty(t, changes[0].Slice.Ports)
 	require.Equal(t, int64(3), changes[0].Slice.Generation)
@@ -189,7 +189,7 @@ func TestSelectorlessAndExternalName(t *testing.T) {
 
 	// A Service that gains a selector gets slices.
 	manual := service.NamespacedName{Namespace: "default", Name: "manual"}
-	require.Equal(t, "created manual-1", kinds(mustUpsertService(t, c, testService("manual", service.Labels{"app": "web"}))))
+	require.Equal(t, "created manual-gwh6s", kinds(mustUpsertService(t, c, testService("manual", service.Labels{"app": "web"}))))
 	held := c.Slices(manual)
 	require.Len(t, held[0].Endpoints, 1)
 	// Losing it keeps them as they are (syncService returns before the
@@ -202,7 +202,7 @@ func TestSelectorlessAndExternalName(t *testing.T) {
 	// Getting a selector back reconciles them from what they hold: p's
 	// endpoint turns not ready, q joins, the labels are the new ones.
 	changes := mustUpsertService(t, c, testService("manual", service.Labels{"app": "web"}, func(s *service.Service) { s.Labels = service.Labels{"team": "a"} }))
-	require.Equal(t, "updated manual-1", kinds(changes))
+	require.Equal(t, "updated manual-gwh6s", kinds(changes))
 	require.Len(t, changes[0].Slice.Endpoints, 2)
 	require.False(t, changes[0].Slice.Endpoints[0].Conditions.Ready)
 	require.Equal(t, "a", changes[0].Slice.Labels["team"])
@@ -213,7 +213,7 @@ func TestSelectorlessAndExternalName(t *testing.T) {
 	c.DeletePod(service.NamespacedName{Namespace: "default", Name: "q"})
 	require.Len(t, c.Slices(manual)[0].Endpoints, 2)
 	changes = mustUpsertService(t, c, testService("manual", service.Labels{"app": "web"}))
-	require.Equal(t, "updated manual-1", kinds(changes))
+	require.Equal(t, "updated manual-gwh6s", kinds(changes))
 	require.Empty(t, changes[0].Slice.Endpoints)
 	require.Empty(t, changes[0].Slice.Ports)
 	// Becoming ExternalName pauses it too; deleting it deletes its slices.
@@ -221,7 +221,7 @@ func TestSelectorlessAndExternalName(t *testing.T) {
 		s.Spec.Type, s.Spec.ExternalName = service.ServiceTypeExternalName, "example.com"
 	})))
 	require.Len(t, c.Slices(manual), 1)
-	require.Equal(t, "deleted manual-1", kinds(c.DeleteService(manual)))
+	require.Equal(t, "deleted manual-gwh6s", kinds(c.DeleteService(manual)))
 
 	// An empty (non-nil) selector selects every pod of the namespace.
 	mustUpsertPod(t, c, testPod("p", service.Labels{"app": "web"}, "10.1.0.1"))
@@ -242,9 +242,9 @@ func TestPlaceholderNextToEndpoints(t *testing.T) {
 		s.Spec.ClusterIP, s.Spec.Ports = "None", nil
 		s.Spec.IPFamilies = []service.IPFamily{service.IPv4Protocol, service.IPv6Protocol}
 	})
-	require.Equal(t, "created db-1, created db-2", kinds(mustUpsertService(t, c, svc)))
+	require.Equal(t, "created db-z2xzg, created db-w5b6d", kinds(mustUpsertService(t, c, svc)))
 	// A v4-only pod fills the IPv4 placeholder; the IPv6 one stays.
-	require.Equal(t, "updated db-1", kinds(mustUpsertPod(t, c, testPod("v4", service.Labels{"app": "db"}, "10.1.0.1"))))
+	require.Equal(t, "updated db-z2xzg", kinds(mustUpsertPod(t, c, testPod("v4", service.Labels{"app": "db"}, "10.1.0.1"))))
 	// A v6-only pod on an unknown node: skipped, and the placeholders stay.
 	_, err := c.UpsertPod(testPod("v6", service.Labels{"app": "db"}, "fd00::1", func(p *service.Pod) { p.Spec.NodeName = "node-b" }))
 	require.ErrorIs(t, err, ErrNodeNotFound)
@@ -267,19 +267,19 @@ func TestPlaceholderNextToEndpoints(t *testing.T) {
 	// goes, and a placeholder replaces it (a create merged with the
 	// delete, finalize).
 	changes = mustUpsertPod(t, c, testPod("web-0", service.Labels{"app": "web"}, "fd00::3"))
-	require.Equal(t, "updated web-1", kinds(changes))
+	require.Equal(t, "updated web-8p6m9", kinds(changes))
 	require.Empty(t, changes[0].Slice.Endpoints)
 	require.Empty(t, changes[0].Slice.Ports)
 	// A pod with the port gets a new slice, and the placeholder stays
 	// beside it while web-0 and web-1 keep the empty port set desired.
 	changes = mustUpsertPod(t, c, testPod("web-2", service.Labels{"app": "web"}, "10.1.0.3", named))
-	require.Equal(t, "created web-2", kinds(changes))
+	require.Equal(t, "created web-r78wg", kinds(changes))
 	require.Equal(t, []int{0, 1}, sliceSizes(c.Slices(web.Key())))
 	// When neither does, the next sync deletes it.
 	c.DeletePod(service.NamespacedName{Namespace: "default", Name: "web-1"})
 	require.Equal(t, []int{0, 1}, sliceSizes(c.Slices(web.Key())))
 	changes = c.DeletePod(service.NamespacedName{Namespace: "default", Name: "web-0"})
-	require.Equal(t, "deleted web-1", kinds(changes))
+	require.Equal(t, "deleted web-8p6m9", kinds(changes))
 	require.Equal(t, []int{1}, sliceSizes(c.Slices(web.Key())))
 }
 
@@ -303,7 +303,7 @@ func TestOnlyPodsOfTheNamespaceWithAnIPAndNotTerminal(t *testing.T) {
 
 	// A pod that completes leaves.
 	changes := mustUpsertPod(t, c, testPod("ok", sel, "10.1.0.5", func(p *service.Pod) { p.Status.Phase = service.PodSucceeded }))
-	require.Equal(t, "updated web-1", kinds(changes))
+	require.Equal(t, "updated web-8p6m9", kinds(changes))
 	require.Empty(t, changes[0].Slice.Endpoints)
 }
 
@@ -429,7 +429,7 @@ func TestDualStack(t *testing.T) {
 		s.Spec.ClusterIP = "fd00::10"
 	})
 	changes := mustUpsertService(t, c, svc)
-	require.Equal(t, "created web-1, created web-2", kinds(changes))
+	require.Equal(t, "created web-8p6m9, created web-r78wg", kinds(changes))
 	require.Equal(t, AddressTypeIPv6, changes[0].Slice.AddressType)
 	require.Equal(t, AddressTypeIPv4, changes[1].Slice.AddressType)
 
@@ -437,18 +437,18 @@ func TestDualStack(t *testing.T) {
 		p.Status.PodIPs = []service.PodIP{{IP: "10.1.0.1"}, {IP: "fd00:1::1"}}
 	}
 	changes = mustUpsertPod(t, c, testPod("dual", sel, "10.1.0.1", dual))
-	require.Equal(t, "updated web-1, updated web-2", kinds(changes))
+	require.Equal(t, "updated web-8p6m9, updated web-r78wg", kinds(changes))
 	require.Equal(t, []netip.Addr{netip.MustParseAddr("fd00:1::1")}, changes[0].Slice.Endpoints[0].Addresses)
 	require.Equal(t, []netip.Addr{netip.MustParseAddr("10.1.0.1")}, changes[1].Slice.Endpoints[0].Addresses)
 
 	// A single-stack pod only reaches its family's slices.
 	changes = mustUpsertPod(t, c, testPod("v4only", sel, "10.1.0.2"))
-	require.Equal(t, "updated web-2", kinds(changes))
+	require.Equal(t, "updated web-r78wg", kinds(changes))
 
 	// Dropping a family deletes its slices.
 	single := svc.DeepCopy()
 	single.Spec.IPFamilies = []service.IPFamily{service.IPv4Protocol}
-	require.Equal(t, "deleted web-1", kinds(mustUpsertService(t, c, single)))
+	require.Equal(t, "deleted web-8p6m9", kinds(mustUpsertService(t, c, single)))
 }
 
 func TestHostnameAndZones(t *testing.T) {
@@ -534,7 +534,7 @@ func TestSkippedPod(t *testing.T) {
 	require.Equal(t, "127.0.0.1", skip.IP)
 	require.Contains(t, err.Error(), `endpoints: invalid endpoint IP: pod default/p skipped: IP "127.0.0.1": may not be in the loopback range`)
 	// The changes are complete: the pod's endpoint is gone.
-	require.Equal(t, "updated web-1", kinds(changes))
+	require.Equal(t, "updated web-8p6m9", kinds(changes))
 	require.Empty(t, changes[0].Slice.Endpoints)
 	_, err = c.UpsertPod(testPod("link", sel, "", func(p *service.Pod) {
 		p.Status.PodIPs = []service.PodIP{{IP: "10.1.0.2"}, {IP: "fe80::1"}}
@@ -574,7 +574,7 @@ func TestRollingUpdate(t *testing.T) {
 	require.Equal(t, 2*n, writes)
 	ss := c.Slices(key)
 	require.Len(t, ss, 3)
-	require.Equal(t, []string{"web-1", "web-2", "web-3"}, []string{ss[0].Name, ss[1].Name, ss[2].Name})
+	require.Equal(t, []string{"web-8p6m9", "web-r78wg", "web-q59fk"}, []string{ss[0].Name, ss[1].Name, ss[2].Name})
 	total := 0
 	for _, s := range ss {
 		total += len(s.Endpoints)
@@ -602,7 +602,7 @@ func TestFillUpdatedSlicesFirst(t *testing.T) {
 	require.Equal(t, []int{2, 2}, sliceSizes(c.Slices(key))) // [a b] [c d]
 
 	changes := mustUpsertService(t, c, testService("web", service.Labels{"track": "stable"}))
-	require.Equal(t, "created web-3, updated web-1", kinds(changes))
+	require.Equal(t, "created web-q59fk, updated web-8p6m9", kinds(changes))
 	require.Equal(t, []int{2, 2, 1}, sliceSizes(c.Slices(key)))
 	have, err := flatten(c.Slices(key))
 	require.NoError(t, err)

@@ -84,8 +84,10 @@
 //     same events, and from the same slices it writes the same slice
 //     set (peers/endpointslice checks it on rolling updates and on
 //     random sequences of Service, pod and node events).
-//   - Names are deterministic: <service>-<n>, n counting the Service's
-//     slices from 1 (Kubernetes' generateName adds a random suffix).
+//   - Names look as Kubernetes' do: <service>-<5 characters>, the
+//     API server's generateName suffix; here the characters are the
+//     slice's number through a fixed permutation (no random number is
+//     drawn), so the same inputs give the same names.
 //
 // # Cost
 //

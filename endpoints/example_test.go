@@ -59,12 +59,12 @@ func Example() {
 	printChanges(changes)
 	printChanges(c.DeletePod(service.NamespacedName{Namespace: "shop", Name: "web-2"}))
 	// Output:
-	// created web-1 gen=1 IPv4:
-	// updated web-1 gen=2 IPv4: web-0(10.0.0.1 ready=true)
-	// updated web-1 gen=3 IPv4: web-0(10.0.0.1 ready=true) web-1(10.0.0.2 ready=true)
-	// created web-2 gen=1 IPv4: web-2(10.0.0.3 ready=true)
-	// updated web-1 gen=4 IPv4: web-0(10.0.0.1 ready=true) web-1(10.0.0.2 ready=false)
-	// deleted web-2
+	// created web-pq8tg gen=1 IPv4:
+	// updated web-pq8tg gen=2 IPv4: web-0(10.0.0.1 ready=true)
+	// updated web-pq8tg gen=3 IPv4: web-0(10.0.0.1 ready=true) web-1(10.0.0.2 ready=true)
+	// created web-grqhb gen=1 IPv4: web-2(10.0.0.3 ready=true)
+	// updated web-pq8tg gen=4 IPv4: web-0(10.0.0.1 ready=true) web-1(10.0.0.2 ready=false)
+	// deleted web-grqhb
 }
 
 // A pod whose IP may not be an endpoint is left out, and said so; the

@@ -3,7 +3,6 @@ package endpoints
 import (
 	"cmp"
 	"slices"
-	"strconv"
 
 	"github.com/svcnet/svcnet/service"
 )
@@ -432,7 +431,7 @@ func (c *Controller) publish(s *svcState, f *family, deleted []*sliceState) {
 		if sl.created && !sl.dead {
 			s.nextSeq++
 			sl.seq = s.nextSeq
-			sl.name = s.key.Name + "-" + strconv.FormatUint(sl.seq, 10)
+			sl.name = sliceName(s, sl.seq)
 			c.out = append(c.out, Change{Kind: Created, Service: s.key, Slice: c.publishSlice(s, f, sl)})
 		}
 	}

@@ -39,7 +39,7 @@ type svcState struct {
 	cfg        svcConfig
 	labels     map[string]string // of its slices; shared by them, immutable
 	families   []*family
-	nextSeq    uint64 // slice names: <service>-<seq>
+	nextSeq    uint64 // numbers its slices, for their names (sliceName)
 }
 
 // join makes p a member of s (the caller files s in p.services).

@@ -36,7 +36,6 @@ type replicaSet struct {
 	// pods are its active pods: not deleted in the API.
 	pods   []*pod
 	labels service.Labels
-	seq    int
 }
 
 // templateHash is the pod-template-hash of a revision: deterministic.
@@ -268,15 +267,7 @@ func (w *world) syncRS(d *deploy, rs *replicaSet) {
 }
 
 func (w *world) createRSPod(d *deploy, rs *replicaSet) *pod {
-	var key service.NamespacedName
-	for {
-		key = service.NamespacedName{Namespace: d.key.Namespace, Name: podName(d.key.Name+"-"+rs.hash, rs.seq)}
-		rs.seq++
-		if _, taken := w.podByKey[key]; !taken {
-			break
-		}
-	}
-	p := w.newPod(key, rs.labels, d.spec, d.prof)
+	p := w.newPod(w.rsPodKey(d, rs), rs.labels, d.spec, d.prof)
 	p.deploy, p.rs = d, rs
 	rs.pods = append(rs.pods, p)
 	w.after(w.cfg.t.scheduling, evPodSchedule, p.id, 0)

@@ -17,6 +17,7 @@ func (w *world) churn(i int) {
 	if w.cpDown && c.Action != ActionCrashPod {
 		return // nobody can write to the API
 	}
+	w.emit(Event{Kind: EventFault, Action: c.Action, Target: c.Target})
 	var d *deploy
 	if c.Target != "" {
 		d = w.deployByKey[splitKey(c.Target)]
@@ -72,6 +73,7 @@ func (w *world) randomPod(d *deploy) *pod {
 func (w *world) timeline(i int, undo bool) {
 	e := w.cfg.s.Timeline[i]
 	if undo {
+		w.emit(Event{Kind: EventFaultEnd, Action: e.Action, Target: e.Target})
 		switch e.Action {
 		case ActionKillNode:
 			w.restartNode(w.nodeByName[e.Target])
@@ -82,6 +84,7 @@ func (w *world) timeline(i int, undo bool) {
 		}
 		return
 	}
+	w.emit(Event{Kind: EventFault, Action: e.Action, Target: e.Target})
 	if e.For != nil && e.Action != ActionCrashControlPlane {
 		w.after(e.For.D(), evUndo, uint32(i), 0)
 	}
@@ -162,6 +165,8 @@ func (w *world) crashControlPlane(d time.Duration) {
 		return
 	}
 	w.cpDown = true
+	w.traceControlPlane(true)
+	w.emit(Event{Kind: EventControlPlaneDown})
 	w.cpSnapshot = snap
 	w.after(d, evRecover, 0, 0)
 }
@@ -189,6 +194,8 @@ func (w *world) recoverControlPlane() {
 		return
 	}
 	w.cpDown = false
+	w.traceControlPlane(false)
+	w.emit(Event{Kind: EventControlPlaneUp})
 	w.cpSnapshot = nil
 	w.m.restores++
 	now := w.now()

@@ -23,6 +23,7 @@ type metrics struct {
 	skippedPods     int64
 	nodeSyncs       int64
 	dnsSyncs        int64
+	dnsQueries      int64
 	picks           int64
 	fullChecks      int64
 	servedZone      int64
@@ -82,7 +83,7 @@ func (w *world) result() Result {
 	r.Cluster = ClusterSummary{
 		Nodes: len(w.nodes), Pods: pods, Services: svcs,
 		PodsCreated: w.m.podsCreated, PodsDeleted: w.m.podsDeleted,
-		TableVersions: w.m.tableVersions, NodeSyncs: w.m.nodeSyncs, DNSSyncs: w.m.dnsSyncs,
+		TableVersions: w.m.tableVersions, NodeSyncs: w.m.nodeSyncs, DNSSyncs: w.m.dnsSyncs, DNSQueries: w.m.dnsQueries,
 		PodsSkippedNodeNotFound: w.m.skippedPods,
 	}
 	n := int((w.now() + w.cfg.bucket - 1) / w.cfg.bucket)
@@ -152,6 +153,7 @@ func (w *world) result() Result {
 		r.CrossZone.Share = float64(w.m.crossZone) / float64(w.m.servedZone)
 	}
 	r.Checks = CheckCounts{Picks: w.m.picks, Full: w.m.fullChecks}
+	r.Trace = w.trace()
 	if r.Flows == nil {
 		r.Flows = []FlowResult{}
 	}

@@ -70,6 +70,7 @@ func (w *world) setNodeReady(n *node, ready bool) {
 		return
 	}
 	n.apiReady = ready
+	w.traceNodeReady(n, ready)
 	obj := n.obj.DeepCopy()
 	status := service.ConditionFalse
 	if ready {
@@ -86,6 +87,11 @@ func (w *world) setNodeReady(n *node, ready bool) {
 		obj.Status.Conditions = append(obj.Status.Conditions, service.NodeCondition{Type: service.NodeReady, Status: status})
 	}
 	n.obj = obj
+	kind := EventNodeNotReady
+	if ready {
+		kind = EventNodeReady
+	}
+	w.emit(Event{Kind: kind, Node: n.name})
 	if _, err := w.c.AddNode(obj); err != nil {
 		w.violate("cluster-accepts", "node %s: %v", n.name, err)
 		return
@@ -203,6 +209,7 @@ func (w *world) publish() {
 		return
 	}
 	w.m.tableVersions++
+	w.emit(Event{Kind: EventTable, Generation: g})
 	p.latest = g
 	for _, e := range w.idle[w.idleHead:] {
 		if n := e.n; n.inIdle && n.idleAt == e.at {
@@ -266,7 +273,9 @@ func (w *world) nodeSync(n *node, gen uint32) {
 		return
 	}
 	if vis != old {
+		w.traceSync(n, old)
 		w.m.nodeSyncs++
+		w.emit(Event{Kind: EventSync, Node: n.name, Generation: vis})
 		if w.cfg.stateless {
 			w.rehash(n, old)
 		}
@@ -404,6 +413,7 @@ func (w *world) killNode(n *node) {
 	n.alive = false
 	n.epoch++
 	n.inIdle = false
+	w.tr.markDown(n, w.tr.bucket(w.now()))
 	w.alive.remove(n)
 	w.stopNodeTimer(n)
 	w.untrack(n)
@@ -441,6 +451,7 @@ func (w *world) cutNode(n *node) {
 	n.connected = false
 	n.epoch++
 	n.inIdle = false
+	w.tr.markDown(n, w.tr.bucket(w.now()))
 	w.stopNodeTimer(n)
 	w.untrack(n)
 	if n.alive {

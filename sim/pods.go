@@ -3,7 +3,6 @@ package sim
 import (
 	"net/netip"
 	"slices"
-	"strconv"
 	"time"
 
 	svcnet "github.com/svcnet/svcnet"
@@ -139,6 +138,7 @@ func (w *world) newPod(key service.NamespacedName, labels service.Labels, spec *
 func (w *world) writePod(p *pod, st apiState) {
 	readyChanged := st.ready != p.api.ready || st.term != p.api.term
 	p.api = st
+	w.podEvent(p, st)
 	w.enqueue(op{p: p, st: st})
 	if readyChanged && p.deploy != nil {
 		w.reconcileSoon(p.deploy)
@@ -479,6 +479,7 @@ func (w *world) podGone(p *pod) {
 		}
 	}
 	w.m.podsDeleted++
+	w.emit(Event{Kind: EventPodDeleted, Pod: p.key.String()})
 	w.enqueue(op{p: p, del: true})
 	if p.deploy != nil {
 		w.reconcileSoon(p.deploy)
@@ -666,6 +667,7 @@ func (w *world) dnsSync() {
 		return
 	}
 	w.m.dnsSyncs++
+	w.emit(Event{Kind: EventDNSSync})
 	now := w.now()
 	for _, t0 := range w.dns.samples {
 		w.m.dnsLatency = append(w.m.dnsLatency, now-t0)
@@ -674,18 +676,24 @@ func (w *world) dnsSync() {
 	w.dns.since = -1
 }
 
-// podName names the n-th pod of a replica set as Kubernetes' generateName
-// would, with a deterministic suffix.
-func podName(prefix string, n int) string {
-	const digits = "bcdfghjklmnpqrstvwxz2456789"
-	var b [5]byte
-	for i := range b {
-		b[i] = digits[n%len(digits)]
-		n /= len(digits)
+// rsPodKey names a new pod of a replica set as the ReplicaSet
+// controller and the API server do: generateName "<rs name>-" and five
+// random characters of the alphabet apimachinery's rand.String draws
+// from (consonants and digits that spell no word,
+// k8s.io/apimachinery/pkg/util/rand), here from the run's seed, drawn
+// again when the name is taken (one more character every 64 tries, so
+// the loop ends however full the names are).
+func (w *world) rsPodKey(d *deploy, rs *replicaSet) service.NamespacedName {
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+	b := make([]byte, 0, 8)
+	for try := 0; ; try++ {
+		b = b[:0]
+		for range 5 + try/64 {
+			b = append(b, alphabet[w.rNames.IntN(len(alphabet))])
+		}
+		key := service.NamespacedName{Namespace: d.key.Namespace, Name: d.key.Name + "-" + rs.hash + "-" + string(b)}
+		if _, taken := w.podByKey[key]; !taken {
+			return key
+		}
 	}
-	s := string(b[:])
-	if n > 0 {
-		s += strconv.Itoa(n)
-	}
-	return prefix + "-" + s
 }

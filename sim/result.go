@@ -45,6 +45,10 @@ type Result struct {
 	Checks CheckCounts `json:"checks"`
 	// Violation is the invariant that stopped the run, if any.
 	Violation *Violation `json:"violation,omitempty"`
+	// Trace is what the run recorded over time to explain its failures
+	// (endpoints, rollout, per-node programming, faults, blame), bounded
+	// in size whatever the cluster; nil in a Result of an older svcsim.
+	Trace *Trace `json:"trace,omitempty"`
 }
 
 // Outcomes counts connections by outcome.
@@ -75,6 +79,19 @@ type Outcomes struct {
 
 // Failed returns the connections that were not served.
 func (o Outcomes) Failed() int64 { return o.Total - o.Served }
+
+// Add adds b's counts to o, outcome by outcome: the outcomes of two sets
+// of connections together.
+func (o *Outcomes) Add(b Outcomes) {
+	o.Total += b.Total
+	o.Served += b.Served
+	o.Refused += b.Refused
+	o.Reset += b.Reset
+	o.Rejected += b.Rejected
+	o.DNSFailure += b.DNSFailure
+	o.Dropped += b.Dropped
+	o.Unreachable += b.Unreachable
+}
 
 // Bucket is the outcomes of the connections that started in
 // [At, At+BucketWidth).
@@ -169,6 +186,9 @@ type ClusterSummary struct {
 	TableVersions uint64 `json:"tableVersions"`
 	NodeSyncs     int64  `json:"nodeSyncs"`
 	DNSSyncs      int64  `json:"dnsSyncs"`
+	// DNSQueries counts the A queries clients sent the cluster DNS (a
+	// client asks when its cached answer's TTL ran out).
+	DNSQueries int64 `json:"dnsQueries,omitempty"`
 	// PodsSkippedNodeNotFound counts the times the endpoints controller
 	// left a pod out of a Service's slices because the pod's Node object
 	// was missing (svcnet.Changes.SkippedPods: once per pod, Service and

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"net/netip"
@@ -52,6 +53,14 @@ type RunOptions struct {
 	// ProgressEvery is the simulated time between calls of Progress;
 	// zero or less means one second.
 	ProgressEvery time.Duration
+	// Events, if not nil, gets the run's events as they happen, one
+	// line of JSON (an Event) each, in order: every control-plane change
+	// (pod status and deletion, node Ready), proxy table, proxy and DNS
+	// sync, fault, and failed connection, from time 0 (the cluster built
+	// at time 0 is not logged). Nothing is buffered beyond one line. A
+	// failed write stops the log, not the run: RunWithOptions returns
+	// the Result and an error wrapping ErrEventLog.
+	Events io.Writer
 }
 
 // Progress is how far a run has come.
@@ -77,6 +86,9 @@ func RunWithOptions(s Scenario, opts RunOptions) (Result, error) {
 }
 
 func (w *world) run(opts RunOptions) (Result, error) {
+	if opts.Events != nil {
+		w.ev = &eventLog{w: opts.Events}
+	}
 	err := w.runEngine(opts)
 	if err == nil && w.stopped == nil {
 		w.fullCheck()
@@ -85,12 +97,17 @@ func (w *world) run(opts RunOptions) (Result, error) {
 	for id := range w.conns {
 		if c := &w.conns[id]; c.open {
 			w.outcome(c.flow, outServed, c.start)
+			w.traceRouted(c.node, outServed, c.start)
 		}
 	}
+	w.traceFinish()
 	res := w.result()
 	if w.stopped != nil {
 		v := w.stopped
 		return res, fmt.Errorf("%w: %s at event %d (t=%v, seed %d): %s", ErrViolation, v.Invariant, v.Event, v.At, v.Seed, v.Message)
+	}
+	if err == nil && w.ev != nil {
+		err = w.ev.err
 	}
 	return res, err
 }
@@ -158,6 +175,7 @@ func newWorld(s Scenario) (*world, error) {
 		ring:        make([]record, cfg.history),
 	}
 	w.rCluster, w.rSched, w.rTraffic, w.rChurn, w.rNodes = stream(), stream(), stream(), stream(), stream()
+	w.rNames = stream()
 	w.clock = func() time.Time { return epoch.Add(w.eng.Now()) }
 	w.dns.since = -1
 	w.pub = publisher{svcVersion: map[service.NamespacedName]uint64{}}
@@ -238,6 +256,7 @@ func newWorld(s Scenario) (*world, error) {
 	if err := w.resolveFlows(); err != nil {
 		return nil, err
 	}
+	w.tr = newTracer(w)
 	// Steady state: every proxy and the DNS in sync.
 	w.c.SyncAllNodes()
 	if err := w.c.SyncDNS(); err != nil {
@@ -459,9 +478,7 @@ func (w *world) addDeployment(in *Deployment) error {
 
 // createRSPodNow creates a pod of rs for time 0 (not scheduled by an event).
 func (w *world) createRSPodNow(d *deploy, rs *replicaSet) *pod {
-	key := service.NamespacedName{Namespace: d.key.Namespace, Name: podName(d.key.Name+"-"+rs.hash, rs.seq)}
-	rs.seq++
-	p := w.newPod(key, rs.labels, d.spec, d.prof)
+	p := w.newPod(w.rsPodKey(d, rs), rs.labels, d.spec, d.prof)
 	p.deploy, p.rs = d, rs
 	rs.pods = append(rs.pods, p)
 	return p

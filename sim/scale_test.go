@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"flag"
 	"runtime"
 	"sync"
@@ -76,6 +77,9 @@ func TestScale(t *testing.T) {
 	t.Logf("endpoint programming latency %+v", r.EndpointLatency)
 	t.Logf("DNS programming latency %+v", r.DNSLatency)
 	t.Logf("checks %+v", r.Checks)
+	tb, _ := json.Marshal(r.Trace)
+	t.Logf("trace: %d buckets of %v, %d node rows, %d cells, %d blamed pods, %d bytes of JSON",
+		r.Trace.Buckets, r.Trace.BucketWidth, len(r.Trace.Nodes.Rows), len(r.Trace.Nodes.Cells), len(r.Trace.FailedPods), len(tb))
 }
 
 // BenchmarkRun runs a small scenario — 30 nodes, 100 Services, churn,

@@ -40,6 +40,14 @@ type DecodeError struct {
 	// Field is the field path (spec.template.spec.containers[0].name),
 	// or "" for the whole document.
 	Field string
+	// Item is the List item the problem is in ("items[3]"; Field starts
+	// with it), "" outside a List. ItemLine and FieldLine are the lines
+	// of the item and of the field in the file, from 1, or 0 when they
+	// could not be located (a field in flow style, {a: 1}, is located at
+	// its enclosing key). Error gives them, so that an error in the
+	// middle of a long kubectl get -o yaml names where it is.
+	Item                string
+	ItemLine, FieldLine int
 	// Problem says what is wrong, quoting the value when there is one:
 	// `invalid value -1: must not be negative`, `unknown field`.
 	Problem string
@@ -60,6 +68,15 @@ func (e *DecodeError) Error() string {
 	if e.Doc > 0 {
 		fmt.Fprintf(&b, "document %d (line %d): ", e.Doc, e.Line)
 	}
+	field := e.Field
+	if e.Item != "" {
+		b.WriteString(e.Item)
+		if e.ItemLine > 0 {
+			fmt.Fprintf(&b, " (line %d)", e.ItemLine)
+		}
+		b.WriteString(": ")
+		field = strings.TrimPrefix(strings.TrimPrefix(field, e.Item), ".")
+	}
 	if e.Kind != "" {
 		b.WriteString(e.Kind)
 		if e.Name != "" {
@@ -67,8 +84,11 @@ func (e *DecodeError) Error() string {
 		}
 		b.WriteString(": ")
 	}
-	if e.Field != "" {
-		b.WriteString(e.Field)
+	if field != "" {
+		b.WriteString(field)
+		if e.Item != "" && e.FieldLine > 0 && e.FieldLine != e.ItemLine {
+			fmt.Fprintf(&b, " (line %d)", e.FieldLine)
+		}
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Problem)
@@ -146,7 +166,7 @@ func DecodeScenarioSources(srcs ...ScenarioSource) (Scenario, error) {
 					fmt.Sprintf("%d bytes: larger than the limit of %d bytes", len(doc.Data), service.MaxDocumentBytes), nil)
 				continue
 			}
-			d.document(docRef{file: src.Name, doc: i + 1, line: doc.Line}, doc.Data)
+			d.document(docRef{file: src.Name, doc: i + 1, line: doc.Line, src: doc.Data}, doc.Data)
 		}
 	}
 	d.finish()
@@ -163,6 +183,8 @@ const maxDecodeErrors = 50
 type docRef struct {
 	file      string
 	doc, line int
+	// src is the document, to locate the fields of a List's items in.
+	src []byte
 }
 
 type objectKey struct {
@@ -191,7 +213,20 @@ func (d *decoder) fail(ref docRef, kind, name, field, problem string, err error)
 	if len(d.errs) > maxDecodeErrors {
 		return
 	}
-	d.errs = append(d.errs, &DecodeError{File: ref.file, Doc: ref.doc, Line: ref.line, Kind: kind, Name: name, Field: field, Problem: problem, Err: err})
+	e := &DecodeError{File: ref.file, Doc: ref.doc, Line: ref.line, Kind: kind, Name: name, Field: field, Problem: problem, Err: err}
+	if strings.HasPrefix(field, "items[") {
+		if end := strings.IndexByte(field, ']'); end > 0 {
+			e.Item = field[:end+1]
+			at := func(path string) int {
+				if l := yamlLine(ref.src, path); l > 0 {
+					return ref.line + l - 1
+				}
+				return 0
+			}
+			e.ItemLine, e.FieldLine = at(e.Item), at(field)
+		}
+	}
+	d.errs = append(d.errs, e)
 }
 
 // failField reports a FieldError, its path under prefix.

@@ -164,10 +164,11 @@ func (w *world) arrival(f *flow) {
 	case ViaDNS:
 		e, ok := f.cache[client]
 		if !ok || e.expires <= now {
-			res, err := w.c.Resolve(client.key, f.host, dnsname.TypeA)
+			res, err := w.c.Resolve(svcnet.Source{Pod: client.key}, f.host, dnsname.TypeA)
 			if err != nil {
 				return // the client is not in the API yet
 			}
+			w.m.dnsQueries++
 			e = dnsEntry{}
 			for _, r := range res.Response.Answer {
 				if r.Type == dnsname.TypeA {
@@ -178,6 +179,7 @@ func (w *world) arrival(f *flow) {
 			if !e.addr.IsValid() {
 				delete(f.cache, client)
 				w.outcome(f, outDNS, now)
+				w.traceRouted(client.node, outDNS, now)
 				return
 			}
 			f.cache[client] = e
@@ -194,6 +196,7 @@ func (w *world) arrival(f *flow) {
 		dst, port = entry.addr, f.nodePort
 		if !entry.alive {
 			w.outcome(f, outUnreachable, now)
+			w.traceRouted(entry, outUnreachable, now)
 			return
 		}
 	case ViaLoadBalancer:
@@ -219,13 +222,16 @@ func (w *world) arrival(f *flow) {
 	switch r.Verdict {
 	case proxy.Routed:
 	case proxy.NoEndpoints:
-		w.outcome(f, outRejected, now)
+		w.outcomeAt(f, outRejected, now, nil, entry, netip.AddrPort{})
+		w.traceRouted(entry, outRejected, now)
 		return
 	case proxy.DroppedByPolicy, proxy.BlockedBySourceRange:
-		w.outcome(f, outDropped, now)
+		w.outcomeAt(f, outDropped, now, nil, entry, netip.AddrPort{})
+		w.traceRouted(entry, outDropped, now)
 		return
 	default:
-		w.outcome(f, outUnreachable, now)
+		w.outcomeAt(f, outUnreachable, now, nil, entry, netip.AddrPort{})
+		w.traceRouted(entry, outUnreachable, now)
 		return
 	}
 	if !w.cfg.s.Checks.SkipPicks {
@@ -235,7 +241,12 @@ func (w *world) arrival(f *flow) {
 	if backend == nil || !backend.appUp || backend.phase != phRunning ||
 		backend.key.Namespace != f.ns || !f.svc.sel.Matches(backend.labels) {
 		w.c.Done(r)
-		w.outcome(f, outRefused, now)
+		w.outcomeAt(f, outRefused, now, backend, entry, r.Backend.Addr)
+		w.traceRouted(entry, outRefused, now)
+		if backend != nil && (backend.key.Namespace != f.ns || !f.svc.sel.Matches(backend.labels)) {
+			backend = nil // the address belongs to another pod now
+		}
+		w.traceBlame(backend, r.Backend.Addr.Addr(), outRefused)
 		return
 	}
 	f.load[backend]++
@@ -324,13 +335,25 @@ func (w *world) closeConn(id uint32, k outcome) {
 	w.conns[lastN].nodePos = c.nodePos
 	n.conns = n.conns[:len(n.conns)-1]
 	w.c.Done(c.route)
-	w.outcome(c.flow, k, c.start)
+	w.outcomeAt(c.flow, k, c.start, p, n, c.route.Backend.Addr)
+	w.traceRouted(n, k, c.start)
+	if k == outReset {
+		w.traceBlame(p, c.route.Backend.Addr.Addr(), k)
+	}
 	c.flow, c.pod, c.node, c.route = nil, nil, nil, proxy.Route{}
 	w.free = append(w.free, id)
 }
 
 // outcome counts a connection that started at t.
 func (w *world) outcome(f *flow, k outcome, t time.Duration) {
+	w.outcomeAt(f, k, t, nil, nil, netip.AddrPort{})
+}
+
+// outcomeAt is outcome, with the backend pod, the node that routed it
+// (nil when none) and the backend address (zero when none), for the
+// event log.
+func (w *world) outcomeAt(f *flow, k outcome, t time.Duration, p *pod, n *node, backend netip.AddrPort) {
+	w.connFailed(f, k, t, p, n, backend)
 	f.counts.add(k, 1)
 	w.m.total.add(k, 1)
 	b := int(t / w.cfg.bucket)
@@ -338,6 +361,7 @@ func (w *world) outcome(f *flow, k outcome, t time.Duration) {
 		b = len(w.m.buckets) - 1
 	}
 	w.m.buckets[b].add(k, 1)
+	w.traceOutcome(f, k, t)
 }
 
 // rehash is the stateless data plane after a node's table changed: the

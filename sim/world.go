@@ -74,6 +74,9 @@ type world struct {
 
 	// Random streams, one per component, all drawn from the seed.
 	rCluster, rSched, rTraffic, rChurn, rNodes *rand.Rand
+	// rNames draws the generated pods' name suffixes; drawn last from
+	// the seed, so that it leaves the other streams as they were.
+	rNames *rand.Rand
 
 	nodes      []*node
 	nodeByName map[string]*node
@@ -122,12 +125,16 @@ type world struct {
 	deferred []*deploy
 
 	m metrics
+	// tr records the run's Trace.
+	tr tracer
 	// ring holds the last events run, for a violation's report; ringPos
 	// is where the next goes.
 	ring    []record
 	ringPos int
 	// stopped is the violation that stopped the run.
 	stopped *Violation
+	// ev is the event log (RunOptions.Events), nil without one.
+	ev *eventLog
 	// lastFull is the event number of the last EveryEvents check.
 	lastFull uint64
 }
@@ -139,6 +146,9 @@ func (w *world) Handle(e *Engine, a uint64) {
 	if len(w.ring) > 0 {
 		w.ring[w.ringPos] = record{n: e.Events(), at: e.Now(), arg: a}
 		w.ringPos = (w.ringPos + 1) % len(w.ring)
+	}
+	if now := e.Now(); now >= w.tr.next {
+		w.traceTick(now)
 	}
 	k, id, gen := unpack(a)
 	switch k {

@@ -11,17 +11,20 @@ import (
 )
 
 // A sweep's memory is bounded by its aggregate, not by its runs: each
-// run's Result is folded into its variant's summary (sums, merged
-// histograms, the timeline summed bucket by bucket) and one seedRow of
-// headline figures as soon as it finishes, and then dropped. Only with
-// -runs is every Result kept, to be written to result.json as well.
+// run's Result is folded into its variant's summary (sums, maxima,
+// merged histograms) and one seedRow of headline figures as soon as it
+// finishes, and kept only while it is one of the variant's maxViewRuns
+// lowest seeds (the sample the report's per-run views read, keepSample);
+// then it is dropped. Only with -runs is every Result kept, to be
+// written to result.json as well.
 //
-// Everything the fold keeps is either a sum of integers (exact in any
-// order) or a seedRow, and the figures that are not sums (the spreads,
-// means of floats) are computed from the rows in seed order when the
-// sweep ends. So a sweep folded in whatever order its runs finish, or in
-// shards folded apart and merged (merge adds their sums and joins their
-// rows), gives the same bytes.
+// Everything the fold keeps is a sum of integers or a maximum (exact in
+// any order), a seedRow, or the sample (the same Results in any order),
+// and the figures that are not sums (the spreads, means of floats) are
+// computed from the rows in seed order when the sweep ends. So a sweep
+// folded in whatever order its runs finish, or in shards folded apart
+// and merged (merge adds their sums, joins their rows and keeps the
+// lowest seeds of their samples), gives the same bytes.
 
 // seedRow is one run's headline figures: what the summary's spreads are
 // computed from, and how merge knows which seeds a file holds.
@@ -42,17 +45,33 @@ type seedRow struct {
 	PerChurnEvent float64 `json:"disruptedPerChurnEvent"`
 	// FlowMaxOverMean is each flow's max/mean, in the scenario's order.
 	FlowMaxOverMean []float64 `json:"flowMaxOverMean"`
+	// AllFailedFlows are the flows, by index in the scenario's order,
+	// that had connections and served none in the run (resultWarnings).
+	AllFailedFlows []int `json:"allFailedFlows,omitempty"`
 	// Violation is the invariant that stopped the run, if any.
 	Violation *sim.Violation `json:"violation,omitempty"`
 }
 
-// backendSample is the per-backend load of the report's backend plot:
-// that of the first flow listing backends in the variant's run of the
-// lowest seed (Flow is nil when that run's flows list none).
-type backendSample struct {
-	Seed uint64          `json:"seed"`
-	Flow *sim.FlowResult `json:"flow,omitempty"`
+// worstLatency is the highest of the runs' endpoint and DNS programming
+// latency quantiles, each on its own.
+type worstLatency struct {
+	Endpoint quantiles `json:"endpoint"`
+	DNS      quantiles `json:"dns"`
 }
+
+// quantiles are a latency's p50, p90 and p99.
+type quantiles struct {
+	P50 sim.Duration `json:"p50"`
+	P90 sim.Duration `json:"p90"`
+	P99 sim.Duration `json:"p99"`
+}
+
+// raise makes q the greatest of q and o, quantile by quantile.
+func (q *quantiles) raise(o quantiles) {
+	q.P50, q.P90, q.P99 = max(q.P50, o.P50), max(q.P90, o.P90), max(q.P99, o.P99)
+}
+
+func quantilesOf(l sim.Latency) quantiles { return quantiles{P50: l.P50, P90: l.P90, P99: l.P99} }
 
 // add folds one run into the summary's sums and returns its row. The
 // spreads and shares are left for derive.
@@ -83,6 +102,10 @@ func (s *summary) add(r sim.Result) seedRow {
 		fs := &s.Flows[i]
 		addOutcomes(&fs.Connections, f.Connections)
 		fs.Backends = max(fs.Backends, f.Backends)
+		if f.Connections.Total > 0 && f.Connections.Served == 0 {
+			row.AllFailedFlows = append(row.AllFailedFlows, i)
+			fs.addAllFailed(f.Connections)
+		}
 		row.FlowMaxOverMean = append(row.FlowMaxOverMean, f.MaxOverMean)
 		w += f.MaxOverMean * float64(f.Connections.Total)
 		conns += float64(f.Connections.Total)
@@ -100,22 +123,17 @@ func (s *summary) add(r sim.Result) seedRow {
 	row.PerChurnEvent = ratio(dis, ev)
 	s.CrossZone.Served += r.CrossZone.Served
 	s.CrossZone.CrossZone += r.CrossZone.CrossZone
-	s.BucketWidth = r.BucketWidth
-	for i, b := range r.Timeline {
-		if i == len(s.Timeline) {
-			s.Timeline = append(s.Timeline, sim.Bucket{At: b.At})
-		}
-		addOutcomes(&s.Timeline[i].Outcomes, b.Outcomes)
-	}
-	if s.BackendSample == nil || r.Seed < s.BackendSample.Seed {
-		bs := &backendSample{Seed: r.Seed}
-		if fi := slices.IndexFunc(r.Flows, func(f sim.FlowResult) bool { return len(f.BackendLoad) > 0 }); fi >= 0 {
-			f := r.Flows[fi]
-			bs.Flow = &f
-		}
-		s.BackendSample = bs
-	}
+	s.Worst.Endpoint.raise(quantilesOf(r.EndpointLatency))
+	s.Worst.DNS.raise(quantilesOf(r.DNSLatency))
 	return row
+}
+
+// addAllFailed adds a run's connections of the flow, none served.
+func (f *flowSummary) addAllFailed(o sim.Outcomes) {
+	if f.AllFailed == nil {
+		f.AllFailed = &sim.Outcomes{}
+	}
+	addOutcomes(f.AllFailed, o)
 }
 
 // addAlgorithm adds one algorithm's disruption to its total, keeping the
@@ -153,24 +171,17 @@ func (s *summary) merge(o summary) error {
 		}
 		addOutcomes(&fs.Connections, f.Connections)
 		fs.Backends = max(fs.Backends, f.Backends)
+		if f.AllFailed != nil {
+			fs.addAllFailed(*f.AllFailed)
+		}
 	}
 	for _, a := range o.Algorithms {
 		s.addAlgorithm(a)
 	}
 	s.CrossZone.Served += o.CrossZone.Served
 	s.CrossZone.CrossZone += o.CrossZone.CrossZone
-	if o.Runs > 0 {
-		s.BucketWidth = o.BucketWidth
-	}
-	for i, b := range o.Timeline {
-		if i == len(s.Timeline) {
-			s.Timeline = append(s.Timeline, sim.Bucket{At: b.At})
-		}
-		addOutcomes(&s.Timeline[i].Outcomes, b.Outcomes)
-	}
-	if o.BackendSample != nil && (s.BackendSample == nil || o.BackendSample.Seed < s.BackendSample.Seed) {
-		s.BackendSample = o.BackendSample
-	}
+	s.Worst.Endpoint.raise(o.Worst.Endpoint)
+	s.Worst.DNS.raise(o.Worst.DNS)
 	return nil
 }
 
@@ -212,7 +223,7 @@ func (s *summary) derive(rows []seedRow) {
 }
 
 func newSummary() summary {
-	return summary{Algorithms: []sim.AlgorithmResult{}, Flows: []flowSummary{}, Timeline: []sim.Bucket{}}
+	return summary{Algorithms: []sim.AlgorithmResult{}, Flows: []flowSummary{}}
 }
 
 // summarize aggregates runs, as a sweep folds them.
@@ -243,7 +254,7 @@ func newSweep(s sim.Scenario, seeds seedRange, sh *shard, keepRuns bool) *sweep 
 	vs := variants(s)
 	w.r.Variants = make([]variantReport, len(vs))
 	for i, v := range vs {
-		w.r.Variants[i] = variantReport{Variant: v, Summary: newSummary(), PerSeed: []seedRow{}}
+		w.r.Variants[i] = variantReport{Variant: v, Summary: newSummary(), PerSeed: []seedRow{}, Sample: []sim.Result{}}
 		if keepRuns {
 			w.r.Variants[i].Runs = []sim.Result{}
 		}
@@ -263,6 +274,7 @@ func (w *sweep) add(o outcome) {
 	res := o.res
 	res.Variant = vr.Variant.Name
 	vr.PerSeed = append(vr.PerSeed, vr.Summary.add(res))
+	vr.Sample = keepSample(vr.Sample, res)
 	if w.keepRuns {
 		vr.Runs = append(vr.Runs, res)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"runtime"
 	"slices"
 	"testing"
@@ -12,13 +13,15 @@ import (
 	"github.com/svcnet/svcnet/sim"
 )
 
-// folded is vr with its Runs folded into its Summary and PerSeed, as a
-// sweep folds them, the Runs kept.
+// folded is vr with its Runs folded into its Summary, PerSeed and
+// Sample, as a sweep folds them, the Runs kept.
 func folded(vr variantReport) variantReport {
 	vr.Summary = newSummary()
 	vr.PerSeed = []seedRow{}
+	vr.Sample = []sim.Result{}
 	for _, r := range vr.Runs {
 		vr.PerSeed = append(vr.PerSeed, vr.Summary.add(r))
+		vr.Sample = keepSample(vr.Sample, r)
 	}
 	slices.SortStableFunc(vr.Runs, func(a, b sim.Result) int { return cmp.Compare(a.Seed, b.Seed) })
 	vr.finish()
@@ -58,20 +61,23 @@ func retained(t *testing.T, runs int, keepRuns bool) float64 {
 	return float64(after) - float64(before)
 }
 
-// TestSweepMemoryBounded: a sweep holds its aggregate (here about
-// 160 KB: the summed 2000-bucket timeline) and a row per run, not the
-// runs' Results (about 160 KB each). Folding n and then 10n Results, the
-// 9n more runs add a few hundred bytes each (their rows); with -runs
-// every Result is held, which the same measure shows.
+// TestSweepMemoryBounded: a sweep holds its aggregate — the summary,
+// a row per run, and the sample of the maxViewRuns lowest seeds' Results
+// (here 20 of about 160 KB: some 3 MB) — not every run's Result. Folding
+// n = maxViewRuns runs (the sample full) and then 10n, the 9n more runs
+// add a few hundred bytes each (their rows); with -runs every Result is
+// held, which the same measure shows.
 func TestSweepMemoryBounded(t *testing.T) {
-	n := 20
+	n := maxViewRuns
 	small, large := retained(t, n, false), retained(t, 10*n, false)
 	perRun := (large - small) / float64(9*n)
-	t.Logf("held: %.0f KB at %d runs, %.0f KB at %d runs: %.0f B per run more; a Result is about 160 KB", small/1024, n, large/1024, 10*n, perRun)
-	require.Less(t, perRun, 1024.0, "each run past the aggregate holds at most a row")
-	require.Less(t, large, 4*small, "10x the runs: the aggregate, and 9n small rows more")
-	kept := retained(t, n, true)
-	require.Greater(t, kept/float64(n), 100_000.0, "with -runs every Result is held: the measure sees them")
+	t.Logf("held: %.0f KB at %d runs, %.0f KB at %d runs: %.0f B per run more; a Result is about 160 KB, the sample %d of them", small/1024, n, large/1024, 10*n, perRun, maxViewRuns)
+	require.Less(t, perRun, 1024.0, "each run past the sample holds at most a row")
+	require.Less(t, large, 1.5*small, "10x the runs: the same sample, and 9n small rows more")
+	kept := retained(t, 10*n, true)
+	keptPerRun := (kept - large) / float64(10*n)
+	t.Logf("with -runs: %.0f KB at %d runs, %.0f KB per run more", kept/1024, 10*n, keptPerRun/1024)
+	require.Greater(t, keptPerRun, 100_000.0, "with -runs every Result is held: the measure sees them")
 }
 
 // shardsOf folds constructed Results of the sweep of seeds over a
@@ -94,6 +100,15 @@ func shardsOf(t *testing.T, seeds seedRange, count int) (whole report, parts []r
 	return whole, parts
 }
 
+// mergeParts merges parts named "part 1", "part 2", ...
+func mergeParts(parts []report) (report, []string, error) {
+	names := make([]string, len(parts))
+	for i := range parts {
+		names[i] = fmt.Sprintf("part %d", i+1)
+	}
+	return merge(parts, names)
+}
+
 func mustJSON(t *testing.T, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
@@ -112,27 +127,27 @@ func TestMergeAggregates(t *testing.T) {
 		for _, i := range order {
 			in = append(in, parts[i])
 		}
-		got, missing, err := merge(in)
+		got, missing, err := mergeParts(in)
 		require.NoError(t, err)
 		require.Empty(t, missing)
 		require.Equal(t, mustJSON(t, whole), mustJSON(t, got), "order %v", order)
 	}
 
-	_, missing, err := merge([]report{parts[0], parts[2]})
+	_, missing, err := mergeParts([]report{parts[0], parts[2]})
 	require.NoError(t, err)
 	require.Equal(t, []string{"baseline seed 2", "baseline seed 5"}, missing)
 
 	edited := parts[1]
 	edited.Variants = slices.Clone(edited.Variants)
 	edited.Variants[0].Summary.Connections.Total++
-	_, _, err = merge([]report{parts[0], parts[1], edited})
+	_, _, err = mergeParts([]report{parts[0], parts[1], edited})
 	require.ErrorIs(t, err, errMerge)
-	require.ErrorContains(t, err, "parts 2 and 3 are both shard 1/3 but hold different results")
+	require.ErrorContains(t, err, "part 2 and part 3 are both shard 1/3 but hold different results")
 
 	_, halves := shardsOf(t, seeds, 2)
-	_, _, err = merge([]report{parts[0], halves[1]})
+	_, _, err = mergeParts([]report{parts[0], halves[1]})
 	require.ErrorContains(t, err, "parts of two shardings overlap")
-	_, _, err = merge([]report{parts[0], whole})
+	_, _, err = mergeParts([]report{parts[0], whole})
 	require.ErrorContains(t, err, "parts of two shardings overlap")
 
 	// A row moved into a shard it is not in.
@@ -140,13 +155,13 @@ func TestMergeAggregates(t *testing.T) {
 	moved.Variants = slices.Clone(moved.Variants)
 	moved.Variants[0].PerSeed = append(slices.Clone(moved.Variants[0].PerSeed), parts[1].Variants[0].PerSeed[0])
 	moved.Variants[0].Summary.Runs++
-	_, _, err = merge([]report{moved, parts[1], parts[2]})
+	_, _, err = mergeParts([]report{moved, parts[1], parts[2]})
 	require.ErrorContains(t, err, "seed 2 is not one of shard 0/3's")
 
 	// A summary that does not match its rows.
 	short := parts[2]
 	short.Variants = slices.Clone(short.Variants)
 	short.Variants[0].PerSeed = short.Variants[0].PerSeed[1:]
-	_, _, err = merge([]report{parts[0], parts[1], short})
+	_, _, err = mergeParts([]report{parts[0], parts[1], short})
 	require.ErrorContains(t, err, "a summary of 2 runs with 1 seed rows")
 }

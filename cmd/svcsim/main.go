@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -44,35 +45,71 @@ Usage:
   svcsim run [flags] FILE...       run the scenario the files make up
   svcsim merge [flags] PATH...     combine the shards of a sweep
   svcsim scenario                  print the built-in scenario's YAML
-  svcsim help                      print this help
+  svcsim version                   print svcsim's version
+  svcsim help                      print this help (also -h, --help)
 
 A scenario is a YAML stream: one "kind: Scenario" document
 (apiVersion sim.svcnet.dev/v1alpha1) and v1 Service, Pod, Node and
 apps/v1 Deployment manifests, in one file or several. See docs/scenario.md.
+Flags go before or after the files (-seeds or --seeds, -q or --q);
+"--" ends the flags.
 
 Flags of run:
   -seed N        the first seed (default: the scenario's)
-  -seeds N       run N seeds for every variant, in parallel (default 1)
+  -seeds N       run N seeds for every variant, seed..seed+N-1, in parallel
+                 (default 1)
   -duration D    simulate D instead of the scenario's duration (30s, 10m)
-  -variants A,B  run only these variants
+  -variants A,B  run only these variants ("random, maglev" works too)
   -out DIR       write result.json and report.html to DIR (default svcsim-out;
                  -out "" writes nothing)
-  -shard i/n     run shard i of n of the sweep, write DIR/shard-i-of-n.json;
+  -shard i/n     run shard i of n of the sweep, write DIR/shard-IIII-of-NNNN.json
+                 (-shard 5/8 writes shard-0005-of-0008.json);
                  "-shard /n" takes i from $JOB_COMPLETION_INDEX (Indexed Jobs)
   -parallel N    simulations at a time (default: the number of CPUs)
   -q             no progress bar (it is drawn only on a terminal anyway)
   -runs          also write every run's whole Result to result.json (without
-                 it a sweep keeps, and writes, its aggregate and a row per seed)
+                 it a sweep keeps, and writes, its aggregate, a row per seed
+                 and the Results of each variant's 20 lowest seeds)
+  -metrics FILE  write every run's figures to FILE as OpenMetrics text, with
+                 kube-proxy's and CoreDNS's names where they exist
+                 (kubeproxy_network_programming_duration_seconds,
+                 kubeproxy_sync_proxy_rules_duration_seconds,
+                 coredns_dns_requests_total) and svcnet_* for the rest
+  -events FILE   write every run's events to FILE as JSON lines, in time
+                 order within each run: pod writes, proxy tables and syncs,
+                 DNS syncs, node Ready, faults, the control plane down and
+                 up, failed connections ({"variant":..,"seed":..,"at":..})
+
+-out DIR also gets ClusterLoader2's measurement files, per variant:
+NetworkProgrammingLatency_<scenario>_<variant>_<end time>.json (Perc50,
+Perc90, Perc99 in ms, the worst run's) and SvcsimSummary_... in the same
+PerfData shape (latencies, connections by outcome, per flow).
+
+Checks, for CI (of run and merge; exit 4 when one fails, after writing the
+reports; each line names the variant and the figure):
+  -max-failed S             a variant's failed connections, as a share of
+                            them: 0.1% or 0.001
+  -max-programming-p99 D    a run's endpoint programming latency p99 (2s)
+  -max-dns-p99 D            a run's DNS programming latency p99
+  -max-disrupted-per-churn N  a run's disrupted connections per churn event
+  -strict                   warnings are errors: those about the scenario
+                            (a named targetPort no pod has, a flow that
+                            starts after the end) exit 2 before any run,
+                            those about the results (a flow whose every
+                            connection failed in a run) exit 4
 
 Flags of merge:
   -out DIR       write the merged result.json and report.html (default svcsim-out)
   -partial       merge even when runs are missing
+  -metrics FILE  as run's, from parts written with -runs; and the checks above
 
 Exit codes:
   0  every run completed and every invariant held
   1  an invariant was violated (reports are written, with how to replay it)
-  2  bad input or usage
+  2  bad input or usage (with -strict: a warning about the scenario)
   3  internal error
+  4  a -max-... threshold was exceeded (with -strict: a warning about the
+     results); the reports are written
   130  interrupted by SIGINT or SIGTERM: no new run starts, the runs that
      finished are written as a partial result ("partial" in result.json)
 `
@@ -103,12 +140,23 @@ type cli struct {
 // usageError is bad input or usage: exit code 2.
 type usageError struct{ error }
 
+// Unwrap returns the error underneath, so that errors.Is finds
+// flag.ErrHelp in a usageError.
+func (e usageError) Unwrap() error { return e.error }
+
 // badInput returns a usageError.
 func badInput(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 func (c cli) main(args []string) int {
 	if len(args) > 0 && slices.Contains([]string{"help", "-h", "-help", "--help"}, args[0]) {
 		fmt.Fprint(c.stdout, usage)
+		return exitOK
+	}
+	if len(args) > 0 && slices.Contains([]string{"version", "-version", "--version"}, args[0]) {
+		if len(args) > 1 {
+			return c.exit(badInput("version takes no argument"))
+		}
+		fmt.Fprintln(c.stdout, version())
 		return exitOK
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -126,7 +174,7 @@ func (c cli) main(args []string) int {
 		_, err := c.stdout.Write(defaultScenario)
 		return c.exit(err)
 	}
-	return c.exit(badInput("unknown command %q (run, merge, scenario or help)", args[0]))
+	return c.exit(badInput("unknown command %q (run, merge, scenario, version or help)", args[0]))
 }
 
 // errViolated is returned when the reports were written but a run broke
@@ -148,8 +196,13 @@ func (c cli) exit(err error) int {
 	case errors.Is(err, errViolated):
 		fmt.Fprintln(c.stderr, "svcsim:", err)
 		return exitViolation
+	case errors.Is(err, errGate) && !errors.As(err, new(usageError)):
+		fmt.Fprintln(c.stderr, "svcsim:", err)
+		return exitGate
 	case errors.Is(err, flag.ErrHelp):
-		return exitOK // the flag package printed the usage
+		// -h or -help after a command: the usage, on stdout, as help.
+		fmt.Fprint(c.stdout, usage)
+		return exitOK
 	case errors.As(err, new(usageError)), errors.Is(err, sim.ErrInvalidScenario):
 		fmt.Fprintln(c.stderr, "svcsim:", err)
 		return exitUsage
@@ -169,12 +222,16 @@ type runFlags struct {
 	parallel int
 	quiet    bool
 	runs     bool
+	metrics  string
+	events   string
 }
 
-func (c cli) flagSet(name string) *flag.FlagSet {
+func (cli) flagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	fs.Usage = func() { fmt.Fprint(c.stderr, usage) }
+	// The flag package prints nothing: exit prints its error once, and
+	// the usage on -h, on stdout.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	return fs
 }
 
@@ -191,21 +248,25 @@ func (c cli) run(args []string, files bool) error {
 	fs.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "simulations at a time")
 	fs.BoolVar(&f.quiet, "q", false, "no progress bar")
 	fs.BoolVar(&f.runs, "runs", false, "write every run's Result too")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&f.metrics, "metrics", "", "write the runs' metrics to FILE (OpenMetrics text)")
+	fs.StringVar(&f.events, "events", "", "write the runs' events to FILE (JSON lines)")
+	var g gates
+	g.register(fs)
+	rest, err := parseArgs(fs, args)
+	if err != nil {
 		return badInput("%w", err)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 
 	var s sim.Scenario
-	var err error
 	switch {
-	case files && fs.NArg() == 0:
+	case files && len(rest) == 0:
 		return badInput("run needs a scenario file (svcsim scenario prints one to start from)")
 	case files:
-		s, err = sim.ReadScenarioFiles(fs.Args()...)
-	case fs.NArg() > 0:
-		return badInput("unexpected argument %q (to run files: svcsim run FILE...)", fs.Arg(0))
+		s, err = sim.ReadScenarioFiles(rest...)
+	case len(rest) > 0:
+		return badInput("unexpected argument %q (to run files: svcsim run FILE...)", rest[0])
 	default:
 		s, err = sim.DecodeScenario(defaultScenario)
 	}
@@ -245,11 +306,30 @@ func (c cli) run(args []string, files bool) error {
 		sh = &v
 	}
 
+	var lint []string
+	for _, w := range sim.Lint(s) {
+		lint = append(lint, w.String())
+	}
+	if err := warn(c.stderr, g.strict, lint); err != nil {
+		return usageError{err}
+	}
 	if err := checkOut(f.out); err != nil {
+		return err
+	}
+	if err := checkFile("-metrics", f.metrics); err != nil {
 		return err
 	}
 	seeds := seedRange{First: s.Seed, Count: f.seeds}
 	js := jobs(s, seeds, sh)
+	var evs *eventFiles
+	if f.events != "" {
+		if evs, err = newEventFiles(f.events, js); err != nil {
+			return err
+		}
+		for i := range js {
+			js[i].events = evs.writer(js[i])
+		}
+	}
 	var bar *progress
 	if !f.quiet {
 		bar = newProgress(c.stderr, js, c.now)
@@ -259,8 +339,22 @@ func (c cli) run(args []string, files bool) error {
 		onProgress = func(j job, p sim.Progress) { bar.update(j.index, p) }
 	}
 	agg := newSweep(s, seeds, sh, f.runs)
+	var mets *runMetrics
+	if f.metrics != "" {
+		mets = newRunMetrics(s.Metadata.Name, js)
+	}
+	var evErr error
+	var evMu sync.Mutex
 	outs := runJobs(js, f.parallel, c.stop, onProgress, func(o outcome) {
 		bar.add(o.job.index, o.res, o.job.s.Duration.D())
+		if evs != nil {
+			if err := evs.done(o.job); err != nil {
+				evMu.Lock()
+				evErr = errors.Join(evErr, err)
+				evMu.Unlock()
+			}
+		}
+		mets.add(o, variants(s)[o.job.variant].Name)
 		agg.add(o) // folded as it finishes: the sweep keeps no Result
 	})
 	bar.finish()
@@ -273,9 +367,22 @@ func (c cli) run(args []string, files bool) error {
 		case errors.Is(o.err, sim.ErrViolation):
 			violated = true
 		default:
+			if evs != nil {
+				evs.abandon()
+			}
 			// Every run of an invalid scenario fails alike: say it once.
 			return fmt.Errorf("variant %q seed %d: %w", variants(s)[o.job.variant].Name, o.job.seed, o.err)
 		}
+	}
+	if evs != nil {
+		if evErr != nil {
+			evs.abandon()
+			return fmt.Errorf("%w: -events: %w", errInternal, evErr)
+		}
+		if err := evs.join(js, func(j job) string { return variants(s)[j.variant].Name }); err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stderr, "wrote", f.events)
 	}
 	r := agg.report()
 	if interrupted > 0 {
@@ -284,6 +391,11 @@ func (c cli) run(args []string, files bool) error {
 	if err := c.write(&r, f.out); err != nil {
 		return err
 	}
+	if mets != nil {
+		if err := c.writeMetrics(mets.text, f.metrics); err != nil {
+			return err
+		}
+	}
 	switch {
 	case interrupted > 0:
 		return fmt.Errorf("%w: %d of %d runs not run; the %d that finished are written as a partial result",
@@ -291,7 +403,7 @@ func (c cli) run(args []string, files bool) error {
 	case violated:
 		return errViolated
 	}
-	return nil
+	return g.apply(c.stderr, &r)
 }
 
 // maxSeeds bounds -seeds. A sweep's memory is its aggregate (sweep.go's
@@ -320,11 +432,32 @@ func checkOut(dir string) error {
 	return nil
 }
 
+// checkFile makes sure a file a flag names can be written before the
+// first run: it is created, empty, and written at the end. "" is none.
+func checkFile(flagName, path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return badInput("%s %q: %v", flagName, path, err)
+	}
+	return f.Close()
+}
+
 // pickVariants keeps the named variants, in the scenario's order. A
 // scenario without variants has one, baseline.
 func pickVariants(vs []sim.Variant, names string) ([]sim.Variant, error) {
-	want := strings.Split(names, ",")
-	if len(vs) == 0 && names == baseline {
+	var want []string
+	for n := range strings.SplitSeq(names, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			want = append(want, n)
+		}
+	}
+	if len(want) == 0 {
+		return nil, badInput("-variants %q: no variant named", names)
+	}
+	if len(vs) == 0 && len(want) == 1 && want[0] == baseline {
 		return nil, nil
 	}
 	var out []sim.Variant
@@ -379,6 +512,9 @@ func (c cli) write(r *report, dir string) error {
 				return fmt.Errorf("%w: %w", errInternal, err)
 			}
 			fmt.Fprintln(c.stderr, "wrote", path)
+			if err := c.writeCL2(r, dir); err != nil {
+				return err
+			}
 		}
 	}
 	if err := writeSummary(c.stdout, r); err != nil {
@@ -395,14 +531,18 @@ func (c cli) merge(args []string) error {
 	fs := c.flagSet("merge")
 	out := fs.String("out", "svcsim-out", "output directory")
 	partial := fs.Bool("partial", false, "merge even when runs are missing")
-	if err := fs.Parse(args); err != nil {
+	metricsPath := fs.String("metrics", "", "write the runs' metrics to FILE (OpenMetrics text)")
+	var g gates
+	g.register(fs)
+	args, err := parseArgs(fs, args)
+	if err != nil {
 		return badInput("%w", err)
 	}
-	if fs.NArg() == 0 {
+	if len(args) == 0 {
 		return badInput("merge needs shard files or directories")
 	}
 	var paths []string
-	for _, p := range fs.Args() {
+	for _, p := range args {
 		st, err := os.Stat(p)
 		if err != nil {
 			return badInput("%w", err)
@@ -432,7 +572,10 @@ func (c cli) merge(args []string) error {
 			return badInput("%s: not a svcsim result: %w", p, err)
 		}
 	}
-	r, missing, err := merge(parts)
+	if err := checkFile("-metrics", *metricsPath); err != nil {
+		return err
+	}
+	r, missing, err := merge(parts, paths)
 	if err != nil {
 		return badInput("%w", err)
 	}
@@ -443,15 +586,29 @@ func (c cli) merge(args []string) error {
 		}
 		fmt.Fprintln(c.stderr, "svcsim: warning:", msg)
 	}
+	if *metricsPath != "" {
+		// A run's series need its whole Result: only parts written
+		// with -runs hold every one.
+		for _, vr := range r.Variants {
+			if len(vr.Runs) != vr.Summary.Runs {
+				return badInput("-metrics: variant %q: the parts hold %d of its %d runs' Results (write them with svcsim run -runs)", vr.Variant.Name, len(vr.Runs), vr.Summary.Runs)
+			}
+		}
+	}
 	if err := c.write(&r, *out); err != nil {
 		return err
+	}
+	if *metricsPath != "" {
+		if err := c.writeMetrics(func() ([]byte, error) { return metricsFile(&r) }, *metricsPath); err != nil {
+			return err
+		}
 	}
 	for _, vr := range r.Variants {
 		if vr.Summary.Violations > 0 {
 			return errViolated
 		}
 	}
-	return nil
+	return g.apply(c.stderr, &r)
 }
 
 func firstN(s []string, n int) []string {

@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -133,9 +131,7 @@ func checkHTML(t *testing.T, path string, r report) {
 	require.NotRegexp(t, regexp.MustCompile(`(src|href)="(https?:)?//`), html, "no external resource")
 	require.Contains(t, html, "<h2>Flows</h2>")
 	svgs := splitSVGs(html)
-	// Failures, one outcomes plot per variant, backends, two latency
-	// CDFs, four comparisons.
-	require.Len(t, svgs, 1+len(r.Variants)+1+2+4)
+	checkReportHTML(t, html, r)
 	var titles []string
 	for i, s := range svgs {
 		texts, paths := parseSVG(t, s)
@@ -171,43 +167,12 @@ func allTexts(t *testing.T, html string) []string {
 	return out
 }
 
-// parseSVG decodes an SVG document strictly and returns its texts and
-// the number of paths it draws.
+// parseSVG decodes an SVG document strictly (strictSVG) and returns its
+// texts and the number of shapes (paths, rects, lines, circles) it draws.
 func parseSVG(t *testing.T, s string) (texts []string, paths int) {
 	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(s))
-	d.Strict = true
-	depth, inText := 0, false
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			if depth == 0 {
-				require.Equal(t, "svg", tok.Name.Local)
-				require.Equal(t, "http://www.w3.org/2000/svg", tok.Name.Space)
-			}
-			depth++
-			switch tok.Name.Local {
-			case "text":
-				inText = true
-			case "path":
-				paths++
-			}
-		case xml.EndElement:
-			depth--
-			inText = false
-		case xml.CharData:
-			if inText {
-				texts = append(texts, string(tok))
-			}
-		}
-	}
-	require.Zero(t, depth, "every element closed")
-	return texts, paths
+	d := strictSVG(t, s)
+	return d.texts, d.shapes
 }
 
 func TestExitCodes(t *testing.T) {

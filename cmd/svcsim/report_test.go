@@ -103,7 +103,9 @@ func TestRenderConstructed(t *testing.T) {
 	texts := strings.Join(allTexts(t, html), "\n")
 	require.Contains(t, texts, "killNode node-1")
 	require.Contains(t, texts, "crashControlPlane")
-	require.Contains(t, texts, "none: no failed connections")
+	require.Contains(t, texts, "7.5 [5.25–9.75]", "failed%: the median of the two runs and their 5–95 %")
+	require.Contains(t, texts, "one: served connections (median of 2 runs, 5–95 % shaded)")
+	require.Contains(t, html, `No failed connections in none.`, "a variant without failures is one sentence, not an empty panel")
 
 	var out strings.Builder
 	require.NoError(t, writeSummary(&out, &r))
@@ -145,16 +147,17 @@ func TestLatencyCDF(t *testing.T) {
 	require.True(t, ok)
 	texts, _ := parseSVG(t, string(h))
 	joined := strings.Join(texts, "\n")
-	for _, want := range []string{"Endpoint programming latency", "latency (s)", "fraction of changes", "one", "two"} {
+	for _, want := range []string{"Endpoint programming latency", "latency", "fraction of changes", "one: p50 1s, p99 1s", "two"} {
 		require.Contains(t, joined, want)
 	}
 	require.NotContains(t, joined, "none", "no line without runs")
 	// Each variant's CDF is one path of 1+2*2 points (two buckets hold
-	// samples: up to 500 ms and up to 1 s), in the variant's colour.
+	// samples: up to 500 ms and up to 1 s), from the axis' left end at 0
+	// to its right end at 1 (two more points), in the variant's colour.
 	steps := regexp.MustCompile(`<path d="M[^"]*"[^>]*>`).FindAllString(string(h), -1)
 	n := 0
 	for _, p := range steps {
-		if strings.Count(p, "L") == 2*2 && (strings.Contains(p, "#4E79A7") || strings.Contains(p, "#F28E2B")) {
+		if strings.Count(p, "L") == 2*2+2 && (strings.Contains(p, "#0072B2") || strings.Contains(p, "#E69F00")) {
 			n++
 		}
 	}

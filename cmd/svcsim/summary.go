@@ -56,13 +56,9 @@ type summary struct {
 	// CrossZone sums the runs' served and cross-zone connections; its
 	// Share is CrossZoneShare.
 	CrossZone sim.CrossZone `json:"crossZone"`
-	// BucketWidth and Timeline are the runs' timelines summed bucket by
-	// bucket: divided by Runs, the mean run's.
-	BucketWidth sim.Duration `json:"bucketWidth"`
-	Timeline    []sim.Bucket `json:"timeline"`
-	// BackendSample is the per-backend load the report plots, from the
-	// run of the lowest seed.
-	BackendSample *backendSample `json:"backendSample,omitempty"`
+	// Worst is the highest of the runs' programming latency quantiles,
+	// each on its own (ClusterLoader2's files give them).
+	Worst worstLatency `json:"worst"`
 }
 
 // flowSummary is one traffic flow over a variant's runs.
@@ -75,6 +71,10 @@ type flowSummary struct {
 	Backends int `json:"backends"`
 	// MaxOverMean is a run's max/mean backend load for the flow.
 	MaxOverMean spread `json:"maxOverMean"`
+	// AllFailed sums the flow's connections over the runs in which not
+	// one was served (the seed rows' AllFailedFlows say which); absent
+	// when there is no such run.
+	AllFailed *sim.Outcomes `json:"allFailed,omitempty"`
 }
 
 // spread is a per-run figure over the runs: its mean, least and
@@ -100,16 +100,7 @@ func spreadOf(vs []float64) spread {
 	return s
 }
 
-func addOutcomes(a *sim.Outcomes, b sim.Outcomes) {
-	a.Total += b.Total
-	a.Served += b.Served
-	a.Refused += b.Refused
-	a.Reset += b.Reset
-	a.Rejected += b.Rejected
-	a.DNSFailure += b.DNSFailure
-	a.Dropped += b.Dropped
-	a.Unreachable += b.Unreachable
-}
+func addOutcomes(a *sim.Outcomes, b sim.Outcomes) { a.Add(b) }
 
 func ratio(a, b int64) float64 {
 	if b == 0 {
@@ -169,7 +160,7 @@ func writeSummary(w io.Writer, r *report) error {
 // summaryTable is the summary as a table: a header and a row per variant.
 func summaryTable(r *report) (head []string, rows [][]string) {
 	multi := r.Seeds.Count > 1
-	head = []string{"variant", "runs", "connections", "failed", "failed%", "refused", "reset", "rejected", "other",
+	head = []string{"variant", "runs", "connections", "failed", "failed%", "refused", "reset", "rejected", "unreachable", "dropped", "dns fail",
 		"prog p50", "prog p99", "dns p99", "max/mean", "disrupt/churn", "cross-zone"}
 	if multi {
 		head[3] = "failed/run [min-max]"
@@ -188,12 +179,21 @@ func summaryTable(r *report) (head []string, rows [][]string) {
 		rows = append(rows, []string{name, strconv.Itoa(m.Runs), strconv.FormatInt(o.Total, 10), failed,
 			fmt.Sprintf("%.3f", 100*m.FailedShare),
 			strconv.FormatInt(o.Refused, 10), strconv.FormatInt(o.Reset, 10), strconv.FormatInt(o.Rejected, 10),
-			strconv.FormatInt(o.DNSFailure+o.Dropped+o.Unreachable, 10),
-			seconds(m.EndpointP50.Mean), seconds(m.EndpointP99.Mean), seconds(m.DNSP99.Mean),
+			strconv.FormatInt(o.Unreachable, 10), strconv.FormatInt(o.Dropped, 10), strconv.FormatInt(o.DNSFailure, 10),
+			sampled(m.EndpointLatency, m.EndpointP50.Mean), sampled(m.EndpointLatency, m.EndpointP99.Mean), sampled(m.DNSLatency, m.DNSP99.Mean),
 			fmt.Sprintf("%.3f", m.MaxOverMean.Mean), fmt.Sprintf("%.2f", m.PerChurnEvent.Mean),
 			fmt.Sprintf("%.1f%%", 100*m.CrossZoneShare)})
 	}
 	return head, rows
+}
+
+// sampled formats a latency of seconds, or "–" when its histogram has
+// no sample (no change was programmed: there is no latency, not one of 0).
+func sampled(h sim.Histogram, s float64) string {
+	if h.Count == 0 {
+		return "–"
+	}
+	return seconds(s)
 }
 
 // seconds formats seconds as a duration rounded to the millisecond.

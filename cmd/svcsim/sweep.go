@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,9 +14,10 @@ import (
 )
 
 // report is result.json: the scenario as run, the seeds, and each
-// variant's aggregate (its summary and a row of headline figures per
-// seed); every run's whole Result only with -runs. Its size grows with
-// the variants and the seeds' rows, not with every run's detail. It
+// variant's aggregate (its summary, a row of headline figures per seed,
+// and the whole Results of its maxViewRuns lowest seeds); every run's
+// whole Result only with -runs. Its size grows with the variants and the
+// seeds' rows, not with every run's detail. It
 // holds nothing from the host (no wall time, no paths), so the same
 // scenario and seeds give the same bytes, on any machine, however the
 // sweep was sharded.
@@ -88,6 +91,10 @@ type variantReport struct {
 	// PerSeed holds each run's headline figures, ordered by seed: the
 	// seeds this file holds, and what Summary's spreads are made of.
 	PerSeed []seedRow `json:"perSeed"`
+	// Sample are the Results of the variant's maxViewRuns lowest seeds,
+	// ordered by seed: what the report's per-run views read (the seed
+	// bands, the median run, the blame tables, the per-backend load).
+	Sample []sim.Result `json:"sample"`
 	// Runs are the variant's whole Results, ordered by seed, with -runs
 	// only.
 	Runs []sim.Result `json:"runs,omitempty"`
@@ -114,6 +121,8 @@ type job struct {
 	// s is the variant's scenario, shared by its jobs; the run's is s
 	// with Seed seed (scenario).
 	s *sim.Scenario
+	// events, if not nil, gets the run's event log (-events).
+	events io.Writer
 }
 
 // scenario is the scenario the job runs.
@@ -220,6 +229,9 @@ func runOne(j job, progress func(job, sim.Progress)) (o outcome) {
 		}
 	}()
 	var opts sim.RunOptions
+	if j.events != nil {
+		opts.Events = j.events
+	}
 	if progress != nil {
 		opts.Progress = func(p sim.Progress) { progress(j, p) }
 	}
@@ -232,8 +244,9 @@ func runOne(j job, progress func(job, sim.Progress)) (o outcome) {
 // aggregates. The parts must come from the same scenario and seeds and
 // the same sharding (each names its shard); a shard given twice must be
 // the same file twice, and every seed a part holds must be one of its
-// shard's. It returns the runs missing, by variant and seed.
-func merge(parts []report) (report, []string, error) {
+// shard's. It returns the runs missing, by variant and seed; names name
+// the parts in errors.
+func merge(parts []report, names []string) (report, []string, error) {
 	if len(parts) == 0 {
 		return report{}, nil, errors.New("nothing to merge")
 	}
@@ -278,26 +291,26 @@ func merge(parts []report) (report, []string, error) {
 			return report{}, nil, err
 		}
 		if string(got) != string(want) || p.Seeds != first.Seeds {
-			return report{}, nil, fmt.Errorf("%w: part %d is of another sweep (scenario or seeds differ from part 1's)", errMerge, i+1)
+			return report{}, nil, fmt.Errorf("%w: %s is of another sweep than %s (scenario or seeds differ)", errMerge, names[i], names[0])
 		}
 		if sharding(p) != sharding(first) {
-			return report{}, nil, fmt.Errorf("%w: part %d is %s, part 1 %s: parts of two shardings overlap", errMerge, i+1, identity(p), identity(first))
+			return report{}, nil, fmt.Errorf("%w: %s is %s, %s %s: parts of two shardings overlap", errMerge, names[i], identity(p), names[0], identity(first))
 		}
 		id := identity(p)
 		if j, dup := seen[id]; dup {
 			a, _ := canonicalJSON(parts[j])
 			b, _ := canonicalJSON(p)
 			if string(a) != string(b) {
-				return report{}, nil, fmt.Errorf("%w: parts %d and %d are both %s but hold different results", errMerge, j+1, i+1, id)
+				return report{}, nil, fmt.Errorf("%w: %s and %s are both %s but hold different results", errMerge, names[j], names[i], id)
 			}
 			continue
 		}
 		seen[id] = i
 		if len(p.Variants) != len(vs) {
-			return report{}, nil, fmt.Errorf("%w: part %d has %d variants, the scenario %d", errMerge, i+1, len(p.Variants), len(vs))
+			return report{}, nil, fmt.Errorf("%w: %s has %d variants, the scenario %d", errMerge, names[i], len(p.Variants), len(vs))
 		}
 		for vi, vr := range p.Variants {
-			where := fmt.Sprintf("part %d: variant %q", i+1, vr.Variant.Name)
+			where := fmt.Sprintf("%s: variant %q", names[i], vr.Variant.Name)
 			if vr.Variant.Name != vs[vi].Name {
 				return report{}, nil, fmt.Errorf("%w: %s: want variant %q", errMerge, where, vs[vi].Name)
 			}
@@ -320,7 +333,10 @@ func merge(parts []report) (report, []string, error) {
 					return report{}, nil, fmt.Errorf("%w: %s: seed %d is not one of %s's", errMerge, where, row.Seed, id)
 				}
 			}
-			for _, res := range vr.Runs {
+			if err := checkSample(vr); err != nil {
+				return report{}, nil, fmt.Errorf("%w: %s: %w", errMerge, where, err)
+			}
+			for _, res := range slices.Concat(vr.Sample, vr.Runs) {
 				if err := checkHistograms(res); err != nil {
 					return report{}, nil, fmt.Errorf("%w: %s seed %d: %w", errMerge, where, res.Seed, err)
 				}
@@ -330,6 +346,9 @@ func merge(parts []report) (report, []string, error) {
 				return report{}, nil, fmt.Errorf("%w: %s: %w", errMerge, where, err)
 			}
 			avr.PerSeed = append(avr.PerSeed, vr.PerSeed...)
+			for _, res := range vr.Sample {
+				avr.Sample = keepSample(avr.Sample, res)
+			}
 			if keepRuns {
 				avr.Runs = append(avr.Runs, vr.Runs...)
 			}
@@ -352,6 +371,27 @@ func merge(parts []report) (report, []string, error) {
 		}
 	}
 	return acc.report(), missing, nil
+}
+
+// checkSample checks that a part's sample holds the Results of its
+// lowest seeds, as its rows give them, one each: so that the merged
+// sample (the lowest seeds of the parts' samples) is the whole sweep's.
+func checkSample(vr variantReport) error {
+	seeds := make([]uint64, len(vr.PerSeed))
+	for i, row := range vr.PerSeed {
+		seeds[i] = row.Seed
+	}
+	slices.Sort(seeds)
+	seeds = seeds[:min(len(seeds), maxViewRuns)]
+	if len(vr.Sample) != len(seeds) {
+		return fmt.Errorf("a sample of %d runs, want the %d of its lowest seeds (written by another version of svcsim?)", len(vr.Sample), len(seeds))
+	}
+	for i, res := range vr.Sample {
+		if res.Seed != seeds[i] {
+			return fmt.Errorf("sample run %d is of seed %d, want seed %d", i+1, res.Seed, seeds[i])
+		}
+	}
+	return nil
 }
 
 // checkHistograms checks that a Result's latency histograms have the

@@ -23,13 +23,13 @@ my-service-v6         ClusterIP   fd00:10:96::6e57   <none>        80/TCP    60s
 my-service-v6-first   ClusterIP   fd00:10:96::5ee7   <none>        80/TCP    60s   app.kubernetes.io/name=MyApp
 
 $ kubectl get endpointslices   # one slice per family; myapp-legacy has no IPv6 address
-NAME                    ADDRESSTYPE   PORTS   ENDPOINTS                           AGE
-my-service-1            IPv4          80      10.244.1.7,10.244.2.3,10.244.2.9    60s
-my-service-dual-1       IPv4          80      10.244.1.7,10.244.2.3,10.244.2.9    60s
-my-service-dual-2       IPv6          80      fd00:10:244:1::7,fd00:10:244:2::3   60s
-my-service-v6-1         IPv6          80      fd00:10:244:1::7,fd00:10:244:2::3   60s
-my-service-v6-first-1   IPv6          80      fd00:10:244:1::7,fd00:10:244:2::3   60s
-my-service-v6-first-2   IPv4          80      10.244.1.7,10.244.2.3,10.244.2.9    60s
+NAME                        ADDRESSTYPE   PORTS   ENDPOINTS                           AGE
+my-service-v9nnl            IPv4          80      10.244.1.7,10.244.2.3,10.244.2.9    60s
+my-service-dual-m7xz2       IPv4          80      10.244.1.7,10.244.2.3,10.244.2.9    60s
+my-service-dual-4b6vq       IPv6          80      fd00:10:244:1::7,fd00:10:244:2::3   60s
+my-service-v6-5zv4m         IPv6          80      fd00:10:244:1::7,fd00:10:244:2::3   60s
+my-service-v6-first-q6m9t   IPv6          80      fd00:10:244:1::7,fd00:10:244:2::3   60s
+my-service-v6-first-88n7v   IPv4          80      10.244.1.7,10.244.2.3,10.244.2.9    60s
 
 DNS:
   my-service.default.svc.cluster.local. 5 IN A 10.96.61.38

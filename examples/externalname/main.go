@@ -78,7 +78,7 @@ func run(w io.Writer) error {
 	}
 	// billing-0 connects to "my-service:5432", as its configuration says.
 	connect := func() error {
-		res, err := c.Resolve(service.NamespacedName{Namespace: "prod", Name: "billing-0"}, "my-service", dnsname.TypeA)
+		res, err := c.Resolve(svcnet.Source{Pod: service.NamespacedName{Namespace: "prod", Name: "billing-0"}}, "my-service", dnsname.TypeA)
 		if err != nil {
 			return err
 		}

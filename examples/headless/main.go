@@ -133,7 +133,7 @@ func run(w io.Writer) error {
 // lookup resolves name from the dnsutils pod, as `nslookup` there would,
 // and prints the answer.
 func lookup(w io.Writer, c *svcnet.Cluster, name string, qtype dnsname.Type) error {
-	res, err := c.Resolve(dnsutils, name, qtype)
+	res, err := c.Resolve(svcnet.Source{Pod: dnsutils}, name, qtype)
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,8 @@ NAME    TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)   AGE   SELECTOR
 nginx   ClusterIP   None         <none>        80/TCP    2m    app=nginx
 
 $ kubectl get endpointslices
-NAME      ADDRESSTYPE   PORTS   ENDPOINTS               AGE
-nginx-1   IPv4          80      10.244.1.5,10.244.2.6   2m
+NAME          ADDRESSTYPE   PORTS   ENDPOINTS               AGE
+nginx-f2cdc   IPv4          80      10.244.1.5,10.244.2.6   2m
 
 web-1 is not ready yet, so only web-0 answers:
   nginx.default.svc.cluster.local. 5 IN A 10.244.1.5

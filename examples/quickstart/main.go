@@ -107,7 +107,7 @@ func run(w io.Writer, data []byte) error {
 		return err
 	}
 	fmt.Fprintf(w, "\nFrom pod %s, %q resolves through the pod's search path:\n", client, svc.Name)
-	res, err := c.Resolve(client, svc.Name, dnsname.TypeA)
+	res, err := c.Resolve(svcnet.Source{Pod: client}, svc.Name, dnsname.TypeA)
 	if err != nil {
 		return err
 	}

@@ -36,9 +36,9 @@ default     myapp-3         1/1     Running   0          60s   10.244.3.4    nod
 staging     myapp-staging   1/1     Running   0          60s   10.244.1.9    node-1   <none>           <none>
 
 $ kubectl get endpointslices
-NAME           ADDRESSTYPE   PORTS   ENDPOINTS               AGE
-my-service-1   IPv4          9376    10.244.1.7,10.244.2.3   60s
-my-service-2   IPv4          8080    10.244.3.4              60s
+NAME               ADDRESSTYPE   PORTS   ENDPOINTS               AGE
+my-service-v9nnl   IPv4          9376    10.244.1.7,10.244.2.3   60s
+my-service-xpnh6   IPv4          8080    10.244.3.4              60s
 
 From pod default/client, "my-service" resolves through the pod's search path:
   my-service.default.svc.cluster.local. A: NOERROR, 1 answer
@@ -55,12 +55,12 @@ From pod default/client, "my-service" resolves through the pod's search path:
   myapp-3        10.244.3.4:8080    node-3    3368  33.7%
 
 $ kubectl delete pod myapp-2
-endpointslice/my-service-1 updated: 10.244.1.7
+endpointslice/my-service-v9nnl updated: 10.244.1.7
 
 $ kubectl get endpointslices
-NAME           ADDRESSTYPE   PORTS   ENDPOINTS    AGE
-my-service-1   IPv4          9376    10.244.1.7   2m
-my-service-2   IPv4          8080    10.244.3.4   2m
+NAME               ADDRESSTYPE   PORTS   ENDPOINTS    AGE
+my-service-v9nnl   IPv4          9376    10.244.1.7   2m
+my-service-xpnh6   IPv4          8080    10.244.3.4   2m
 
 The DNS has 2 changes to apply; until it does, myapp-2's endpoint name still answers:
   10-244-2-3.my-service.default.svc.cluster.local. 5 IN A 10.244.2.3

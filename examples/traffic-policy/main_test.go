@@ -53,9 +53,9 @@ internalTrafficPolicy: Local (Service web-node-local): the client's own node onl
   client-c1 on node-c1 (zone-c) web-node-local:80          0       0       0     300
 
 trafficDistribution: PreferClose (Service web-close): the endpoints carry zone hints,
-  web-close-1 10.244.1.5 (web-1): hint zone-a
-  web-close-1 10.244.1.6 (web-2): hint zone-a
-  web-close-1 10.244.3.5 (web-3): hint zone-b
+  web-close-z7rxb 10.244.1.5 (web-1): hint zone-a
+  web-close-z7rxb 10.244.1.6 (web-2): hint zone-a
+  web-close-z7rxb 10.244.3.5 (web-3): hint zone-b
 and each node's kube-proxy keeps to its zone's endpoints, if its zone has any:
                                                       web-1   web-2   web-3 dropped
   client-a1 on node-a1 (zone-a) web-close:80             139     161       0       0
