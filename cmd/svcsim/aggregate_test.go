@@ -158,6 +158,37 @@ func TestMergeAggregates(t *testing.T) {
 	_, _, err = mergeParts([]report{moved, parts[1], parts[2]})
 	require.ErrorContains(t, err, "seed 2 is not one of shard 0/3's")
 
+	// More seeds than the sample holds: each shard keeps its lowest
+	// maxViewRuns, the merge the sweep's lowest.
+	many := seedRange{First: 1, Count: 3*maxViewRuns + 5}
+	wholeMany, partsMany := shardsOf(t, many, 3)
+	require.Equal(t, maxViewRuns, len(wholeMany.Variants[0].Sample))
+	for i, res := range wholeMany.Variants[0].Sample {
+		require.Equal(t, uint64(1+i), res.Seed, "the sample is of the lowest seeds")
+	}
+	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}} {
+		var in []report
+		for _, i := range order {
+			require.Equal(t, maxViewRuns, len(partsMany[i].Variants[0].Sample))
+			in = append(in, partsMany[i])
+		}
+		got, missing, err := mergeParts(in)
+		require.NoError(t, err)
+		require.Empty(t, missing)
+		require.Equal(t, mustJSON(t, wholeMany), mustJSON(t, got), "order %v", order)
+	}
+	// A sample not of the part's lowest seeds, or short of them.
+	shifted := partsMany[1]
+	shifted.Variants = slices.Clone(shifted.Variants)
+	shifted.Variants[0].Sample = slices.Clone(shifted.Variants[0].Sample)
+	shifted.Variants[0].Sample[0] = constructed(200, 0)
+	_, _, err = mergeParts([]report{partsMany[0], shifted, partsMany[2]})
+	require.ErrorIs(t, err, errMerge)
+	require.ErrorContains(t, err, "sample run 1 is of seed 200, want seed 2")
+	shifted.Variants[0].Sample = shifted.Variants[0].Sample[1:]
+	_, _, err = mergeParts([]report{partsMany[0], shifted, partsMany[2]})
+	require.ErrorContains(t, err, "a sample of 19 runs, want the 20 of its lowest seeds")
+
 	// A summary that does not match its rows.
 	short := parts[2]
 	short.Variants = slices.Clone(short.Variants)

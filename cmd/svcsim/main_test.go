@@ -294,6 +294,37 @@ func TestShardMerge(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(a), string(b))
 
+	cl2, err := filepath.Glob(filepath.Join(whole, cl2NetProg+"_*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, cl2)
+	for _, f := range cl2 {
+		a, err := os.ReadFile(f)
+		require.NoError(t, err)
+		b, err := os.ReadFile(filepath.Join(merged, filepath.Base(f)))
+		require.NoError(t, err)
+		require.Equal(t, string(a), string(b), "the CL2 files read the aggregate: the worst run over every shard")
+	}
+
+	// merge -metrics needs every run's Result: shards written with -runs,
+	// whose merge is the unsharded sweep's -metrics.
+	code, _, stderr = svcsim(t, nil, "merge", "-out", "", "-metrics", filepath.Join(merged, "m.txt"), shards)
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, "write them with svcsim run -runs")
+	wholeMetrics, runsShards := filepath.Join(whole, "m.txt"), t.TempDir()
+	code, _, stderr = svcsim(t, nil, append([]string{"run", "-out", "", "-metrics", wholeMetrics}, sweep...)...)
+	require.Equal(t, exitOK, code, stderr)
+	for _, shardFlag := range []string{"0/3", "1/3", "2/3"} {
+		code, _, stderr := svcsim(t, nil, append([]string{"run", "-out", runsShards, "-runs", "-shard", shardFlag}, sweep...)...)
+		require.Equal(t, exitOK, code, stderr)
+	}
+	code, _, stderr = svcsim(t, nil, "merge", "-out", "", "-metrics", filepath.Join(merged, "m.txt"), runsShards)
+	require.Equal(t, exitOK, code, stderr)
+	a, err = os.ReadFile(wholeMetrics)
+	require.NoError(t, err)
+	b, err = os.ReadFile(filepath.Join(merged, "m.txt"))
+	require.NoError(t, err)
+	require.Equal(t, string(a), string(b))
+
 	// A missing shard is an error, unless -partial.
 	code, _, stderr = svcsim(t, nil, "merge", "-out", "", files[0], files[2])
 	require.Equal(t, exitUsage, code)
