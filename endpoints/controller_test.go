@@ -656,3 +656,37 @@ func TestReadinessFlipAllocations(t *testing.T) {
 	})
 	require.LessOrEqual(t, allocs, 3.0)
 }
+
+// TestDeletingTheLastEmptyPortSetPod: a pod that resolves no port but has
+// an endpoint keeps the empty port set desired, so the placeholder stays
+// beside its slice. Deleting it leaves that port set undesired, and
+// reconcileByAddressType deletes every slice of it: the pod's slice and
+// the placeholder, two writes for one pod (found by
+// TestControllerMatchesModel, whose bound allows the placeholder).
+func TestDeletingTheLastEmptyPortSetPod(t *testing.T) {
+	c := NewController(Config{MaxEndpointsPerSlice: 1})
+	knowNode(t, c, "node-a")
+	web := testService("web", service.Labels{"app": "web"}, func(s *service.Service) { s.Spec.Ports[0].TargetPort = service.FromString("http") })
+	changes := mustUpsertService(t, c, web)
+	require.Len(t, changes, 1)
+	ph := changes[0].Slice.Name
+	named := func(p *service.Pod) {
+		p.Spec.Containers[0].Ports = []service.ContainerPort{{Name: "http", ContainerPort: 8080}}
+	}
+	// web-1 resolves no port: the placeholder (an unchanged slice of the
+	// empty port set) cannot take its endpoint with one endpoint per
+	// slice, so web-1 gets a slice of its own and the placeholder stays.
+	// web-0 resolves the port and gets a slice of that port set.
+	mustUpsertPod(t, c, testPod("web-1", service.Labels{"app": "web"}, "10.1.0.2"))
+	mustUpsertPod(t, c, testPod("web-0", service.Labels{"app": "web"}, "10.1.0.1", named))
+	require.Equal(t, []int{0, 1, 1}, sliceSizes(c.Slices(web.Key())))
+	changes = c.DeletePod(service.NamespacedName{Namespace: "default", Name: "web-1"})
+	require.Len(t, changes, 2)
+	var deleted []string
+	for _, ch := range changes {
+		require.Equal(t, Deleted, ch.Kind)
+		deleted = append(deleted, ch.Old.Name)
+	}
+	require.Contains(t, deleted, ph)
+	require.Equal(t, []int{1}, sliceSizes(c.Slices(web.Key())))
+}
