@@ -407,7 +407,8 @@ func (c cli) run(args []string, files bool) error {
 }
 
 // maxSeeds bounds -seeds. A sweep's memory is its aggregate (sweep.go's
-// fold) and one row of headline figures per run; the bound keeps a
+// fold: sums, each variant's sample of maxViewRuns Results) and one row
+// of headline figures per run; the bound keeps a
 // sweep's time and result.json (and, with -runs, its memory) reasonable.
 const maxSeeds = 10_000
 
