@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/svcnet/svcnet/internal/k8sname"
@@ -125,6 +126,9 @@ func (s *Service) Validate() error {
 	var v validator
 	v.meta(&s.ObjectMeta, k8sname.DNS1035Label)
 	v.serviceSpec(s)
+	if len(v.errs) == 0 {
+		return nil
+	}
 	return named(v.errs.Err(), "Service", s.Namespace+"/"+s.Name)
 }
 
@@ -272,64 +276,138 @@ func (v *validator) serviceSpec(s *Service) {
 
 func (v *validator) servicePorts(s *Service) {
 	sp := &s.Spec
-	names := make(map[string]bool, len(sp.Ports))
-	type protoPort struct {
-		proto Protocol
-		port  int32
+	// Duplicates are found by scanning the earlier ports when there are
+	// few (no heap allocation for the common Service), by maps otherwise
+	// (linear time for a Service with very many ports).
+	var idx *portIndex
+	if len(sp.Ports) > smallPortCount {
+		idx = newPortIndex(len(sp.Ports))
 	}
-	seen := make(map[protoPort]bool, len(sp.Ports))
-	seenNode := make(map[protoPort]bool, len(sp.Ports))
 	for i := range sp.Ports {
 		p := &sp.Ports[i]
-		path := fmt.Sprintf("spec.ports[%d]", i)
+		path := func(field string) string { return "spec.ports[" + strconv.Itoa(i) + "]" + field }
 		switch {
 		case p.Name == "" && len(sp.Ports) > 1:
-			v.required(path+".name", "a name is required when a Service has more than one port")
+			v.required(path(".name"), "a name is required when a Service has more than one port")
 		case p.Name != "":
-			v.check(path+".name", p.Name, k8sname.DNS1123Label(p.Name))
-			if names[p.Name] {
-				v.invalid(path+".name", p.Name, "duplicate value")
+			if msg := k8sname.DNS1123Label(p.Name); msg != "" {
+				v.invalid(path(".name"), p.Name, msg)
 			}
-			names[p.Name] = true
+			if idx.name(sp.Ports, i) {
+				v.invalid(path(".name"), p.Name, "duplicate value")
+			}
 		}
 		if msg := portRule(p.Port); msg != "" {
-			v.invalid(path+".port", p.Port, msg)
+			v.invalid(path(".port"), p.Port, msg)
 		}
 		switch p.Protocol {
 		case "":
-			v.required(path+".protocol", "protocol is required")
+			v.required(path(".protocol"), "protocol is required")
 		case ProtocolTCP, ProtocolUDP, ProtocolSCTP:
 		default:
-			v.invalid(path+".protocol", string(p.Protocol), notSupported("SCTP", "TCP", "UDP"))
+			v.invalid(path(".protocol"), string(p.Protocol), notSupported("SCTP", "TCP", "UDP"))
 		}
 		if p.TargetPort.IsString {
-			v.check(path+".targetPort", p.TargetPort.StrVal, k8sname.PortName(p.TargetPort.StrVal))
+			if msg := k8sname.PortName(p.TargetPort.StrVal); msg != "" {
+				v.invalid(path(".targetPort"), p.TargetPort.StrVal, msg)
+			}
 		} else if msg := portRule(p.TargetPort.IntVal); msg != "" {
-			v.invalid(path+".targetPort", p.TargetPort.IntVal, msg)
+			v.invalid(path(".targetPort"), p.TargetPort.IntVal, msg)
 		}
 		if p.AppProtocol != nil {
-			v.check(path+".appProtocol", *p.AppProtocol, k8sname.QualifiedName(*p.AppProtocol))
+			if msg := k8sname.QualifiedName(*p.AppProtocol); msg != "" {
+				v.invalid(path(".appProtocol"), *p.AppProtocol, msg)
+			}
 		}
 		if p.NodePort != 0 {
 			// Kubernetes forbids nodePort for ClusterIP only; svcnet also
 			// forbids it for ExternalName, which has no node ports either.
 			if sp.Type == ServiceTypeClusterIP || sp.Type == ServiceTypeExternalName {
-				v.invalid(path+".nodePort", p.NodePort, "may not be used when `type` is '"+string(sp.Type)+"'")
+				v.invalid(path(".nodePort"), p.NodePort, "may not be used when `type` is '"+string(sp.Type)+"'")
 			} else if msg := portRule(p.NodePort); msg != "" {
-				v.invalid(path+".nodePort", p.NodePort, msg)
+				v.invalid(path(".nodePort"), p.NodePort, msg)
 			}
-			k := protoPort{p.Protocol, p.NodePort}
-			if seenNode[k] {
-				v.invalid(path+".nodePort", p.NodePort, "duplicate value")
+			if idx.nodePort(sp.Ports, i) {
+				v.invalid(path(".nodePort"), p.NodePort, "duplicate value")
 			}
-			seenNode[k] = true
 		}
-		k := protoPort{p.Protocol, p.Port}
-		if seen[k] {
-			v.invalid(path, fmt.Sprintf("%d/%s", p.Port, p.Protocol), "duplicate value: a Service may not repeat a (protocol, port) pair")
+		if idx.port(sp.Ports, i) {
+			v.invalid(path(""), fmt.Sprintf("%d/%s", p.Port, p.Protocol), "duplicate value: a Service may not repeat a (protocol, port) pair")
 		}
-		seen[k] = true
 	}
+}
+
+// smallPortCount is the number of ports up to which servicePorts finds
+// duplicates by scanning instead of through a portIndex.
+const smallPortCount = 16
+
+type protoPort struct {
+	proto Protocol
+	port  int32
+}
+
+// portIndex records the names, (protocol, port) and (protocol, nodePort)
+// pairs of the ports seen so far; a nil *portIndex scans instead.
+type portIndex struct {
+	names     map[string]bool
+	ports     map[protoPort]bool
+	nodePorts map[protoPort]bool
+}
+
+func newPortIndex(n int) *portIndex {
+	return &portIndex{make(map[string]bool, n), make(map[protoPort]bool, n), make(map[protoPort]bool, n)}
+}
+
+// name reports whether a port before i has the (non-empty) name of port
+// i, and records it.
+func (x *portIndex) name(ports []ServicePort, i int) bool {
+	if x == nil {
+		for _, q := range ports[:i] {
+			if q.Name == ports[i].Name {
+				return true
+			}
+		}
+		return false
+	}
+	dup := x.names[ports[i].Name]
+	x.names[ports[i].Name] = true
+	return dup
+}
+
+// port reports whether a port before i has the protocol and port of port
+// i, and records it.
+func (x *portIndex) port(ports []ServicePort, i int) bool {
+	p := ports[i]
+	if x == nil {
+		for _, q := range ports[:i] {
+			if q.Protocol == p.Protocol && q.Port == p.Port {
+				return true
+			}
+		}
+		return false
+	}
+	k := protoPort{p.Protocol, p.Port}
+	dup := x.ports[k]
+	x.ports[k] = true
+	return dup
+}
+
+// nodePort reports whether a port before i has the protocol and (non-zero)
+// nodePort of port i, and records it.
+func (x *portIndex) nodePort(ports []ServicePort, i int) bool {
+	p := ports[i]
+	if x == nil {
+		for _, q := range ports[:i] {
+			if q.Protocol == p.Protocol && q.NodePort == p.NodePort {
+				return true
+			}
+		}
+		return false
+	}
+	k := protoPort{p.Protocol, p.NodePort}
+	dup := x.nodePorts[k]
+	x.nodePorts[k] = true
+	return dup
 }
 
 func (v *validator) clusterIPs(s *Service) {
