@@ -117,6 +117,10 @@ type Registry struct {
 	clock    func() time.Time
 	items    *btree.BTreeG[entry]
 	rv       uint64
+	// spareIPs and sparePorts are the emptied undo-log slices of the
+	// last txn (see begin).
+	spareIPs   []netip.Addr
+	sparePorts []int
 	// strictRestore is RegistryConfig.StrictRestore; restored is what
 	// the last Restore's check found.
 	strictRestore bool

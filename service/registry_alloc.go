@@ -30,8 +30,20 @@ type txn struct {
 	errs ErrorList // requested values that could not be had
 }
 
+// begin starts a txn. Its ips and ports reuse the Registry's spare
+// slices, which revert and commit hand back, so that a call logs what it
+// allocates without the heap; the spares are taken, not shared, so a
+// provider that called back into the Registry would only get new ones.
 func (r *Registry) begin(op string, svc *Service) txn {
-	return txn{r: r, op: op, key: svc.Key()}
+	t := txn{r: r, op: op, key: svc.Key(), ips: r.spareIPs[:0], ports: r.sparePorts[:0]}
+	r.spareIPs, r.sparePorts = nil, nil
+	return t
+}
+
+// end hands t's slices back to the Registry, emptied.
+func (t *txn) end() {
+	t.r.spareIPs, t.r.sparePorts = t.ips[:0], t.ports[:0]
+	t.ips, t.ports = nil, nil
 }
 
 // revert releases what the call allocated, newest first.
@@ -42,7 +54,7 @@ func (t *txn) revert() {
 	for i := len(t.ports) - 1; i >= 0; i-- {
 		_ = t.r.ports.Release(t.ports[i])
 	}
-	t.ips, t.ports = nil, nil
+	t.end()
 }
 
 // commit performs the deferred releases. A value outside the allocators'
@@ -57,6 +69,7 @@ func (t *txn) commit() {
 	for _, p := range t.freePorts {
 		_ = t.r.ports.Release(p)
 	}
+	t.end()
 }
 
 func (t *txn) fail(what string, err error) error {
