@@ -44,25 +44,77 @@ func (m *ObjectMeta) DeepCopy() ObjectMeta {
 	return c
 }
 
+// servicePack is a Service together with room for its small slices and
+// its ipFamilyPolicy, so that DeepCopy of a typical Service (one or two
+// families, one or two ports) takes one allocation for all of them
+// instead of one each. The slices handed out have capacity equal to their
+// length, so appending to them never writes into a neighbour.
+type servicePack struct {
+	svc        Service
+	clusterIPs [2]string
+	families   [2]IPFamily
+	policy     IPFamilyPolicy
+}
+
+type servicePack1 struct {
+	servicePack
+	ports [1]ServicePort
+}
+
+type servicePack2 struct {
+	servicePack
+	ports [2]ServicePort
+}
+
+// packInto returns a copy of src in dst[:len(src):len(src)] when it fits,
+// else a fresh copy; nil gives nil.
+func packInto[T any](dst []T, src []T) []T {
+	if src == nil {
+		return nil
+	}
+	if len(src) > len(dst) {
+		return slices.Clone(src)
+	}
+	n := copy(dst, src)
+	return dst[:n:n]
+}
+
 // DeepCopy returns a copy of s that shares no memory with it; nil gives nil.
 func (s *Service) DeepCopy() *Service {
 	if s == nil {
 		return nil
 	}
-	c := *s
+	var pk *servicePack
+	var ports []ServicePort
+	switch n := len(s.Spec.Ports); {
+	case n == 1:
+		p := new(servicePack1)
+		pk, ports = &p.servicePack, p.ports[:]
+	case n == 2:
+		p := new(servicePack2)
+		pk, ports = &p.servicePack, p.ports[:]
+	default:
+		pk = new(servicePack)
+		if s.Spec.Ports != nil {
+			ports = make([]ServicePort, n)
+		}
+	}
+	pk.svc = *s
+	c := &pk.svc
 	c.ObjectMeta = s.ObjectMeta.DeepCopy()
 	sp := &c.Spec
 	sp.Selector = maps.Clone(s.Spec.Selector)
-	if s.Spec.Ports != nil {
-		sp.Ports = make([]ServicePort, len(s.Spec.Ports))
-		for i, p := range s.Spec.Ports {
-			p.AppProtocol = clonePtr(p.AppProtocol)
-			sp.Ports[i] = p
-		}
+	sp.Ports = ports
+	for i, p := range s.Spec.Ports {
+		p.AppProtocol = clonePtr(p.AppProtocol)
+		sp.Ports[i] = p
 	}
-	sp.ClusterIPs = slices.Clone(s.Spec.ClusterIPs)
-	sp.IPFamilies = slices.Clone(s.Spec.IPFamilies)
-	sp.IPFamilyPolicy = clonePtr(s.Spec.IPFamilyPolicy)
+	sp.ClusterIPs = packInto(pk.clusterIPs[:], s.Spec.ClusterIPs)
+	sp.IPFamilies = packInto(pk.families[:], s.Spec.IPFamilies)
+	if s.Spec.IPFamilyPolicy != nil {
+		pk.policy = *s.Spec.IPFamilyPolicy
+		sp.IPFamilyPolicy = &pk.policy
+	}
 	sp.ExternalIPs = slices.Clone(s.Spec.ExternalIPs)
 	if s.Spec.SessionAffinityConfig != nil {
 		sp.SessionAffinityConfig = &SessionAffinityConfig{}
@@ -76,7 +128,7 @@ func (s *Service) DeepCopy() *Service {
 	sp.AllocateLoadBalancerNodePorts = clonePtr(s.Spec.AllocateLoadBalancerNodePorts)
 	sp.TrafficDistribution = clonePtr(s.Spec.TrafficDistribution)
 	c.Status = s.Status.DeepCopy()
-	return &c
+	return c
 }
 
 // DeepCopy returns a copy of st that shares no memory with it.
