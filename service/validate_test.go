@@ -272,6 +272,30 @@ func TestDeepCopyShares(t *testing.T) {
 	require.Equal(t, int32(10800), *s.Spec.SessionAffinityConfig.ClientIP.TimeoutSeconds)
 	require.Equal(t, TrafficPolicyCluster, *s.Spec.InternalTrafficPolicy)
 
+	// The packed copy of a two-port dual-stack Service: each slice is its
+	// own, with no room to append into a neighbour.
+	d := validService()
+	d.Spec.Ports = []ServicePort{d.Spec.Ports[0], {Name: "b", Port: 81}}
+	d.Spec.ClusterIPs = []string{"10.96.0.10", "fd00::10"}
+	d.Spec.IPFamilies = []IPFamily{IPv4Protocol, IPv6Protocol}
+	pol := IPFamilyPolicyPreferDualStack
+	d.Spec.IPFamilyPolicy = &pol
+	dc := d.DeepCopy()
+	require.Equal(t, d, dc)
+	require.Equal(t, len(dc.Spec.Ports), cap(dc.Spec.Ports))
+	require.Equal(t, 2, cap(dc.Spec.ClusterIPs))
+	require.Equal(t, 2, cap(dc.Spec.IPFamilies))
+	dc.Spec.Ports[1].Port = 1
+	dc.Spec.ClusterIPs[1] = "x"
+	dc.Spec.IPFamilies[1] = "y"
+	*dc.Spec.IPFamilyPolicy = IPFamilyPolicySingleStack
+	require.Equal(t, int32(81), d.Spec.Ports[1].Port)
+	require.Equal(t, []string{"10.96.0.10", "fd00::10"}, d.Spec.ClusterIPs)
+	require.Equal(t, []IPFamily{IPv4Protocol, IPv6Protocol}, d.Spec.IPFamilies)
+	require.Equal(t, IPFamilyPolicyPreferDualStack, pol)
+	require.Nil(t, (&Service{}).DeepCopy().Spec.Ports)
+	require.NotNil(t, (&Service{Spec: ServiceSpec{ClusterIPs: []string{}}}).DeepCopy().Spec.ClusterIPs)
+
 	p := validPod()
 	pc := p.DeepCopy()
 	require.Equal(t, p, pc)
