@@ -49,11 +49,17 @@ func (m *ObjectMeta) DeepCopy() ObjectMeta {
 // families, one or two ports) takes one allocation for all of them
 // instead of one each. The slices handed out have capacity equal to their
 // length, so appending to them never writes into a neighbour.
+//
+// Create also writes the values it defaults or allocates (ipFamilyPolicy,
+// ipFamilies, the first clusterIP, internalTrafficPolicy) into the room of
+// its working copy when the input left them unset, so the room a copy did
+// not use is free for that (see room).
 type servicePack struct {
 	svc        Service
 	clusterIPs [2]string
 	families   [2]IPFamily
 	policy     IPFamilyPolicy
+	internalTP TrafficPolicy
 }
 
 type servicePack1 struct {
@@ -84,6 +90,11 @@ func (s *Service) DeepCopy() *Service {
 	if s == nil {
 		return nil
 	}
+	return &s.deepCopyPack().svc
+}
+
+// deepCopyPack is DeepCopy, returning the pack the copy lives in.
+func (s *Service) deepCopyPack() *servicePack {
 	var pk *servicePack
 	var ports []ServicePort
 	switch n := len(s.Spec.Ports); {
@@ -122,13 +133,16 @@ func (s *Service) DeepCopy() *Service {
 			sp.SessionAffinityConfig.ClientIP = &ClientIPConfig{TimeoutSeconds: clonePtr(ci.TimeoutSeconds)}
 		}
 	}
-	sp.InternalTrafficPolicy = clonePtr(s.Spec.InternalTrafficPolicy)
+	if s.Spec.InternalTrafficPolicy != nil {
+		pk.internalTP = *s.Spec.InternalTrafficPolicy
+		sp.InternalTrafficPolicy = &pk.internalTP
+	}
 	sp.LoadBalancerClass = clonePtr(s.Spec.LoadBalancerClass)
 	sp.LoadBalancerSourceRanges = slices.Clone(s.Spec.LoadBalancerSourceRanges)
 	sp.AllocateLoadBalancerNodePorts = clonePtr(s.Spec.AllocateLoadBalancerNodePorts)
 	sp.TrafficDistribution = clonePtr(s.Spec.TrafficDistribution)
 	c.Status = s.Status.DeepCopy()
-	return c
+	return pk
 }
 
 // DeepCopy returns a copy of st that shares no memory with it.

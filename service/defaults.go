@@ -17,7 +17,11 @@ package service
 //   - clusterIPs = [clusterIP] when only clusterIP is set.
 //
 // Default is idempotent and never fails; Validate judges the result.
-func Default(s *Service) {
+func Default(s *Service) { defaults(s, nil) }
+
+// defaults is Default; a non-nil room (the pack s lives in) receives the
+// defaulted internalTrafficPolicy instead of a new allocation.
+func defaults(s *Service, room *servicePack) {
 	if s.Namespace == "" {
 		s.Namespace = "default"
 	}
@@ -50,8 +54,13 @@ func Default(s *Service) {
 		sp.ExternalTrafficPolicy = TrafficPolicyCluster
 	}
 	if sp.InternalTrafficPolicy == nil && (sp.Type == ServiceTypeClusterIP || sp.Type == ServiceTypeNodePort || sp.Type == ServiceTypeLoadBalancer) {
-		p := TrafficPolicyCluster
-		sp.InternalTrafficPolicy = &p
+		if room != nil {
+			room.internalTP = TrafficPolicyCluster
+			sp.InternalTrafficPolicy = &room.internalTP
+		} else {
+			p := TrafficPolicyCluster
+			sp.InternalTrafficPolicy = &p
+		}
 	}
 	if sp.Type == ServiceTypeLoadBalancer {
 		if sp.AllocateLoadBalancerNodePorts == nil {

@@ -344,7 +344,10 @@ func (r *Registry) Create(in *Service) (Change, error) {
 	if in == nil {
 		return Change{}, &RegistryError{Op: "create", Err: fmt.Errorf("%w: nil Service", ErrInvalid)}
 	}
-	svc := in.DeepCopy()
+	// svc is the working copy, stored in the end; its pack's unused room
+	// takes what Create defaults and allocates (see servicePack).
+	room := in.deepCopyPack()
+	svc := &room.svc
 	svc.Status = ServiceStatus{}
 	if svc.Name == "" && svc.GenerateName != "" {
 		svc.Name = r.generateName(svc.GenerateName)
@@ -355,13 +358,13 @@ func (r *Registry) Create(in *Service) (Change, error) {
 	}
 	svc.UID, svc.ResourceVersion, svc.Generation = "", "", 0
 	svc.CreationTimestamp, svc.DeletionTimestamp, svc.DeletionGracePeriodSeconds = time.Time{}, nil, nil
-	Default(svc)
+	defaults(svc, room)
 	key := svc.Key()
 
-	prepareIPFamilyPolicy(svc, nil)
+	prepareIPFamilyPolicy(svc, nil, room)
 	errs = append(errs, fieldErrors(svc.Validate())...)
 	if len(errs) == 0 {
-		errs = r.initIPFamilyFields(svc, nil)
+		errs = r.initIPFamilyFields(svc, nil, room)
 	}
 	if err := errs.Err(); err != nil {
 		return Change{}, named(err, "Service", key.String())
@@ -376,6 +379,7 @@ func (r *Registry) Create(in *Service) (Change, error) {
 	svc.UID = r.newUID()
 	svc.CreationTimestamp = r.now()
 	tx := r.begin("create", svc)
+	tx.room = room
 	if err := tx.allocate(svc, nil); err != nil {
 		tx.revert()
 		return Change{}, err
@@ -429,10 +433,10 @@ func (r *Registry) Update(in *Service) (Change, error) {
 	Default(svc)
 	dropTypeDependentFields(svc, old)
 
-	prepareIPFamilyPolicy(svc, old)
+	prepareIPFamilyPolicy(svc, old, nil)
 	errs := fieldErrors(svc.Validate())
 	if len(errs) == 0 {
-		errs = r.initIPFamilyFields(svc, old)
+		errs = r.initIPFamilyFields(svc, old, nil)
 	}
 	if len(errs) == 0 {
 		errs = validateUpdate(svc, old)

@@ -28,6 +28,10 @@ type txn struct {
 	freePorts []int
 
 	errs ErrorList // requested values that could not be had
+
+	// room is the pack of the Service being created, whose clusterIPs
+	// are free while it has none (see servicePack); nil on update.
+	room *servicePack
 }
 
 // begin starts a txn. Its ips and ports reuse the Registry's spare
@@ -179,6 +183,9 @@ func (t *txn) allocClusterIPs(svc *Service, from int) error {
 		t.ips = append(t.ips, a)
 		if i < len(sp.ClusterIPs) {
 			sp.ClusterIPs[i] = a.String()
+		} else if i == 0 && t.room != nil {
+			t.room.clusterIPs[0] = a.String()
+			sp.ClusterIPs = t.room.clusterIPs[:1:1]
 		} else {
 			sp.ClusterIPs = append(sp.ClusterIPs, a.String())
 		}

@@ -44,7 +44,16 @@ func policyOf(svc *Service) IPFamilyPolicy {
 	return *svc.Spec.IPFamilyPolicy
 }
 
-func setPolicy(svc *Service, p IPFamilyPolicy) { svc.Spec.IPFamilyPolicy = &p }
+// setPolicy sets svc's ipFamilyPolicy, in room (the pack svc lives in,
+// whose policy is free while svc has none) when it is not nil.
+func setPolicy(svc *Service, p IPFamilyPolicy, room *servicePack) {
+	if room != nil {
+		room.policy = p
+		svc.Spec.IPFamilyPolicy = &room.policy
+		return
+	}
+	svc.Spec.IPFamilyPolicy = &p
+}
 
 func sameClusterIPs(a, b *Service) bool { return slices.Equal(a.Spec.ClusterIPs, b.Spec.ClusterIPs) }
 
@@ -71,7 +80,7 @@ func isMatchingPreferDualStack(svc, old *Service) bool {
 // selector, SingleStack otherwise; and, on update, switching to
 // SingleStack with unchanged clusterIPs and ipFamilies drops the secondary
 // ones (the downgrade; the primary is immutable, so keeping it is safe).
-func prepareIPFamilyPolicy(svc, old *Service) {
+func prepareIPFamilyPolicy(svc, old *Service, room *servicePack) {
 	sp := &svc.Spec
 	if sp.Type == ServiceTypeExternalName || isMatchingPreferDualStack(svc, old) {
 		return
@@ -79,11 +88,11 @@ func prepareIPFamilyPolicy(svc, old *Service) {
 	if sp.IPFamilyPolicy == nil {
 		switch {
 		case old != nil && old.Spec.IPFamilyPolicy != nil:
-			setPolicy(svc, *old.Spec.IPFamilyPolicy)
+			setPolicy(svc, *old.Spec.IPFamilyPolicy, room)
 		case sp.ClusterIP == ClusterIPNone && len(sp.Selector) == 0:
-			setPolicy(svc, IPFamilyPolicyRequireDualStack)
+			setPolicy(svc, IPFamilyPolicyRequireDualStack, room)
 		default:
-			setPolicy(svc, IPFamilyPolicySingleStack)
+			setPolicy(svc, IPFamilyPolicySingleStack, room)
 		}
 	}
 	if old != nil && policyOf(svc) == IPFamilyPolicySingleStack {
@@ -110,7 +119,7 @@ func prepareIPFamilyPolicy(svc, old *Service) {
 // Headless Services without selector may have both families even on a
 // single-stack cluster (their endpoints are the user's). It returns the
 // problems as FieldErrors.
-func (r *Registry) initIPFamilyFields(svc, old *Service) ErrorList {
+func (r *Registry) initIPFamilyFields(svc, old *Service, room *servicePack) ErrorList {
 	sp := &svc.Spec
 	if sp.Type == ServiceTypeExternalName || isMatchingPreferDualStack(svc, old) {
 		return nil
@@ -150,7 +159,7 @@ func (r *Registry) initIPFamilyFields(svc, old *Service) ErrorList {
 
 	if headlessSelectorless {
 		if len(sp.IPFamilies) == 0 {
-			sp.IPFamilies = []IPFamily{r.families[0]}
+			sp.IPFamilies = primaryFamily(r.families[0], room)
 		}
 		if len(sp.IPFamilies) == 1 && policy != IPFamilyPolicySingleStack {
 			sp.IPFamilies = append(sp.IPFamilies, otherFamily(sp.IPFamilies[0]))
@@ -169,7 +178,7 @@ func (r *Registry) initIPFamilyFields(svc, old *Service) ErrorList {
 		return errs
 	}
 	if len(sp.IPFamilies) == 0 {
-		sp.IPFamilies = []IPFamily{r.families[0]}
+		sp.IPFamilies = primaryFamily(r.families[0], room)
 	}
 	if policy != IPFamilyPolicySingleStack && len(sp.IPFamilies) == 1 && len(r.families) == 2 {
 		if f := sp.IPFamilies[0]; f == IPv4Protocol || f == IPv6Protocol {
@@ -438,4 +447,15 @@ func (r *Registry) checkPolicy(svc, old *Service) error {
 		return &forbiddenError{ve: ve}
 	}
 	return nil
+}
+
+// primaryFamily returns the one-element ipFamilies [f], in room (see
+// setPolicy; its families are free while the Service has none) when it is
+// not nil.
+func primaryFamily(f IPFamily, room *servicePack) []IPFamily {
+	if room == nil {
+		return []IPFamily{f}
+	}
+	room.families[0] = f
+	return room.families[:1:1]
 }
