@@ -52,7 +52,8 @@ func setPolicy(svc *Service, p IPFamilyPolicy, room *servicePack) {
 		svc.Spec.IPFamilyPolicy = &room.policy
 		return
 	}
-	svc.Spec.IPFamilyPolicy = &p
+	v := p // not &p: that would move p to the heap on both paths
+	svc.Spec.IPFamilyPolicy = &v
 }
 
 func sameClusterIPs(a, b *Service) bool { return slices.Equal(a.Spec.ClusterIPs, b.Spec.ClusterIPs) }
