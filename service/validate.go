@@ -377,36 +377,38 @@ func (x *portIndex) name(ports []ServicePort, i int) bool {
 // port reports whether a port before i has the protocol and port of port
 // i, and records it.
 func (x *portIndex) port(ports []ServicePort, i int) bool {
-	p := ports[i]
-	if x == nil {
-		for _, q := range ports[:i] {
-			if q.Protocol == p.Protocol && q.Port == p.Port {
-				return true
-			}
-		}
-		return false
+	var m map[protoPort]bool
+	if x != nil {
+		m = x.ports
 	}
-	k := protoPort{p.Protocol, p.Port}
-	dup := x.ports[k]
-	x.ports[k] = true
-	return dup
+	return seenPair(m, ports, i, func(p *ServicePort) int32 { return p.Port })
 }
 
 // nodePort reports whether a port before i has the protocol and (non-zero)
 // nodePort of port i, and records it.
 func (x *portIndex) nodePort(ports []ServicePort, i int) bool {
-	p := ports[i]
-	if x == nil {
-		for _, q := range ports[:i] {
-			if q.Protocol == p.Protocol && q.NodePort == p.NodePort {
+	var m map[protoPort]bool
+	if x != nil {
+		m = x.nodePorts
+	}
+	return seenPair(m, ports, i, func(p *ServicePort) int32 { return p.NodePort })
+}
+
+// seenPair reports whether a port before i has the protocol and number
+// (as num reads it) of port i: through m, recording it, or, when m is
+// nil, by scanning.
+func seenPair(m map[protoPort]bool, ports []ServicePort, i int, num func(*ServicePort) int32) bool {
+	k := protoPort{ports[i].Protocol, num(&ports[i])}
+	if m == nil {
+		for j := range ports[:i] {
+			if ports[j].Protocol == k.proto && num(&ports[j]) == k.port {
 				return true
 			}
 		}
 		return false
 	}
-	k := protoPort{p.Protocol, p.NodePort}
-	dup := x.nodePorts[k]
-	x.nodePorts[k] = true
+	dup := m[k]
+	m[k] = true
 	return dup
 }
 
