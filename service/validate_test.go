@@ -2,6 +2,7 @@ package service
 
 import (
 	"errors"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -303,4 +304,28 @@ func TestDeepCopyShares(t *testing.T) {
 	pc.Spec.Containers[0].Ports[0].Name = "y"
 	require.Equal(t, "10.244.1.5", p.Status.PodIPs[0].IP)
 	require.Equal(t, "http", p.Spec.Containers[0].Ports[0].Name)
+}
+
+// Duplicate ports are found the same way by the scan (up to
+// smallPortCount ports) and by the maps (more).
+func TestValidateDuplicatePortsManyPorts(t *testing.T) {
+	for _, n := range []int{4, smallPortCount, smallPortCount + 1, 40} {
+		s := validService()
+		s.Spec.Type = ServiceTypeNodePort
+		s.Spec.Ports = nil
+		for i := range n {
+			s.Spec.Ports = append(s.Spec.Ports, ServicePort{Name: "p" + strconv.Itoa(i), Protocol: ProtocolTCP,
+				Port: int32(1000 + i), TargetPort: FromInt(int32(1000 + i)), NodePort: int32(30000 + i)})
+		}
+		Default(s)
+		require.NoError(t, s.Validate(), "n=%d", n)
+		last := &s.Spec.Ports[n-1]
+		last.Name, last.Port, last.NodePort = "p1", 1001, 30001
+		s.Spec.Ports[n-2].Protocol = ProtocolUDP // same numbers, other protocol: no duplicate
+		s.Spec.Ports[n-2].Name = "u"
+		s.Spec.Ports[n-2].Port, s.Spec.Ports[n-2].NodePort = 1001, 30001
+		i := strconv.Itoa(n - 1)
+		require.Equal(t, []string{"spec.ports[" + i + "].name", "spec.ports[" + i + "].nodePort", "spec.ports[" + i + "]"},
+			fieldPaths(t, s.Validate()), "n=%d", n)
+	}
 }
