@@ -233,6 +233,32 @@ func (sp *ServicePort) Policy() PortPolicy {
 	return p
 }
 
+// Name is the service port's name as kube-proxy writes it in rule
+// comments and hashes into chain names: "<namespace>/<name>", then
+// ":<port name>" when the port has one (ServicePortName.String in
+// pkg/proxy/types.go).
+func (sp *ServicePort) Name() string {
+	name := sp.Service.Namespace + "/" + sp.Service.Name
+	if sp.PortName != "" {
+		name += ":" + sp.PortName
+	}
+	return name
+}
+
+// PolicyChains returns the chains internal and external traffic jump
+// to, given the port's cluster-policy and local-policy chains: the local
+// one under a Local traffic policy, else the cluster one.
+func (sp *ServicePort) PolicyChains(cluster, local string) (internal, external string) {
+	internal, external = cluster, cluster
+	if sp.InternalLocal {
+		internal = local
+	}
+	if sp.ExternalLocal {
+		external = local
+	}
+	return internal, external
+}
+
 // ProtocolName returns the lower-case protocol name the kernel's rule
 // languages use ("tcp", "udp", "sctp"); anything else is "tcp", a
 // Service port's default.

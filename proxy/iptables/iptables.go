@@ -278,10 +278,7 @@ func (w *writer) setup(pc proxy.ProxyConfig) {
 func (w *writer) servicePort(sp *proxy.ServicePort) {
 	f := w.f
 	proto := proxy.ProtocolName(sp.Proto)
-	name := sp.Service.Namespace + "/" + sp.Service.Name
-	if sp.PortName != "" {
-		name += ":" + sp.PortName
-	}
+	name := sp.Name()
 	h := portProtoHash(name, proto)
 	clusterChain, localChain, extChain, fwChain := "KUBE-SVC-"+h, "KUBE-SVL-"+h, "KUBE-EXT-"+h, "KUBE-FW-"+h
 	match := []string{"-m", proto, "-p", proto}
@@ -289,13 +286,7 @@ func (w *writer) servicePort(sp *proxy.ServicePort) {
 	pol := sp.Policy()
 	usesCluster, usesLocal := pol.UsesCluster, pol.UsesLocal
 	hasInternal, hasExternal, usesExt := pol.HasInternal, pol.HasExternal, pol.UsesExternal
-	internalChain, externalPolicy := clusterChain, clusterChain
-	if sp.InternalLocal {
-		internalChain = localChain
-	}
-	if sp.ExternalLocal {
-		externalPolicy = localChain
-	}
+	internalChain, externalPolicy := sp.PolicyChains(clusterChain, localChain)
 	noEP := func(what string) (string, string) {
 		if !sp.HasEndpoints {
 			return `"` + name + ` has no endpoints"`, "REJECT"

@@ -298,21 +298,12 @@ func (w *writer) servicePort(sp *proxy.ServicePort) {
 	base := portBase(sp)
 	clusterChain, localChain := prefixClusterPolicy+base, prefixLocalPolicy+base
 	extChain, fwChain := prefixExternal+base, prefixFirewall+base
-	comment := sp.Service.Namespace + "/" + sp.Service.Name
-	if sp.PortName != "" {
-		comment += ":" + sp.PortName
-	}
+	comment := sp.Name()
 
 	pol := sp.Policy()
 	usesCluster, usesLocal := pol.UsesCluster, pol.UsesLocal
 	hasInternal, hasExternal, usesExt := pol.HasInternal, pol.HasExternal, pol.UsesExternal
-	internalChain, externalPolicy := clusterChain, clusterChain
-	if sp.InternalLocal {
-		internalChain = localChain
-	}
-	if sp.ExternalLocal {
-		externalPolicy = localChain
-	}
+	internalChain, externalPolicy := sp.PolicyChains(clusterChain, localChain)
 	internalVerdict, externalVerdict := "drop", "drop"
 	if !sp.HasEndpoints {
 		internalVerdict, externalVerdict = "goto "+chainReject, "goto "+chainReject
