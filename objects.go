@@ -157,32 +157,9 @@ func (c *Cluster) unindex(name string, addrs []netip.Addr) {
 // takeSkips moves the endpoints controller's *NodeNotFoundErrors out of
 // err into c.SkippedPods, and returns the rest of err.
 func (c *Changes) takeSkips(err error) error {
-	if err == nil {
-		return nil
-	}
-	var rest []error
-	var walk func(error)
-	walk = func(err error) {
-		var nf *endpoints.NodeNotFoundError
-		switch e := err.(type) {
-		case nil:
-		case interface{ Unwrap() []error }:
-			for _, x := range e.Unwrap() {
-				walk(x)
-			}
-		default:
-			if errors.As(err, &nf) {
-				c.SkippedPods = append(c.SkippedPods, nf)
-				return
-			}
-			rest = append(rest, err)
-		}
-	}
-	walk(err)
-	if len(rest) == 1 {
-		return rest[0]
-	}
-	return errors.Join(rest...)
+	skipped, rest := endpoints.SplitSkips(err)
+	c.SkippedPods = append(c.SkippedPods, skipped...)
+	return rest
 }
 
 // RemoveNode removes a node and its proxy. Its pods stay until deleted,

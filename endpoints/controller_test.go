@@ -690,3 +690,18 @@ func TestDeletingTheLastEmptyPortSetPod(t *testing.T) {
 	require.Contains(t, deleted, ph)
 	require.Equal(t, []int{1}, sliceSizes(c.Slices(web.Key())))
 }
+
+func TestSplitSkips(t *testing.T) {
+	a := &NodeNotFoundError{Pod: service.NamespacedName{Namespace: "default", Name: "a"}, Node: "n1"}
+	b := &NodeNotFoundError{Pod: service.NamespacedName{Namespace: "default", Name: "b"}}
+	other := errors.New("other")
+	skipped, rest := SplitSkips(errors.Join(a, errors.Join(other, b)))
+	require.Equal(t, []*NodeNotFoundError{a, b}, skipped)
+	require.Same(t, other, rest)
+	skipped, rest = SplitSkips(errors.Join(a, b))
+	require.Len(t, skipped, 2)
+	require.NoError(t, rest)
+	skipped, rest = SplitSkips(nil)
+	require.Empty(t, skipped)
+	require.NoError(t, rest)
+}

@@ -102,3 +102,37 @@ func (e *NodeNotFoundError) Error() string {
 
 // Unwrap returns ErrNodeNotFound.
 func (e *NodeNotFoundError) Unwrap() error { return ErrNodeNotFound }
+
+// SplitSkips separates the *NodeNotFoundErrors in err (pods left out for
+// their node, which the controller reports beside complete slices) from
+// the other errors, walking errors.Join trees: skipped lists them in
+// order, and rest is what remains (the one error itself when one
+// remains, nil when none).
+func SplitSkips(err error) (skipped []*NodeNotFoundError, rest error) {
+	if err == nil {
+		return nil, nil // no closure to allocate on the common path
+	}
+	var others []error
+	var walk func(error)
+	walk = func(err error) {
+		var nf *NodeNotFoundError
+		switch e := err.(type) {
+		case nil:
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				walk(x)
+			}
+		default:
+			if errors.As(err, &nf) {
+				skipped = append(skipped, nf)
+				return
+			}
+			others = append(others, err)
+		}
+	}
+	walk(err)
+	if len(others) == 1 {
+		return skipped, others[0]
+	}
+	return skipped, errors.Join(others...)
+}

@@ -1,7 +1,6 @@
 package endpointslice
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -73,29 +72,9 @@ type svcnetSide struct {
 // (the slices are complete without those pods, as Kubernetes writes
 // them), and returns any other error.
 func (s *svcnetSide) skipErrors(err error) error {
-	if err == nil {
-		return nil // no closure to allocate on the benchmarks' path
-	}
-	var rest []error
-	var walk func(error)
-	walk = func(err error) {
-		var nf *endpoints.NodeNotFoundError
-		switch e := err.(type) {
-		case nil:
-		case interface{ Unwrap() []error }:
-			for _, x := range e.Unwrap() {
-				walk(x)
-			}
-		default:
-			if errors.As(err, &nf) {
-				s.skips++
-				return
-			}
-			rest = append(rest, err)
-		}
-	}
-	walk(err)
-	return errors.Join(rest...)
+	skipped, rest := endpoints.SplitSkips(err)
+	s.skips += len(skipped)
+	return rest
 }
 
 func newSvcnet(max int) *svcnetSide {
