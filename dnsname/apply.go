@@ -11,21 +11,15 @@ import (
 )
 
 // writer is the resolver's input state, touched only under Resolver.mu.
+// Its Services are the snapshot's own immutable nodes: the writer keeps
+// no copy of them.
 type writer struct {
-	// epoch numbers the Applies; the pmap nodes made by the one in
-	// progress are the only ones it may change in place.
+	// epoch numbers the Applies; the pmap nodes and revIndex groups made
+	// by the one in progress are the only ones it may change in place.
 	epoch uint64
-	svcs  map[service.NamespacedName]*svcState
-	// claimers holds, per address, the Services with a PTR claim on it:
-	// mostly one, kept in claimer, the others in moreClaimers (a pointer
-	// per address rather than a slice: 50 000 endpoints are 50 000
-	// addresses).
-	claimer      map[netip.Addr]*svcState
-	moreClaimers map[netip.Addr][]*svcState
-	// svcShards is the truth behind the snapshot's frozen svcTables.
-	svcShards [svcShards]map[string]*svcNode
-	// rev and podSet are the snapshot's tables of the same name.
-	rev    pmap[netip.Addr, []Record]
+	// svcs, rev and podSet are the snapshot's tables of the same name.
+	svcs   pmap[string, *svcNode]
+	rev    revIndex
 	podSet pmap[podKey, struct{}]
 	// nsRefs counts the Services and pods of each namespace.
 	nsRefs     map[string]int
@@ -35,13 +29,21 @@ type writer struct {
 }
 
 func (w *writer) init() {
-	w.svcs = make(map[service.NamespacedName]*svcState)
-	w.claimer = make(map[netip.Addr]*svcState)
-	w.moreClaimers = make(map[netip.Addr][]*svcState)
 	w.nsRefs = make(map[string]int)
 	w.nsDeclared = make(map[string]bool)
 	w.pods = make(map[service.NamespacedName][]netip.Addr)
 	w.podAddrs = make(map[podKey]int)
+}
+
+// svcBuild is a Service changed by the Apply in progress: its published
+// node, the next one, and the addresses whose PTR claims may change.
+type svcBuild struct {
+	old   *svcNode // nil: none
+	node  svcNode
+	addrs []netip.Addr
+	// ownSlices: node.slices is the build's own array, no longer the
+	// published node's.
+	ownSlices bool
 }
 
 // Apply applies every change of b and publishes the result as one new
@@ -50,23 +52,18 @@ func (w *writer) init() {
 // wrapping ErrInvalidObject. An empty batch publishes nothing.
 //
 // The cost is in proportion to what changed, not to the size of the
-// Services or of the cluster. A slice change costs a pass over the old
-// and new slice to find the endpoints that differ; then, for each of
-// them, its endpoint name and PTR record are made again and O(log n)
-// nodes of the tables holding them are copied; every other name is
-// shared with the previous snapshot. A headless Service's own name and
-// SRV names list every ready endpoint: each change updates their sorted
-// lists in O(log n), and when they are large their records are made by
-// the first query after the change instead (see Resolve). Changing
-// whether a Service exists, is headless, is an ExternalName or publishes
-// not-ready addresses rebuilds all of its names; other Service changes
-// rebuild the names made from the spec. Publishing copies about 1 KiB of
-// the index of Services (see svcIndex) per Service changed.
-func (r *Resolver) Apply(b *Batch) error { return r.apply(b, eagerRecords) }
-
-// apply is Apply with wide names making up to eager records at once
-// (see wideAgg); tests vary it, production passes eagerRecords.
-func (r *Resolver) apply(b *Batch, eager int) error {
+// Services or of the cluster. A slice change costs a pass over the new
+// slice, to keep what DNS reads of it, and over the old one, to find the
+// addresses whose readiness changed; for each of those, a claim in the
+// index of PTR names, whose write copies a few hundred bytes (see
+// revIndex). The Service's other slices are shared with the previous
+// snapshot, and so is every other Service. A Service change compares
+// the spec; changing whether a Service exists, is an ExternalName or
+// publishes not-ready addresses checks the claims of all its addresses.
+// Publishing a changed Service copies the O(log n) nodes of the table of
+// Services on the path to it (see pmap). No answer is made here: queries
+// make them from the Services' nodes (see Resolve).
+func (r *Resolver) Apply(b *Batch) error {
 	if b == nil {
 		return nil
 	}
@@ -81,12 +78,22 @@ func (r *Resolver) apply(b *Batch, eager int) error {
 	w := &r.w
 	w.epoch++
 	e := w.epoch
-	var queue []*svcState
-	enqueue := func(st *svcState) {
-		if !st.queued {
-			st.queued = true
-			queue = append(queue, st)
+	builds := make(map[string]*svcBuild)
+	var order []*svcBuild
+	build := func(k service.NamespacedName) *svcBuild {
+		key := k.Name + "." + k.Namespace
+		if sb := builds[key]; sb != nil {
+			return sb
 		}
+		sb := &svcBuild{}
+		if old, ok := w.svcs.get(hashString(key), key); ok {
+			sb.old, sb.node = old, *old
+		} else {
+			sb.node = svcNode{fqdn: key + ".svc." + r.zone + ".", klen: len(key)}
+		}
+		builds[key] = sb
+		order = append(order, sb)
+		return sb
 	}
 	var dirtyNS map[string]struct{}
 	var dirtyPods map[podKey]struct{}
@@ -112,26 +119,26 @@ func (r *Resolver) apply(b *Batch, eager int) error {
 	for _, o := range b.ops {
 		switch o.kind {
 		case opUpsertService:
-			st := w.state(o.key, r.zone)
-			if st.spec == nil {
+			sb := build(o.key)
+			old := sb.node.spec
+			if old == nil {
 				nsRef(o.key.Namespace, 1)
+			} else if sameSpec(old, o.svc) {
+				continue
 			}
-			st.setSpec(o.svc)
-			enqueue(st)
+			sb.setSpec(o.svc)
 		case opDeleteService:
-			if st := w.svcs[o.key]; st != nil && st.spec != nil {
-				st.setSpec(nil)
+			if sb := build(o.key); sb.node.spec != nil {
+				sb.setSpec(nil)
 				nsRef(o.key.Namespace, -1)
-				enqueue(st)
 			}
 		case opSlice:
-			st := w.state(o.key, r.zone)
+			sb := build(o.key)
 			if o.slice.Kind == endpoints.Deleted {
-				st.setSlice(o.slice.Old.Name, nil)
+				sb.setSlice(o.slice.Old.Name, nil)
 			} else {
-				st.setSlice(o.slice.Slice.Name, o.slice.Slice)
+				sb.setSlice(o.slice.Slice.Name, holdSlice(o.slice.Slice))
 			}
-			enqueue(st)
 		case opUpsertPod, opDeletePod:
 			old, had := w.pods[o.key]
 			for _, a := range old {
@@ -167,43 +174,10 @@ func (r *Resolver) apply(b *Batch, eager int) error {
 	}
 
 	old := r.snap.Load()
-	svcs := old.svcs
-	var dirtyAddrs []netip.Addr
-	for _, st := range queue {
-		st.queued = false
-		node := r.publish(st, e, eager)
-		for _, a := range st.addrs {
-			w.claim(st, a)
-		}
-		dirtyAddrs = append(dirtyAddrs, st.addrs...)
-		st.addrs = nil
-		if node != st.node {
-			i := st.th & svcShardMask
-			m := w.svcShards[i]
-			if node != nil {
-				if m == nil {
-					m = make(map[string]*svcNode)
-					w.svcShards[i] = m
-				}
-				m[st.tkey] = node
-			} else {
-				delete(m, st.tkey)
-			}
-			svcs.set(e, m, st.th, st.tkey, node)
-			st.node = node
-		}
-		if st.spec == nil && len(st.slices) == 0 {
-			delete(w.svcs, st.key)
-		}
+	for _, sb := range order {
+		w.publish(e, sb)
 	}
-	slices.SortFunc(dirtyAddrs, netip.Addr.Compare)
-	for _, a := range slices.Compact(dirtyAddrs) {
-		if recs := r.ptrRecords(a); recs != nil {
-			w.rev.set(e, hashAddr(a), a, recs)
-		} else {
-			w.rev.del(e, hashAddr(a), a)
-		}
-	}
+	w.rev.trim(e)
 	names := newShardWriter(old.names)
 	for ns := range dirtyNS {
 		exists := w.nsRefs[ns] > 0 || w.nsDeclared[ns]
@@ -224,81 +198,85 @@ func (r *Resolver) apply(b *Batch, eager int) error {
 			}
 		}
 	}
-	r.snap.Store(&snapshot{gen: old.gen + 1, svcs: svcs, names: names.cur(), rev: w.rev, pods: w.podSet})
+	r.snap.Store(&snapshot{gen: old.gen + 1, svcs: w.svcs, names: names.cur(), rev: w.rev, pods: w.podSet})
 	return nil
 }
 
-// claim records in the claimers whether the Service st claims a.
-func (w *writer) claim(st *svcState, a netip.Addr) {
-	first, more := w.claimer[a], w.moreClaimers[a]
-	i := slices.Index(more, st)
-	had := first == st || i >= 0
-	switch has := st.claims(a); {
-	case has == had:
-	case has && first == nil:
-		w.claimer[a] = st
-	case has:
-		w.moreClaimers[a] = append(more, st)
-	case first == st && len(more) == 0:
-		delete(w.claimer, a)
-	case first == st:
-		// The last of the others takes the first's place.
-		w.claimer[a] = more[len(more)-1]
-		w.setMore(a, more[:len(more)-1])
+// setSpec replaces the Service's spec (nil: it was deleted) and notes
+// the addresses whose claims may change: its ClusterIPs, old and new,
+// and, when what makes its endpoints published changes (existence,
+// ExternalName, publishNotReadyAddresses), every endpoint address.
+func (sb *svcBuild) setSpec(sp *svcSpec) {
+	old := sb.node.spec
+	sb.node.spec = sp
+	if old != nil {
+		sb.addrs = append(sb.addrs, old.clusterIPs...)
+	}
+	if sp != nil {
+		sb.addrs = append(sb.addrs, sp.clusterIPs...)
+	}
+	if old == nil || sp == nil || old.external || sp.external || old.publishNotReady != sp.publishNotReady {
+		sb.addrs = sb.node.allAddrs(sb.addrs)
+	}
+}
+
+// setSlice stores the slice name of the Service (nil: it was deleted),
+// in a new array of slices that shares every other slice with the
+// published node.
+func (sb *svcBuild) setSlice(name string, rec *sliceRec) {
+	ss := sb.node.slices
+	i, found := slices.BinarySearchFunc(ss, name, func(s *sliceRec, name string) int { return strings.Compare(s.name, name) })
+	var old *sliceRec
+	if found {
+		old = ss[i]
+	}
+	if old == nil && rec == nil {
+		return
+	}
+	if !sb.ownSlices {
+		ss = slices.Clone(ss) // the published node's array
+		sb.ownSlices = true
+	}
+	switch {
+	case rec == nil:
+		ss = slices.Delete(ss, i, i+1)
+	case found:
+		ss[i] = rec
 	default:
-		w.setMore(a, slices.Delete(more, i, i+1))
+		ss = slices.Insert(ss, i, rec)
 	}
+	if len(ss) == 0 {
+		ss = nil
+	}
+	sb.node.slices = ss
+	sb.addrs = addrChanges(sb.addrs, old, rec)
 }
 
-func (w *writer) setMore(a netip.Addr, more []*svcState) {
-	if len(more) == 0 {
-		delete(w.moreClaimers, a)
-	} else {
-		w.moreClaimers[a] = more
+// publish puts the Service's next node in the table of Services, in
+// epoch e, and brings its claims up to date.
+func (w *writer) publish(e uint64, sb *svcBuild) {
+	key := sb.node.key()
+	var next *svcNode
+	switch {
+	case sb.node.spec == nil && len(sb.node.slices) == 0:
+	case sb.old != nil && sb.old.spec == sb.node.spec && slices.Equal(sb.old.slices, sb.node.slices):
+		next = sb.old // nothing it answers changed
+	default:
+		n := sb.node
+		n.slices = slices.Clip(n.slices)
+		next = &n
 	}
-}
-
-// claimersOf calls f for every Service claiming a.
-func (w *writer) claimersOf(a netip.Addr, f func(*svcState)) {
-	if st := w.claimer[a]; st != nil {
-		f(st)
-		for _, st := range w.moreClaimers[a] {
-			f(st)
+	if next != sb.old {
+		if next == nil {
+			w.svcs.del(e, hashString(key), key)
+		} else {
+			w.svcs.set(e, hashString(key), key, next)
 		}
 	}
-}
-
-// ptrRecords returns the PTR records of a, from every Service claiming
-// it, as CoreDNS's serviceRecordForIP answers: the Service names when a
-// is a ClusterIP, otherwise the names of the endpoints with that address
-// (one per Service the pod backs). It returns nil when nothing claims a.
-func (r *Resolver) ptrRecords(a netip.Addr) []Record {
-	var svcTargets, epTargets []string
-	r.w.claimersOf(a, func(st *svcState) {
-		if st.clusterIPClaim(a) {
-			svcTargets = append(svcTargets, st.fqdn)
-		}
-		if st.idx != nil {
-			for _, c := range st.idx.ptr[a] {
-				epTargets = append(epTargets, c.v)
-			}
-		}
-	})
-	targets := epTargets
-	if len(svcTargets) > 0 {
-		targets = svcTargets
+	slices.SortFunc(sb.addrs, netip.Addr.Compare)
+	for _, a := range slices.Compact(sb.addrs) {
+		w.rev.set(e, a, key, next != nil && next.claims(a))
 	}
-	if len(targets) == 0 {
-		return nil
-	}
-	slices.Sort(targets)
-	targets = slices.Compact(targets)
-	name := PTRName(a)
-	recs := make([]Record, len(targets))
-	for i, t := range targets {
-		recs[i] = Record{Name: name, Type: TypePTR, TTL: r.ttl, Target: t}
-	}
-	return recs
 }
 
 // UpsertService applies one Batch.UpsertService.

@@ -171,9 +171,9 @@ const byLabelMin = 8
 
 // portByLabel returns the index in ports of the named port whose SRV
 // label is label (of two, the last).
-func (sp *svcSpec) portByLabel(label string) (int, bool) {
+func (sp *svcSpec) portByLabel(label []byte) (int, bool) {
 	if sp.byLabel != nil {
-		i, ok := sp.byLabel[label]
+		i, ok := sp.byLabel[string(label)]
 		return i, ok
 	}
 	for i := len(sp.ports) - 1; i >= 0; i-- {
@@ -185,10 +185,10 @@ func (sp *svcSpec) portByLabel(label string) (int, bool) {
 }
 
 // hasLabel reports whether label is portLabel(p.name, p.proto).
-func (p *portSpec) hasLabel(label string) bool {
+func (p *portSpec) hasLabel(label []byte) bool {
 	n := len(p.name)
-	return len(label) == n+len(p.proto)+3 && label[0] == '_' && label[1:n+1] == p.name &&
-		label[n+1:n+3] == "._" && label[n+3:] == p.proto
+	return len(label) == n+len(p.proto)+3 && label[0] == '_' && string(label[1:n+1]) == p.name &&
+		string(label[n+1:n+3]) == "._" && string(label[n+3:]) == p.proto
 }
 
 type portSpec struct {

@@ -2,396 +2,331 @@ package dnsname
 
 import (
 	"cmp"
-	"iter"
 	"net/netip"
 	"slices"
-	"strings"
-	"sync/atomic"
-
-	"github.com/google/btree"
+	"unsafe"
 )
+
+// Scratch holds the records and names of the answers that ResolveInto
+// makes at query time, for reuse: a server keeps one per goroutine (or in
+// a sync.Pool), so that a query allocates nothing once its buffers have
+// grown to fit. The Response that ResolveInto returns, and the strings in
+// its records, live in the Scratch: they are valid until the next call
+// with the same Scratch, which overwrites them. The zero Scratch is ready
+// to use; a Scratch is not safe for concurrent use.
+type Scratch struct {
+	recs  []Record
+	names []byte
+	items []item
+	strs  []string
+}
+
+func (sc *Scratch) reset() {
+	sc.recs, sc.names, sc.items, sc.strs = sc.recs[:0], sc.names[:0], sc.items[:0], sc.strs[:0]
+}
+
+// str returns sc.names[start:] as a string without copying it. The bytes
+// are never written again before the next reset, and the Scratch's
+// contract ends the string's use there. (An append that grows names
+// leaves the string in the old array, which keeps its bytes.)
+func (sc *Scratch) str(start int) string {
+	if start == len(sc.names) {
+		return ""
+	}
+	return unsafe.String(&sc.names[start], len(sc.names)-start)
+}
+
+// join returns label + "." + rest, made in sc.
+func (sc *Scratch) join(label []byte, rest string) string {
+	start := len(sc.names)
+	sc.names = append(sc.names, label...)
+	sc.names = append(sc.names, '.')
+	sc.names = append(sc.names, rest...)
+	return sc.str(start)
+}
+
+// target returns the name of an item's target: the Service's name fqdn
+// for label "", else label.fqdn.
+func (sc *Scratch) target(label, fqdn string) string {
+	if label == "" {
+		return fqdn
+	}
+	start := len(sc.names)
+	sc.names = append(sc.names, label...)
+	sc.names = append(sc.names, '.')
+	sc.names = append(sc.names, fqdn...)
+	return sc.str(start)
+}
 
 // item is one (address, port, target) a name answers with, the unit of
 // CoreDNS's msg.Service: A and AAAA records come from the addresses, SRV
 // records from the ports, pointing at the target. Port -1 stands for "no
-// port" (a Service or slice without ports): it gives addresses but no SRV.
+// port" (a Service or slice without ports): it gives addresses but no
+// SRV. The target is the endpoint label.<svc>..., or the Service itself
+// for label "".
 type item struct {
-	addr   netip.Addr
-	port   int32
-	target string
+	label string
+	addr  netip.Addr
+	port  int32
 }
 
-// agg is the multiset of items of one name, kept as the sorted, counted
-// lists its records are made of: adding or removing an item is a binary
-// search in each, and making the records (entry) is one pass with no
-// sorting. The records follow CoreDNS's plugin.A, AAAA and SRV
-// (plugin/backend_lookup.go): addresses deduplicated; SRV records
-// deduplicated by target and port, with priority 0 and weight
-// floor(100/n) for the n items (at least 1); additional address records
-// for the SRV targets, deduplicated by target and address. Everything is
-// sorted, so answers are deterministic where CoreDNS's follow its caches'
-// order.
-//
-// An agg belongs to the writer; the entries it makes are immutable.
-type agg struct {
-	owner string // the name, canonical
-	n     int    // items, with repeats and port-less ones
-	addrs []counted[netip.Addr]
-	srv   []counted[srvKey]   // items with a port in 0–65535
-	extra []counted[extraKey] // items with a port in 0–65535
-}
-
-type counted[T any] struct {
-	v T
-	n int32
-}
-
-type srvKey struct {
-	target string
-	port   uint16
-}
-
-type extraKey struct {
-	target string
-	addr   netip.Addr
-}
-
-func compareSRV(x, y srvKey) int {
-	return cmp.Or(strings.Compare(x.target, y.target), cmp.Compare(x.port, y.port))
-}
-
-func compareExtra(x, y extraKey) int {
-	return cmp.Or(strings.Compare(x.target, y.target), x.addr.Compare(y.addr))
-}
-
-// bump adds d to the count of v in the sorted list s, inserting v or
-// removing it when its count reaches zero. Removing what is not there is
-// a programming error of the index, and panics.
-func bump[T any](s []counted[T], v T, d int32, compare func(T, T) int) []counted[T] {
-	i, ok := slices.BinarySearchFunc(s, v, func(c counted[T], v T) int { return compare(c.v, v) })
-	if !ok {
-		if d < 0 {
-			panic("dnsname: internal error: removing an item that is not there")
-		}
-		return slices.Insert(s, i, counted[T]{v, d})
-	}
-	if s[i].n += d; s[i].n == 0 {
-		return slices.Delete(s, i, i+1)
-	}
-	return s
-}
-
-// add adds d (1 or -1) copies of it.
-func (a *agg) add(it item, d int32) {
-	a.n += int(d)
-	a.addrs = bump(a.addrs, it.addr, d, netip.Addr.Compare)
-	if it.port < 0 || it.port > 0xffff {
-		return
-	}
-	a.srv = bump(a.srv, srvKey{it.target, uint16(it.port)}, d, compareSRV)
-	a.extra = bump(a.extra, extraKey{it.target, it.addr}, d, compareExtra)
-}
-
-// entry makes the records of the name.
-func (a *agg) entry(ttl uint32) *entry {
-	shared := a.extraIsAddrs()
-	size := len(a.addrs) + len(a.srv)
-	if !shared {
-		size += len(a.extra)
-	}
-	return makeRecords(a.owner, ttl, a.n, size, shared, values(a.addrs), values(a.srv), values(a.extra))
-}
-
-// extraIsAddrs reports whether the SRV additional records of the name
-// are its own address records: every SRV target is the name itself, as
-// for an endpoint name and a ClusterIP Service's name, and every address
-// has a port.
-func (a *agg) extraIsAddrs() bool {
-	if len(a.extra) == 0 || len(a.extra) != len(a.addrs) {
-		return false
-	}
-	for i, x := range a.extra {
-		if x.v.target != a.owner || x.v.addr != a.addrs[i].v {
-			return false
-		}
-	}
-	return true
-}
-
-// values yields the values of a counted list, in order.
-func values[T any](s []counted[T]) iter.Seq[T] {
-	return func(yield func(T) bool) {
-		for _, c := range s {
-			if !yield(c.v) {
-				return
-			}
-		}
-	}
-}
-
-// makeRecords makes the entry of owner, for n items, from its sorted,
-// distinct addresses, SRV (target, port) pairs and additional (target,
-// address) pairs, size records in all: A then AAAA, SRV, additional
-// records, in one array. shared says that the additional records are the
-// address records, which are then not repeated (extra is not read).
-func makeRecords(owner string, ttl uint32, n, size int, shared bool, addrs iter.Seq[netip.Addr], srv iter.Seq[srvKey], extra iter.Seq[extraKey]) *entry {
-	e, recs := newEntry(size)
-	recs = e.appendAddrs(recs, owner, ttl, addrs)
-	if shared {
-		extra = nil
-	}
-	e.appendSRV(recs, owner, ttl, n, srv, extra)
-	e.sharedExtra = shared && e.srvEnd > e.aaaaEnd
-	return e
-}
-
-// newEntry returns an empty entry and an empty array for size records.
-// Up to three records (an endpoint's or a ClusterIP Service's name) come
-// in one allocation with the entry, so that a query reads one object
-// where it would read two, in the same memory.
-func newEntry(size int) (*entry, []Record) {
-	switch size {
-	case 1:
-		c := new(struct {
-			e entry
-			r [1]Record
-		})
-		return &c.e, c.r[:0:1]
-	case 2:
-		c := new(struct {
-			e entry
-			r [2]Record
-		})
-		return &c.e, c.r[:0:2]
-	case 3:
-		c := new(struct {
-			e entry
-			r [3]Record
-		})
-		return &c.e, c.r[:0:3]
-	}
-	return &entry{}, make([]Record, 0, size)
-}
-
-// appendAddrs appends the A and AAAA records of owner to recs, which
-// must be empty and have room for them, and sets e.recs, e.aEnd and
-// e.aaaaEnd.
-func (e *entry) appendAddrs(recs []Record, owner string, ttl uint32, addrs iter.Seq[netip.Addr]) []Record {
-	v6 := -1
-	for a := range addrs {
-		t := TypeA
-		if a.Is6() {
-			t = TypeAAAA
-			if v6 < 0 {
-				v6 = len(recs)
-			}
-		}
-		recs = append(recs, Record{Name: owner, Type: t, TTL: ttl, Addr: a})
-	}
-	if v6 < 0 {
-		v6 = len(recs)
-	}
-	e.aEnd, e.aaaaEnd, e.srvEnd = uint32(v6), uint32(len(recs)), uint32(len(recs))
-	e.recs = recs
-	return recs
-}
-
-// appendSRV appends the SRV records of owner and their additional
-// records (none when extra is nil) to recs, which must hold e's address
-// records and have room for them, and sets e.recs and e.srvEnd.
-func (e *entry) appendSRV(recs []Record, owner string, ttl uint32, n int, srv iter.Seq[srvKey], extra iter.Seq[extraKey]) []Record {
-	start := len(recs)
-	weight := uint16(max(100/max(n, 1), 1))
-	for s := range srv {
-		recs = append(recs, Record{Name: owner, Type: TypeSRV, TTL: ttl, Weight: weight, Port: s.port, Target: s.target})
-	}
-	e.srvEnd = uint32(len(recs))
-	if len(recs) > start && extra != nil {
-		for x := range extra {
-			t := TypeA
-			if x.addr.Is6() {
-				t = TypeAAAA
-			}
-			recs = append(recs, Record{Name: x.target, Type: t, TTL: ttl, Addr: x.addr})
-		}
-	}
-	e.recs = recs
-	return recs
-}
-
-// wideAgg is an agg for a name that lists every ready endpoint of a
-// Service: a headless Service's own name and its SRV names. Its lists are
-// B-trees, so that adding or removing an item costs O(log n) and a
-// snapshot takes them in O(1) (btree.Clone). Its records, up to
-// eagerRecords of them (fewer in tests, see Resolver.apply), are made at
-// once; more are made by the first query that needs them (lazyEntry), so
-// that a change of one endpoint of a large Service does not copy the
-// records of all the others.
-type wideAgg struct {
-	owner string
-	n     int
-	addrs *btree.BTreeG[counted[netip.Addr]]
-	srv   *btree.BTreeG[counted[srvKey]]
-	extra *btree.BTreeG[counted[extraKey]]
-}
-
-// eagerRecords is the most records a wideAgg makes at Apply time (about
-// 11 KiB); beyond it, making them all again for each change would cost
-// more than the change (an allocation of some 130 KiB for 250 endpoints).
-const eagerRecords = 128
-
-// wideDegree is the degree of a wideAgg's B-trees: nodes of up to 15
-// items, so that a write after a Clone copies about 1 KiB per tree.
-const wideDegree = 8
-
-func newWideAgg(owner string) *wideAgg {
-	return &wideAgg{
-		owner: owner,
-		addrs: btree.NewG(wideDegree, lessBy(netip.Addr.Compare)),
-		srv:   btree.NewG(wideDegree, lessBy(compareSRV)),
-		extra: btree.NewG(wideDegree, lessBy(compareExtra)),
-	}
-}
-
-func lessBy[T any](compare func(T, T) int) btree.LessFunc[counted[T]] {
-	return func(x, y counted[T]) bool { return compare(x.v, y.v) < 0 }
-}
-
-// bumpTree is bump for a B-tree.
-func bumpTree[T any](t *btree.BTreeG[counted[T]], v T, d int32) {
-	c, ok := t.Get(counted[T]{v: v})
-	if !ok {
-		if d < 0 {
-			panic("dnsname: internal error: removing an item that is not there")
-		}
-		c = counted[T]{v: v}
-	}
-	if c.n += d; c.n == 0 {
-		t.Delete(c)
-	} else {
-		t.ReplaceOrInsert(c)
-	}
-}
-
-// add adds d (1 or -1) copies of it.
-func (a *wideAgg) add(it item, d int32) {
-	a.n += int(d)
-	bumpTree(a.addrs, it.addr, d)
-	if it.port < 0 || it.port > 0xffff {
-		return
-	}
-	bumpTree(a.srv, srvKey{it.target, uint16(it.port)}, d)
-	bumpTree(a.extra, extraKey{it.target, it.addr}, d)
-}
-
-func (a *wideAgg) size() int { return a.addrs.Len() + a.srv.Len() + a.extra.Len() }
-
-// entry returns the entry of the name: made now, or, above eager
-// records, made by its first query from clones of the lists.
-func (a *wideAgg) entry(ttl uint32, eager int) *entry {
-	if a.size() <= eager {
-		// Its SRV targets are the endpoints, never the name itself.
-		return makeRecords(a.owner, ttl, a.n, a.size(), false, treeValues(a.addrs), treeValues(a.srv), treeValues(a.extra))
-	}
-	return &entry{lazy: &lazyEntry{
-		owner: a.owner, ttl: ttl, n: a.n,
-		addrs: a.addrs.Clone(), srv: a.srv.Clone(), extra: a.extra.Clone(),
-	}}
-}
-
-// treeValues yields the values of a counted B-tree, in order.
-func treeValues[T any](t *btree.BTreeG[counted[T]]) iter.Seq[T] {
-	return func(yield func(T) bool) {
-		t.Ascend(func(c counted[T]) bool { return yield(c.v) })
-	}
-}
-
-// lazyEntry makes the records of a wideAgg when they are first asked
-// for, from clones of its lists that no one writes: the addresses for an
-// A or AAAA query, the SRV and additional records for an SRV query.
-// Concurrent first queries may each make them; one result is kept, and
-// every query after it reads that one without allocating.
-type lazyEntry struct {
-	addrRecs, srvRecs atomic.Pointer[entry]
-	owner             string
-	ttl               uint32
-	n                 int
-	addrs             *btree.BTreeG[counted[netip.Addr]]
-	srv               *btree.BTreeG[counted[srvKey]]
-	extra             *btree.BTreeG[counted[extraKey]]
-}
-
-// get returns an entry with the records of qtype.
-func (l *lazyEntry) get(qtype Type) *entry {
+// answerItems appends to sc the records of qtype that owner has from its
+// items, a multiset (sorted here, in place), as CoreDNS's plugin.A, AAAA
+// and SRV make them (plugin/backend_lookup.go): addresses deduplicated;
+// SRV records deduplicated by target and port, with priority 0 and
+// weight floor(100/n) for the n items (at least 1); additional address
+// records for the SRV targets, deduplicated by target and address.
+// Everything is sorted, so answers are deterministic where CoreDNS's
+// follow its caches' order. fqdn is the Service's name, the targets'
+// suffix.
+func (r *Resolver) answerItems(sc *Scratch, owner, fqdn string, items []item, qtype Type) Response {
 	switch qtype {
 	case TypeA, TypeAAAA:
-		if e := l.addrRecs.Load(); e != nil {
-			return e
+		slices.SortFunc(items, func(x, y item) int { return x.addr.Compare(y.addr) })
+		start := len(sc.recs)
+		for i, it := range items {
+			if it.addr.Is6() != (qtype == TypeAAAA) || i > 0 && it.addr == items[i-1].addr {
+				continue
+			}
+			sc.recs = append(sc.recs, Record{Name: owner, Type: qtype, TTL: r.ttl, Addr: it.addr})
 		}
-		e := &entry{}
-		e.appendAddrs(make([]Record, 0, l.addrs.Len()), l.owner, l.ttl, treeValues(l.addrs))
-		if !l.addrRecs.CompareAndSwap(nil, e) {
-			e = l.addrRecs.Load()
-		}
-		return e
+		return Response{Answer: sc.section(start)}
 	case TypeSRV:
-		if e := l.srvRecs.Load(); e != nil {
-			return e
+		weight := uint16(max(100/max(len(items), 1), 1))
+		slices.SortFunc(items, func(x, y item) int {
+			return cmp.Or(cmpLabel(x.label, y.label), cmp.Compare(x.port, y.port))
+		})
+		start := len(sc.recs)
+		var prev *item
+		var target string
+		for i := range items {
+			it := &items[i]
+			if it.port < 0 || it.port > 0xffff {
+				continue
+			}
+			if prev != nil && prev.label == it.label && prev.port == it.port {
+				continue
+			}
+			if prev == nil || prev.label != it.label {
+				target = sc.target(it.label, fqdn)
+			}
+			prev = it
+			sc.recs = append(sc.recs, Record{Name: owner, Type: TypeSRV, TTL: r.ttl, Weight: weight, Port: uint16(it.port), Target: target})
 		}
-		e := &entry{}
-		e.appendSRV(make([]Record, 0, l.srv.Len()+l.extra.Len()), l.owner, l.ttl, l.n, treeValues(l.srv), treeValues(l.extra))
-		if !l.srvRecs.CompareAndSwap(nil, e) {
-			e = l.srvRecs.Load()
+		answer := sc.section(start)
+		if len(answer) == 0 {
+			return Response{}
 		}
-		return e
+		slices.SortFunc(items, func(x, y item) int {
+			return cmp.Or(cmpLabel(x.label, y.label), x.addr.Compare(y.addr))
+		})
+		start, prev = len(sc.recs), nil
+		for i := range items {
+			it := &items[i]
+			if it.port < 0 || it.port > 0xffff {
+				continue
+			}
+			if prev != nil && prev.label == it.label && prev.addr == it.addr {
+				continue
+			}
+			if prev == nil || prev.label != it.label {
+				target = sc.target(it.label, fqdn)
+			}
+			prev = it
+			t := TypeA
+			if it.addr.Is6() {
+				t = TypeAAAA
+			}
+			sc.recs = append(sc.recs, Record{Name: target, Type: t, TTL: r.ttl, Addr: it.addr})
+		}
+		// answer stays valid if the append grew recs: it is in the old
+		// array, which no one writes again.
+		return Response{Answer: answer, Additional: sc.section(start)}
 	}
-	return emptyEntry
+	return Response{}
 }
 
-// makeEntry makes the records of owner from its items (see agg).
-func (r *Resolver) makeEntry(owner string, items []item) *entry {
-	a := agg{owner: owner}
-	for _, it := range items {
-		a.add(it, 1)
+// section returns the records appended to sc since start, nil for none,
+// with no room to append after them.
+func (sc *Scratch) section(start int) []Record {
+	if start == len(sc.recs) {
+		return nil
 	}
-	return a.entry(r.ttl)
+	return sc.recs[start:len(sc.recs):len(sc.recs)]
 }
 
-// clusterIPEntry makes the records of a ClusterIP Service's name (port
-// nil) or of one of its named ports. Spec §2.3: A/AAAA for the
-// ClusterIPs, SRV per named port with the Service as target. CoreDNS also
-// answers SRV on the Service name itself, one per port (named or not),
-// and A/AAAA on the port names.
-func (r *Resolver) clusterIPEntry(st *svcState, owner string, port *portSpec) *entry {
-	sp := st.spec
-	var ps []portSpec
-	switch {
-	case port != nil:
-		ps = []portSpec{*port}
-	case len(sp.ports) > 0:
-		ps = sp.ports
-	default:
-		ps = []portSpec{{port: -1}}
+// clusterIPItems appends the items of a ClusterIP Service's name (ports
+// nil: every port) or of one of its named ports. Spec §2.3: A/AAAA for
+// the ClusterIPs, SRV per named port with the Service as target. CoreDNS
+// also answers SRV on the Service name itself, one per port (named or
+// not), and A/AAAA on the port names.
+func clusterIPItems(items []item, sp *svcSpec, ps []portSpec) []item {
+	if len(ps) == 0 {
+		ps = noPortSpec
 	}
-	items := make([]item, 0, len(ps)*len(sp.clusterIPs))
 	for _, p := range ps {
 		for _, a := range sp.clusterIPs {
-			items = append(items, item{a, p.port, st.fqdn})
+			items = append(items, item{addr: a, port: p.port})
 		}
 	}
-	return r.makeEntry(owner, items)
+	return items
 }
 
-// portLabel is the label in front of a Service name that names the SRV
-// records of a port: "_http._tcp".
-func portLabel(name, proto string) string { return "_" + name + "._" + proto }
+var noPortSpec = []portSpec{{port: -1}}
 
-// endpointHostname is the spec's hostname of an endpoint: its hostname
-// field, else a name made from its address as CoreDNS's endpointHostname
-// does ("10-0-0-1", "fd00--1").
-func endpointHostname(hostname string, a netip.Addr) string {
-	if hostname != "" {
-		return strings.ToLower(hostname)
+// rowSelect says which rows and ports of a Service make a name's items.
+type rowSelect uint8
+
+const (
+	selectAll  rowSelect = iota // a headless Service's own name: every published row and port
+	selectHost                  // an endpoint name: the rows of one label, every port
+	selectPort                  // a headless Service's SRV name: every row, the ports of one label
+)
+
+// rowItems appends the items of the rows and ports of n that sel picks
+// (label being the endpoint's or the port's label). Spec §2.4.1 and
+// §2.4.3: <hostname>.<svc> for each ready endpoint; CoreDNS answers these
+// for ClusterIP Services too. Spec §2.4.1 and §2.4.2 for a headless
+// Service: its name answers A/AAAA for each ready endpoint, and SRV per
+// named port and ready endpoint, with the endpoint's name as target.
+func (n *svcNode) rowItems(items []item, sel rowSelect, label []byte) []item {
+	sp := n.spec
+	for _, s := range n.slices {
+		rows := s.rows
+		switch sel {
+		case selectHost:
+			rows = s.hostRows(label)
+		case selectPort:
+			if !s.hasPortLabel(label) {
+				continue
+			}
+		}
+		for i := range rows {
+			row := &rows[i]
+			if !sp.published(row) {
+				continue
+			}
+			for _, p := range s.ports {
+				if sel == selectPort && p.label != string(label) {
+					continue
+				}
+				items = append(items, item{label: row.label, addr: row.addr, port: p.port})
+			}
+		}
 	}
-	return podLabel(a)
+	return items
+}
+
+// svcAnswer answers prefix.<svc>.<ns>.svc.<zone> from the Service's node
+// (prefix empty: the Service's own name); ok is false when the name does
+// not exist.
+func (r *Resolver) svcAnswer(sc *Scratch, s *snapshot, n *svcNode, prefix []byte, qtype Type, depth int) (resp Response, ok bool) {
+	sp := n.spec
+	if sp == nil {
+		return Response{}, false
+	}
+	if sp.external {
+		// Spec §2.5: a CNAME to the external name. CoreDNS answers no
+		// endpoint or SRV names under an ExternalName Service.
+		if len(prefix) > 0 || sp.externalName == "" {
+			return Response{}, false
+		}
+		cname := Record{Name: n.fqdn, Type: TypeCNAME, TTL: r.ttl, Target: sp.externalName}
+		switch qtype {
+		case TypeCNAME:
+			start := len(sc.recs)
+			sc.recs = append(sc.recs, cname)
+			return Response{Answer: sc.section(start)}, true
+		case TypeA, TypeAAAA:
+			return r.chase(sc, s, cname, qtype, depth), true
+		}
+		// TXT and the other types: NODATA without chasing, as CoreDNS
+		// (its TXT path sees the Service and answers NOERROR empty).
+		return Response{}, true
+	}
+	items := sc.items[:0]
+	owner := n.fqdn
+	switch {
+	case len(prefix) == 0 && !sp.headless:
+		items = clusterIPItems(items, sp, sp.ports)
+	case len(prefix) == 0:
+		// Spec §2.4.1: no ready endpoint, NXDOMAIN.
+		if items = n.rowItems(items, selectAll, nil); len(items) == 0 {
+			return Response{}, false
+		}
+	case prefix[0] != '_':
+		if items = n.rowItems(items, selectHost, prefix); len(items) == 0 {
+			return Response{}, false
+		}
+	case sp.headless:
+		if items = n.rowItems(items, selectPort, prefix); len(items) == 0 {
+			return Response{}, false
+		}
+	default:
+		// The spec's named ports; of two with the same label, the last
+		// counts.
+		i, found := sp.portByLabel(prefix)
+		if !found {
+			return Response{}, false
+		}
+		items = clusterIPItems(items, sp, sp.ports[i:i+1])
+	}
+	sc.items = items
+	switch qtype {
+	case TypeA, TypeAAAA, TypeSRV:
+	default:
+		return Response{}, true
+	}
+	if len(prefix) > 0 {
+		owner = sc.join(prefix, n.fqdn)
+	}
+	return r.answerItems(sc, owner, n.fqdn, items, qtype), true
+}
+
+// ptrAnswer answers the PTR query of a, as CoreDNS's serviceRecordForIP
+// does: the names of the Services claiming a as a ClusterIP, else the
+// names of the endpoints with that address (one per Service the pod
+// backs). ok is false when nothing claims a.
+func (r *Resolver) ptrAnswer(sc *Scratch, s *snapshot, a netip.Addr) (Response, bool) {
+	claims := s.rev.get(a)
+	if len(claims) == 0 {
+		return Response{}, false
+	}
+	targets := sc.strs[:0]
+	clusterIP := false
+	for _, c := range claims {
+		n, ok := s.svcs.get(hashString(c.key), c.key)
+		if !ok || n.spec == nil {
+			continue // cannot happen: a claim is a node's
+		}
+		sp := n.spec
+		if !sp.headless && !sp.external && slices.Contains(sp.clusterIPs, a) {
+			if !clusterIP {
+				targets, clusterIP = targets[:0], true
+			}
+			targets = append(targets, n.fqdn)
+			continue
+		}
+		if clusterIP {
+			continue
+		}
+		for _, sl := range n.slices {
+			for i := range sl.rows {
+				if row := &sl.rows[i]; row.addr == a && sp.published(row) {
+					targets = append(targets, sc.target(row.label, n.fqdn))
+				}
+			}
+		}
+	}
+	slices.Sort(targets)
+	targets = slices.Compact(targets)
+	sc.strs = targets
+	start := len(sc.names)
+	sc.names = appendPTRName(sc.names, a)
+	name := sc.str(start)
+	start = len(sc.recs)
+	for _, t := range targets {
+		sc.recs = append(sc.recs, Record{Name: name, Type: TypePTR, TTL: r.ttl, Target: t})
+	}
+	return Response{Answer: sc.section(start)}, true
 }

@@ -206,9 +206,6 @@ func TestModel(t *testing.T) {
 			declared: map[string]bool{},
 		}
 		r := NewResolver(Config{Pods: PodsVerified})
-		// Make the records of wide names at Apply time or at the first
-		// query (see wideAgg); the fresh resolver always uses the default.
-		eager := rapid.SampledFrom([]int{0, 3, eagerRecords}).Draw(t, "eager")
 		var prev *snapshot
 		var prevFresh *Resolver
 		steps := rapid.IntRange(1, 25).Draw(t, "steps")
@@ -283,11 +280,10 @@ func TestModel(t *testing.T) {
 					}
 				}
 			}
-			require.NoError(t, r.apply(&b, eager))
+			require.NoError(t, r.Apply(&b))
 			f := w.fresh(t)
 			// The previous snapshot first: the writer has changed the
-			// structures it shares with it, and those of its records
-			// made lazily are made only now, if it was not checked then.
+			// structures it shares with it.
 			if prev != nil {
 				for _, q := range qs {
 					for _, qt := range types {

@@ -1,7 +1,6 @@
 package dnsname
 
 import (
-	"net/netip"
 	"sync"
 	"sync/atomic"
 
@@ -39,109 +38,30 @@ type Resolver struct {
 	w  writer
 }
 
-// snapshot is one immutable version of the resolver's answers. Names of
-// the zone are held relative to it, lowercase, without the trailing dot.
-// Every name it holds exists; a name it lacks does not.
+// snapshot is one immutable version of the resolver's state, from which
+// queries make their answers. Names of the zone are held relative to it,
+// lowercase, without the trailing dot.
 type snapshot struct {
 	gen uint64
-	// svcs maps "<svc>.<ns>" to the names of that Service: the Service
-	// name itself and those below it (SRV and endpoint names). A Service
-	// that has no name (a headless one without ready endpoints) is absent.
-	svcs svcIndex
+	// svcs maps "<svc>.<ns>" to the Service's node, which answers its
+	// name and those below it (SRV and endpoint names). The node of a
+	// Service that does not exist but has slices waiting for it answers
+	// nothing.
+	svcs pmap[string, *svcNode]
 	// names holds every other name of the zone: the apex (""), "svc",
 	// "pod", "dns-version", "<ns>.svc" and "<ns>.pod".
 	names *shards[string, *entry]
-	// rev maps an address to its PTR records.
-	rev pmap[netip.Addr, []Record]
+	// rev holds the PTR claims on each address.
+	rev revIndex
 	// pods holds the pod addresses per namespace (PodsVerified).
 	pods pmap[podKey, struct{}]
 }
 
-// svcNode is the names of one Service.
-type svcNode struct {
-	self *entry
-	// sub holds the names below the Service's, by their labels in front
-	// of it: "_http._tcp", "web-0". Its nodes are shared with the
-	// Service's previous versions, as far as they did not change.
-	sub pmap[string, *entry]
-}
-
-// entry is the precomputed answer set of one existing name: its records
-// in one array, which every Response that returns them shares. The array
-// holds the A records, then the AAAA, then the SRV, then the SRV's
-// additional records, except where those are the name's own address
-// records (the SRV of an endpoint name or of a ClusterIP Service points
-// at the name itself), which are then not repeated. The records of a
-// TXT or CNAME entry are its one record.
-//
-// An entry is 48 bytes, and its records are held once: the names of the
-// endpoints make most entries of a cluster.
+// entry is the answer set of a name of snapshot.names: none (the apex,
+// svc.<zone>, <ns>.svc.<zone>: emptyEntry), or the one TXT record of
+// dns-version.<zone>.
 type entry struct {
 	recs []Record
-	// aEnd, aaaaEnd and srvEnd end the A, AAAA and SRV records in recs.
-	aEnd, aaaaEnd, srvEnd uint32
-	kind                  entryKind
-	// sharedExtra: the SRV additional records are recs[:aaaaEnd].
-	sharedExtra bool
-	// lazy, when set, makes the entry's address and SRV records on
-	// first use; recs is then empty.
-	lazy *lazyEntry
-}
-
-type entryKind uint8
-
-const (
-	entryRecords entryKind = iota // A, AAAA, SRV
-	entryTXT                      // recs is one TXT record
-	entryCNAME                    // recs is one CNAME record: an ExternalName Service
-)
-
-// recordEntry makes the entry of a TXT or CNAME record.
-func recordEntry(kind entryKind, r Record) *entry { return &entry{recs: []Record{r}, kind: kind} }
-
-func (e *entry) a() []Record {
-	if e.kind != entryRecords {
-		return nil
-	}
-	return e.recs[:e.aEnd:e.aEnd]
-}
-
-func (e *entry) aaaa() []Record {
-	if e.kind != entryRecords {
-		return nil
-	}
-	return e.recs[e.aEnd:e.aaaaEnd:e.aaaaEnd]
-}
-
-func (e *entry) srv() []Record {
-	if e.kind != entryRecords {
-		return nil
-	}
-	return e.recs[e.aaaaEnd:e.srvEnd:e.srvEnd]
-}
-
-func (e *entry) srvExtra() []Record {
-	switch {
-	case e.kind != entryRecords || e.srvEnd == e.aaaaEnd:
-		return nil
-	case e.sharedExtra:
-		return e.recs[:e.aaaaEnd:e.aaaaEnd]
-	}
-	return e.recs[e.srvEnd:len(e.recs):len(e.recs)]
-}
-
-func (e *entry) txt() []Record {
-	if e.kind != entryTXT {
-		return nil
-	}
-	return e.recs
-}
-
-func (e *entry) cname() []Record {
-	if e.kind != entryCNAME {
-		return nil
-	}
-	return e.recs
 }
 
 var emptyEntry = &entry{}
@@ -161,10 +81,10 @@ func New(c Config) (*Resolver, error) {
 	for _, k := range []string{"", "svc", "pod"} { // apex, svc.<zone> and pod.<zone>: NODATA (CoreDNS parse.go)
 		names.set(hashString(k), k, emptyEntry)
 	}
-	names.set(hashString("dns-version"), "dns-version", recordEntry(entryTXT, Record{
+	names.set(hashString("dns-version"), "dns-version", &entry{recs: []Record{{
 		Name: VersionName(r.zone), Type: TypeTXT, TTL: versionTTL, Text: SchemaVersion,
-	}))
-	r.snap.Store(&snapshot{svcs: newSvcIndex(), names: names.cur()})
+	}}})
+	r.snap.Store(&snapshot{names: names.cur()})
 	return r, nil
 }
 
@@ -204,49 +124,60 @@ func (r *Resolver) Generation() uint64 { return r.snap.Load().gen }
 //   - for names outside the zone, the Upstream's answer, or REFUSED.
 //
 // Records are sorted; their names are canonical (lowercase, with the
-// trailing dot) whatever the case of the query. The returned slices are
-// shared: do not modify them. A query that the snapshot answers (every
-// Service, endpoint, SRV and PTR name) does not allocate, except the
-// first A, AAAA or SRV query of the name of a large headless Service, or
-// of one of its SRV names, after a change to its endpoints: that one
-// makes the records (O(n) for n endpoints), which the queries after it
-// share.
+// trailing dot) whatever the case of the query. The records are made for
+// the query, from the snapshot's compact Services (see ResolveInto, which
+// makes them in reusable buffers and allocates nothing).
 func (r *Resolver) Resolve(name string, qtype Type) Response {
 	return r.resolve(r.snap.Load(), name, qtype, 0)
 }
 
 // ResolveBytes is Resolve for a name given as bytes, as a server reads it
-// from a query: it does not keep name, and so spares the caller making a
-// string of it (it makes one only to hand an out-of-zone name to the
-// Upstream).
+// from a query: it does not keep name.
 func (r *Resolver) ResolveBytes(name []byte, qtype Type) Response {
+	return r.ResolveInto(new(Scratch), name, qtype)
+}
+
+// ResolveInto is ResolveBytes making the answer in sc: the records, and
+// the names they hold that the snapshot does not (an endpoint's name, a
+// PTR name), are written in sc's buffers, reused from one call to the
+// next, so that a query allocates nothing once they are large enough
+// (it makes a string only to hand an out-of-zone name to the Upstream).
+// The Response is valid until the next call with sc.
+func (r *Resolver) ResolveInto(sc *Scratch, name []byte, qtype Type) Response {
+	sc.reset()
 	s := r.snap.Load()
 	var buf [MaxNameLength]byte
 	n, ok := lowerName(&buf, name)
 	if !ok {
 		return Response{Rcode: RcodeFormErr}
 	}
-	if resp, in := r.inZone(s, buf[:n], qtype, 0); in {
+	if resp, in := r.inZone(sc, s, buf[:n], qtype, 0); in {
 		return resp
 	}
-	return r.outOfZone(s, buf[:n], "", name, qtype)
+	return r.outOfZone(sc, s, buf[:n], "", name, qtype)
 }
 
+// resolve answers name from snapshot s, making its records in a new
+// Scratch: the strings they hold are then never written again.
 func (r *Resolver) resolve(s *snapshot, name string, qtype Type, depth int) Response {
+	return r.resolveIn(new(Scratch), s, name, qtype, depth)
+}
+
+func (r *Resolver) resolveIn(sc *Scratch, s *snapshot, name string, qtype Type, depth int) Response {
 	var buf [MaxNameLength]byte
 	n, ok := lowerName(&buf, name)
 	if !ok {
 		return Response{Rcode: RcodeFormErr}
 	}
-	if resp, in := r.inZone(s, buf[:n], qtype, depth); in {
+	if resp, in := r.inZone(sc, s, buf[:n], qtype, depth); in {
 		return resp
 	}
-	return r.outOfZone(s, buf[:n], name, nil, qtype)
+	return r.outOfZone(sc, s, buf[:n], name, nil, qtype)
 }
 
 // inZone answers b, a lowercase name without its trailing dot, when it
 // is in the cluster zone; in is false when it is not.
-func (r *Resolver) inZone(s *snapshot, b []byte, qtype Type, depth int) (resp Response, in bool) {
+func (r *Resolver) inZone(sc *Scratch, s *snapshot, b []byte, qtype Type, depth int) (resp Response, in bool) {
 	n := len(b)
 	z := r.zone
 	var rel []byte
@@ -258,50 +189,56 @@ func (r *Resolver) inZone(s *snapshot, b []byte, qtype Type, depth int) (resp Re
 	default:
 		return Response{}, false
 	}
-	return r.inZoneRel(s, b, rel, qtype, depth), true
+	return r.inZoneRel(sc, s, b, rel, qtype, depth), true
 }
 
-func (r *Resolver) inZoneRel(s *snapshot, b, rel []byte, qtype Type, depth int) Response {
+func (r *Resolver) inZoneRel(sc *Scratch, s *snapshot, b, rel []byte, qtype Type, depth int) Response {
 	if qtype == TypeAXFR || qtype == TypeIXFR {
 		// CoreDNS's "transfer" plugin is not configured by default, and
 		// the kubernetes plugin refuses zone transfers itself
 		// (plugin/kubernetes/handler.go).
 		return Response{Rcode: RcodeRefused}
 	}
-	if e := lookup(s, rel); e != nil {
-		return r.answer(s, e, qtype, depth)
-	}
-	if r.pods != PodsDisabled {
-		if resp, ok := r.pod(s, b, rel, qtype); ok {
+	node, prefix, isSvc := lookupSvc(s, rel)
+	switch {
+	case node != nil:
+		if resp, ok := r.svcAnswer(sc, s, node, prefix, qtype, depth); ok {
 			return resp
+		}
+	case !isSvc:
+		if e := s.names[hashBytes(rel)&shardMask][string(rel)]; e != nil {
+			return answerEntry(e, qtype)
+		}
+		if r.pods != PodsDisabled {
+			if resp, ok := r.pod(sc, s, b, rel, qtype); ok {
+				return resp
+			}
 		}
 	}
 	return Response{Rcode: RcodeNXDomain}
 }
 
-// lookup finds the entry of rel, a lowercase name relative to the zone.
-// Names under svc are split at the Service: "_http._tcp.web.default.svc"
-// is "_http._tcp" below the Service node "web.default".
-func lookup(s *snapshot, rel []byte) *entry {
-	if n := len(rel); n > 4 && string(rel[n-4:]) == ".svc" {
-		r := rel[:n-4] // [prefix.]svc.ns
-		ns := lastDot(r)
-		if ns >= 0 {
-			i := lastDot(r[:ns])
-			key := r[i+1:]
-			h := hashBytes(key)
-			slot := s.svcs.slot(h, key)
-			if slot == nil {
-				return nil
-			}
-			if i < 0 {
-				return slot.self
-			}
-			e, _ := pmapGetBytes(&slot.node.sub, hashBytes(r[:i]), r[:i])
-			return e
-		}
+// lookupSvc finds the Service of rel, a lowercase name relative to the
+// zone, when it is a name under svc below a namespace: isSvc is then
+// true, and "_http._tcp.web.default.svc" is prefix "_http._tcp" below
+// the node of "web.default" (nil: none).
+func lookupSvc(s *snapshot, rel []byte) (node *svcNode, prefix []byte, isSvc bool) {
+	n := len(rel)
+	if n <= 4 || string(rel[n-4:]) != ".svc" {
+		return nil, nil, false
 	}
-	return s.names[hashBytes(rel)&shardMask][string(rel)]
+	r := rel[:n-4] // [prefix.]svc.ns
+	ns := lastDot(r)
+	if ns < 0 {
+		return nil, nil, false
+	}
+	i := lastDot(r[:ns])
+	key := r[i+1:]
+	node, _ = pmapGetBytes(&s.svcs, hashBytes(key), key)
+	if i < 0 {
+		return node, nil, true
+	}
+	return node, r[:i], true
 }
 
 func lastDot(b []byte) int {
@@ -347,60 +284,43 @@ func lowerName[S ~string | ~[]byte](buf *[MaxNameLength]byte, name S) (int, bool
 	return len(b), true
 }
 
-// answer picks the records of qtype from an existing name.
-func (r *Resolver) answer(s *snapshot, e *entry, qtype Type, depth int) Response {
-	if e == emptyEntry && qtype == TypeTXT {
+// answerEntry picks the records of qtype from a name of snapshot.names.
+func answerEntry(e *entry, qtype Type) Response {
+	switch {
+	case e == emptyEntry && qtype == TypeTXT:
 		// A name that exists but holds no record of any type (the apex,
 		// svc.<zone>, <ns>.svc.<zone>) is NXDOMAIN for TXT, as in
 		// CoreDNS, whose TXT path answers NODATA only when the name has
 		// records of another type (plugin/kubernetes/kubernetes.go,
 		// Services).
 		return Response{Rcode: RcodeNXDomain}
-	}
-	if e.lazy != nil {
-		e = e.lazy.get(qtype)
-	}
-	if e.kind == entryCNAME {
-		switch qtype {
-		case TypeCNAME:
-			return Response{Answer: e.cname()}
-		case TypeA, TypeAAAA:
-			return r.chase(s, e.recs[0], qtype, depth)
-		}
-		// TXT and the other types: NODATA without chasing, as CoreDNS
-		// (its TXT path sees the Service and answers NOERROR empty).
-		return Response{}
-	}
-	switch qtype {
-	case TypeA:
-		return Response{Answer: e.a()}
-	case TypeAAAA:
-		return Response{Answer: e.aaaa()}
-	case TypeSRV:
-		return Response{Answer: e.srv(), Additional: e.srvExtra()}
-	case TypeTXT:
-		return Response{Answer: e.txt()}
+	case qtype == TypeTXT:
+		return Response{Answer: e.recs}
 	}
 	return Response{}
 }
 
-// chase follows an ExternalName's CNAME, as CoreDNS does for A and AAAA: inside the zone from the same snapshot, outside through Upstream.
-// The CNAME is always in the answer, followed by what the target gave.
-func (r *Resolver) chase(s *snapshot, cname Record, qtype Type, depth int) Response {
+// chase follows an ExternalName's CNAME, as CoreDNS does for A and AAAA:
+// inside the zone from the same snapshot, outside through Upstream. The
+// CNAME is always in the answer, followed by what the target gave.
+func (r *Resolver) chase(sc *Scratch, s *snapshot, cname Record, qtype Type, depth int) Response {
 	if depth+1 >= maxCNAMEChain || cname.Target == cname.Name {
-		return Response{Answer: []Record{cname}}
+		start := len(sc.recs)
+		sc.recs = append(sc.recs, cname)
+		return Response{Answer: sc.section(start)}
 	}
-	next := r.resolve(s, cname.Target, qtype, depth+1)
-	answer := make([]Record, 0, 1+len(next.Answer))
-	answer = append(append(answer, cname), next.Answer...)
-	return Response{Answer: answer, Additional: next.Additional}
+	next := r.resolveIn(sc, s, cname.Target, qtype, depth+1)
+	start := len(sc.recs)
+	sc.recs = append(sc.recs, cname)
+	sc.recs = append(sc.recs, next.Answer...)
+	return Response{Answer: sc.section(start), Additional: next.Additional}
 }
 
 // pod answers <label>.<ns>.pod (relative to the zone) in the insecure and
 // verified modes, following CoreDNS's findPods: the namespace must exist,
 // the label must spell an address, and in verified mode a pod with that
 // address must exist in that namespace. ok is false for other names.
-func (r *Resolver) pod(s *snapshot, b, rel []byte, qtype Type) (Response, bool) {
+func (r *Resolver) pod(sc *Scratch, s *snapshot, b, rel []byte, qtype Type) (Response, bool) {
 	dot := -1
 	for i, c := range rel {
 		if c == '.' {
@@ -434,19 +354,26 @@ func (r *Resolver) pod(s *snapshot, b, rel []byte, qtype Type) (Response, bool) 
 	if addr.Is6() {
 		t = TypeAAAA
 	}
-	name := string(b) + "."
-	addrRec := Record{Name: name, Type: t, TTL: r.ttl, Addr: addr}
-	switch qtype {
-	case t:
-		return Response{Answer: []Record{addrRec}}, true
-	case TypeSRV:
-		// CoreDNS turns the pod's address record into "SRV 0 100 0
-		// <podname>" with the address as additional
-		// (plugin/backend_lookup.go, SRV, the TypeA/TypeAAAA case).
-		srv := Record{Name: name, Type: TypeSRV, TTL: r.ttl, Priority: 0, Weight: 100, Port: 0, Target: name}
-		return Response{Answer: []Record{srv}, Additional: []Record{addrRec}}, true
+	if qtype != t && qtype != TypeSRV {
+		return Response{}, true
 	}
-	return Response{}, true
+	start := len(sc.names)
+	sc.names = append(append(sc.names, b...), '.')
+	name := sc.str(start)
+	addrRec := Record{Name: name, Type: t, TTL: r.ttl, Addr: addr}
+	start = len(sc.recs)
+	if qtype == t {
+		sc.recs = append(sc.recs, addrRec)
+		return Response{Answer: sc.section(start)}, true
+	}
+	// CoreDNS turns the pod's address record into "SRV 0 100 0
+	// <podname>" with the address as additional
+	// (plugin/backend_lookup.go, SRV, the TypeA/TypeAAAA case).
+	sc.recs = append(sc.recs, Record{Name: name, Type: TypeSRV, TTL: r.ttl, Priority: 0, Weight: 100, Port: 0, Target: name})
+	answer := sc.section(start)
+	start = len(sc.recs)
+	sc.recs = append(sc.recs, addrRec)
+	return Response{Answer: answer, Additional: sc.section(start)}, true
 }
 
 // outOfZone answers a name outside the cluster zone: PTR names of known
@@ -454,7 +381,7 @@ func (r *Resolver) pod(s *snapshot, b, rel []byte, qtype Type) (Response, bool) 
 // one, NXDOMAIN for an unknown reverse name).
 //
 // The name as asked is name, or nameBytes when that is not nil.
-func (r *Resolver) outOfZone(s *snapshot, b []byte, name string, nameBytes []byte, qtype Type) Response {
+func (r *Resolver) outOfZone(sc *Scratch, s *snapshot, b []byte, name string, nameBytes []byte, qtype Type) Response {
 	reverse := hasSuffixLabel(b, reverse4) || hasSuffixLabel(b, reverse6)
 	if reverse {
 		// The reverse zones are served as kubeadm's Corefile does
@@ -474,8 +401,8 @@ func (r *Resolver) outOfZone(s *snapshot, b []byte, name string, nameBytes []byt
 		}
 		if qtype == TypePTR {
 			if addr, ok := parseReverse(b); ok {
-				if recs, ok := s.rev.get(hashAddr(addr), addr); ok {
-					return Response{Answer: recs}
+				if resp, ok := r.ptrAnswer(sc, s, addr); ok {
+					return resp
 				}
 			}
 		}

@@ -10,8 +10,8 @@ import (
 // The fast path answers the common UDP query — one question of class IN
 // for a name of a served zone, at most an EDNS0 OPT record of version 0,
 // no compression in the question — by writing the answer's wire form
-// directly from the resolver's shared records, without building miekg
-// messages. Anything else (and any answer that would need truncation)
+// directly from the records the resolver makes in a pooled
+// dnsname.Scratch, without building miekg messages. Anything else (and any answer that would need truncation)
 // takes the miekg/dns path; TestFastPathMatches checks that both give the
 // same message for every query kind.
 
@@ -120,7 +120,11 @@ func (s *Server) fastAnswer(dst, b []byte, q *fastQuery) ([]byte, int, bool) {
 	if len(name) == len(zone)+7 && equalFoldASCII(name[:len(name)-len(zone)], "ns.dns.") {
 		return nil, 0, false
 	}
-	resp := s.res.Load().ResolveBytes(name, dnsname.Type(q.qtype))
+	// The records are made in sc, which is not reused before the answer
+	// is written.
+	sc := s.scratch.Get().(*dnsname.Scratch)
+	defer s.scratch.Put(sc)
+	resp := s.res.Load().ResolveInto(sc, name, dnsname.Type(q.qtype))
 	switch resp.Rcode {
 	case dnsname.RcodeNoError:
 	case dnsname.RcodeNXDomain:

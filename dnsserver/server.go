@@ -30,6 +30,9 @@ type Server struct {
 	fwd    *forwarder
 	stats  counters
 	res    atomic.Pointer[dnsname.Resolver]
+	// scratch holds the *dnsname.Scratch buffers the fast path makes
+	// its answers in, one per query in flight.
+	scratch sync.Pool
 }
 
 // New returns a Server for c, or an error wrapping ErrInvalidConfig that
@@ -40,6 +43,7 @@ func New(c Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: c, zone: c.Resolver.Zone() + "."}
+	s.scratch.New = func() any { return new(dnsname.Scratch) }
 	// The TTL the resolver gives every record but dns-version; the SOA
 	// minimum follows it, as CoreDNS's MinTTL is the kubernetes ttl.
 	s.ttl = c.Resolver.TTL()
