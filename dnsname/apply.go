@@ -175,7 +175,7 @@ func (r *Resolver) Apply(b *Batch) error {
 
 	old := r.snap.Load()
 	for _, sb := range order {
-		w.publish(e, sb)
+		w.publish(e, sb, r.wideRows)
 	}
 	w.rev.trim(e)
 	names := newShardWriter(old.names)
@@ -253,8 +253,9 @@ func (sb *svcBuild) setSlice(name string, rec *sliceRec) {
 }
 
 // publish puts the Service's next node in the table of Services, in
-// epoch e, and brings its claims up to date.
-func (w *writer) publish(e uint64, sb *svcBuild) {
+// epoch e, and brings its claims up to date. A headless Service of
+// minWide endpoint addresses or more gets a wideCache.
+func (w *writer) publish(e uint64, sb *svcBuild, minWide int) {
 	key := sb.node.key()
 	var next *svcNode
 	switch {
@@ -264,6 +265,10 @@ func (w *writer) publish(e uint64, sb *svcBuild) {
 	default:
 		n := sb.node
 		n.slices = slices.Clip(n.slices)
+		n.wide = nil // the old node's answers
+		if n.spec != nil && n.spec.headless && n.rows() >= minWide {
+			n.wide = new(wideCache)
+		}
 		next = &n
 	}
 	if next != sb.old {

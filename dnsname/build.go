@@ -2,8 +2,10 @@ package dnsname
 
 import (
 	"cmp"
+	"encoding/binary"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -19,10 +21,13 @@ type Scratch struct {
 	names []byte
 	items []item
 	strs  []string
+	v4    []uint32
+	ports []int32
 }
 
 func (sc *Scratch) reset() {
 	sc.recs, sc.names, sc.items, sc.strs = sc.recs[:0], sc.names[:0], sc.items[:0], sc.strs[:0]
+	sc.v4, sc.ports = sc.v4[:0], sc.ports[:0]
 }
 
 // str returns sc.names[start:] as a string without copying it. The bytes
@@ -80,70 +85,122 @@ type item struct {
 // follow its caches' order. fqdn is the Service's name, the targets'
 // suffix.
 func (r *Resolver) answerItems(sc *Scratch, owner, fqdn string, items []item, qtype Type) Response {
+	start := len(sc.recs)
 	switch qtype {
-	case TypeA, TypeAAAA:
-		slices.SortFunc(items, func(x, y item) int { return x.addr.Compare(y.addr) })
-		start := len(sc.recs)
+	case TypeA:
+		// As integers, which sort fastest: a headless Service's name
+		// has an address per endpoint.
+		v4 := sc.v4[:0]
+		for i := range items {
+			if a := items[i].addr; !a.Is6() {
+				b := a.As4()
+				v4 = append(v4, binary.BigEndian.Uint32(b[:]))
+			}
+		}
+		slices.Sort(v4)
+		v4 = slices.Compact(v4)
+		sc.v4 = v4
+		for _, u := range v4 {
+			var b [4]byte
+			binary.BigEndian.PutUint32(b[:], u)
+			sc.recs = append(sc.recs, Record{Name: owner, Type: TypeA, TTL: r.ttl, Addr: netip.AddrFrom4(b)})
+		}
+		return Response{Answer: sc.section(start)}
+	case TypeAAAA:
+		byAddr := func(x, y item) int { return x.addr.Compare(y.addr) }
+		if !slices.IsSortedFunc(items, byAddr) {
+			slices.SortFunc(items, byAddr)
+		}
 		for i, it := range items {
-			if it.addr.Is6() != (qtype == TypeAAAA) || i > 0 && it.addr == items[i-1].addr {
+			if !it.addr.Is6() || i > 0 && it.addr == items[i-1].addr {
 				continue
 			}
-			sc.recs = append(sc.recs, Record{Name: owner, Type: qtype, TTL: r.ttl, Addr: it.addr})
+			sc.recs = append(sc.recs, Record{Name: owner, Type: TypeAAAA, TTL: r.ttl, Addr: it.addr})
 		}
 		return Response{Answer: sc.section(start)}
 	case TypeSRV:
-		weight := uint16(max(100/max(len(items), 1), 1))
-		slices.SortFunc(items, func(x, y item) int {
-			return cmp.Or(cmpLabel(x.label, y.label), cmp.Compare(x.port, y.port))
-		})
-		start := len(sc.recs)
-		var prev *item
-		var target string
-		for i := range items {
-			it := &items[i]
-			if it.port < 0 || it.port > 0xffff {
-				continue
-			}
-			if prev != nil && prev.label == it.label && prev.port == it.port {
-				continue
-			}
-			if prev == nil || prev.label != it.label {
-				target = sc.target(it.label, fqdn)
-			}
-			prev = it
-			sc.recs = append(sc.recs, Record{Name: owner, Type: TypeSRV, TTL: r.ttl, Weight: weight, Port: uint16(it.port), Target: target})
-		}
-		answer := sc.section(start)
-		if len(answer) == 0 {
-			return Response{}
-		}
-		slices.SortFunc(items, func(x, y item) int {
-			return cmp.Or(cmpLabel(x.label, y.label), x.addr.Compare(y.addr))
-		})
-		start, prev = len(sc.recs), nil
-		for i := range items {
-			it := &items[i]
-			if it.port < 0 || it.port > 0xffff {
-				continue
-			}
-			if prev != nil && prev.label == it.label && prev.addr == it.addr {
-				continue
-			}
-			if prev == nil || prev.label != it.label {
-				target = sc.target(it.label, fqdn)
-			}
-			prev = it
-			t := TypeA
-			if it.addr.Is6() {
-				t = TypeAAAA
-			}
-			sc.recs = append(sc.recs, Record{Name: target, Type: t, TTL: r.ttl, Addr: it.addr})
-		}
-		// answer stays valid if the append grew recs: it is in the old
-		// array, which no one writes again.
-		return Response{Answer: answer, Additional: sc.section(start)}
+	default:
+		return Response{}
 	}
-	return Response{}
+	// SRV: the items by target, then address and port. (A Service of
+	// one slice and one port gives them in that order.)
+	byTarget := func(x, y item) int {
+		if c := compareLabels(x.label, y.label); c != 0 {
+			return c
+		}
+		if c := x.addr.Compare(y.addr); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.port, y.port)
+	}
+	if !slices.IsSortedFunc(items, byTarget) {
+		slices.SortFunc(items, byTarget)
+	}
+	valid := func(it *item) bool { return it.port >= 0 && it.port <= 0xffff }
+	weight := uint16(max(100/max(len(items), 1), 1))
+	// The SRV records: per target, its distinct ports in order.
+	targets := sc.strs[:0]
+	for i := 0; i < len(items); {
+		j := i + 1
+		for j < len(items) && items[j].label == items[i].label {
+			j++
+		}
+		ports := sc.ports[:0]
+		for k := i; k < j; k++ {
+			if valid(&items[k]) {
+				ports = append(ports, items[k].port)
+			}
+		}
+		if len(ports) > 0 {
+			slices.Sort(ports)
+			t := sc.target(items[i].label, fqdn)
+			targets = append(targets, t)
+			for k, p := range ports {
+				if k == 0 || p != ports[k-1] {
+					sc.recs = append(sc.recs, Record{Name: owner, Type: TypeSRV, TTL: r.ttl, Weight: weight, Port: uint16(p), Target: t})
+				}
+			}
+		}
+		sc.ports = ports
+		i = j
+	}
+	sc.strs = targets
+	answer := sc.section(start)
+	if len(answer) == 0 {
+		return Response{}
+	}
+	// The additional records: per target (those that got SRV records,
+	// in the same order), its distinct addresses of a valid port.
+	start = len(sc.recs)
+	for i, n := 0, 0; i < len(items); {
+		j := i + 1
+		for j < len(items) && items[j].label == items[i].label {
+			j++
+		}
+		var t string
+		var last netip.Addr
+		for k := i; k < j; k++ {
+			it := &items[k]
+			if !valid(it) {
+				continue
+			}
+			if t == "" {
+				t, n = targets[n], n+1
+			} else if it.addr == last {
+				continue
+			}
+			last = it.addr
+			rt := TypeA
+			if it.addr.Is6() {
+				rt = TypeAAAA
+			}
+			sc.recs = append(sc.recs, Record{Name: t, Type: rt, TTL: r.ttl, Addr: it.addr})
+		}
+		i = j
+	}
+	// answer stays valid if the append grew recs: it is in the old
+	// array, which no one writes again.
+	return Response{Answer: answer, Additional: sc.section(start)}
 }
 
 // section returns the records appended to sc since start, nil for none,
@@ -244,6 +301,25 @@ func (r *Resolver) svcAnswer(sc *Scratch, s *snapshot, n *svcNode, prefix []byte
 		// (its TXT path sees the Service and answers NOERROR empty).
 		return Response{}, true
 	}
+	wide := n.wide != nil && (len(prefix) == 0 || prefix[0] == '_') && (qtype == TypeA || qtype == TypeAAAA || qtype == TypeSRV)
+	if wide {
+		if resp, ok := n.wide.get(prefix, qtype); ok {
+			return resp, true
+		}
+		// Made once per snapshot, in a Scratch of its own, whose
+		// strings are then never written again.
+		sc = new(Scratch)
+	}
+	resp, ok = r.makeSvcAnswer(sc, n, prefix, qtype)
+	if wide && ok {
+		n.wide.put(prefix, qtype, resp)
+	}
+	return resp, ok
+}
+
+// makeSvcAnswer is svcAnswer for a Service that is not an ExternalName.
+func (r *Resolver) makeSvcAnswer(sc *Scratch, n *svcNode, prefix []byte, qtype Type) (Response, bool) {
+	sp := n.spec
 	items := sc.items[:0]
 	owner := n.fqdn
 	switch {
@@ -329,4 +405,57 @@ func (r *Resolver) ptrAnswer(sc *Scratch, s *snapshot, a netip.Addr) (Response, 
 		sc.recs = append(sc.recs, Record{Name: name, Type: TypePTR, TTL: r.ttl, Target: t})
 	}
 	return Response{Answer: sc.section(start)}, true
+}
+
+// wideRows is the number of endpoint addresses from which a headless
+// Service's node memoizes the answers of its own name and its SRV names
+// (wideCache), which list every endpoint: making them is then sorting
+// that many items, at each query.
+const wideRows = 64
+
+// wideCache holds the answers made so far of the names of one node that
+// list every endpoint of a large headless Service (its name and its SRV
+// names, for A, AAAA and SRV): the first query of each in a snapshot
+// makes it, the queries after it share it, and a change to the Service
+// makes a new node, with a new cache. It holds at most three answers per
+// name, and only names that exist. Readers race to add answers without
+// a lock; one of two that made the same answer is kept.
+type wideCache struct {
+	answers atomic.Pointer[[]wideAnswer]
+}
+
+type wideAnswer struct {
+	prefix string
+	qtype  Type
+	resp   Response
+}
+
+func (c *wideCache) get(prefix []byte, qtype Type) (Response, bool) {
+	if as := c.answers.Load(); as != nil {
+		for i := range *as {
+			if a := &(*as)[i]; a.qtype == qtype && a.prefix == string(prefix) {
+				return a.resp, true
+			}
+		}
+	}
+	return Response{}, false
+}
+
+func (c *wideCache) put(prefix []byte, qtype Type, resp Response) {
+	for {
+		old := c.answers.Load()
+		var as []wideAnswer
+		if old != nil {
+			as = *old
+		}
+		for _, a := range as {
+			if a.qtype == qtype && a.prefix == string(prefix) {
+				return
+			}
+		}
+		next := append(slices.Clip(as), wideAnswer{string(prefix), qtype, resp})
+		if c.answers.CompareAndSwap(old, &next) {
+			return
+		}
+	}
 }

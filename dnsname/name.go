@@ -310,11 +310,18 @@ func podLabel(addr netip.Addr) string {
 	if !addr.IsValid() {
 		return ""
 	}
-	s := addr.String()
+	var buf [64]byte // "ffff:...:ffff%zone" fits, but for a long zone
+	b := addr.AppendTo(buf[:0])
+	sep := byte(':')
 	if addr.Is4() {
-		return strings.ReplaceAll(s, ".", "-")
+		sep = '.'
 	}
-	return strings.ReplaceAll(s, ":", "-")
+	for i, c := range b {
+		if c == sep {
+			b[i] = '-'
+		}
+	}
+	return string(b) // one allocation: endpoint names make one per address
 }
 
 // parsePodLabel reverses podLabel as CoreDNS does: exactly three dashes

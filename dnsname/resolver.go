@@ -31,6 +31,8 @@ type Resolver struct {
 	ttl      uint32
 	pods     PodMode
 	upstream Upstream
+	// wideRows is the const wideRows; tests lower it.
+	wideRows int
 
 	snap atomic.Pointer[snapshot]
 
@@ -72,7 +74,7 @@ func New(c Config) (*Resolver, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Resolver{zone: normalizeZone(c.Zone), ttl: DefaultTTL, pods: c.Pods, upstream: c.Upstream}
+	r := &Resolver{zone: normalizeZone(c.Zone), ttl: DefaultTTL, pods: c.Pods, upstream: c.Upstream, wideRows: wideRows}
 	if c.TTL != nil {
 		r.ttl = *c.TTL
 	}

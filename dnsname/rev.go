@@ -67,6 +67,15 @@ func (x *revIndex) get(a netip.Addr) []revClaim {
 func (x *revIndex) set(e uint64, a netip.Addr, key string, on bool) {
 	gi, si := x.shard(a)
 	g := x.groups[gi]
+	var sh []revClaim
+	if g != nil {
+		sh = g.shards[si]
+	}
+	c := revClaim{a, key}
+	i, found := slices.BinarySearchFunc(sh, c, compareClaim)
+	if found == on {
+		return
+	}
 	if g == nil || g.epoch != e {
 		c := &revGroup{epoch: e}
 		if g != nil {
@@ -74,12 +83,6 @@ func (x *revIndex) set(e uint64, a netip.Addr, key string, on bool) {
 		}
 		g = c
 		x.groups[gi] = g
-	}
-	sh := g.shards[si]
-	c := revClaim{a, key}
-	i, found := slices.BinarySearchFunc(sh, c, compareClaim)
-	if found == on {
-		return
 	}
 	if g.owned&(1<<si) == 0 {
 		sh = append(make([]revClaim, 0, len(sh)+1), sh...)

@@ -30,6 +30,9 @@ type svcNode struct {
 	spec *svcSpec
 	// slices are sorted by name.
 	slices []*sliceRec
+	// wide is set for a headless Service of wideRows endpoint addresses
+	// or more: it memoizes the answers that list them all.
+	wide *wideCache
 }
 
 // key returns "<svc>.<ns>", the node's key in snapshot.svcs.
@@ -44,8 +47,8 @@ type sliceRec struct {
 	name  string
 	ports []slicePort
 	// rows are sorted by label, in the order of the names they make
-	// (cmpLabel), then by address; endpoints without an address have
-	// none.
+	// (cmpLabel), then by address and readiness (compareRow); endpoints
+	// without an address have none.
 	rows []epRow
 }
 
@@ -65,7 +68,40 @@ type epRow struct {
 func (sp *svcSpec) published(row *epRow) bool { return row.ready || sp.publishNotReady }
 
 func compareRow(x, y epRow) int {
-	return cmp.Or(cmpLabel(x.label, y.label), x.addr.Compare(y.addr))
+	if c := compareLabels(x.label, y.label); c != 0 {
+		return c
+	}
+	if c := x.addr.Compare(y.addr); c != 0 {
+		return c
+	}
+	return compareBool(x.ready, y.ready)
+}
+
+func compareBool(x, y bool) int {
+	switch {
+	case x == y:
+		return 0
+	case !x:
+		return -1
+	}
+	return 1
+}
+
+// compareLabels is cmpLabel for strings, comparing their common prefix
+// with strings.Compare, which is faster than a loop: sorting calls it
+// O(n log n) times.
+func compareLabels(x, y string) int {
+	n := min(len(x), len(y))
+	if c := strings.Compare(x[:n], y[:n]); c != 0 {
+		return c
+	}
+	switch {
+	case len(x) == len(y):
+		return 0
+	case len(x) < len(y):
+		return cmp.Compare('.', y[n])
+	}
+	return cmp.Compare(x[n], '.')
 }
 
 // cmpLabel compares two labels as the names "<label>.<rest>" they
@@ -186,52 +222,48 @@ func (n *svcNode) claims(a netip.Addr) bool {
 }
 
 // addrChanges appends to addrs the addresses whose claim a change of a
-// slice from old to next (either may be nil) may change: those whose
-// presence or readiness differs. A row's label does not matter, since
-// the claim is the Service's and the PTR targets are made at query time.
+// slice from old to next (either may be nil) may change: those of the
+// rows that are in one and not in the other, found in one merge of the
+// two sorted row lists. (A row whose label alone changed adds its
+// address needlessly: the claim is the Service's, and PTR targets are
+// made at query time.)
 func addrChanges(addrs []netip.Addr, old, next *sliceRec) []netip.Addr {
-	type key struct {
-		addr  netip.Addr
-		ready bool
+	var o, n []epRow
+	if old != nil {
+		o = old.rows
 	}
-	keys := func(s *sliceRec) []key {
-		if s == nil {
-			return nil
-		}
-		ks := make([]key, len(s.rows))
-		for i, r := range s.rows {
-			ks[i] = key{r.addr, r.ready}
-		}
-		slices.SortFunc(ks, func(x, y key) int {
-			if c := x.addr.Compare(y.addr); c != 0 {
-				return c
-			}
-			if x.ready == y.ready {
-				return 0
-			}
-			if !x.ready {
-				return -1
-			}
-			return 1
-		})
-		return slices.Compact(ks)
+	if next != nil {
+		n = next.rows
 	}
-	ok, nk := keys(old), keys(next)
-	for len(ok) > 0 || len(nk) > 0 {
+	for len(o) > 0 || len(n) > 0 {
+		c := 0 // <0: o[0] is gone; >0: n[0] is new
 		switch {
-		case len(nk) == 0:
-			addrs, ok = append(addrs, ok[0].addr), ok[1:]
-		case len(ok) == 0:
-			addrs, nk = append(addrs, nk[0].addr), nk[1:]
-		case ok[0] == nk[0]:
-			ok, nk = ok[1:], nk[1:]
-		case ok[0].addr.Compare(nk[0].addr) < 0 || ok[0].addr == nk[0].addr && !ok[0].ready:
-			addrs, ok = append(addrs, ok[0].addr), ok[1:]
+		case len(n) == 0:
+			c = -1
+		case len(o) == 0:
+			c = 1
 		default:
-			addrs, nk = append(addrs, nk[0].addr), nk[1:]
+			c = compareRow(o[0], n[0])
+		}
+		switch {
+		case c == 0:
+			o, n = o[1:], n[1:]
+		case c < 0:
+			addrs, o = append(addrs, o[0].addr), o[1:]
+		default:
+			addrs, n = append(addrs, n[0].addr), n[1:]
 		}
 	}
 	return addrs
+}
+
+// rows returns the number of rows of n's slices.
+func (n *svcNode) rows() int {
+	k := 0
+	for _, s := range n.slices {
+		k += len(s.rows)
+	}
+	return k
 }
 
 // allAddrs appends the addresses of every row of n's slices.
