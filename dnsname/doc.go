@@ -102,18 +102,32 @@
 // blocks, so any number of readers run beside the writer. The writing
 // methods serialize on a mutex.
 //
+// A snapshot holds what the answers are made from, not the answers: per
+// Service, its spec and, per EndpointSlice, one row per endpoint address
+// (label, address, readiness), shared between snapshots; the PTR claims
+// (which Services claim an address) in a copy-on-write sharded array;
+// and a persistent hash trie from "<svc>.<ns>" to the Service. A query
+// makes its records from them: 10 000 Services with 50 000 endpoints
+// hold about 11 MiB, where CoreDNS's kubernetes plugin holds 19 MiB
+// (peers/coredns, bench.sh) and precomputed records took 77.
+//
 // Applying a change costs in proportion to what changed: an EndpointSlice
-// update rebuilds the names and PTR records of the endpoints that differ
-// and shares everything else with the previous snapshot (persistent hash
-// tries, B-tree clones). Answers are precomputed at Apply time: a query
-// for a Service, endpoint, SRV or PTR name returns shared, read-only
-// slices and does not allocate (ResolveBytes takes the name as bytes, as
-// a server reads it, so that the caller need not make a string of it
-// either). The exception is the name of a large
-// headless Service (and its SRV names), which lists every ready endpoint:
-// copying all its records for each endpoint's change would cost what the
-// Service weighs, so the first query after a change makes them, once,
-// and the queries after it share them.
+// update keeps the new slice's rows (a pass over the slice), finds the
+// addresses whose readiness changed by merging the old rows with the new,
+// and rewrites their claims; the Service's other slices, every other
+// Service and the untouched parts of the tables are shared with the
+// previous snapshot.
+//
+// ResolveInto makes the answer in a caller's Scratch, reused from one
+// query to the next: it does not allocate (a server keeps a Scratch per
+// goroutine; package dnsserver pools them), and takes the name as bytes,
+// as a server reads it. Resolve and ResolveBytes make a new Scratch per
+// call, so that the Response is the caller's to keep. The name of a large
+// headless Service (and its SRV names), which lists every ready
+// endpoint, would cost a sort of all of them at each query: from
+// wideRows (64) endpoint addresses on, the first query of each such name
+// in a snapshot makes its answer, once, and the queries after it share
+// it (a change makes a new Service node, and so a new cache).
 //
 // # Deliberate differences from CoreDNS
 //

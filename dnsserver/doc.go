@@ -69,7 +69,8 @@
 // other than QUERY NOTIMP, as miekg/dns's server (and so CoreDNS) does.
 //
 // The common UDP query takes a fast path that writes the answer straight
-// from the resolver's shared records, without allocating; any other
+// from the records the resolver makes in a pooled dnsname.Scratch
+// (ResolveInto), without allocating; any other
 // query takes the miekg/dns path, and a property test checks both give
 // the same message. On Linux each UDP reader reads and writes up to 32
 // datagrams per system call (recvmmsg, sendmmsg), answering each query
