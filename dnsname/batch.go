@@ -184,6 +184,13 @@ func (sp *svcSpec) portByLabel(label []byte) (int, bool) {
 	return 0, false
 }
 
+// hasPortLabel reports whether a named port of the Service has the SRV
+// label label.
+func (sp *svcSpec) hasPortLabel(label []byte) bool {
+	_, ok := sp.portByLabel(label)
+	return ok
+}
+
 // hasLabel reports whether label is portLabel(p.name, p.proto).
 func (p *portSpec) hasLabel(label []byte) bool {
 	n := len(p.name)

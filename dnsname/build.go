@@ -231,6 +231,24 @@ func clusterIPItems(items []item, sp *svcSpec, ps []portSpec) []item {
 
 var noPortSpec = []portSpec{{port: -1}}
 
+// clusterIPAddrs appends the A or AAAA records of owner for the
+// addresses ips, sorted and deduplicated as answerItems does.
+func (r *Resolver) clusterIPAddrs(sc *Scratch, owner string, ips []netip.Addr, qtype Type) Response {
+	start := len(sc.recs)
+	for _, a := range ips {
+		if a.Is6() == (qtype == TypeAAAA) {
+			sc.recs = append(sc.recs, Record{Name: owner, Type: qtype, TTL: r.ttl, Addr: a})
+		}
+	}
+	recs := sc.recs[start:]
+	if len(recs) > 1 {
+		slices.SortFunc(recs, func(x, y Record) int { return x.Addr.Compare(y.Addr) })
+		recs = slices.CompactFunc(recs, func(x, y Record) bool { return x.Addr == y.Addr })
+		sc.recs = sc.recs[:start+len(recs)]
+	}
+	return Response{Answer: sc.section(start)}
+}
+
 // rowSelect says which rows and ports of a Service make a name's items.
 type rowSelect uint8
 
@@ -320,6 +338,16 @@ func (r *Resolver) svcAnswer(sc *Scratch, s *snapshot, n *svcNode, prefix []byte
 // makeSvcAnswer is svcAnswer for a Service that is not an ExternalName.
 func (r *Resolver) makeSvcAnswer(sc *Scratch, n *svcNode, prefix []byte, qtype Type) (Response, bool) {
 	sp := n.spec
+	if !sp.headless && (qtype == TypeA || qtype == TypeAAAA) && (len(prefix) == 0 || prefix[0] == '_' && sp.hasPortLabel(prefix)) {
+		// The hot path: a ClusterIP Service's name (or port name)
+		// answers A and AAAA with its ClusterIPs whatever its ports,
+		// as its items would give them.
+		owner := n.fqdn
+		if len(prefix) > 0 {
+			owner = sc.join(prefix, n.fqdn)
+		}
+		return r.clusterIPAddrs(sc, owner, sp.clusterIPs, qtype), true
+	}
 	items := sc.items[:0]
 	owner := n.fqdn
 	switch {
