@@ -137,7 +137,7 @@ func (r *Resolver) Apply(b *Batch) error {
 			if o.slice.Kind == endpoints.Deleted {
 				sb.setSlice(o.slice.Old.Name, nil)
 			} else {
-				sb.setSlice(o.slice.Slice.Name, holdSlice(o.slice.Slice))
+				sb.setSlice(o.slice.Slice.Name, holdSlice(o.slice.Slice, r.scanRows))
 			}
 		case opUpsertPod, opDeletePod:
 			old, had := w.pods[o.key]

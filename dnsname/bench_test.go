@@ -57,6 +57,8 @@ func TestNoAllocs(t *testing.T) {
 		{"_pg._tcp.db.big.svc.cluster.local.", TypeSRV, 250},
 		{"db-7.db.big.svc.cluster.local.", TypeA, 1},
 		{"146.16.96.10.in-addr.arpa.", TypePTR, 1},
+		{"7.0.244.10.in-addr.arpa.", TypePTR, 1}, // db-7, in a slice of 100
+		{"db-7.db.big.svc.cluster.local.", TypeSRV, 1},
 		{PTRName(netip.MustParseAddr("fd00::1")), TypePTR, 0}, // NXDOMAIN
 		{"nope.cluster.local.", TypeA, 0},
 		{"example.com.", TypeA, 0},

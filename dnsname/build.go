@@ -415,11 +415,12 @@ func (r *Resolver) ptrAnswer(sc *Scratch, s *snapshot, a netip.Addr) (Response, 
 			continue
 		}
 		for _, sl := range n.slices {
-			for i := range sl.rows {
-				if row := &sl.rows[i]; row.addr == a && sp.published(row) {
+			sl.addrRows(a, func(row *epRow) bool {
+				if sp.published(row) {
 					targets = append(targets, sc.target(row.label, n.fqdn))
 				}
-			}
+				return true
+			})
 		}
 	}
 	slices.Sort(targets)

@@ -210,6 +210,8 @@ func TestModel(t *testing.T) {
 		// none, three or wideRows endpoint addresses on (see
 		// wideCache); the fresh resolver always uses the default.
 		r.wideRows = rapid.SampledFrom([]int{0, 3, wideRows}).Draw(t, "wide")
+		// Index slices' rows by address from none, two or scanRows on.
+		r.scanRows = rapid.SampledFrom([]int{0, 2, scanRows}).Draw(t, "scan")
 		var prev *snapshot
 		var prevFresh *Resolver
 		steps := rapid.IntRange(1, 25).Draw(t, "steps")

@@ -31,8 +31,9 @@ type Resolver struct {
 	ttl      uint32
 	pods     PodMode
 	upstream Upstream
-	// wideRows is the const wideRows; tests lower it.
-	wideRows int
+	// wideRows and scanRows are the consts of those names; tests
+	// lower them.
+	wideRows, scanRows int
 
 	snap atomic.Pointer[snapshot]
 
@@ -74,7 +75,7 @@ func New(c Config) (*Resolver, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Resolver{zone: normalizeZone(c.Zone), ttl: DefaultTTL, pods: c.Pods, upstream: c.Upstream, wideRows: wideRows}
+	r := &Resolver{zone: normalizeZone(c.Zone), ttl: DefaultTTL, pods: c.Pods, upstream: c.Upstream, wideRows: wideRows, scanRows: scanRows}
 	if c.TTL != nil {
 		r.ttl = *c.TTL
 	}

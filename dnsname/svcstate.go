@@ -50,6 +50,42 @@ type sliceRec struct {
 	// (cmpLabel), then by address and readiness (compareRow); endpoints
 	// without an address have none.
 	rows []epRow
+	// byAddr indexes rows by address (rows[byAddr[i]] sorted by addr)
+	// in a slice of more than scanRows rows, so that finding an
+	// address's rows (a PTR query, a claim) costs O(log n) there; a
+	// smaller slice is scanned.
+	byAddr []int32
+}
+
+// scanRows is the most rows of a slice without a byAddr index: below
+// it, a scan is as fast as a binary search.
+const scanRows = 16
+
+// addrRows calls f for each row of s with address a, until f returns
+// false.
+func (s *sliceRec) addrRows(a netip.Addr, f func(*epRow) bool) {
+	if s.byAddr == nil {
+		for i := range s.rows {
+			if s.rows[i].addr == a && !f(&s.rows[i]) {
+				return
+			}
+		}
+		return
+	}
+	i, j := 0, len(s.byAddr)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if s.rows[s.byAddr[h]].addr.Compare(a) < 0 {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	for ; i < len(s.byAddr) && s.rows[s.byAddr[i]].addr == a; i++ {
+		if !f(&s.rows[s.byAddr[i]]) {
+			return
+		}
+	}
 }
 
 // epRow is one address of an endpoint.
@@ -149,8 +185,9 @@ func portsOf(ports []endpoints.Port) []slicePort {
 	return ps
 }
 
-// holdSlice keeps what DNS reads of s.
-func holdSlice(s *endpoints.Slice) *sliceRec {
+// holdSlice keeps what DNS reads of s, indexing its rows by address
+// when it has more than minIndex.
+func holdSlice(s *endpoints.Slice, minIndex int) *sliceRec {
 	rec := &sliceRec{name: s.Name, ports: portsOf(s.Ports)}
 	n := 0
 	for i := range s.Endpoints {
@@ -168,6 +205,13 @@ func holdSlice(s *endpoints.Slice) *sliceRec {
 		}
 	}
 	slices.SortFunc(rec.rows, compareRow)
+	if len(rec.rows) > minIndex {
+		rec.byAddr = make([]int32, len(rec.rows))
+		for i := range rec.byAddr {
+			rec.byAddr[i] = int32(i)
+		}
+		slices.SortFunc(rec.byAddr, func(x, y int32) int { return rec.rows[x].addr.Compare(rec.rows[y].addr) })
+	}
 	return rec
 }
 
@@ -211,11 +255,14 @@ func (n *svcNode) claims(a netip.Addr) bool {
 	if !sp.headless && slices.Contains(sp.clusterIPs, a) {
 		return true
 	}
+	claimed := false
 	for _, s := range n.slices {
-		for i := range s.rows {
-			if row := &s.rows[i]; row.addr == a && sp.published(row) {
-				return true
-			}
+		s.addrRows(a, func(row *epRow) bool {
+			claimed = sp.published(row)
+			return !claimed
+		})
+		if claimed {
+			return true
 		}
 	}
 	return false
