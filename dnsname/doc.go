@@ -114,9 +114,10 @@
 // Applying a change costs in proportion to what changed: an EndpointSlice
 // update keeps the new slice's rows (a pass over the slice), finds the
 // addresses whose readiness changed by merging the old rows with the new,
-// and rewrites their claims; the Service's other slices, every other
-// Service and the untouched parts of the tables are shared with the
-// previous snapshot.
+// and rewrites their claims (finding an address's rows is a binary
+// search in each slice of more than 16 rows); the Service's other
+// slices, every other Service and the untouched parts of the tables are
+// shared with the previous snapshot.
 //
 // ResolveInto makes the answer in a caller's Scratch, reused from one
 // query to the next: it does not allocate (a server keeps a Scratch per
@@ -124,8 +125,8 @@
 // as a server reads it. Resolve and ResolveBytes make a new Scratch per
 // call, so that the Response is the caller's to keep. The name of a large
 // headless Service (and its SRV names), which lists every ready
-// endpoint, would cost a sort of all of them at each query: from
-// wideRows (64) endpoint addresses on, the first query of each such name
+// endpoint, would cost a sort of all of them at each query: from 64
+// endpoint addresses on, the first query of each such name
 // in a snapshot makes its answer, once, and the queries after it share
 // it (a change makes a new Service node, and so a new cache).
 //
