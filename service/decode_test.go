@@ -86,7 +86,7 @@ func TestDecodeStrict(t *testing.T) {
 		{"wrong kind", "apiVersion: v1\nkind: Deployment\nmetadata: {name: a}\n", "kind"},
 		{"wrong apiVersion", "apiVersion: apps/v1\nkind: Service\n", "apiVersion"},
 		{"missing kind", "apiVersion: v1\nmetadata: {name: a}\n", "kind"},
-		{"wrong type", "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  ports:\n  - port: eighty\n", "spec.ports.port"},
+		{"wrong type", "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec:\n  ports:\n  - port: eighty\n", "spec.ports[0].port"}, // the index of the bad item, as the schema check walks to it
 		{"list item", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p}\n  spec: {containers: [], bogus: 1}\n", "items[0].spec.bogus"},
 	}
 	for _, tt := range tests {
