@@ -324,3 +324,53 @@ func decodeTyped(m map[string]any, kind string, n int, prefix string) ([]Object,
 	}
 	return []Object{obj}, nil
 }
+
+// DecodeInto decodes one manifest document into obj, an object of any
+// kind whose schema svcnet knows (obj.GroupVersionKind: the kinds Decode
+// reads, apps/v1 Deployment, StatefulSet, DaemonSet and ReplicaSet, v1
+// Namespace): the document's apiVersion and kind must be obj's, every
+// field must be one Kubernetes defines for the kind, and what obj's type
+// does not model is carried when the type carries (it embeds TypeMeta
+// and decodes through UnmarshalCarried). It is Decode for a type of
+// another package (sim.Deployment) or one the caller makes: it neither
+// defaults nor validates.
+func DecodeInto(data []byte, obj Object) error { return Decoder{}.DecodeInto(data, obj) }
+
+// DecodeInto is the package's DecodeInto with d's limit.
+func (d Decoder) DecodeInto(data []byte, obj Object) error {
+	if len(data) > d.limit() {
+		return &DecodeError{Doc: 1, Problem: fmt.Sprintf("%d bytes: larger than the limit of %d bytes", len(data), d.limit())}
+	}
+	src, err := yamldoc.Parse(data)
+	if err != nil {
+		return &DecodeError{Doc: 1, Problem: "not YAML or JSON: " + err.Error()}
+	}
+	generic, err := src.JSON()
+	if err != nil {
+		return &DecodeError{Doc: 1, Problem: "not YAML or JSON: " + err.Error()}
+	}
+	m, ok := generic.(map[string]any)
+	if !ok {
+		return &DecodeError{Doc: 1, Problem: "not an object"}
+	}
+	wantVersion, wantKind := obj.GroupVersionKind()
+	if kind, _ := m["kind"].(string); kind != wantKind {
+		return &DecodeError{Doc: 1, Field: "kind", Problem: fmt.Sprintf("%q: want %q", kind, wantKind)}
+	}
+	if v, _ := m["apiVersion"].(string); v != wantVersion {
+		return &DecodeError{Doc: 1, Field: "apiVersion", Problem: fmt.Sprintf("%q for kind %q: want %q", v, wantKind, wantVersion)}
+	}
+	schema, ok := k8sschema.Lookup(wantVersion, wantKind)
+	if !ok {
+		return &DecodeError{Doc: 1, Field: "kind", Problem: fmt.Sprintf("%s %s: svcnet has no schema of this kind", wantVersion, wantKind)}
+	}
+	if p := yamldoc.DecodeKind(m, schema, obj, ""); p != nil {
+		return &DecodeError{Doc: 1, Field: p.Field, Problem: p.Text}
+	}
+	if p, ok := obj.(*Pod); ok {
+		if fe := NormalizePodIPs(p); fe != nil {
+			return &DecodeError{Doc: 1, Field: fe.Path, Problem: strings.TrimPrefix(fe.Error(), fe.Path+": ")}
+		}
+	}
+	return nil
+}
