@@ -16,7 +16,11 @@ import (
 //
 // What is carried is aligned with the object as decoded: a carried field
 // of spec.containers[1] is written into whatever spec.containers[1] is
-// at encoding time, and dropped when that list has become shorter.
+// at encoding time, and dropped when that list has become shorter. The
+// one thing that does not come back is an empty object where a modelled
+// struct was (status: {loadBalancer: {}}): it is omitted, which
+// Kubernetes decodes alike. A pod that svcnet creates from a template
+// (sim's workloads) carries nothing of the template's unmodelled fields.
 type Carried struct{ r carry.Remainder }
 
 // IsZero reports whether c holds nothing.

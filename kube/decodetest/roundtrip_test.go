@@ -133,7 +133,7 @@ func filler(seed int64) *randfill.Filler {
 			r.Raw = []byte(fmt.Sprintf(`{"apiVersion":"v1","kind":"ConfigMap","data":{"k":%q}}`, c.String(5)))
 		},
 		func(f *metav1.FieldsV1, c randfill.Continue) {
-			f.Raw = []byte(fmt.Sprintf(`{"f:metadata":{"f:labels":{"f:%s":{}}}}`, strconv.Itoa(c.Intn(1000))))
+			f.SetRawString(fmt.Sprintf(`{"f:metadata":{"f:labels":{"f:%s":{}}}}`, strconv.Itoa(c.Intn(1000))))
 		},
 		func(st *corev1.PodStatus, c randfill.Continue) {
 			c.FillNoCustom(st)
