@@ -266,11 +266,11 @@ func (d Decoder) decodeDoc(doc []byte, n int) ([]Object, error) {
 }
 
 func decodeList(m map[string]any, n int) ([]Object, error) {
-	for k := range m {
-		switch k {
-		case "apiVersion", "kind", "items", "metadata":
-		default:
-			return nil, &DecodeError{Doc: n, Field: k, Problem: "unknown field"}
+	// The List itself (its metadata: resourceVersion, continue, ...)
+	// against metav1.List's schema; its items, each against its kind's.
+	if list, ok := k8sschema.Lookup("v1", "List"); ok {
+		if p := list.Check(m, ""); p != nil {
+			return nil, &DecodeError{Doc: n, Field: p.Field, Problem: p.Text}
 		}
 	}
 	items, _ := m["items"].([]any)

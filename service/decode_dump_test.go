@@ -212,6 +212,7 @@ func TestDecodeUnknownDeep(t *testing.T) {
 		{"terminating: false", "terminatin: false", "items[4].endpoints[0].conditions.terminatin"},
 		{"tty: false", "tt: false", "items[2].spec.containers[0].tt"},
 		{"fieldsType: FieldsV1", "fieldType: FieldsV1", "items[1].metadata.managedFields[0].fieldType"},
+		{`resourceVersion: ""`, `resourceVersio: ""`, "metadata.resourceVersio"}, // the List's own ListMeta
 	} {
 		doc := strings.Replace(dump, tt.from, tt.to, 1)
 		_, err := DecodeAll([]byte(doc))

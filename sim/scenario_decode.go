@@ -333,11 +333,9 @@ func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix
 
 // list decodes the items of a v1 List, as kubectl get -o yaml writes it.
 func (d *decoder) list(ref docRef, m map[string]any, src yamldoc.Value) {
-	for k := range sortedKeys(m) {
-		switch k {
-		case "apiVersion", "kind", "items", "metadata":
-		default:
-			d.fail(ref, "List", "", k, "unknown field", nil)
+	if list, ok := k8sschema.Lookup("v1", "List"); ok {
+		if p := list.Check(m, ""); p != nil {
+			d.fail(ref, "List", "", p.Field, p.Text, nil)
 			return
 		}
 	}
