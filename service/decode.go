@@ -254,9 +254,6 @@ func (d Decoder) decodeDoc(doc []byte, n int) ([]Object, error) {
 	}
 	k, ok := kinds[kind]
 	if !ok {
-		if apiVersion != "v1" && apiVersion != "discovery.k8s.io/v1" {
-			return nil, &DecodeError{Doc: n, Field: "apiVersion", Problem: fmt.Sprintf("%q for kind %q: want \"v1\"", apiVersion, kind)}
-		}
 		return nil, &DecodeError{Doc: n, Field: "kind", Problem: fmt.Sprintf("%q is not one of %s", kind, kindList)}
 	}
 	if apiVersion != k.apiVersion {
@@ -285,9 +282,6 @@ func decodeList(m map[string]any, n int) ([]Object, error) {
 		k, ok := kinds[kind]
 		v, _ := im["apiVersion"].(string)
 		if !ok {
-			if v != "v1" && v != "discovery.k8s.io/v1" {
-				return nil, &DecodeError{Doc: n, Field: path + ".apiVersion", Problem: fmt.Sprintf("%q: want \"v1\"", v)}
-			}
 			return nil, &DecodeError{Doc: n, Field: path + ".kind", Problem: fmt.Sprintf("%q is not one of %s", kind, kindList)}
 		}
 		if v != k.apiVersion {

@@ -328,8 +328,9 @@ func (r Remainder) Paths() []string {
 	return out
 }
 
-// Get returns the carried value at the path of JSON keys (no list
-// indexes) and whether there is one: Get("spec", "enableServiceLinks").
+// Get returns a copy of the carried value at the path of JSON keys (no
+// list indexes) and whether there is one: Get("spec",
+// "enableServiceLinks").
 func (r Remainder) Get(keys ...string) (any, bool) {
 	n := r.n
 	for i, k := range keys {
@@ -338,11 +339,31 @@ func (r Remainder) Get(keys ...string) (any, bool) {
 		}
 		if i == len(keys)-1 {
 			v, ok := n.extra[k]
-			return v, ok
+			return cloneJSON(v), ok
 		}
 		n = n.fields[k]
 	}
 	return nil, false
+}
+
+// cloneJSON copies a generic JSON value, so that the Remainder's own
+// stays immutable.
+func cloneJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		c := make(map[string]any, len(x))
+		for k, e := range x {
+			c[k] = cloneJSON(e)
+		}
+		return c
+	case []any:
+		c := make([]any, len(x))
+		for i, e := range x {
+			c[i] = cloneJSON(e)
+		}
+		return c
+	}
+	return v
 }
 
 // Without returns r without the carried value at the path of object keys

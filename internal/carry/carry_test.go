@@ -158,3 +158,15 @@ func TestRoundTripProperty(t *testing.T) {
 }
 
 func reflectType[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+// TestGetCopies: what Get returns is the caller's; changing it changes
+// nothing carried.
+func TestGetCopies(t *testing.T) {
+	var o object
+	require.NoError(t, json.Unmarshal([]byte(`{"status":{"replicas":3}}`), &o))
+	v, ok := o.extra.Get("status")
+	require.True(t, ok)
+	v.(map[string]any)["replicas"] = 4.0
+	out, _ := json.Marshal(o)
+	require.JSONEq(t, `{"status":{"replicas":3}}`, string(out))
+}
