@@ -143,10 +143,11 @@ func (c Carried) Without(keys ...string) Carried { return Carried{c.r.Without(ke
 // pkg/registry/rest/create.go BeforeCreate, FillObjectMetaSystemFields):
 //
 //   - uid and creationTimestamp are cleared: the store assigns new ones;
-//   - resourceVersion is cleared: the etcd3 store refuses it on create
-//     ("resourceVersion should not be set on objects to be created",
-//     k8s.io/apiserver pkg/storage/etcd3/store.go Create), and a dump's
-//     is another cluster's;
+//   - resourceVersion is cleared: the store refuses it on create
+//     (k8s.io/apiserver pkg/storage/errors.go ErrResourceVersionSetOnCreate,
+//     "resourceVersion should not be set on objects to be created",
+//     returned by the etcd3 store's Create), and a dump's is another
+//     cluster's;
 //   - generation is cleared: each kind's PrepareForCreate starts it at 1
 //     for the kinds that count it;
 //   - deletionTimestamp and deletionGracePeriodSeconds are cleared, as

@@ -1,17 +1,20 @@
 package service
 
 // NormalizePodIPs completes a Pod's status addresses as kube-apiserver
-// does when it reads a v1 Pod: status.podIP alone fills status.podIPs
-// with that one address, and status.podIPs alone fills status.podIP with
-// its first (the v1 ↔ internal conversions of PodStatus,
-// pkg/apis/core/v1/conversion.go, Convert_v1_PodStatus_To_core_PodStatus
-// and Convert_core_PodStatus_To_v1_PodStatus). When both are given, the
-// v1 API's rule holds (k8s.io/api core/v1 PodStatus.PodIPs: "If this
-// field is specified, the 0th entry must match the podIP field"): a
-// different podIPs[0] is a FieldError at status.podIPs[0].ip, and the
-// pod is left as it was. hostIP and hostIPs are completed and checked
-// the same way (PodStatus.HostIPs: "the first entry must match the
-// hostIP field"). Decode calls it for every Pod.
+// does when it reads a v1 Pod into its internal type, which has only the
+// plural field: status.podIP alone fills status.podIPs with that one
+// address, and status.podIPs alone fills status.podIP with its first on
+// the way back out (KEP-563, "Maintaining Compatible Interworking between
+// Old and New Clients"; pkg/apis/core/v1/conversion.go does the same for
+// a Node's spec.podCIDR and podCIDRs in Convert_v1_NodeSpec_To_core_NodeSpec).
+// When both are given and differ, Kubernetes' conversion takes the
+// singular as authoritative; svcnet refuses instead, by the v1 API's own
+// rule (k8s.io/api core/v1 PodStatus.PodIPs: "If this field is
+// specified, the 0th entry must match the podIP field"): a different
+// podIPs[0] is a FieldError at status.podIPs[0].ip, and the pod is left
+// as it was. hostIP and hostIPs are completed and checked the same way
+// (KEP-2681; PodStatus.HostIPs: "the first entry must match the hostIP
+// field"). Decode calls it for every Pod.
 func NormalizePodIPs(p *Pod) *FieldError {
 	st := &p.Status
 	if st.PodIP != "" && len(st.PodIPs) > 0 && st.PodIPs[0].IP != st.PodIP {
