@@ -116,18 +116,24 @@ type ScenarioSource struct {
 // separated by "---" lines, exactly one of which is the `kind: Scenario`
 // document (apiVersion sim.svcnet.dev/v1alpha1), the others ordinary
 // Kubernetes manifests: v1 Service, Pod and Node, apps/v1 Deployment, and
-// v1 List of those. Manifests are appended, in stream order, to the
-// Scenario's Services, Deployments, Pods and Nodes after any the Scenario
-// document lists itself; namespaced objects without a namespace get
-// "default", as kubectl gives them.
+// v1 List of those (v1 Namespace and discovery.k8s.io/v1 EndpointSlice,
+// as a `kubectl get -A -o yaml` dump lists them, decode and are not
+// simulated). Every field Kubernetes defines for a kind decodes, and what
+// sim does not model is carried (service.Carried); the metadata an API
+// server sets (resourceVersion, uid, managedFields, ...) is cleared, as
+// service.ClearSystemFields says. Manifests are appended, in stream
+// order, to the Scenario's Services, Deployments, Pods and Nodes after
+// any the Scenario document lists itself; namespaced objects without a
+// namespace get "default", as kubectl gives them.
 //
-// Decoding is strict: an unknown field, a duplicate key, a value of the
-// wrong type, an unknown apiVersion or kind, an object that breaks
-// Kubernetes' validation, two objects of the same kind and name, an
-// unknown action or algorithm, or a reference (a traffic flow's Service, a
-// timeline event's target) to an object the scenario does not define is a
-// *DecodeError. All of them are reported at once. The checks that need
-// the whole cluster (address ranges, capacities) are Run's.
+// Decoding is strict: a field Kubernetes does not define (at any depth),
+// a duplicate key, a value of the wrong type, an unknown apiVersion or
+// kind, an object that breaks Kubernetes' validation, two objects of the
+// same kind and name, an unknown action or algorithm, or a reference (a
+// traffic flow's Service, a timeline event's target) to an object the
+// scenario does not define is a *DecodeError. All of them are reported at
+// once. The checks that need the whole cluster (address ranges,
+// capacities) are Run's.
 //
 // DecodeScenario never panics, whatever the input.
 func DecodeScenario(stream []byte) (Scenario, error) {
@@ -287,7 +293,7 @@ func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix
 	apiVersion, _ := m["apiVersion"].(string)
 	kind, _ := m["kind"].(string)
 	if kind == "" {
-		d.fail(ref, "", "", prefix+"kind", "required value: want Scenario, Service, Deployment, Pod, Node or List", nil)
+		d.fail(ref, "", "", prefix+"kind", "required value: want Scenario, Service, Deployment, Pod, Node, Namespace, EndpointSlice or List", nil)
 		return
 	}
 	want := ""
@@ -301,7 +307,7 @@ func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix
 	}
 	switch {
 	case want == "":
-		d.fail(ref, "", "", prefix+"kind", fmt.Sprintf("invalid value %q: want Scenario, Service, Deployment, Pod, Node or List", kind), nil)
+		d.fail(ref, "", "", prefix+"kind", fmt.Sprintf("invalid value %q: want Scenario, Service, Deployment, Pod, Node, Namespace, EndpointSlice or List", kind), nil)
 		return
 	case apiVersion != want:
 		d.fail(ref, kind, "", prefix+"apiVersion", fmt.Sprintf("invalid value %q: want %q for kind %s", apiVersion, want, kind), nil)
