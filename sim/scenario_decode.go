@@ -622,16 +622,6 @@ func (d *decoder) finish() {
 	}
 }
 
-// sortedKeys yields a map's keys in order, for deterministic errors.
-func sortedKeys(m map[string]any) func(func(string) bool) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return slices.Values(keys)
-}
-
 // jsonKind names the JSON type of a decoded value.
 func jsonKind(v any) string {
 	switch v.(type) {
