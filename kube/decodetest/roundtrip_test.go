@@ -183,7 +183,7 @@ func dropNulls(v any) any {
 
 // iterations per kind and encoding; each is a whole object with every
 // field set (a Pod is some 30 kB of JSON).
-const iterations = 25
+const iterations = 20
 
 // TestRandomObjectsRoundTrip: every random object decodes in svcnet from
 // its JSON and from its YAML, without error, and encodes back to JSON
