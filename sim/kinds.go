@@ -2,6 +2,7 @@ package sim
 
 import (
 	"reflect"
+	"sync"
 
 	"github.com/svcnet/svcnet/internal/k8sschema"
 	"github.com/svcnet/svcnet/service"
@@ -54,7 +55,9 @@ var manifestKinds = map[string]manifestKind{
 // scenarioKindTypes maps the object types a Scenario document lists
 // (services:, deployments:, pods:, nodes:) to their Kubernetes schema,
 // so that the fields Kubernetes defines are accepted there too.
-var scenarioKindTypes = func() map[reflect.Type]*k8sschema.Type {
+// It is made on first use: the schema table is parsed only when a
+// scenario is decoded.
+var scenarioKindTypes = sync.OnceValue(func() map[reflect.Type]*k8sschema.Type {
 	m := map[reflect.Type]*k8sschema.Type{}
 	for kind, k := range manifestKinds {
 		if s, ok := k8sschema.Lookup(k.apiVersion, kind); ok {
@@ -62,7 +65,7 @@ var scenarioKindTypes = func() map[reflect.Type]*k8sschema.Type {
 		}
 	}
 	return m
-}()
+})
 
 // MarshalJSON encodes the Deployment with what it carries
 // (service.Carried): the fields of a real manifest it does not model.

@@ -703,7 +703,7 @@ func (c *typeChecker) visit(v any, t reflect.Type, path string) jsonfield.Action
 	if v == nil {
 		return jsonfield.Skip // null: the zero value, as encoding/json decodes it
 	}
-	if k, ok := scenarioKindTypes[t]; ok {
+	if k, ok := scenarioKindTypes()[t]; ok {
 		// An object a Scenario document lists: Kubernetes' schema of its
 		// kind says which fields it has and what they hold.
 		if p := k.Check(v, path); p != nil {
