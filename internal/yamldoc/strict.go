@@ -46,4 +46,3 @@ func DecodeKind(m map[string]any, k *k8sschema.Type, out any, prefix string) *Pr
 	}
 	return nil
 }
-
