@@ -149,7 +149,7 @@ func (c Carried) Without(keys ...string) Carried { return Carried{c.r.Without(ke
 //     returned by the etcd3 store's Create), and a dump's is another
 //     cluster's;
 //   - generation is cleared: each kind's PrepareForCreate starts it at 1
-//     for the kinds that count it;
+//     for the kinds that count it (svcnet's Registry does not count it);
 //   - deletionTimestamp and deletionGracePeriodSeconds are cleared, as
 //     BeforeCreate does: a created object is not being deleted;
 //   - managedFields are cleared: svcnet does no server-side apply, and
