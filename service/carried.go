@@ -133,6 +133,13 @@ func (s *EndpointSlice) UnmarshalJSON(b []byte) error {
 	return UnmarshalCarried(b, (*plain)(s), &s.TypeMeta)
 }
 
+// Sub returns what c carries under the object at the path of keys, as
+// that object's own Carried: a Deployment's Sub("spec", "template") is
+// what its pod template carries, paths relative to the template
+// (spec.containers[0].tty), so that a pod made from the template can
+// carry it too: pod.SetCarried(dep.Carried().Sub("spec", "template")).
+func (c Carried) Sub(keys ...string) Carried { return Carried{c.r.Sub(keys...)} }
+
 // Without returns c without the carried field at the path of object
 // keys: Without("metadata", "selfLink").
 func (c Carried) Without(keys ...string) Carried { return Carried{c.r.Without(keys...)} }

@@ -120,3 +120,28 @@ func TestDecodeScenarioDumpKinds(t *testing.T) {
 	_, err = DecodeScenario(stream(scenarioDoc, webService, webDeployment, strings.Replace(es, "addressType", "adressType", 1)))
 	require.ErrorContains(t, err, "adressType: unknown field")
 }
+
+// TestDeploymentTemplateCarried: what a Deployment's pod template
+// carries is a pod's own, so that a pod made from the template encodes
+// with it.
+func TestDeploymentTemplateCarried(t *testing.T) {
+	s, err := DecodeScenario(stream(scenarioDoc, webService, dumpedDeployment))
+	require.NoError(t, err)
+	d := s.Deployments[0]
+	pod := &service.Pod{
+		TypeMeta:   service.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: service.ObjectMeta{Name: "web-1", Namespace: "default", Labels: d.Spec.Template.Labels},
+		Spec:       d.Spec.Template.Spec,
+	}
+	pod.SetCarried(d.Carried().Sub("spec", "template"))
+	require.Equal(t, []string{
+		"spec.containers[0].terminationMessagePath", "spec.containers[0].terminationMessagePolicy", "spec.enableServiceLinks",
+	}, pod.Carried().Paths())
+	j, err := json.Marshal(pod)
+	require.NoError(t, err)
+	back, err := service.Decode(j)
+	require.NoError(t, err, "%s", j)
+	require.Equal(t, pod.Carried().Paths(), back.(*service.Pod).Carried().Paths())
+	v, _ := back.(*service.Pod).Carried().Get("spec", "enableServiceLinks")
+	require.Equal(t, true, v)
+}

@@ -400,3 +400,19 @@ func without(n *node, keys []string) *node {
 	}
 	return &c
 }
+
+// Sub returns what r carries under the object at the path of JSON keys
+// (no list indexes), as a Remainder of that object: a Deployment's
+// Sub("spec", "template") is what its pod template carries, aligned with
+// a pod built from the template (its metadata and spec). The zero
+// Remainder when nothing is carried there.
+func (r Remainder) Sub(keys ...string) Remainder {
+	n := r.n
+	for _, k := range keys {
+		if n == nil {
+			return Remainder{}
+		}
+		n = n.fields[k]
+	}
+	return Remainder{n}
+}

@@ -170,3 +170,13 @@ func TestGetCopies(t *testing.T) {
 	out, _ := json.Marshal(o)
 	require.JSONEq(t, `{"status":{"replicas":3}}`, string(out))
 }
+
+// TestSub: the remainder under a modelled object is that object's own.
+func TestSub(t *testing.T) {
+	var o object
+	require.NoError(t, json.Unmarshal([]byte(`{"spec":{"inner":{"name":"x","deep":1},"paused":true}}`), &o))
+	require.Equal(t, []string{"deep"}, o.extra.Sub("spec", "inner").Paths())
+	require.Equal(t, []string{"inner.deep", "paused"}, o.extra.Sub("spec").Paths())
+	require.True(t, o.extra.Sub("spec", "nothing").IsZero())
+	require.True(t, o.extra.Sub("list").IsZero())
+}
