@@ -19,8 +19,9 @@ import (
 // at encoding time, and dropped when that list has become shorter. The
 // one thing that does not come back is an empty object where a modelled
 // struct was (status: {loadBalancer: {}}): it is omitted, which
-// Kubernetes decodes alike. A pod that svcnet creates from a template
-// (sim's workloads) carries nothing of the template's unmodelled fields.
+// Kubernetes decodes alike. A pod made from a workload's template
+// carries the template's unmodelled fields only when given them (Sub);
+// sim's controllers do not do that today.
 type Carried struct{ r carry.Remainder }
 
 // IsZero reports whether c holds nothing.
