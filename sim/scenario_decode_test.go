@@ -230,6 +230,7 @@ func FuzzDecodeScenario(f *testing.F) {
 	// The corpus: a valid stream, each kind of document, and inputs at
 	// the edges of YAML (anchors, tags, huge numbers, deep nesting).
 	f.Add(stream(scenarioDoc, webService, webDeployment))
+	f.Add(stream(scenarioDoc, webService, dumpedDeployment)) // kubectl get -o yaml: carried fields, status
 	f.Add([]byte(scenarioDoc))
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [{apiVersion: apps/v1, kind: Deployment, metadata: {name: x}}]\n"))
 	f.Add([]byte("apiVersion: sim.svcnet.dev/v1alpha1\nkind: Scenario\nduration: 1e400\nseed: 99999999999999999999\n"))
