@@ -209,12 +209,20 @@ func TestRandomObjectsRoundTrip(t *testing.T) {
 					}
 				}
 				if k.apiVersion == "v1" || k.kind == "EndpointSlice" {
-					// The kinds Decode itself reads decode there too.
+					// The kinds Decode itself reads decode there too, and
+					// as the item of a v1 List (kubectl get -o yaml).
 					obj, err := service.Decode(js)
 					require.NoError(t, err, "object %d", i)
 					out, err := json.Marshal(obj)
 					require.NoError(t, err)
 					require.Equal(t, want, generic(t, out), "object %d through Decode", i)
+					list := fmt.Sprintf(`{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[%s]}`, js)
+					objs, err := service.DecodeAll([]byte(list))
+					require.NoError(t, err, "object %d in a List", i)
+					require.Len(t, objs, 1)
+					out, err = json.Marshal(objs[0])
+					require.NoError(t, err)
+					require.Equal(t, want, generic(t, out), "object %d through a List", i)
 				}
 			}
 		})
