@@ -655,3 +655,70 @@ func TestE2EErrors(t *testing.T) {
 	require.Equal(t, 1, len(c.Pods("")))
 	require.Equal(t, time.Time{}, c.now(), "no Clock: zero times, never the wall clock")
 }
+
+// Apply takes a `kubectl get -o yaml` dump as it is: the server-set
+// metadata (a resourceVersion the Registry would refuse on create, a
+// uid, managedFields) is cleared first, as creating from the manifest
+// would; fields svcnet does not model are carried into the stored
+// objects; applying the same dump again updates without a conflict on
+// the dump's stale resourceVersion; Namespaces and EndpointSlices are
+// decoded and skipped.
+func TestE2EApplyDump(t *testing.T) {
+	c, err := NewCluster(Config{
+		ServiceCIDRs:  []netip.Prefix{netip.MustParsePrefix("10.96.0.0/16")},
+		PodCIDRs:      []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")},
+		ImmediateSync: true,
+	})
+	require.NoError(t, err)
+	dump := `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Namespace
+  metadata: {name: shop, uid: u-ns, resourceVersion: "3"}
+- apiVersion: v1
+  kind: Node
+  metadata: {name: node-a, uid: u-node, resourceVersion: "9", labels: {topology.kubernetes.io/zone: z1}}
+  status:
+    addresses: [{type: InternalIP, address: 192.168.1.1}]
+    daemonEndpoints: {kubeletEndpoint: {Port: 10250}}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: web-0, namespace: shop, uid: u-pod, resourceVersion: "77", labels: {app: web}}
+  spec:
+    nodeName: node-a
+    enableServiceLinks: true
+    containers: [{name: web, terminationMessagePath: /dev/termination-log, ports: [{name: http, containerPort: 8080}]}]
+  status: {phase: Running, podIP: 10.244.0.5, conditions: [{type: Ready, status: "True"}]}
+- apiVersion: v1
+  kind: Service
+  metadata:
+    name: web
+    namespace: shop
+    uid: u-svc
+    resourceVersion: "4242"
+    creationTimestamp: "2026-11-01T10:00:01Z"
+    managedFields: [{manager: kubectl, operation: Update, apiVersion: v1, fieldsType: FieldsV1, fieldsV1: {}}]
+  spec: {selector: {app: web}, ports: [{port: 80, targetPort: http}], clusterIP: 10.96.0.10, clusterIPs: [10.96.0.10]}
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: web-x, namespace: shop, labels: {kubernetes.io/service-name: web}}
+  addressType: IPv4
+  endpoints: [{addresses: [10.244.0.5]}]
+  ports: [{port: 8080}]
+`
+	ch, err := c.Apply([]byte(dump))
+	require.NoError(t, err)
+	require.Len(t, ch.Services, 1)
+	svc := mustService(t, c, nn("shop", "web"))
+	require.Equal(t, "10.96.0.10", svc.Spec.ClusterIP, "the dump's clusterIP is allocated as given")
+	require.NotEqual(t, "u-svc", svc.UID)
+	require.NotEqual(t, "4242", svc.ResourceVersion)
+	require.Nil(t, svc.ManagedFields)
+	sl := c.Slices(nn("shop", "web"))
+	require.Len(t, sl, 1)
+	require.Equal(t, "10.244.0.5", sl[0].Endpoints[0].Address().String(), "podIP alone is the pod's address")
+
+	_, err = c.Apply([]byte(dump))
+	require.NoError(t, err, "the stale resourceVersion of the dump is no precondition")
+}

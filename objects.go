@@ -352,8 +352,13 @@ func (c *Cluster) DeleteService(key service.NamespacedName) (Changes, error) {
 
 // Apply decodes a manifest stream (v1 Nodes, Pods and Services, as
 // service.DecodeAll reads it) and applies each object in order: nodes are
-// added, pods applied, Services created or, when they exist, updated. It
-// stops at the first error and returns the changes made until then.
+// added, pods applied, Services created or, when they exist, updated. The
+// metadata a `kubectl get -o yaml` dump holds and the API server sets
+// itself (resourceVersion, uid, creationTimestamp, managedFields, ...)
+// is cleared first, as service.ClearSystemFields says, so that a dump
+// applies as its manifests would. Namespaces and EndpointSlices decode
+// and are skipped: the Cluster computes its own slices. It stops at the
+// first error and returns the changes made until then.
 func (c *Cluster) Apply(manifests []byte) (Changes, error) {
 	objs, err := service.DecodeAll(manifests)
 	if err != nil {
@@ -361,6 +366,7 @@ func (c *Cluster) Apply(manifests []byte) (Changes, error) {
 	}
 	var all Changes
 	for _, o := range objs {
+		service.ClearSystemFields(o)
 		var ch Changes
 		switch o := o.(type) {
 		case *service.Node:

@@ -5,15 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/svcnet/svcnet/internal/k8sschema"
 	"github.com/svcnet/svcnet/internal/yamldoc"
 )
 
-// Object is a decoded manifest: a *Service, *Pod or *Node.
+// Object is a decoded manifest: a *Service, *Pod, *Node, *Namespace or
+// *EndpointSlice (or another package's kind, such as sim.Deployment).
 type Object interface {
 	// Meta returns the object's metadata, for reading and writing.
 	Meta() *ObjectMeta
@@ -203,11 +204,23 @@ func blankYAML(doc []byte) bool {
 	return true
 }
 
-var objectTypes = map[string]reflect.Type{
-	"Service": reflect.TypeFor[Service](),
-	"Pod":     reflect.TypeFor[Pod](),
-	"Node":    reflect.TypeFor[Node](),
+// kinds are the kinds Decode reads: each one's apiVersion, a
+// constructor for its type, and (through k8sschema) Kubernetes' schema
+// of it. A new kind of package service is one entry here plus its
+// MarshalJSON/UnmarshalJSON (see MarshalCarried); kinds of other
+// packages (sim's workloads) have tables of their own.
+var kinds = map[string]struct {
+	apiVersion string
+	new        func() Object
+}{
+	"Service":       {"v1", func() Object { return new(Service) }},
+	"Pod":           {"v1", func() Object { return new(Pod) }},
+	"Node":          {"v1", func() Object { return new(Node) }},
+	"Namespace":     {"v1", func() Object { return new(Namespace) }},
+	"EndpointSlice": {"discovery.k8s.io/v1", func() Object { return new(EndpointSlice) }},
 }
+
+const kindList = "Service, Pod, Node, Namespace, EndpointSlice"
 
 func (d Decoder) decodeDoc(doc []byte, n int) ([]Object, error) {
 	if len(doc) > d.limit() {
@@ -233,25 +246,28 @@ func (d Decoder) decodeDoc(doc []byte, n int) ([]Object, error) {
 	if kind == "" {
 		return nil, &DecodeError{Doc: n, Field: "kind", Problem: "required"}
 	}
-	if apiVersion != "v1" {
-		return nil, &DecodeError{Doc: n, Field: "apiVersion", Problem: fmt.Sprintf("%q for kind %q: want \"v1\"", apiVersion, kind)}
-	}
 	if kind == "List" {
+		if apiVersion != "v1" {
+			return nil, &DecodeError{Doc: n, Field: "apiVersion", Problem: fmt.Sprintf("%q for kind %q: want \"v1\"", apiVersion, kind)}
+		}
 		return decodeList(m, n)
 	}
-	t, ok := objectTypes[kind]
+	k, ok := kinds[kind]
 	if !ok {
-		return nil, &DecodeError{Doc: n, Field: "kind", Problem: fmt.Sprintf("%q is not one of Service, Pod, Node", kind)}
+		return nil, &DecodeError{Doc: n, Field: "kind", Problem: fmt.Sprintf("%q is not one of %s", kind, kindList)}
 	}
-	return decodeTyped(m, &src, t, n, "")
+	if apiVersion != k.apiVersion {
+		return nil, &DecodeError{Doc: n, Field: "apiVersion", Problem: fmt.Sprintf("%q for kind %q: want %q", apiVersion, kind, k.apiVersion)}
+	}
+	return decodeTyped(m, kind, n, "")
 }
 
 func decodeList(m map[string]any, n int) ([]Object, error) {
-	for k := range m {
-		switch k {
-		case "apiVersion", "kind", "items", "metadata":
-		default:
-			return nil, &DecodeError{Doc: n, Field: k, Problem: "unknown field"}
+	// The List itself (its metadata: resourceVersion, continue, ...)
+	// against metav1.List's schema; its items, each against its kind's.
+	if list, ok := k8sschema.Lookup("v1", "List"); ok {
+		if p := list.Check(m, ""); p != nil {
+			return nil, &DecodeError{Doc: n, Field: p.Field, Problem: p.Text}
 		}
 	}
 	items, _ := m["items"].([]any)
@@ -263,14 +279,15 @@ func decodeList(m map[string]any, n int) ([]Object, error) {
 			return nil, &DecodeError{Doc: n, Field: path, Problem: "not an object"}
 		}
 		kind, _ := im["kind"].(string)
-		if v, _ := im["apiVersion"].(string); v != "v1" {
-			return nil, &DecodeError{Doc: n, Field: path + ".apiVersion", Problem: fmt.Sprintf("%q: want \"v1\"", v)}
-		}
-		t, ok := objectTypes[kind]
+		k, ok := kinds[kind]
+		v, _ := im["apiVersion"].(string)
 		if !ok {
-			return nil, &DecodeError{Doc: n, Field: path + ".kind", Problem: fmt.Sprintf("%q is not one of Service, Pod, Node", kind)}
+			return nil, &DecodeError{Doc: n, Field: path + ".kind", Problem: fmt.Sprintf("%q is not one of %s", kind, kindList)}
 		}
-		objs, err := decodeTyped(im, nil, t, n, path+".")
+		if v != k.apiVersion {
+			return nil, &DecodeError{Doc: n, Field: path + ".apiVersion", Problem: fmt.Sprintf("%q: want %q", v, k.apiVersion)}
+		}
+		objs, err := decodeTyped(im, kind, n, path+".")
 		if err != nil {
 			return nil, err
 		}
@@ -279,14 +296,75 @@ func decodeList(m map[string]any, n int) ([]Object, error) {
 	return out, nil
 }
 
-// decodeTyped decodes one object of type t. Its parse, when given, is
-// decoded with sigs.k8s.io/yaml's target-aware rules, so that a string
-// field holding "n" or "yes" stays a string as kubectl keeps it (YAML
-// 1.1 would read a bool); items of a List are decoded from m.
-func decodeTyped(m map[string]any, src *yamldoc.Value, t reflect.Type, n int, prefix string) ([]Object, error) {
-	v := reflect.New(t)
-	if p := yamldoc.DecodeStrict(m, src, v.Interface(), prefix); p != nil {
+// decodeTyped decodes one object of a kind Decode reads, checked
+// against Kubernetes' schema of the kind (yamldoc.DecodeKind): fields
+// Kubernetes defines and svcnet does not model are carried (Carried).
+// Then a Pod's addresses are completed as the API server does (see
+// NormalizePodIPs).
+func decodeTyped(m map[string]any, kind string, n int, prefix string) ([]Object, error) {
+	k := kinds[kind]
+	schema, ok := k8sschema.Lookup(k.apiVersion, kind)
+	if !ok {
+		return nil, &DecodeError{Doc: n, Field: prefix + "kind", Problem: fmt.Sprintf("%q has no schema", kind)}
+	}
+	obj := k.new()
+	if p := yamldoc.DecodeKind(m, schema, obj, prefix); p != nil {
 		return nil, &DecodeError{Doc: n, Field: p.Field, Problem: p.Text}
 	}
-	return []Object{v.Interface().(Object)}, nil
+	if p, ok := obj.(*Pod); ok {
+		if fe := NormalizePodIPs(p); fe != nil {
+			return nil, &DecodeError{Doc: n, Field: prefix + fe.Path, Problem: strings.TrimPrefix(fe.Error(), fe.Path+": ")}
+		}
+	}
+	return []Object{obj}, nil
+}
+
+// DecodeInto decodes one manifest document into obj, an object of any
+// kind whose schema svcnet knows (obj.GroupVersionKind: the kinds Decode
+// reads, apps/v1 Deployment, StatefulSet, DaemonSet and ReplicaSet, v1
+// Namespace): the document's apiVersion and kind must be obj's, every
+// field must be one Kubernetes defines for the kind, and what obj's type
+// does not model is carried when the type carries (it embeds TypeMeta
+// and decodes through UnmarshalCarried). It is Decode for a type of
+// another package (sim.Deployment) or one the caller makes: it neither
+// defaults nor validates.
+func DecodeInto(data []byte, obj Object) error { return Decoder{}.DecodeInto(data, obj) }
+
+// DecodeInto is the package's DecodeInto with d's limit.
+func (d Decoder) DecodeInto(data []byte, obj Object) error {
+	if len(data) > d.limit() {
+		return &DecodeError{Doc: 1, Problem: fmt.Sprintf("%d bytes: larger than the limit of %d bytes", len(data), d.limit())}
+	}
+	src, err := yamldoc.Parse(data)
+	if err != nil {
+		return &DecodeError{Doc: 1, Problem: "not YAML or JSON: " + err.Error()}
+	}
+	generic, err := src.JSON()
+	if err != nil {
+		return &DecodeError{Doc: 1, Problem: "not YAML or JSON: " + err.Error()}
+	}
+	m, ok := generic.(map[string]any)
+	if !ok {
+		return &DecodeError{Doc: 1, Problem: "not an object"}
+	}
+	wantVersion, wantKind := obj.GroupVersionKind()
+	if kind, _ := m["kind"].(string); kind != wantKind {
+		return &DecodeError{Doc: 1, Field: "kind", Problem: fmt.Sprintf("%q: want %q", kind, wantKind)}
+	}
+	if v, _ := m["apiVersion"].(string); v != wantVersion {
+		return &DecodeError{Doc: 1, Field: "apiVersion", Problem: fmt.Sprintf("%q for kind %q: want %q", v, wantKind, wantVersion)}
+	}
+	schema, ok := k8sschema.Lookup(wantVersion, wantKind)
+	if !ok {
+		return &DecodeError{Doc: 1, Field: "kind", Problem: fmt.Sprintf("%s %s: svcnet has no schema of this kind", wantVersion, wantKind)}
+	}
+	if p := yamldoc.DecodeKind(m, schema, obj, ""); p != nil {
+		return &DecodeError{Doc: 1, Field: p.Field, Problem: p.Text}
+	}
+	if p, ok := obj.(*Pod); ok {
+		if fe := NormalizePodIPs(p); fe != nil {
+			return &DecodeError{Doc: 1, Field: fe.Path, Problem: strings.TrimPrefix(fe.Error(), fe.Path+": ")}
+		}
+	}
+	return nil
 }

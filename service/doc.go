@@ -1,7 +1,8 @@
 // Package service is svcnet's object model: Kubernetes' Service, Pod and
-// Node with their field names and JSON tags, label selectors in the full
-// apimachinery grammar, validation with field paths, defaulting, and
-// strict decoding of real manifests.
+// Node (and Namespace and EndpointSlice as input) with their field names
+// and JSON tags, label selectors in the full apimachinery grammar,
+// validation with field paths, defaulting, and strict, lossless decoding
+// of real manifests and dumps.
 //
 // The main flow, as an API server runs it for a Service:
 //
@@ -38,6 +39,40 @@
 //     link-local addresses, CVE-2021-25737) to the pod's own IPs.
 //   - A nodePort on an ExternalName Service is rejected, as on ClusterIP.
 //   - Default sets an empty namespace to "default", as kubectl does.
+//
+// # Decoding real objects
+//
+// Decode and DecodeAll read v1 Service, Pod, Node, Namespace and List and
+// discovery.k8s.io/v1 EndpointSlice; DecodeInto reads any kind svcnet
+// has the schema of into a caller's type (sim.Deployment, a StatefulSet
+// type). Every document is checked against Kubernetes' v1.37 schema of
+// its kind (internal/k8sschema, generated from k8s.io/api by the kube
+// module): a field Kubernetes defines decodes, one it does not is a
+// *DecodeError naming its path, at any depth:
+//
+//	objs, err := service.DecodeAll(dump) // kubectl get svc,pods,nodes -A -o yaml
+//	// err: "service: document 1: items[3].spec.containers[0].imagePullPolizy: unknown field"
+//	pod := objs[0].(*service.Pod)
+//	pod.Carried().Paths()    // [spec.containers[0].terminationMessagePath spec.enableServiceLinks ...]
+//	out, _ := json.Marshal(pod) // every field of the input, modelled or carried
+//
+// What the types do not model is carried (Carried, in TypeMeta), not
+// dropped: MarshalJSON merges it back, UnmarshalJSON keeps it, and it is
+// immutable, so DeepCopy and the Registry's copies and snapshots share
+// it. A kind of another package carries the same way by embedding
+// TypeMeta and defining MarshalJSON and UnmarshalJSON with
+// MarshalCarried and UnmarshalCarried (three lines each).
+//
+// Decoding keeps what a dump says, system metadata included
+// (resourceVersion, uid, managedFields); Registry.Create still refuses a
+// resourceVersion, as the API server's store does. ClearSystemFields
+// clears that metadata as the API server treats it on create
+// (resourceVersion, uid, creationTimestamp, generation,
+// deletionTimestamp, managedFields and selfLink go; ownerReferences,
+// finalizers, labels and annotations stay); svcnet.Cluster.Apply and
+// sim's scenario decoder call it for each manifest. A Pod's podIP alone
+// fills podIPs, and podIPs alone podIP (NormalizePodIPs, as the API
+// server's v1 conversion does); both given must agree.
 //
 // # Concurrency
 //

@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/svcnet/svcnet/service"
@@ -64,4 +65,35 @@ spec:
 	// Output:
 	// default my-service ClusterIP 9376 <nil>
 	// service: document 1: spec.selecter: unknown field
+}
+
+// A pod as `kubectl get pod -o yaml` prints it decodes whole: what svcnet
+// models is typed, the rest is carried and encodes again; server-set
+// metadata is cleared as the API server treats it on create.
+func ExampleDecode_dump() {
+	obj, err := service.Decode([]byte(`
+apiVersion: v1
+kind: Pod
+metadata: {name: web-0, namespace: shop, resourceVersion: "4711", uid: 5f0c}
+spec:
+  enableServiceLinks: true
+  containers:
+  - {name: web, image: nginx, terminationMessagePolicy: File, ports: [{name: http, containerPort: 8080}]}
+status: {phase: Running, podIP: 10.244.1.7}
+`))
+	if err != nil {
+		panic(err)
+	}
+	pod := obj.(*service.Pod)
+	fmt.Println(pod.Status.PodIPs, pod.Carried().Paths())
+	service.ClearSystemFields(pod)
+	out, _ := json.Marshal(pod)
+	fmt.Println(string(out))
+
+	_, err = service.Decode([]byte("apiVersion: v1\nkind: Pod\nspec: {volumes: [{name: v, configMap: {nmae: x}}]}\n"))
+	fmt.Println(err)
+	// Output:
+	// [{10.244.1.7}] [spec.containers[0].terminationMessagePolicy spec.enableServiceLinks]
+	// {"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-0","namespace":"shop"},"spec":{"containers":[{"image":"nginx","name":"web","ports":[{"containerPort":8080,"name":"http"}],"terminationMessagePolicy":"File"}],"enableServiceLinks":true},"status":{"phase":"Running","podIP":"10.244.1.7","podIPs":[{"ip":"10.244.1.7"}]}}
+	// service: document 1: spec.volumes[0].configMap.nmae: unknown field
 }

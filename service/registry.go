@@ -325,7 +325,12 @@ func (r *Registry) generateName(prefix string) string {
 
 // Create stores a new Service built from svc, which it does not retain or
 // modify, as kube-apiserver's Service storage does: status and system
-// metadata from the caller are ignored; the Service is defaulted (Default)
+// metadata from the caller are ignored, except a resourceVersion, which
+// is refused ("must not be set on create", as the API server's etcd3
+// store refuses it: a Service read back from a cluster or a dump goes
+// through ClearSystemFields first, as Cluster.Apply does); what the
+// Service carries beside its modelled fields (Carried) is stored with
+// it; the Service is defaulted (Default)
 // and validated (Validate, plus the dual-stack rules of KEP-563 against
 // the cluster's families); its externalIPs must pass the policy; then
 // ClusterIPs are allocated per family (the requested ones exactly, the

@@ -8,9 +8,13 @@ import (
 )
 
 // TypeMeta names an object's schema, as in every Kubernetes manifest.
+// It also holds what a decoded object carries beside its modelled fields
+// (Carried, SetCarried): every object type embeds it.
 type TypeMeta struct {
 	APIVersion string `json:"apiVersion,omitempty"`
 	Kind       string `json:"kind,omitempty"`
+
+	carried Carried
 }
 
 // OwnerReference names the object that owns this one (a ReplicaSet for a

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/svcnet/svcnet/internal/jsonfield"
+	"github.com/svcnet/svcnet/internal/k8sschema"
 	"github.com/svcnet/svcnet/internal/yamldoc"
 	"github.com/svcnet/svcnet/service"
 )
@@ -115,18 +116,24 @@ type ScenarioSource struct {
 // separated by "---" lines, exactly one of which is the `kind: Scenario`
 // document (apiVersion sim.svcnet.dev/v1alpha1), the others ordinary
 // Kubernetes manifests: v1 Service, Pod and Node, apps/v1 Deployment, and
-// v1 List of those. Manifests are appended, in stream order, to the
-// Scenario's Services, Deployments, Pods and Nodes after any the Scenario
-// document lists itself; namespaced objects without a namespace get
-// "default", as kubectl gives them.
+// v1 List of those (v1 Namespace and discovery.k8s.io/v1 EndpointSlice,
+// as a `kubectl get -A -o yaml` dump lists them, decode and are not
+// simulated). Every field Kubernetes defines for a kind decodes, and what
+// sim does not model is carried (service.Carried); the metadata an API
+// server sets (resourceVersion, uid, managedFields, ...) is cleared, as
+// service.ClearSystemFields says. Manifests are appended, in stream
+// order, to the Scenario's Services, Deployments, Pods and Nodes after
+// any the Scenario document lists itself; namespaced objects without a
+// namespace get "default", as kubectl gives them.
 //
-// Decoding is strict: an unknown field, a duplicate key, a value of the
-// wrong type, an unknown apiVersion or kind, an object that breaks
-// Kubernetes' validation, two objects of the same kind and name, an
-// unknown action or algorithm, or a reference (a traffic flow's Service, a
-// timeline event's target) to an object the scenario does not define is a
-// *DecodeError. All of them are reported at once. The checks that need
-// the whole cluster (address ranges, capacities) are Run's.
+// Decoding is strict: a field Kubernetes does not define (at any depth),
+// a duplicate key, a value of the wrong type, an unknown apiVersion or
+// kind, an object that breaks Kubernetes' validation, two objects of the
+// same kind and name, an unknown action or algorithm, or a reference (a
+// traffic flow's Service, a timeline event's target) to an object the
+// scenario does not define is a *DecodeError. All of them are reported at
+// once. The checks that need the whole cluster (address ranges,
+// capacities) are Run's.
 //
 // DecodeScenario never panics, whatever the input.
 func DecodeScenario(stream []byte) (Scenario, error) {
@@ -286,16 +293,21 @@ func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix
 	apiVersion, _ := m["apiVersion"].(string)
 	kind, _ := m["kind"].(string)
 	if kind == "" {
-		d.fail(ref, "", "", prefix+"kind", "required value: want Scenario, Service, Deployment, Pod, Node or List", nil)
+		d.fail(ref, "", "", prefix+"kind", "required value: want Scenario, Service, Deployment, Pod, Node, Namespace, EndpointSlice or List", nil)
 		return
 	}
-	want := map[string]string{
-		KindScenario: APIVersion, kindDeployment: apiVersionApps,
-		"Service": "v1", "Pod": "v1", "Node": "v1", "List": "v1",
-	}[kind]
+	want := ""
+	switch kind {
+	case KindScenario:
+		want = APIVersion
+	case "List":
+		want = "v1"
+	default:
+		want = manifestKinds[kind].apiVersion
+	}
 	switch {
 	case want == "":
-		d.fail(ref, "", "", prefix+"kind", fmt.Sprintf("invalid value %q: want Scenario, Service, Deployment, Pod, Node or List", kind), nil)
+		d.fail(ref, "", "", prefix+"kind", fmt.Sprintf("invalid value %q: want Scenario, Service, Deployment, Pod, Node, Namespace, EndpointSlice or List", kind), nil)
 		return
 	case apiVersion != want:
 		d.fail(ref, kind, "", prefix+"apiVersion", fmt.Sprintf("invalid value %q: want %q for kind %s", apiVersion, want, kind), nil)
@@ -314,35 +326,22 @@ func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix
 			return
 		}
 		d.scenarioDoc(ref, m, src)
-	case kindDeployment:
-		var dep Deployment
-		if !d.decodeInto(ref, kind, m, src, prefix == "", prefix, &dep) {
-			return
-		}
-		d.addDeployment(ref, &dep, prefix, true)
 	default:
-		obj, ok := d.decodeCore(ref, kind, m, src, prefix)
+		obj, ok := d.decodeKind(ref, kind, m, prefix)
 		if !ok {
 			return
 		}
-		switch o := obj.(type) {
-		case *service.Service:
-			d.addService(ref, o, prefix, true)
-		case *service.Pod:
-			d.addPod(ref, o, prefix, true)
-		case *service.Node:
-			d.addNode(ref, o, prefix, true)
+		if add := manifestKinds[kind].add; add != nil {
+			add(d, ref, obj, prefix, true)
 		}
 	}
 }
 
 // list decodes the items of a v1 List, as kubectl get -o yaml writes it.
 func (d *decoder) list(ref docRef, m map[string]any, src yamldoc.Value) {
-	for k := range sortedKeys(m) {
-		switch k {
-		case "apiVersion", "kind", "items", "metadata":
-		default:
-			d.fail(ref, "List", "", k, "unknown field", nil)
+	if list, ok := k8sschema.Lookup("v1", "List"); ok {
+		if p := list.Check(m, ""); p != nil {
+			d.fail(ref, "List", "", p.Field, p.Text, nil)
 			return
 		}
 	}
@@ -362,21 +361,21 @@ func (d *decoder) list(ref docRef, m map[string]any, src yamldoc.Value) {
 	}
 }
 
-// decodeCore decodes a v1 Service, Pod or Node with package service's
-// strict decoding (yamldoc.DecodeStrict, behind service.Decode too), so
-// that its rules apply unchanged; a problem is reported with a
-// *service.DecodeError beneath, as service.Decode reports it.
-func (d *decoder) decodeCore(ref docRef, kind string, m map[string]any, src yamldoc.Value, prefix string) (service.Object, bool) {
-	var obj service.Object
-	switch kind {
-	case "Service":
-		obj = new(service.Service)
-	case "Pod":
-		obj = new(service.Pod)
-	default:
-		obj = new(service.Node)
+// decodeKind decodes an object of one of manifestKinds strictly
+// against Kubernetes' schema of its kind (yamldoc.DecodeKind, behind
+// service.Decode too), so that every field Kubernetes defines decodes
+// and is carried when svcnet does not model it; a problem is reported
+// with a *service.DecodeError beneath, as service.Decode reports it.
+func (d *decoder) decodeKind(ref docRef, kind string, m map[string]any, prefix string) (service.Object, bool) {
+	k := manifestKinds[kind]
+	schema, ok := k8sschema.Lookup(k.apiVersion, kind)
+	if !ok {
+		d.fail(ref, kind, manifestName(kind, m), prefix+"kind", fmt.Sprintf("%q has no schema", kind), nil)
+		return nil, false
 	}
-	if p := yamldoc.DecodeStrict(m, &src, obj, ""); p != nil {
+	obj := k.new()
+	name := manifestName(kind, m)
+	if p := yamldoc.DecodeKind(m, schema, obj, ""); p != nil {
 		err := &service.DecodeError{Doc: 1, Field: p.Field, Problem: p.Text}
 		field := p.Field
 		if field == "" {
@@ -384,7 +383,7 @@ func (d *decoder) decodeCore(ref docRef, kind string, m map[string]any, src yaml
 		} else {
 			field = prefix + field
 		}
-		d.fail(ref, kind, manifestName(kind, m), field, p.Text, err)
+		d.fail(ref, kind, name, field, p.Text, err)
 		return nil, false
 	}
 	return obj, true
@@ -522,7 +521,12 @@ func defaultObjectNamespace(m *service.ObjectMeta) {
 	}
 }
 
+// The add functions take an object decoded from a manifest or listed by
+// the Scenario document. Each first clears the metadata an API server
+// sets itself (service.ClearSystemFields: a dump's resourceVersion, uid,
+// managedFields...), as creating the object from the manifest would.
 func (d *decoder) addService(ref docRef, svc *service.Service, prefix string, manifest bool) {
+	service.ClearSystemFields(svc)
 	defaultObjectNamespace(&svc.ObjectMeta)
 	name := svc.Key().String()
 	if svc.Kind != "" && svc.Kind != "Service" || svc.APIVersion != "" && svc.APIVersion != "v1" {
@@ -545,7 +549,12 @@ func (d *decoder) addService(ref docRef, svc *service.Service, prefix string, ma
 }
 
 func (d *decoder) addPod(ref docRef, p *service.Pod, prefix string, manifest bool) {
+	service.ClearSystemFields(p)
 	defaultObjectNamespace(&p.ObjectMeta)
+	if fe := service.NormalizePodIPs(p); fe != nil {
+		d.failField(ref, "Pod", p.Key().String(), prefix, fe)
+		return
+	}
 	name := p.Key().String()
 	if p.Kind != "" && p.Kind != "Pod" || p.APIVersion != "" && p.APIVersion != "v1" {
 		d.fail(ref, "Pod", name, prefix+"kind", fmt.Sprintf("invalid value %q/%q: want v1 Pod", p.APIVersion, p.Kind), nil)
@@ -562,6 +571,7 @@ func (d *decoder) addPod(ref docRef, p *service.Pod, prefix string, manifest boo
 }
 
 func (d *decoder) addNode(ref docRef, n *service.Node, prefix string, manifest bool) {
+	service.ClearSystemFields(n)
 	if n.Kind != "" && n.Kind != "Node" || n.APIVersion != "" && n.APIVersion != "v1" {
 		d.fail(ref, "Node", n.Name, prefix+"kind", fmt.Sprintf("invalid value %q/%q: want v1 Node", n.APIVersion, n.Kind), nil)
 	}
@@ -577,6 +587,7 @@ func (d *decoder) addNode(ref docRef, n *service.Node, prefix string, manifest b
 }
 
 func (d *decoder) addDeployment(ref docRef, dep *Deployment, prefix string, manifest bool) {
+	service.ClearSystemFields(dep)
 	defaultObjectNamespace(&dep.ObjectMeta)
 	name := dep.Key().String()
 	if dep.Kind != "" && dep.Kind != kindDeployment || dep.APIVersion != "" && dep.APIVersion != apiVersionApps {
@@ -609,16 +620,6 @@ func (d *decoder) finish() {
 	for _, fe := range d.checkScenario() {
 		d.failField(ref, KindScenario, d.s.Metadata.Name, "", fe)
 	}
-}
-
-// sortedKeys yields a map's keys in order, for deterministic errors.
-func sortedKeys(m map[string]any) func(func(string) bool) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return slices.Values(keys)
 }
 
 // jsonKind names the JSON type of a decoded value.
@@ -701,6 +702,14 @@ func (c *typeChecker) visit(v any, t reflect.Type, path string) jsonfield.Action
 	}
 	if v == nil {
 		return jsonfield.Skip // null: the zero value, as encoding/json decodes it
+	}
+	if k, ok := scenarioKindTypes()[t]; ok {
+		// An object a Scenario document lists: Kubernetes' schema of its
+		// kind says which fields it has and what they hold.
+		if p := k.Check(v, path); p != nil {
+			c.add(p.Field, p.Text)
+		}
+		return jsonfield.Skip
 	}
 	switch t {
 	case rawMessageType:

@@ -120,7 +120,7 @@ func TestDecodeScenarioErrors(t *testing.T) {
 		{"duplicate key", stream(scenarioDoc+"seed: 5\n", webService, webDeployment), []string{
 			`document 1 (line 1): not YAML or JSON`, `"seed" already set`}},
 		{"wrong kind", stream(scenarioDoc, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"), []string{
-			`document 2 (line 10): kind: invalid value "ConfigMap": want Scenario, Service, Deployment, Pod, Node or List`}},
+			`document 2 (line 10): kind: invalid value "ConfigMap": want Scenario, Service, Deployment, Pod, Node, Namespace, EndpointSlice or List`}},
 		{"wrong apiVersion", stream(scenarioDoc, webService, strings.Replace(webDeployment, "apps/v1", "extensions/v1beta1", 1)), []string{
 			`Deployment: apiVersion: invalid value "extensions/v1beta1": want "apps/v1" for kind Deployment`}},
 		{"invalid service", stream(scenarioDoc, strings.Replace(webService, "port: 80", "port: 80000", 1), webDeployment), []string{
@@ -230,6 +230,7 @@ func FuzzDecodeScenario(f *testing.F) {
 	// The corpus: a valid stream, each kind of document, and inputs at
 	// the edges of YAML (anchors, tags, huge numbers, deep nesting).
 	f.Add(stream(scenarioDoc, webService, webDeployment))
+	f.Add(stream(scenarioDoc, webService, dumpedDeployment)) // kubectl get -o yaml: carried fields, status
 	f.Add([]byte(scenarioDoc))
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [{apiVersion: apps/v1, kind: Deployment, metadata: {name: x}}]\n"))
 	f.Add([]byte("apiVersion: sim.svcnet.dev/v1alpha1\nkind: Scenario\nduration: 1e400\nseed: 99999999999999999999\n"))

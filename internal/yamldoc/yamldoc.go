@@ -36,6 +36,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/svcnet/svcnet/internal/carry"
 	"github.com/svcnet/svcnet/internal/jsonfield"
 	"go.yaml.in/yaml/v2"
 )
@@ -239,6 +240,12 @@ var (
 // TextUnmarshaler): such a value is passed on as the YAML holds it.
 func target(t reflect.Type) reflect.Type {
 	for t != nil {
+		if carry.Carrier(t) {
+			for t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			return t // an object type: its UnmarshalJSON decodes it as a plain struct
+		}
 		if t.Implements(jsonUnmarshalerType) || t.Implements(textUnmarshalerType) {
 			return nil
 		}
