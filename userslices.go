@@ -148,6 +148,21 @@ func copySlice(sl *endpoints.Slice) *endpoints.Slice {
 	return s
 }
 
+// ValidateEndpointSlice reports whether sl may be a user-managed slice
+// (ApplyEndpointSlice's rules), as a *service.ValidationError naming each
+// field and value; nil when it may. An empty namespace counts as
+// "default".
+func ValidateEndpointSlice(sl *endpoints.Slice) error {
+	if sl == nil {
+		return &service.ValidationError{Kind: "EndpointSlice", Errors: service.ErrorList{service.Required("", "must not be nil")}}
+	}
+	s := *sl
+	if s.Namespace == "" {
+		s.Namespace = "default"
+	}
+	return validateUserSlice(&s)
+}
+
 // validateUserSlice checks a user-managed slice as the API server's
 // EndpointSlice validation does for the fields svcnet reads
 // (pkg/apis/discovery/validation: ValidateEndpointSlice), and that it is

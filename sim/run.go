@@ -253,6 +253,14 @@ func newWorld(s Scenario) (*world, error) {
 			return nil, invalid("service %s/%s: %v", in.Namespace, in.Name, err)
 		}
 	}
+	for i, sl := range s.EndpointSlices {
+		if sl == nil {
+			return nil, invalid("endpointSlices[%d]: null", i)
+		}
+		if _, err := w.c.ApplyEndpointSlice(sl); err != nil {
+			return nil, invalid("endpointSlice %s/%s: %v", sl.Namespace, sl.Name, err)
+		}
+	}
 	if err := w.resolveFlows(); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -76,6 +77,13 @@ type Scenario struct {
 	// without spec.nodeName is scheduled, one without an IP gets one from
 	// its node's pod range.
 	Pods []*service.Pod `json:"pods,omitempty"`
+	// EndpointSlices are user-managed discovery.k8s.io/v1 EndpointSlices
+	// (svcnet.Cluster.ApplyEndpointSlice), applied at time 0 after the
+	// Services: the endpoints of a Service without a selector, which no
+	// controller computes. A slice labelled with the endpoint
+	// controller's managed-by value is an error: the simulator computes
+	// those.
+	EndpointSlices []*endpoints.Slice `json:"endpointSlices,omitempty"`
 }
 
 // Metadata names a scenario.

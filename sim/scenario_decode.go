@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	svcnet "github.com/svcnet/svcnet"
+	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/internal/jsonfield"
 	"github.com/svcnet/svcnet/internal/yamldoc"
 	"github.com/svcnet/svcnet/service"
@@ -254,8 +257,10 @@ func (d *decoder) failValidation(ref docRef, kind, name, prefix string, err erro
 
 // The apiVersions and kinds a scenario stream holds.
 const (
-	apiVersionApps = "apps/v1"
-	kindDeployment = "Deployment"
+	apiVersionApps      = "apps/v1"
+	kindDeployment      = "Deployment"
+	apiVersionDiscovery = "discovery.k8s.io/v1"
+	kindEndpointSlice   = "EndpointSlice"
 )
 
 // document decodes one document and adds what it holds to the Scenario.
@@ -286,16 +291,16 @@ func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix
 	apiVersion, _ := m["apiVersion"].(string)
 	kind, _ := m["kind"].(string)
 	if kind == "" {
-		d.fail(ref, "", "", prefix+"kind", "required value: want Scenario, Service, Deployment, Pod, Node or List", nil)
+		d.fail(ref, "", "", prefix+"kind", "required value: want Scenario, Service, Deployment, Pod, Node, EndpointSlice or List", nil)
 		return
 	}
 	want := map[string]string{
-		KindScenario: APIVersion, kindDeployment: apiVersionApps,
+		KindScenario: APIVersion, kindDeployment: apiVersionApps, kindEndpointSlice: apiVersionDiscovery,
 		"Service": "v1", "Pod": "v1", "Node": "v1", "List": "v1",
 	}[kind]
 	switch {
 	case want == "":
-		d.fail(ref, "", "", prefix+"kind", fmt.Sprintf("invalid value %q: want Scenario, Service, Deployment, Pod, Node or List", kind), nil)
+		d.fail(ref, "", "", prefix+"kind", fmt.Sprintf("invalid value %q: want Scenario, Service, Deployment, Pod, Node, EndpointSlice or List", kind), nil)
 		return
 	case apiVersion != want:
 		d.fail(ref, kind, "", prefix+"apiVersion", fmt.Sprintf("invalid value %q: want %q for kind %s", apiVersion, want, kind), nil)
@@ -320,6 +325,12 @@ func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix
 			return
 		}
 		d.addDeployment(ref, &dep, prefix, true)
+	case kindEndpointSlice:
+		var sl endpoints.Slice
+		if !d.decodeInto(ref, kind, m, src, prefix == "", prefix, &sl) {
+			return
+		}
+		d.addSlice(ref, &sl, prefix, true)
 	default:
 		obj, ok := d.decodeCore(ref, kind, m, src, prefix)
 		if !ok {
@@ -485,12 +496,21 @@ func (d *decoder) scenarioDoc(ref docRef, m map[string]any, src yamldoc.Value) {
 		}
 		d.addNode(ref, o, fmt.Sprintf("nodes[%d].", i), false)
 	}
+	for i, o := range s.EndpointSlices {
+		if o == nil {
+			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("endpointSlices[%d]", i), "null: want an EndpointSlice", nil)
+			continue
+		}
+		d.addSlice(ref, o, fmt.Sprintf("endpointSlices[%d].", i), false)
+	}
 	// Null entries were reported; drop them so the checks below see
 	// only objects.
 	d.s.Services = slices.DeleteFunc(d.s.Services, func(o *service.Service) bool { return o == nil })
 	d.s.Deployments = slices.DeleteFunc(d.s.Deployments, func(o *Deployment) bool { return o == nil })
 	d.s.Pods = slices.DeleteFunc(d.s.Pods, func(o *service.Pod) bool { return o == nil })
 	d.s.Nodes = slices.DeleteFunc(d.s.Nodes, func(o *service.Node) bool { return o == nil })
+	d.s.EndpointSlices = slices.DeleteFunc(d.s.EndpointSlices, func(o *endpoints.Slice) bool { return o == nil })
+	d.s.EndpointSlices = append(d.s.EndpointSlices, manifests.EndpointSlices...)
 	d.s.Services = append(d.s.Services, manifests.Services...)
 	d.s.Deployments = append(d.s.Deployments, manifests.Deployments...)
 	d.s.Pods = append(d.s.Pods, manifests.Pods...)
@@ -593,6 +613,23 @@ func (d *decoder) addDeployment(ref docRef, dep *Deployment, prefix string, mani
 	}
 }
 
+func (d *decoder) addSlice(ref docRef, sl *endpoints.Slice, prefix string, manifest bool) {
+	defaultObjectNamespace(&sl.ObjectMeta)
+	name := sl.Namespace + "/" + sl.Name
+	if sl.Kind != "" && sl.Kind != kindEndpointSlice || sl.APIVersion != "" && sl.APIVersion != apiVersionDiscovery {
+		d.fail(ref, kindEndpointSlice, name, prefix+"kind", fmt.Sprintf("invalid value %q/%q: want discovery.k8s.io/v1 EndpointSlice", sl.APIVersion, sl.Kind), nil)
+	}
+	if err := svcnet.ValidateEndpointSlice(sl); err != nil {
+		d.failValidation(ref, kindEndpointSlice, name, prefix, err)
+	}
+	if !d.unique(ref, kindEndpointSlice, prefix, sl.Key()) {
+		return
+	}
+	if manifest {
+		d.s.EndpointSlices = append(d.s.EndpointSlices, sl)
+	}
+}
+
 // finish checks the stream as a whole: one Scenario document, and the
 // Scenario's own fields and references.
 func (d *decoder) finish() {
@@ -659,6 +696,9 @@ var (
 	rawMessageType  = reflect.TypeFor[json.RawMessage]()
 	timeType        = reflect.TypeFor[time.Time]()
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	// textUnmarshalerType: a netip.Addr reads a string (encoding/json
+	// decodes it through UnmarshalText).
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
 func (c *typeChecker) bad(path string, v any, rule string) {
@@ -738,6 +778,9 @@ func (c *typeChecker) visit(v any, t reflect.Type, path string) jsonfield.Action
 		return jsonfield.Skip
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return jsonfield.Skip
+	}
+	if _, ok := v.(string); ok && reflect.PointerTo(t).Implements(textUnmarshalerType) {
 		return jsonfield.Skip
 	}
 	switch t.Kind() {
