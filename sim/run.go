@@ -188,7 +188,7 @@ func newWorld(s Scenario) (*world, error) {
 	}
 	ttl := uint32(cfg.t.ttl / time.Second)
 	w.c, err = svcnet.NewCluster(svcnet.Config{
-		ServiceCIDRs: []netip.Prefix{cfg.serviceNet},
+		ServiceCIDRs: cfg.serviceNets,
 		PodCIDRs:     []netip.Prefix{cfg.podNet},
 		NodeCIDRs:    []netip.Prefix{cfg.nodeNet},
 		LoadBalancer: pool,

@@ -117,7 +117,11 @@ type ClusterSpec struct {
 	// MaxPodsPerNode caps the pods the scheduler places on a node; 0
 	// means the kubelet's default, 110.
 	MaxPodsPerNode int `json:"maxPodsPerNode,omitempty"`
-	// ServiceCIDR is the ClusterIP range; "" means 10.96.0.0/12.
+	// ServiceCIDR is the ClusterIP range; "" means 10.96.0.0/12. Two
+	// ranges of different families separated by a comma, as
+	// kube-apiserver's --service-cluster-ip-range takes them, make the
+	// cluster dual-stack for Services (the first is the primary family);
+	// pods keep one IPv4 address.
 	ServiceCIDR string `json:"serviceCIDR,omitempty"`
 	// PodCIDR is cut into one /24 per node (kube-controller-manager's
 	// --node-cidr-mask-size); "" means 10.0.0.0/8.

@@ -120,7 +120,7 @@ func TestDecodeScenarioErrors(t *testing.T) {
 		{"duplicate key", stream(scenarioDoc+"seed: 5\n", webService, webDeployment), []string{
 			`document 1 (line 1): not YAML or JSON`, `"seed" already set`}},
 		{"wrong kind", stream(scenarioDoc, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"), []string{
-			`document 2 (line 10): kind: invalid value "ConfigMap": want Scenario, Service, Deployment, Pod, Node or List`}},
+			`document 2 (line 10): kind: invalid value "ConfigMap": want Scenario, Service, Deployment, Pod, Node, EndpointSlice or List`}},
 		{"wrong apiVersion", stream(scenarioDoc, webService, strings.Replace(webDeployment, "apps/v1", "extensions/v1beta1", 1)), []string{
 			`Deployment: apiVersion: invalid value "extensions/v1beta1": want "apps/v1" for kind Deployment`}},
 		{"invalid service", stream(scenarioDoc, strings.Replace(webService, "port: 80", "port: 80000", 1), webDeployment), []string{
