@@ -394,6 +394,9 @@ type importer struct {
 	// ingress are the IPv4 load balancer ingress addresses of the dump's
 	// Services.
 	ingress []netip.Addr
+	// serviceRange is kube-apiserver's --service-cluster-ip-range, when
+	// the dump holds its (static) pod.
+	serviceRange string
 }
 
 func (im *importer) run() (ImportResult, error) {
@@ -570,6 +573,9 @@ func (im *importer) pod(it *dumpItem) {
 			im.rep.add(NoteDropped, "Pod", key, "made by Deployment %s (through ReplicaSet %s): the scenario's Deployment makes its pods", im.deployOf[it.ns+"/"+o.name], o.name)
 		case o.kind == "Node":
 			im.rep.add(NoteDropped, "Pod", key, "a static (mirror) pod of node %s: the kubelet runs it, not the API", o.name)
+			if r := apiserverFlag(it.m, "--service-cluster-ip-range="); r != "" {
+				im.serviceRange = r
+			}
 		default:
 			im.rep.add(NoteNotImported, "Pod", key, "owned by %s %s, which is not yet simulated", o.kind, o.name)
 		}
@@ -681,6 +687,12 @@ func (im *importer) cluster(s *Scenario) {
 			}
 		}
 	}
+	if r := im.serviceRange; r != "" && rangeHolds(r, append(v4, v6...)) {
+		// The API server's own flag: the range as the cluster has it.
+		c.ServiceCIDR = r
+		v4, v6 = nil, nil
+		im.rep.add(NoteKept, "Pod", "kube-system/kube-apiserver", "its --service-cluster-ip-range=%s is the scenario's cluster.serviceCIDR", r)
+	}
 	def := netip.MustParsePrefix("10.96.0.0/12")
 	var cidrs []string
 	if len(v4) > 0 {
@@ -704,6 +716,44 @@ func (im *importer) cluster(s *Scenario) {
 	if pool := netip.MustParsePrefix("198.51.100.0/24"); slices.ContainsFunc(im.ingress, func(a netip.Addr) bool { return !pool.Contains(a) }) {
 		c.LoadBalancerRange = lbRange(im.ingress)
 	}
+}
+
+// apiserverFlag returns the value of a kube-apiserver flag (prefix
+// "--name=") in a pod's containers' command and args, or "".
+func apiserverFlag(m map[string]any, prefix string) string {
+	spec, _ := m["spec"].(map[string]any)
+	cs, _ := spec["containers"].([]any)
+	for _, c := range cs {
+		cm, _ := c.(map[string]any)
+		for _, f := range []string{"command", "args"} {
+			l, _ := cm[f].([]any)
+			for _, a := range l {
+				if s, _ := a.(string); strings.HasPrefix(s, prefix) {
+					return strings.TrimPrefix(s, prefix)
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// rangeHolds reports whether r, one CIDR or two separated by a comma,
+// parses and holds every address.
+func rangeHolds(r string, addrs []netip.Addr) bool {
+	var ps []netip.Prefix
+	for part := range strings.SplitSeq(r, ",") {
+		p, err := netip.ParsePrefix(strings.TrimSpace(part))
+		if err != nil {
+			return false
+		}
+		ps = append(ps, p)
+	}
+	for _, a := range addrs {
+		if !slices.ContainsFunc(ps, func(p netip.Prefix) bool { return p.Contains(a) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // cover returns the longest prefix (at most maxBits long) holding every

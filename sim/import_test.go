@@ -1,0 +1,360 @@
+package sim
+
+import (
+	"encoding/json"
+	"net/netip"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/svcnet/svcnet/service"
+	"sigs.k8s.io/yaml"
+)
+
+const dumpPath = "../examples/cluster-dump/dump.yaml"
+
+// decodeErrors returns the DecodeErrors joined in err.
+func decodeErrors(err error) []*DecodeError {
+	var out []*DecodeError
+	var walk func(error)
+	walk = func(e error) {
+		if de, ok := e.(*DecodeError); ok {
+			out = append(out, de)
+			return
+		}
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+		}
+	}
+	walk(err)
+	return out
+}
+
+var pathSeg = regexp.MustCompile(`^([^\[]+)((?:\[\d+\])*)$`)
+
+// removeField deletes the field at a decoder's path
+// (items[3].spec.containers[0].stdin) from a generic document.
+func removeField(t *testing.T, doc any, path string) {
+	t.Helper()
+	segs := strings.Split(path, ".")
+	cur := doc
+	for i, s := range segs {
+		m := pathSeg.FindStringSubmatch(s)
+		require.NotNil(t, m, "path %q", path)
+		obj, ok := cur.(map[string]any)
+		require.True(t, ok, "path %q at %q", path, s)
+		if i == len(segs)-1 && m[2] == "" {
+			delete(obj, m[1])
+			return
+		}
+		cur = obj[m[1]]
+		for _, idx := range regexp.MustCompile(`\d+`).FindAllString(m[2], -1) {
+			n, _ := strconv.Atoi(idx)
+			cur = cur.([]any)[n]
+		}
+	}
+}
+
+// decodableSubset is the dump without the fields that the decoder of
+// this branch does not know yet (container terminationMessagePath, pod
+// enableServiceLinks, ...: Kubernetes fields that the `decode` branch
+// makes svcnet carry), found by importing and removing what the errors
+// name, until the import decodes. It returns the subset and the fields
+// removed; any other error fails the test.
+func decodableSubset(t *testing.T, data []byte) ([]byte, []string) {
+	t.Helper()
+	var doc any
+	require.NoError(t, yaml.Unmarshal(data, &doc))
+	var removed []string
+	for range 100 {
+		b, err := json.Marshal(doc)
+		require.NoError(t, err)
+		_, err = Import(ScenarioSource{Name: "dump.yaml", Data: b})
+		if err == nil {
+			return b, removed
+		}
+		des := decodeErrors(err)
+		require.NotEmpty(t, des, "%v", err)
+		for _, de := range des {
+			if de.Problem == "too many errors" {
+				continue
+			}
+			require.Equal(t, "unknown field", de.Problem, "only unknown fields may stop the import: %v", de)
+			removeField(t, doc, de.Field)
+			removed = append(removed, de.Field)
+		}
+	}
+	t.Fatal("the dump did not become decodable")
+	return nil, nil
+}
+
+// TestImportDumpLossless imports the shipped dump as it is. It needs
+// lossless decoding of Kubernetes' fields (branch `decode`); until then
+// the only errors are unknown Kubernetes fields, and it skips saying so.
+func TestImportDumpLossless(t *testing.T) {
+	data, err := os.ReadFile(dumpPath)
+	require.NoError(t, err)
+	_, err = Import(ScenarioSource{Name: "dump.yaml", Data: data})
+	if err != nil {
+		des := decodeErrors(err)
+		require.NotEmpty(t, des, "%v", err)
+		for _, de := range des {
+			require.Contains(t, []string{"unknown field", "too many errors"}, de.Problem, "%v", de)
+		}
+		t.Skipf("needs lossless decoding of Kubernetes fields (branch decode): %d unknown fields, the first %v", len(des), des[0])
+	}
+}
+
+// dumpItems reads the dump's items as generic objects, by kind, for the
+// tests to compare the import with the dump itself.
+func dumpItems(t *testing.T, data []byte) map[string][]map[string]any {
+	t.Helper()
+	var l struct {
+		Items []map[string]any `json:"items"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &l))
+	out := map[string][]map[string]any{}
+	for _, it := range l.Items {
+		out[it["kind"].(string)] = append(out[it["kind"].(string)], it)
+	}
+	return out
+}
+
+func field(m map[string]any, path ...string) any {
+	var cur any = m
+	for _, p := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[p]
+	}
+	return cur
+}
+
+func itemKey(m map[string]any) string {
+	ns, _ := field(m, "metadata", "namespace").(string)
+	name, _ := field(m, "metadata", "name").(string)
+	if ns == "" {
+		return name
+	}
+	return ns + "/" + name
+}
+
+// importDump imports the shipped dump (its decodable subset until the
+// decode branch is merged).
+func importDump(t *testing.T) (ImportResult, map[string][]map[string]any) {
+	t.Helper()
+	data, err := os.ReadFile(dumpPath)
+	require.NoError(t, err)
+	sub, removed := decodableSubset(t, data)
+	for _, f := range removed {
+		require.NotContains(t, f, "metadata", "server-set metadata is Import's to drop, not the decoder's")
+	}
+	res, err := Import(ScenarioSource{Name: "dump.yaml", Data: sub})
+	require.NoError(t, err)
+	return res, dumpItems(t, data)
+}
+
+// TestImportDump checks the import of the shipped dump against the dump
+// itself and the rules Import states: Services as they are, Deployments
+// with their replicas, only pods without a controller as bare pods, the
+// controllers' pods and the kinds not simulated yet reported, and the
+// user-managed slices of Services without a selector carried.
+func TestImportDump(t *testing.T) {
+	res, dump := importDump(t)
+	s, rep := res.Scenario, res.Report
+
+	svcs := map[string]int{}
+	for i, svc := range s.Services {
+		svcs[svc.Key().String()] = i
+	}
+	require.Len(t, s.Services, len(dump["Service"]))
+	for _, in := range dump["Service"] {
+		k := itemKey(in)
+		i, ok := svcs[k]
+		require.True(t, ok, "Service %s imported", k)
+		got := s.Services[i]
+		require.Empty(t, got.UID, k)
+		require.Empty(t, got.ResourceVersion, k)
+		require.True(t, got.CreationTimestamp.IsZero(), k)
+		var ips []string
+		for _, ip := range field(in, "spec", "clusterIPs").([]any) {
+			ips = append(ips, ip.(string))
+		}
+		require.Equal(t, ips, got.Spec.ClusterIPs, "%s: clusterIPs as in the dump", k)
+		for j, p := range field(in, "spec", "ports").([]any) {
+			np, _ := p.(map[string]any)["nodePort"].(float64)
+			require.EqualValues(t, np, got.Spec.Ports[j].NodePort, "%s: ports[%d].nodePort", k, j)
+		}
+		hc, _ := field(in, "spec", "healthCheckNodePort").(float64)
+		require.EqualValues(t, hc, got.Spec.HealthCheckNodePort, k)
+		require.Empty(t, got.Status.LoadBalancer.Ingress, "%s: the simulator assigns ingress", k)
+	}
+	require.Zero(t, rep.Count(NoteConflict), "a real cluster's dump has no conflicts")
+
+	require.Len(t, s.Deployments, len(dump["Deployment"]))
+	deps := map[string]*Deployment{}
+	for i, d := range s.Deployments {
+		if i > 0 {
+			require.Less(t, s.Deployments[i-1].Key().String(), d.Key().String(), "sorted by namespace and name")
+		}
+		deps[d.Key().String()] = d
+	}
+	for _, in := range dump["Deployment"] {
+		d := deps[itemKey(in)]
+		require.NotNil(t, d, itemKey(in))
+		require.EqualValues(t, field(in, "spec", "replicas"), d.ReplicaCount())
+		require.True(t, d.Spec.Template.CreationTimestamp.IsZero())
+		require.Empty(t, d.Annotations["deployment.kubernetes.io/revision"], "server-written annotation dropped")
+	}
+
+	// Bare pods are the pods without a controller (and not host-network).
+	var bare []string
+	for _, p := range dump["Pod"] {
+		ctl := false
+		refs, _ := field(p, "metadata", "ownerReferences").([]any)
+		for _, r := range refs {
+			if c, _ := r.(map[string]any)["controller"].(bool); c {
+				ctl = true
+			}
+		}
+		if hn, _ := field(p, "spec", "hostNetwork").(bool); !ctl && !hn {
+			bare = append(bare, itemKey(p))
+		}
+	}
+	var gotPods []string
+	for _, p := range s.Pods {
+		gotPods = append(gotPods, p.Key().String())
+		require.Empty(t, p.OwnerReferences)
+	}
+	require.Equal(t, bare, gotPods)
+	require.Equal(t, []string{"default/debug"}, gotPods)
+
+	// Every pod a Deployment's ReplicaSet owns is reported as made by the
+	// Deployment; StatefulSet and DaemonSet pods as not yet imported.
+	rsOwner := map[string]string{}
+	for _, rs := range dump["ReplicaSet"] {
+		refs, _ := field(rs, "metadata", "ownerReferences").([]any)
+		rsOwner[itemKey(rs)] = refs[0].(map[string]any)["name"].(string)
+	}
+	for _, p := range dump["Pod"] {
+		refs, _ := field(p, "metadata", "ownerReferences").([]any)
+		if len(refs) == 0 {
+			continue
+		}
+		o := refs[0].(map[string]any)
+		ns := field(p, "metadata", "namespace").(string)
+		notes := rep.Find("Pod", itemKey(p))
+		require.Len(t, notes, 1, itemKey(p))
+		switch o["kind"] {
+		case "ReplicaSet":
+			require.Equal(t, NoteDropped, notes[0].Verdict)
+			require.Contains(t, notes[0].Message, "Deployment "+ns+"/"+rsOwner[ns+"/"+o["name"].(string)])
+		case "StatefulSet", "DaemonSet":
+			require.Equal(t, NoteNotImported, notes[0].Verdict, itemKey(p))
+		case "Node":
+			require.Equal(t, NoteDropped, notes[0].Verdict)
+		}
+	}
+	for _, kind := range []string{"StatefulSet", "DaemonSet"} {
+		for _, it := range dump[kind] {
+			notes := rep.Find(kind, itemKey(it))
+			require.Len(t, notes, 1)
+			require.Equal(t, NoteNotImported, notes[0].Verdict)
+		}
+	}
+
+	// Slices: the user-managed ones of Services without a selector are
+	// carried; a second controller's slice of a Service with one differs.
+	var carried []string
+	for _, sl := range s.EndpointSlices {
+		carried = append(carried, sl.Namespace+"/"+sl.Name)
+		require.NotEqual(t, "endpointslice-controller.k8s.io", sl.Labels["endpointslice.kubernetes.io/managed-by"])
+		require.Zero(t, sl.Generation)
+	}
+	require.Equal(t, []string{"data/billing-db-rds", "default/kubernetes"}, carried)
+	mesh := rep.Find("EndpointSlice", "shop/payments-mesh-1")
+	require.Len(t, mesh, 1)
+	require.Equal(t, NoteDiffers, mesh[0].Verdict)
+	require.Equal(t, 1, rep.Count(NoteDiffers), "the controller's slices of the dump are what svcnet computes: %s", rep)
+
+	// The cluster: the nodes' zones, both Service families.
+	require.Equal(t, []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, s.Cluster.Zones)
+	require.Equal(t, "10.96.0.0/12,fd00:10:96::/112", s.Cluster.ServiceCIDR)
+	require.Equal(t, "10.244.0.0/22", s.Cluster.PodCIDR, "the nodes' four /24s")
+	lbr := netipMustPrefix(t, s.Cluster.LoadBalancerRange)
+	require.True(t, lbr.Contains(netipMustAddr(t, "203.0.113.10")) && lbr.Contains(netipMustAddr(t, "203.0.113.11")), s.Cluster.LoadBalancerRange)
+}
+
+// TestImportDumpRuns: the imported scenario's YAML decodes to the same
+// objects, runs, and serves traffic to the imported Services.
+func TestImportDumpRuns(t *testing.T) {
+	res, _ := importDump(t)
+	y, err := res.YAML()
+	require.NoError(t, err)
+	s, err := DecodeScenario(y)
+	require.NoError(t, err, "%s", y)
+	require.Equal(t, len(res.Scenario.Services), len(s.Services))
+	require.Equal(t, len(res.Scenario.EndpointSlices), len(s.EndpointSlices))
+	again, err := res.YAML()
+	require.NoError(t, err)
+	require.Equal(t, string(y), string(again), "deterministic")
+
+	s.Duration = Duration(20e9)
+	s.Traffic = []TrafficSpec{
+		{Service: "shop/frontend", Rate: 20, Length: Distribution{Kind: DistConstant, Mean: Duration(5e8)}},
+		{Service: "shop/frontend", From: FromExternal, Via: ViaLoadBalancer, Rate: 20, Length: Distribution{Kind: DistConstant, Mean: Duration(5e8)}},
+		{Service: "kube-system/kube-dns", Port: "dns-tcp", Rate: 10, Length: Distribution{Kind: DistConstant, Mean: Duration(2e8)}},
+	}
+	r, err := Run(s)
+	require.NoError(t, err)
+	for _, f := range r.Flows {
+		require.Positive(t, f.Connections.Served, "%s", f.Name)
+		require.Zero(t, f.Connections.Failed(), "%s", f.Name)
+	}
+
+	st, err := StateAt(s, 10e9)
+	require.NoError(t, err)
+	c := st.Cluster
+	fe, err := c.Service(svcKey("shop", "frontend"))
+	require.NoError(t, err)
+	require.Equal(t, []string{"10.100.12.34", "fd00:10:96::3f2a"}, fe.Spec.ClusterIPs)
+	require.EqualValues(t, 32100, fe.Spec.HealthCheckNodePort)
+	require.NotEmpty(t, fe.Status.LoadBalancer.Ingress)
+	ready := 0
+	for _, sl := range c.Slices(fe.Key()) {
+		for _, e := range sl.Endpoints {
+			if e.Conditions.Ready {
+				ready++
+			}
+		}
+	}
+	require.Equal(t, 3, ready, "the Deployment's 3 replicas (IPv4: pods have one address in the simulator)")
+	k8s := c.Slices(svcKey("default", "kubernetes"))
+	require.Len(t, k8s, 1)
+	require.Equal(t, "10.0.1.10", k8s[0].Endpoints[0].Address().String())
+}
+
+func netipMustPrefix(t *testing.T, s string) netip.Prefix {
+	t.Helper()
+	p, err := netip.ParsePrefix(s)
+	require.NoError(t, err)
+	return p
+}
+
+func netipMustAddr(t *testing.T, s string) netip.Addr {
+	t.Helper()
+	a, err := netip.ParseAddr(s)
+	require.NoError(t, err)
+	return a
+}
+
+func svcKey(ns, name string) service.NamespacedName {
+	return service.NamespacedName{Namespace: ns, Name: name}
+}
