@@ -358,3 +358,165 @@ func netipMustAddr(t *testing.T, s string) netip.Addr {
 func svcKey(ns, name string) service.NamespacedName {
 	return service.NamespacedName{Namespace: ns, Name: name}
 }
+
+// conflictDump holds what no real cluster holds, as two clusters' dumps
+// concatenated would: a ClusterIP, a nodePort and a healthCheckNodePort
+// given twice, and a nodePort outside the range.
+const conflictDump = `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata: {name: a, namespace: default, uid: 0d9c, resourceVersion: "17", creationTimestamp: "2026-01-01T00:00:00Z"}
+  spec:
+    type: NodePort
+    clusterIP: 10.96.5.5
+    clusterIPs: [10.96.5.5]
+    selector: {app: a}
+    ports: [{port: 80, nodePort: 30100}]
+- apiVersion: v1
+  kind: Service
+  metadata: {name: b, namespace: default}
+  spec:
+    clusterIP: 10.96.5.5
+    clusterIPs: [10.96.5.5]
+    selector: {app: a}
+    ports: [{port: 80}]
+- apiVersion: v1
+  kind: Service
+  metadata: {name: c, namespace: default}
+  spec:
+    type: NodePort
+    selector: {app: a}
+    ports: [{name: w, port: 80, nodePort: 30100}, {name: x, port: 81, nodePort: 40000}]
+- apiVersion: v1
+  kind: Service
+  metadata: {name: e, namespace: other}
+  spec:
+    type: LoadBalancer
+    externalTrafficPolicy: Local
+    healthCheckNodePort: 30100
+    selector: {app: a}
+    ports: [{port: 80, nodePort: 30200}]
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n1, labels: {topology.kubernetes.io/zone: z1}}
+  status: {addresses: [{type: InternalIP, address: 192.168.1.10}]}
+`
+
+// TestImportConflicts: the first Service keeps what it asks for, in dump
+// order, as the API server allocates; a later one asking for a taken or
+// out-of-range value is reported and gets another from the simulator.
+func TestImportConflicts(t *testing.T) {
+	res, err := Import(ScenarioSource{Name: "two.yaml", Data: []byte(conflictDump)})
+	require.NoError(t, err)
+	rep := res.Report
+	conflicts := func(name string) []string {
+		var out []string
+		for _, n := range rep.Find("Service", name) {
+			if n.Verdict == NoteConflict {
+				out = append(out, n.Message)
+			}
+		}
+		return out
+	}
+	require.Empty(t, conflicts("default/a"))
+	require.Len(t, conflicts("default/b"), 1)
+	require.Contains(t, conflicts("default/b")[0], "10.96.5.5")
+	require.Contains(t, conflicts("default/b")[0], "already allocated")
+	cc := conflicts("default/c")
+	require.Len(t, cc, 2)
+	require.Contains(t, strings.Join(cc, "\n"), "spec.ports[0].nodePort 30100")
+	require.Contains(t, strings.Join(cc, "\n"), "spec.ports[1].nodePort 40000")
+	require.Len(t, conflicts("other/e"), 1)
+	require.Contains(t, conflicts("other/e")[0], "spec.healthCheckNodePort 30100")
+
+	y, err := res.YAML()
+	require.NoError(t, err)
+	s, err := DecodeScenario(y)
+	require.NoError(t, err)
+	st, err := StateAt(s, 0)
+	require.NoError(t, err)
+	get := func(ns, name string) *service.Service {
+		svc, err := st.Cluster.Service(svcKey(ns, name))
+		require.NoError(t, err)
+		return svc
+	}
+	require.Equal(t, "10.96.5.5", get("default", "a").Spec.ClusterIP)
+	require.EqualValues(t, 30100, get("default", "a").Spec.Ports[0].NodePort)
+	b := get("default", "b").Spec.ClusterIP
+	require.NotEqual(t, "10.96.5.5", b)
+	require.True(t, netipMustPrefix(t, "10.96.0.0/12").Contains(netipMustAddr(t, b)))
+	c := get("default", "c").Spec.Ports
+	for _, p := range c {
+		require.NotContains(t, []int32{0, 30100, 40000}, p.NodePort)
+		require.True(t, p.NodePort >= 30000 && p.NodePort <= 32767, "%d", p.NodePort)
+	}
+	e := get("other", "e").Spec
+	require.NotZero(t, e.HealthCheckNodePort)
+	require.NotEqual(t, int32(30100), e.HealthCheckNodePort)
+	require.EqualValues(t, 30200, e.Ports[0].NodePort, "its own nodePort was free")
+}
+
+// TestImportBadInput: what cannot be imported is a *DecodeError naming
+// the source, the item and the field with its value.
+func TestImportBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name, data string
+		want       []string
+	}{
+		{"port", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: x}\n  spec: {selector: {a: b}, ports: [{port: 70000}]}\n",
+			[]string{"bad.yaml: document 1 (line 1): items[0] (line 4)", `Service "x/a"`, "spec.ports[0].port", "70000"}},
+		{"no kind", "apiVersion: v1\nkind: List\nitems:\n- metadata: {name: a}\n", []string{"bad.yaml", "items[0] (line 4): kind: required"}},
+		{"not yaml", "a: [b\n", []string{"bad.yaml", "not YAML or JSON"}},
+		{"items", "apiVersion: v1\nkind: List\nitems: 3\n", []string{"bad.yaml", "items", "a number, want a list"}},
+		{"deployment", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: -1, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c}]}}}\n",
+			[]string{"bad.yaml: document 1 (line 1)", `Deployment "default/d"`, "spec.replicas", "-1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Import(ScenarioSource{Name: "bad.yaml", Data: []byte(tc.data)})
+			require.ErrorIs(t, err, ErrInvalidScenario)
+			var de *DecodeError
+			require.ErrorAs(t, err, &de)
+			for _, w := range tc.want {
+				require.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestStateAtBounds(t *testing.T) {
+	s, err := DecodeScenario([]byte(conflictDumpScenario))
+	require.NoError(t, err)
+	_, err = StateAt(s, -1)
+	require.ErrorIs(t, err, ErrInvalidScenario)
+	_, err = StateAt(s, s.Duration.D()+1)
+	require.ErrorIs(t, err, ErrInvalidScenario)
+	require.ErrorContains(t, err, "at 10.000000001s")
+	st, err := StateAt(s, 5e9)
+	require.NoError(t, err)
+	require.Equal(t, 5e9, float64(st.At))
+	require.Equal(t, epoch.Add(5e9), st.Now)
+	// The pods a Deployment makes at time 0 are running and ready.
+	pods := st.Cluster.Pods("default")
+	require.Len(t, pods, 2)
+	for _, p := range pods {
+		require.True(t, p.IsReady(), p.Name)
+	}
+}
+
+const conflictDumpScenario = `apiVersion: sim.svcnet.dev/v1alpha1
+kind: Scenario
+duration: 10s
+cluster: {nodes: 2}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, ports: [{containerPort: 80}]}]}
+`
