@@ -427,6 +427,11 @@ func (im *importer) run() (ImportResult, error) {
 	}
 	s.Metadata.Name = "imported-cluster"
 	im.cluster(s)
+	if len(s.Nodes) == 0 {
+		// Pods and Deployments need nodes to run on.
+		s.Cluster.Nodes = 3
+		im.rep.add(NoteChanged, "Scenario", "cluster.nodes", "the dump has no Node: the scenario generates 3 (node-0, node-1, node-2)")
+	}
 	if err := im.allocate(s); err != nil {
 		return ImportResult{}, err
 	}

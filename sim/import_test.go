@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"errors"
 	"net/netip"
 	"os"
 	"regexp"
@@ -520,3 +521,29 @@ spec:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, ports: [{containerPort: 80}]}]}
 `
+
+// FuzzImport: whatever the dump, Import does not panic, and what it
+// makes is a scenario DecodeScenario reads.
+func FuzzImport(f *testing.F) {
+	f.Add([]byte(conflictDump))
+	f.Add([]byte(conflictDumpScenario))
+	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p, ownerReferences: [{kind: Node, name: n, controller: true}]}\nspec: {hostNetwork: true, containers: [{name: c}]}\n"))
+	f.Add([]byte("apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: s, labels: {kubernetes.io/service-name: x}}\naddressType: FQDN\n"))
+	f.Add([]byte("kind: List\nitems: [{kind: Namespace, metadata: {name: a}}, 3, null]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := Import(ScenarioSource{Name: "f.yaml", Data: data})
+		if err != nil {
+			if !errors.Is(err, ErrInvalidScenario) {
+				t.Fatalf("not an ErrInvalidScenario: %v", err)
+			}
+			return
+		}
+		y, err := res.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := DecodeScenario(y); err != nil {
+			t.Fatalf("the import does not decode: %v\n%s", err, y)
+		}
+	})
+}
