@@ -836,6 +836,17 @@ func (im *importer) allocate(s *Scenario) error {
 			return fmt.Errorf("%w: Service %s: %w", ErrInvalidScenario, key, err)
 		}
 		im.rep.add(NoteKept, "Service", key, "%s", serviceSummary(svc))
+		if key == "kube-system/kube-dns" {
+			// The kubelet's --cluster-dns in the simulator is the tenth
+			// address of the first Service range, as kubeadm sets it.
+			dns := cfg.serviceNets[0].Masked().Addr()
+			for range 10 {
+				dns = dns.Next()
+			}
+			if svc.Spec.ClusterIP != dns.String() {
+				im.rep.add(NoteDiffers, "Service", key, "clusterIP %s: the simulator's pods resolve through %s, the tenth address of cluster.serviceCIDR (kubeadm's --cluster-dns)", orNone(svc.Spec.ClusterIP), dns)
+			}
+		}
 	}
 	for _, p := range im.allPods {
 		_, _ = c.ApplyPod(p) // a pod the controller cannot place is no endpoint either

@@ -100,7 +100,7 @@ func decodableSubset(t *testing.T, data []byte) ([]byte, []string) {
 func TestImportDumpLossless(t *testing.T) {
 	data, err := os.ReadFile(dumpPath)
 	require.NoError(t, err)
-	_, err = Import(ScenarioSource{Name: "dump.yaml", Data: data})
+	res, err := Import(ScenarioSource{Name: "dump.yaml", Data: data})
 	if err != nil {
 		des := decodeErrors(err)
 		require.NotEmpty(t, des, "%v", err)
@@ -108,6 +108,17 @@ func TestImportDumpLossless(t *testing.T) {
 			require.Contains(t, []string{"unknown field", "too many errors"}, de.Problem, "%v", de)
 		}
 		t.Skipf("needs lossless decoding of Kubernetes fields (branch decode): %d unknown fields, the first %v", len(des), des[0])
+	}
+	y, err := res.YAML()
+	require.NoError(t, err)
+	s, err := DecodeScenario(y)
+	require.NoError(t, err)
+	s.Duration = Duration(20e9)
+	s.Traffic = []TrafficSpec{{Service: "shop/frontend", Rate: 20}, {Service: "shop/checkout", From: FromExternal, Rate: 10}}
+	r, err := Run(s)
+	require.NoError(t, err)
+	for _, f := range r.Flows {
+		require.Positive(t, f.Connections.Served, f.Name)
 	}
 }
 

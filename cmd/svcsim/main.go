@@ -57,8 +57,9 @@ Usage:
   svcsim help                      print this help (also -h, --help)
 
 A scenario is a YAML stream: one "kind: Scenario" document
-(apiVersion sim.svcnet.dev/v1alpha1) and v1 Service, Pod, Node and
-apps/v1 Deployment manifests, in one file or several. See docs/scenario.md.
+(apiVersion sim.svcnet.dev/v1alpha1) and v1 Service, Pod, Node,
+apps/v1 Deployment and discovery.k8s.io/v1 EndpointSlice manifests, in one
+file or several. See docs/scenario.md.
 Flags go before or after the files (-seeds or --seeds, -q or --q);
 "--" ends the flags.
 
