@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -423,7 +424,10 @@ func (im *importer) run() (ImportResult, error) {
 		if i := strings.LastIndexByte(name, '/'); i >= 0 {
 			name = name[i+1:]
 		}
-		s.Metadata.Description = "Imported by svcsim import" + map[bool]string{true: " from " + name, false: ""}[name != ""] + "."
+		s.Metadata.Description = "Imported by svcsim import."
+		if name != "" {
+			s.Metadata.Description = "Imported by svcsim import from " + name + "."
+		}
 	}
 	s.Metadata.Name = "imported-cluster"
 	im.cluster(s)
@@ -790,11 +794,7 @@ func lbRange(ips []netip.Addr) string {
 	if len(ips) == 0 {
 		return ""
 	}
-	p := cover(ips, 24)
-	if p.Bits() > 30 {
-		p = netip.PrefixFrom(p.Addr(), 24).Masked()
-	}
-	return p.String()
+	return cover(ips, 24).String()
 }
 
 // allocate creates the Services in a cluster built from the inferred
@@ -967,7 +967,7 @@ func (im *importer) compareSlices(c *svcnet.Cluster, s *Scenario) {
 			if by == "" {
 				by = "no " + endpoints.LabelManagedBy + " label"
 			} else {
-				by = "managed by " + strconvQuote(by)
+				by = "managed by " + strconv.Quote(by)
 			}
 			im.rep.add(NoteKept, kindEndpointSlice, key, "user-managed (%s) slice of %s, which has no selector: carried as it is, %d endpoints", by, svcKey, len(sl.Endpoints))
 			s.EndpointSlices = append(s.EndpointSlices, &sl)
@@ -1001,8 +1001,6 @@ func (im *importer) compareSlices(c *svcnet.Cluster, s *Scenario) {
 		}
 	}
 }
-
-func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
 
 // sliceContent returns the endpoints and ports of a Service's slices, as
 // sorted sets of strings: what the slices say, whatever their names and

@@ -3,9 +3,11 @@ package sim
 import (
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -557,4 +559,49 @@ func FuzzImport(f *testing.F) {
 			t.Fatalf("the import does not decode: %v\n%s", err, y)
 		}
 	})
+}
+
+// cover is the longest prefix, at most maxBits, holding every address:
+// checked against the naive search from maxBits down.
+func TestCover(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	naive := func(addrs []netip.Addr, maxBits int) netip.Prefix {
+		for b := maxBits; b >= 0; b-- {
+			p := netip.PrefixFrom(addrs[0], b).Masked()
+			if !slices.ContainsFunc(addrs, func(a netip.Addr) bool { return !p.Contains(a) }) {
+				return p
+			}
+		}
+		t.Fatal("no prefix")
+		return netip.Prefix{}
+	}
+	for range 2000 {
+		v6 := rng.IntN(2) == 0
+		n := 1 + rng.IntN(4)
+		var addrs []netip.Addr
+		var base [16]byte
+		for i := range base {
+			base[i] = byte(rng.IntN(256))
+		}
+		for range n {
+			b := base
+			// Differ only in the last few bytes, often.
+			for i := 16 - 1 - rng.IntN(16); i < 16; i++ {
+				if rng.IntN(3) == 0 {
+					b[i] = byte(rng.IntN(256))
+				}
+			}
+			a := netip.AddrFrom16(b)
+			if !v6 {
+				a = netip.AddrFrom4([4]byte(b[12:]))
+			}
+			addrs = append(addrs, a)
+		}
+		maxBits := 24
+		if v6 {
+			maxBits = 112
+		}
+		require.Equal(t, naive(addrs, maxBits), cover(addrs, maxBits), "%v", addrs)
+	}
+	require.Equal(t, "10.244.0.0/22", cover([]netip.Addr{netipMustAddr(t, "10.244.0.0"), netipMustAddr(t, "10.244.3.0")}, 24).String())
 }
