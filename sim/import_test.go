@@ -605,3 +605,56 @@ func TestCover(t *testing.T) {
 	}
 	require.Equal(t, "10.244.0.0/22", cover([]netip.Addr{netipMustAddr(t, "10.244.0.0"), netipMustAddr(t, "10.244.3.0")}, 24).String())
 }
+
+// A user-managed slice of a Service with a selector: kube-proxy uses its
+// endpoints beside the controller's (it reads every slice labelled with
+// the Service), so connections to its address, no pod's, are refused;
+// the controller's slices still match the pods (no violation with the
+// checks after every event).
+func TestScenarioUserSliceBesideController(t *testing.T) {
+	s, err := DecodeScenario([]byte(userSliceScenario))
+	require.NoError(t, err)
+	require.Len(t, s.EndpointSlices, 1)
+	r, err := Run(s)
+	require.NoError(t, err)
+	c := r.Flows[0].Connections
+	require.Positive(t, c.Served)
+	require.Positive(t, c.Refused, "the slice's 192.0.2.50 is no pod")
+	require.Equal(t, c.Total, c.Served+c.Refused)
+}
+
+const userSliceScenario = `apiVersion: sim.svcnet.dev/v1alpha1
+kind: Scenario
+duration: 20s
+cluster: {nodes: 2}
+checks: {everyEvents: 1}
+traffic: [{service: web, rate: 5}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-extra
+  labels: {kubernetes.io/service-name: web, endpointslice.kubernetes.io/managed-by: mesh}
+addressType: IPv4
+endpoints:
+- addresses: ["192.0.2.50"]
+  conditions: {ready: true}
+ports: [{port: 8080, protocol: TCP}]
+`
