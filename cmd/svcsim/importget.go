@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
+	"text/tabwriter"
 	"time"
 
 	svcnet "github.com/svcnet/svcnet"
@@ -64,7 +66,7 @@ var getKinds = map[string]string{
 	"endpointslices": svcnet.KindEndpointSlice, "endpointslice": svcnet.KindEndpointSlice,
 	"pods": svcnet.KindPod, "pod": svcnet.KindPod, "po": svcnet.KindPod,
 	"nodes": svcnet.KindNode, "node": svcnet.KindNode, "no": svcnet.KindNode,
-	"proxy": "proxy", "proxies": "proxy",
+	"proxy": "proxy", "proxies": "proxies",
 }
 
 // get prints the objects of one kind of the scenario's cluster at a
@@ -80,14 +82,17 @@ func (c cli) get(args []string) error {
 		return badInput("%w", err)
 	}
 	if len(pos) == 0 {
-		return badInput("get needs a kind (services, endpointslices, pods, nodes or proxy NODE) and scenario files")
+		return badInput("get needs a kind (services, endpointslices, pods, nodes, proxies or proxy NODE) and scenario files")
 	}
 	kind, ok := getKinds[pos[0]]
 	if !ok {
-		return badInput("get: unknown kind %q (services, endpointslices, pods, nodes or proxy NODE)", pos[0])
+		return badInput("get: unknown kind %q (services, endpointslices, pods, nodes, proxies or proxy NODE)", pos[0])
 	}
 	pos = pos[1:]
 	var node string
+	if kind == "proxies" && (*format == "yaml" || *format == "json") {
+		return badInput("-o %q: get proxies prints a table; -o yaml and json are for Kubernetes objects", *format)
+	}
 	if kind == "proxy" {
 		if len(pos) == 0 {
 			return badInput("get proxy needs a node name, then the scenario files")
@@ -162,6 +167,9 @@ func (c cli) print(st sim.State, kind, node, namespace, format string) error {
 		_, err = fmt.Fprint(c.stdout, rs.String())
 		return err
 	}
+	if kind == "proxies" {
+		return printProxies(c.stdout, cl)
+	}
 	if format == "yaml" || format == "json" {
 		l, err := cl.ObjectList(svcnet.ListOptions{Kinds: []string{kind}, Namespace: namespace})
 		if err != nil {
@@ -190,4 +198,24 @@ func (c cli) print(st sim.State, kind, node, namespace, format string) error {
 	default:
 		return cl.PrintNodesWith(c.stdout, opts)
 	}
+}
+
+// printProxies writes a table of the nodes' kube-proxies: the table
+// generation each has applied, how many generations it is behind the
+// control plane's newest, and its frontends.
+func printProxies(w io.Writer, cl *svcnet.Cluster) error {
+	tw := tabwriter.NewWriter(w, 6, 4, 3, ' ', 0) // kubectl's table layout
+	fmt.Fprintln(tw, "NODE\tGENERATION\tBEHIND\tFRONTENDS")
+	for _, n := range cl.Nodes() {
+		p, err := cl.Proxy(n.Name)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errInternal, err)
+		}
+		behind, err := cl.NodeStale(n.Name)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errInternal, err)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", n.Name, p.Generation(), behind, p.Frontends())
+	}
+	return tw.Flush()
 }

@@ -184,3 +184,24 @@ func TestGetErrors(t *testing.T) {
 		require.Contains(t, stderr, tc.want, "%v", tc.args)
 	}
 }
+
+// TestGetProxies: at time 0 every proxy has applied the newest table
+// (the steady state) and has the same frontends: each Service's
+// ClusterIP port, and for the LoadBalancer its NodePort on each node
+// address and its ingress.
+func TestGetProxies(t *testing.T) {
+	f := importSmall(t)
+	code, stdout, stderr := svcsim(t, nil, "get", "proxies", f)
+	require.Equal(t, exitOK, code, stderr)
+	rows := fieldsOf(stdout)
+	require.Equal(t, []string{"NODE", "GENERATION", "BEHIND", "FRONTENDS"}, rows[0])
+	require.Len(t, rows, 4)
+	for _, r := range rows[1:] {
+		require.Equal(t, "0", r[2], "%v: in sync at time 0", r)
+		require.Equal(t, rows[1][1], r[1])
+		require.Equal(t, rows[1][3], r[3])
+	}
+	code, _, stderr = svcsim(t, nil, "get", "proxies", "-o", "yaml", f)
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, "prints a table")
+}

@@ -49,7 +49,8 @@ Usage:
                                    deploy,sts,ds,rs -A -o yaml (report on stderr)
   svcsim get KIND [flags] FILE...  print the scenario's objects at a simulated
                                    time as kubectl get does: services (svc),
-                                   endpointslices, pods, nodes; or
+                                   endpointslices, pods, nodes, proxies (each
+                                   node's table generation); or
                                    svcsim get proxy NODE FILE... for a node's
                                    nftables ruleset
   svcsim scenario                  print the built-in scenario's YAML
