@@ -452,6 +452,9 @@ func (im *importer) item(it *dumpItem) {
 		cleanMeta(it.m)
 		switch it.kind {
 		case "Node":
+			if c := condition(it.m, "Ready"); c != "True" {
+				im.rep.add(NoteChanged, it.kind, key, "Ready %s in the dump: the simulator's nodes start Ready (a killNode event at 0s takes it down)", orNone(c))
+			}
 			if st, ok := it.m["status"].(map[string]any); ok {
 				for k := range st {
 					if k != "addresses" && k != "nodeInfo" {
@@ -547,6 +550,21 @@ func (im *importer) decode(it *dumpItem) {
 	}
 }
 
+// condition returns the status of an object's condition of the type
+// ("True", "False", "Unknown"), or "" when it has none.
+func condition(m map[string]any, typ string) string {
+	st, _ := m["status"].(map[string]any)
+	cs, _ := st["conditions"].([]any)
+	for _, c := range cs {
+		cm, _ := c.(map[string]any)
+		if t, _ := cm["type"].(string); t == typ {
+			s, _ := cm["status"].(string)
+			return s
+		}
+	}
+	return ""
+}
+
 func orNone(s string) string {
 	if s == "" {
 		return "<none>"
@@ -601,6 +619,9 @@ func (im *importer) pod(it *dumpItem) {
 		im.rep.add(NoteDropped, "Pod", key, "phase %s: a finished pod is no endpoint", phase)
 		return
 	}
+	if c := condition(it.m, "Ready"); c != "True" {
+		im.rep.add(NoteChanged, "Pod", key, "Ready %s in the dump: the simulator runs a bare pod running and ready", orNone(c))
+	}
 	cleanMeta(it.m)
 	// The simulator runs a bare pod ready on its node: its status but
 	// its IPs is the simulator's.
@@ -609,6 +630,12 @@ func (im *importer) pod(it *dumpItem) {
 			if k != "podIP" && k != "podIPs" {
 				delete(st, k)
 			}
+		}
+		if ip, ok := st["podIP"].(string); ok && ip != "" && st["podIPs"] == nil {
+			// The API server fills podIPs from podIP when only podIP is
+			// given (pkg/apis/core/v1/conversion.go,
+			// Convert_v1_PodStatus_To_core_PodStatus).
+			st["podIPs"] = []any{map[string]any{"ip": ip}}
 		}
 		if ips, ok := st["podIPs"].([]any); ok && len(ips) > 1 {
 			// One IPv4 address per pod in the simulator.

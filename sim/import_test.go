@@ -658,3 +658,53 @@ endpoints:
   conditions: {ready: true}
 ports: [{port: 8080, protocol: TCP}]
 `
+
+// A NotReady node and an unready bare pod start Ready in the simulator:
+// the report says so.
+func TestImportReadiness(t *testing.T) {
+	dump := `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n1}
+  status:
+    addresses: [{type: InternalIP, address: 192.168.1.10}]
+    conditions: [{type: Ready, status: "False", reason: KubeletNotReady}]
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n2}
+  status:
+    addresses: [{type: InternalIP, address: 192.168.1.11}]
+    conditions: [{type: Ready, status: "True"}]
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: p, namespace: default}
+  spec: {nodeName: n2, containers: [{name: c}]}
+  status:
+    phase: Running
+    podIP: 10.0.1.5
+    conditions: [{type: Ready, status: "False"}]
+`
+	res, err := Import(ScenarioSource{Data: []byte(dump)})
+	require.NoError(t, err)
+	changed := func(kind, name string) int {
+		n := 0
+		for _, x := range res.Report.Find(kind, name) {
+			if x.Verdict == NoteChanged {
+				n++
+			}
+		}
+		return n
+	}
+	require.Equal(t, 1, changed("Node", "n1"))
+	require.Zero(t, changed("Node", "n2"))
+	require.Equal(t, 1, changed("Pod", "default/p"))
+	st, err := StateAt(res.Scenario, 0)
+	require.NoError(t, err)
+	p, err := st.Cluster.Pod(svcKey("default", "p"))
+	require.NoError(t, err)
+	require.True(t, p.IsReady())
+	require.Equal(t, "10.0.1.5", p.Status.PodIP, "kept its IP")
+	require.Equal(t, "n2", p.Spec.NodeName, "on its node")
+}
