@@ -708,3 +708,35 @@ items:
 	require.Equal(t, "10.0.1.5", p.Status.PodIP, "kept its IP")
 	require.Equal(t, "n2", p.Spec.NodeName, "on its node")
 }
+
+// Unset endpoint conditions mean what discovery.k8s.io/v1 says: ready
+// nil is true, serving nil follows ready, terminating nil is false.
+func TestScenarioSliceConditionDefaults(t *testing.T) {
+	s, err := DecodeScenario([]byte(`apiVersion: sim.svcnet.dev/v1alpha1
+kind: Scenario
+duration: 10s
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: db-1, labels: {kubernetes.io/service-name: db}}
+addressType: IPv4
+endpoints:
+- addresses: [192.0.2.1]
+- addresses: [192.0.2.2]
+  conditions: {}
+- addresses: [192.0.2.3]
+  conditions: {ready: false}
+- addresses: [192.0.2.4]
+  conditions: {ready: false, serving: true, terminating: true}
+ports: [{port: 5432, protocol: TCP}]
+`))
+	require.NoError(t, err)
+	require.Len(t, s.EndpointSlices, 1)
+	type c struct{ ready, serving, terminating bool }
+	var got []c
+	for _, e := range s.EndpointSlices[0].Endpoints {
+		got = append(got, c{e.Conditions.Ready, e.Conditions.Serving, e.Conditions.Terminating})
+	}
+	require.Equal(t, []c{{true, true, false}, {true, true, false}, {false, false, false}, {false, true, true}}, got)
+	require.Equal(t, "default", s.EndpointSlices[0].Namespace)
+}

@@ -327,7 +327,8 @@ func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix
 		d.addDeployment(ref, &dep, prefix, true)
 	case kindEndpointSlice:
 		var sl endpoints.Slice
-		if !d.decodeInto(ref, kind, m, src, prefix == "", prefix, &sl) {
+		defaultSliceConditions(m)
+		if !d.decodeInto(ref, kind, m, src, false, prefix, &sl) {
 			return
 		}
 		d.addSlice(ref, &sl, prefix, true)
@@ -610,6 +611,37 @@ func (d *decoder) addDeployment(ref docRef, dep *Deployment, prefix string, mani
 	}
 	if manifest {
 		d.s.Deployments = append(d.s.Deployments, dep)
+	}
+}
+
+// defaultSliceConditions fills the endpoint conditions a
+// discovery.k8s.io/v1 EndpointSlice leaves unset (nil) with what they
+// mean (EndpointConditions' API doc, KEP-1672): ready nil is true,
+// serving nil is ready, terminating nil is false.
+func defaultSliceConditions(m map[string]any) {
+	eps, _ := m["endpoints"].([]any)
+	for _, e := range eps {
+		em, ok := e.(map[string]any)
+		if !ok {
+			continue
+		}
+		c, ok := em["conditions"].(map[string]any)
+		if !ok {
+			if em["conditions"] != nil {
+				continue // the decode reports it
+			}
+			c = map[string]any{}
+			em["conditions"] = c
+		}
+		if c["ready"] == nil {
+			c["ready"] = true
+		}
+		if c["serving"] == nil {
+			c["serving"] = c["ready"]
+		}
+		if c["terminating"] == nil {
+			c["terminating"] = false
+		}
 	}
 }
 
