@@ -165,3 +165,31 @@ func TestObjectListIsKubernetes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int32(80), again.Spec.Ports[0].Port)
 }
+
+// What ObjectList writes applies: a new cluster given the Nodes, Pods and
+// Services gets the same Services (their allocated addresses requested
+// as given) and computes the same endpoints.
+func TestObjectListApplies(t *testing.T) {
+	now := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
+	c := lbCluster(t, true, &now)
+	for i := range 3 {
+		apply(t, c, testPod("web-"+itoa(i), "node-"+itoa(i), "10.244."+itoa(i)+".5", i != 1))
+	}
+	np := webService("web-np", service.ServiceTypeNodePort)
+	create(t, c, np)
+	create(t, c, webService("web", ""))
+	l, err := c.ObjectList(ListOptions{Kinds: []string{KindNode, KindPod, KindService}})
+	require.NoError(t, err)
+	y, err := l.YAML()
+	require.NoError(t, err)
+
+	other := lbCluster(t, true, &now)
+	_, err = other.Apply(y)
+	require.NoError(t, err)
+	for _, svc := range c.Services("") {
+		got, err := other.Service(svc.Key())
+		require.NoError(t, err)
+		require.Equal(t, svc.Spec, got.Spec, svc.Name)
+		require.Equal(t, sliceAddrs(c, svc.Key()), sliceAddrs(other, svc.Key()), svc.Name)
+	}
+}
