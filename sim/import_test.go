@@ -740,3 +740,37 @@ ports: [{port: 5432, protocol: TCP}]
 	require.Equal(t, []c{{true, true, false}, {true, true, false}, {false, false, false}, {false, true, true}}, got)
 	require.Equal(t, "default", s.EndpointSlices[0].Namespace)
 }
+
+// A dump's own slices run as manifests: the controller's and FQDN ones
+// are skipped, a user's is carried.
+func TestScenarioSkipsControllerSlices(t *testing.T) {
+	s, err := DecodeScenario([]byte(`apiVersion: sim.svcnet.dev/v1alpha1
+kind: Scenario
+duration: 10s
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: web-abcde, labels: {kubernetes.io/service-name: web, endpointslice.kubernetes.io/managed-by: endpointslice-controller.k8s.io}}
+  addressType: IPv4
+  endpoints: [{addresses: [10.244.1.5]}]
+  ports: [{port: 80, protocol: TCP}]
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: ext-fqdn, labels: {kubernetes.io/service-name: ext}}
+  addressType: FQDN
+  endpoints: [{addresses: [db.example.com]}]
+  ports: [{port: 5432, protocol: TCP}]
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: ext-1, labels: {kubernetes.io/service-name: ext}}
+  addressType: IPv4
+  endpoints: [{addresses: [192.0.2.9]}]
+  ports: [{port: 5432, protocol: TCP}]
+`))
+	require.NoError(t, err)
+	require.Len(t, s.EndpointSlices, 1)
+	require.Equal(t, "ext-1", s.EndpointSlices[0].Name)
+}

@@ -80,9 +80,10 @@ type Scenario struct {
 	// EndpointSlices are user-managed discovery.k8s.io/v1 EndpointSlices
 	// (svcnet.Cluster.ApplyEndpointSlice), applied at time 0 after the
 	// Services: the endpoints of a Service without a selector, which no
-	// controller computes. A slice labelled with the endpoint
-	// controller's managed-by value is an error: the simulator computes
-	// those.
+	// controller computes. A manifest labelled with the endpoint
+	// controller's managed-by value, or of addressType FQDN, is skipped
+	// (the simulator computes the former, kube-proxy ignores the latter);
+	// listed here, it is an error.
 	EndpointSlices []*endpoints.Slice `json:"endpointSlices,omitempty"`
 }
 

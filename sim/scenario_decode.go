@@ -326,6 +326,9 @@ func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix
 		}
 		d.addDeployment(ref, &dep, prefix, true)
 	case kindEndpointSlice:
+		if !carriedSlice(m) {
+			return
+		}
 		var sl endpoints.Slice
 		defaultSliceConditions(m)
 		if !d.decodeInto(ref, kind, m, src, false, prefix, &sl) {
@@ -612,6 +615,21 @@ func (d *decoder) addDeployment(ref docRef, dep *Deployment, prefix string, mani
 	if manifest {
 		d.s.Deployments = append(d.s.Deployments, dep)
 	}
+}
+
+// carriedSlice reports whether an EndpointSlice manifest is one the
+// simulator carries: not one its own controller computes (managed by
+// endpoints.DefaultManagedBy, as a dump's are) and not an FQDN slice,
+// which kube-proxy ignores. The others are skipped, as a `kubectl get -A
+// -o yaml` dump run as manifests lists them.
+func carriedSlice(m map[string]any) bool {
+	md, _ := m["metadata"].(map[string]any)
+	labels, _ := md["labels"].(map[string]any)
+	if by, _ := labels[endpoints.LabelManagedBy].(string); by == endpoints.DefaultManagedBy {
+		return false
+	}
+	at, _ := m["addressType"].(string)
+	return at != "FQDN"
 }
 
 // defaultSliceConditions fills the endpoint conditions a
