@@ -28,7 +28,8 @@ import (
 // (endpoints.DefaultManagedBy: the controller computes those slices
 // itself), must have addressType IPv4 or IPv6 (kube-proxy ignores FQDN
 // slices), and every address must be of that family. A namespace left
-// empty is "default". A bad slice is a *service.ValidationError naming
+// empty is "default", a port's protocol left empty TCP, as the API
+// server defaults them. A bad slice is a *service.ValidationError naming
 // each field and value, and changes nothing.
 //
 // The slice is copied; its TypeMeta is set to discovery.k8s.io/v1
@@ -42,6 +43,12 @@ func (c *Cluster) ApplyEndpointSlice(sl *endpoints.Slice) (Changes, error) {
 	s := copySlice(sl)
 	if s.Namespace == "" {
 		s.Namespace = "default"
+	}
+	for i := range s.Ports {
+		if s.Ports[i].Protocol == "" {
+			// The API server's default (SetDefaults_EndpointPort).
+			s.Ports[i].Protocol = service.ProtocolTCP
+		}
 	}
 	if err := validateUserSlice(s); err != nil {
 		return Changes{}, err
@@ -211,7 +218,7 @@ func validateUserSlice(s *endpoints.Slice) error {
 			errs = append(errs, service.Invalid(fmt.Sprintf("ports[%d].port", i), p.Port, "must be between 0 and 65535"))
 		}
 		switch p.Protocol {
-		case service.ProtocolTCP, service.ProtocolUDP, service.ProtocolSCTP:
+		case "", service.ProtocolTCP, service.ProtocolUDP, service.ProtocolSCTP: // "" is TCP
 		default:
 			errs = append(errs, service.Invalid(fmt.Sprintf("ports[%d].protocol", i), string(p.Protocol), "must be TCP, UDP or SCTP"))
 		}

@@ -765,12 +765,19 @@ items:
   ports: [{port: 5432, protocol: TCP}]
 - apiVersion: discovery.k8s.io/v1
   kind: EndpointSlice
+  metadata: {name: no-service}
+  addressType: IPv4
+  endpoints: [{addresses: [192.0.2.8]}]
+  ports: [{port: 5432}]
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
   metadata: {name: ext-1, labels: {kubernetes.io/service-name: ext}}
   addressType: IPv4
   endpoints: [{addresses: [192.0.2.9]}]
-  ports: [{port: 5432, protocol: TCP}]
+  ports: [{port: 5432}]
 `))
 	require.NoError(t, err)
 	require.Len(t, s.EndpointSlices, 1)
 	require.Equal(t, "ext-1", s.EndpointSlices[0].Name)
+	require.Equal(t, service.ProtocolTCP, s.EndpointSlices[0].Ports[0].Protocol, "the API server's default")
 }

@@ -619,14 +619,18 @@ func (d *decoder) addDeployment(ref docRef, dep *Deployment, prefix string, mani
 
 // carriedSlice reports whether an EndpointSlice manifest is one the
 // simulator carries: not one its own controller computes (managed by
-// endpoints.DefaultManagedBy, as a dump's are) and not an FQDN slice,
-// which kube-proxy ignores. The others are skipped, as a `kubectl get -A
+// endpoints.DefaultManagedBy, as a dump's are), not one without a
+// kubernetes.io/service-name label and not an FQDN slice, which
+// kube-proxy ignores. The others are skipped, as a `kubectl get -A
 // -o yaml` dump run as manifests lists them.
 func carriedSlice(m map[string]any) bool {
 	md, _ := m["metadata"].(map[string]any)
 	labels, _ := md["labels"].(map[string]any)
 	if by, _ := labels[endpoints.LabelManagedBy].(string); by == endpoints.DefaultManagedBy {
 		return false
+	}
+	if svc, _ := labels[endpoints.LabelServiceName].(string); svc == "" {
+		return false // no Service's: kube-proxy and CoreDNS ignore it
 	}
 	at, _ := m["addressType"].(string)
 	return at != "FQDN"
@@ -635,7 +639,8 @@ func carriedSlice(m map[string]any) bool {
 // defaultSliceConditions fills the endpoint conditions a
 // discovery.k8s.io/v1 EndpointSlice leaves unset (nil) with what they
 // mean (EndpointConditions' API doc, KEP-1672): ready nil is true,
-// serving nil is ready, terminating nil is false.
+// serving nil is ready, terminating nil is false; and a port's protocol
+// with TCP, the API server's default.
 func defaultSliceConditions(m map[string]any) {
 	eps, _ := m["endpoints"].([]any)
 	for _, e := range eps {
@@ -659,6 +664,12 @@ func defaultSliceConditions(m map[string]any) {
 		}
 		if c["terminating"] == nil {
 			c["terminating"] = false
+		}
+	}
+	ports, _ := m["ports"].([]any)
+	for _, p := range ports {
+		if pm, ok := p.(map[string]any); ok && pm["protocol"] == nil {
+			pm["protocol"] = "TCP" // SetDefaults_EndpointPort
 		}
 	}
 }
