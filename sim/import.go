@@ -452,6 +452,16 @@ func (im *importer) item(it *dumpItem) {
 		cleanMeta(it.m)
 		switch it.kind {
 		case "Node":
+			if spec, ok := it.m["spec"].(map[string]any); ok {
+				taints, _ := spec["taints"].([]any)
+				for _, t := range taints {
+					tm, _ := t.(map[string]any)
+					if e, _ := tm["effect"].(string); e == "NoSchedule" || e == "NoExecute" {
+						k, _ := tm["key"].(string)
+						im.rep.add(NoteChanged, it.kind, key, "taint %s:%s is carried, not simulated: the simulator's scheduler places pods on the node", k, e)
+					}
+				}
+			}
 			if c := condition(it.m, "Ready"); c != "True" {
 				im.rep.add(NoteChanged, it.kind, key, "Ready %s in the dump: the simulator's nodes start Ready (a killNode event at 0s takes it down)", orNone(c))
 			}
@@ -863,6 +873,11 @@ func (im *importer) allocate(s *Scenario) error {
 			return fmt.Errorf("%w: Service %s: %w", ErrInvalidScenario, key, err)
 		}
 		im.rep.add(NoteKept, "Service", key, "%s", serviceSummary(svc))
+		for _, ip := range svc.Spec.ClusterIPs {
+			if a, err := netip.ParseAddr(ip); err == nil && a.Is6() {
+				im.rep.add(NoteChanged, "Service", key, "clusterIP %s: the simulator's pods have one IPv4 address, so the Service's IPv6 family has no endpoints", ip)
+			}
+		}
 		if key == "kube-system/kube-dns" {
 			// The kubelet's --cluster-dns in the simulator is the tenth
 			// address of the first Service range, as kubeadm sets it.

@@ -298,6 +298,12 @@ func TestImportDump(t *testing.T) {
 	require.Equal(t, NoteDiffers, mesh[0].Verdict)
 	require.Equal(t, 1, rep.Count(NoteDiffers), "the controller's slices of the dump are what svcnet computes: %s", rep)
 
+	// What the simulator does not model is said: the control plane's
+	// NoSchedule taint, the IPv6 family of the dual-stack Service.
+	require.Contains(t, notesOf(rep, "Node", "cp-1", NoteChanged), "taint node-role.kubernetes.io/control-plane:NoSchedule")
+	require.Contains(t, notesOf(rep, "Service", "shop/frontend", NoteChanged), "clusterIP fd00:10:96::3f2a")
+	require.Empty(t, notesOf(rep, "Node", "worker-a", NoteChanged))
+
 	// The cluster: the nodes' zones, both Service families.
 	require.Equal(t, []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, s.Cluster.Zones)
 	require.Equal(t, "10.96.0.0/12,fd00:10:96::/112", s.Cluster.ServiceCIDR)
@@ -780,4 +786,15 @@ items:
 	require.Len(t, s.EndpointSlices, 1)
 	require.Equal(t, "ext-1", s.EndpointSlices[0].Name)
 	require.Equal(t, service.ProtocolTCP, s.EndpointSlices[0].Ports[0].Protocol, "the API server's default")
+}
+
+// notesOf joins the messages of an object's notes of one verdict.
+func notesOf(rep ImportReport, kind, name, verdict string) string {
+	var out []string
+	for _, n := range rep.Find(kind, name) {
+		if n.Verdict == verdict {
+			out = append(out, n.Message)
+		}
+	}
+	return strings.Join(out, "\n")
 }
