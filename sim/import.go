@@ -269,22 +269,29 @@ func cleanMeta(m map[string]any) {
 // scenario that simulates that cluster:
 //
 //   - Nodes keep their names, labels (zones), addresses and spec; the
-//     scenario's zones are theirs. Their status but addresses and
-//     nodeInfo is dropped: the simulator's nodes start Ready.
+//     scenario's zones are theirs, and its nodeCIDR and podCIDR cover
+//     their addresses and pod ranges. Their status but addresses and
+//     nodeInfo is dropped: the simulator's nodes start Ready (a node that
+//     was not, and a NoSchedule taint, which the simulator's scheduler
+//     does not read, are NoteChanged).
 //   - Services keep their spec as it is, clusterIPs, nodePorts and
 //     healthCheckNodePort included; they are allocated as given, in dump
 //     order, and a value that cannot be (two Services with one
 //     ClusterIP, a nodePort taken twice) is a NoteConflict, cleared so
 //     that the simulator allocates another. The cluster's serviceCIDR is
-//     the range the ClusterIPs are in (two, one per family, for a
-//     dual-stack dump). Their status (load balancer ingress) is dropped:
-//     the simulator's pool assigns LoadBalancer IPs, from a range
-//     covering the dump's.
+//     kube-apiserver's --service-cluster-ip-range when the dump holds its
+//     static pod, else the range the ClusterIPs are in (one per family:
+//     a dual-stack dump gives a dual-stack scenario, whose pods have
+//     IPv4 addresses only). Their status (load balancer ingress) is
+//     dropped: the simulator's pool assigns LoadBalancer IPs, from a
+//     range covering the dump's.
 //   - Deployments are scenario Deployments with their replicas, template
 //     and strategy. ReplicaSets a Deployment owns, and the pods those own,
 //     are not imported: the Deployment makes them.
 //   - Pods without a controller owner are bare pods, kept on their node
-//     with their IP. Host-network pods and finished ones are dropped.
+//     with their first IP (podIPs filled from podIP as the API server
+//     does), running and ready. Host-network pods, finished ones and
+//     static (mirror) pods are dropped.
 //   - StatefulSets, DaemonSets, ReplicaSets without a Deployment and the
 //     pods they own are NoteNotImported for now.
 //   - EndpointSlices are compared with what svcnet's controller computes
