@@ -798,3 +798,24 @@ func notesOf(rep ImportReport, kind, name, verdict string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// cluster.serviceCIDR takes kube-apiserver's --service-cluster-ip-range
+// forms: one CIDR, or two of different families.
+func TestServiceCIDRFamilies(t *testing.T) {
+	for _, tc := range []struct {
+		cidr string
+		ok   bool
+	}{
+		{"10.96.0.0/12", true}, {"10.96.0.0/12,fd00:10:96::/112", true}, {"fd00:10:96::/112, 10.96.0.0/12", true},
+		{"10.96.0.0/12,10.128.0.0/12", false}, {"10.96.0.0/12,fd00::/112,fd01::/112", false}, {"10.96.0.0/12,", false},
+	} {
+		s := Scenario{Duration: Duration(1e9), Cluster: ClusterSpec{Nodes: 1, ServiceCIDR: tc.cidr}}
+		_, err := StateAt(s, 0)
+		if tc.ok {
+			require.NoError(t, err, tc.cidr)
+			continue
+		}
+		require.ErrorIs(t, err, ErrInvalidScenario, tc.cidr)
+		require.ErrorContains(t, err, "cluster.serviceCIDR", tc.cidr)
+	}
+}
