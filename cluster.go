@@ -168,6 +168,9 @@ type Cluster struct {
 	// sliceBorn holds each slice's creation time by namespace and name:
 	// the endpoints controller reads no clock, the cluster does.
 	sliceBorn map[service.NamespacedName]time.Time
+	// userSlices are the user-managed EndpointSlices (userslices.go) by
+	// namespace and name.
+	userSlices map[service.NamespacedName]*endpoints.Slice
 	// ephemeral counts source ports handed out by Dial.
 	ephemeral uint64
 
@@ -299,8 +302,16 @@ func (c *Cluster) DNS() *dnsname.Resolver { return c.dns }
 // Table returns the control plane's newest proxy table.
 func (c *Cluster) Table() *proxy.Table { return c.table }
 
-// Slices returns the current EndpointSlices of a Service.
-func (c *Cluster) Slices(key service.NamespacedName) []*endpoints.Slice { return c.ctl.Slices(key) }
+// Slices returns the current EndpointSlices of a Service: the endpoints
+// controller's, then the user-managed ones (ApplyEndpointSlice) sorted by
+// name.
+func (c *Cluster) Slices(key service.NamespacedName) []*endpoints.Slice {
+	out := c.ctl.Slices(key)
+	if len(c.userSlices) == 0 {
+		return out
+	}
+	return append(slices.Clip(out), c.UserSlices(key)...)
+}
 
 // Nodes returns the nodes, sorted by name (copies).
 func (c *Cluster) Nodes() []*service.Node {

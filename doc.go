@@ -43,6 +43,16 @@
 // AddNode and RemoveNode keep an index of node addresses, and pod
 // addresses are parsed once, when a pod is applied.
 //
+// A Service without a selector gets its endpoints from EndpointSlices
+// someone else writes: ApplyEndpointSlice and DeleteEndpointSlice carry
+// such user-managed slices (another managed-by value than the
+// controller's) to the proxies and the DNS, as kube-proxy and CoreDNS
+// consume every slice of a Service. ObjectList writes the cluster's
+// Nodes, Services (with status), EndpointSlices (discovery.k8s.io/v1) and
+// Pods as a Kubernetes v1 List, in YAML or JSON, without the fields only
+// an API server sets; NodeView is a copy of a node's proxy for renderers
+// such as proxy/nftables.
+//
 // Snapshot and Restore save and load the control plane's state (sealed,
 // so corruption is an error); a failed Restore leaves the cluster exactly
 // as it was, its random stream included. Before it accepts a snapshot,

@@ -270,6 +270,9 @@ func (c *Cluster) followService(sc service.Change) (Changes, error) {
 	if sc.New != nil {
 		ch.Slices, err = c.ctl.UpsertService(sc.New)
 		err = ch.takeSkips(err)
+		if sc.Type == service.Added {
+			ch.Slices = append(ch.Slices, c.userSliceChanges(sc.New.Key())...)
+		}
 	} else {
 		ch.Slices = c.ctl.DeleteService(sc.Old.Key())
 	}

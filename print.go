@@ -43,7 +43,7 @@ func (c *Cluster) PrintEndpointSlices(w io.Writer, namespace string) error {
 	}
 	fmt.Fprintln(tw, "NAME\tADDRESSTYPE\tPORTS\tENDPOINTS\tAGE")
 	for _, svc := range c.Services(namespace) {
-		for _, sl := range c.ctl.Slices(svc.Key()) {
+		for _, sl := range c.Slices(svc.Key()) {
 			if namespace == "" {
 				fmt.Fprintf(tw, "%s\t", sl.Namespace)
 			}
@@ -99,11 +99,19 @@ func listWithMore(list []string) string {
 // knows the pod's Ready condition, so all or none), STATUS (the phase, or
 // Terminating), RESTARTS, AGE, IP, NODE, NOMINATED NODE, READINESS GATES.
 func (c *Cluster) PrintPods(w io.Writer, namespace string) error {
-	tw := newTabWriter(w)
-	if namespace == "" {
-		fmt.Fprint(tw, "NAMESPACE\t")
+	return c.PrintPodsWith(w, namespace, PrintOptions{Wide: true, AllNamespaces: namespace == ""})
+}
+
+// PrintPodsWith writes the pods of namespace ("" for all) as `kubectl get
+// pods` prints them: NAME, READY, STATUS, RESTARTS, AGE, and with
+// opts.Wide IP, NODE, NOMINATED NODE and READINESS GATES (see PrintPods);
+// opts.AllNamespaces adds the NAMESPACE column first.
+func (c *Cluster) PrintPodsWith(w io.Writer, namespace string, opts PrintOptions) error {
+	header := []string{"NAME", "READY", "STATUS", "RESTARTS", "AGE"}
+	if opts.Wide {
+		header = append(header, "IP", "NODE", "NOMINATED NODE", "READINESS GATES")
 	}
-	fmt.Fprintln(tw, "NAME\tREADY\tSTATUS\tRESTARTS\tAGE\tIP\tNODE\tNOMINATED NODE\tREADINESS GATES")
+	var rows [][]string
 	for _, p := range c.Pods(namespace) {
 		n := len(p.Spec.Containers)
 		ready := 0
@@ -117,12 +125,33 @@ func (c *Cluster) PrintPods(w io.Writer, namespace string) error {
 		if p.IsTerminating() {
 			status = "Terminating"
 		}
-		ip, node := orNone(p.Status.PodIP), orNone(p.Spec.NodeName)
-		if namespace == "" {
-			fmt.Fprintf(tw, "%s\t", p.Namespace)
+		row := []string{p.Name, fmt.Sprintf("%d/%d", ready, n), status, "0", age(p.CreationTimestamp, c.now())}
+		if opts.Wide {
+			row = append(row, orNone(p.Status.PodIP), orNone(p.Spec.NodeName), "<none>", "<none>")
 		}
-		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t0\t%s\t%s\t%s\t<none>\t<none>\n", p.Name, ready, n, status,
-			age(p.CreationTimestamp, c.now()), ip, node)
+		rows = append(rows, namespaced(opts, p.Namespace, row))
+	}
+	return printTable(w, namespaced(opts, "NAMESPACE", header), rows)
+}
+
+// namespaced puts ns first in row when opts.AllNamespaces.
+func namespaced(opts PrintOptions, ns string, row []string) []string {
+	if opts.AllNamespaces {
+		return append([]string{ns}, row...)
+	}
+	return row
+}
+
+// printTable writes a header and rows through kubectl's tab writer.
+func printTable(w io.Writer, header []string, rows [][]string) error {
+	tw := newTabWriter(w)
+	if _, err := io.WriteString(tw, strings.Join(header, "\t")+"\n"); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if _, err := io.WriteString(tw, strings.Join(r, "\t")+"\n"); err != nil {
+			return err
+		}
 	}
 	return tw.Flush()
 }
@@ -135,9 +164,18 @@ func (c *Cluster) PrintPods(w io.Writer, namespace string) error {
 // or <none>; AGE; VERSION, INTERNAL-IP and EXTERNAL-IP (the first address
 // of each type, or <none>), OS-IMAGE, KERNEL-VERSION and
 // CONTAINER-RUNTIME, from status.nodeInfo, <unknown> when unset.
-func (c *Cluster) PrintNodes(w io.Writer) error {
-	tw := newTabWriter(w)
-	fmt.Fprintln(tw, "NAME\tSTATUS\tROLES\tAGE\tVERSION\tINTERNAL-IP\tEXTERNAL-IP\tOS-IMAGE\tKERNEL-VERSION\tCONTAINER-RUNTIME")
+func (c *Cluster) PrintNodes(w io.Writer) error { return c.PrintNodesWith(w, PrintOptions{Wide: true}) }
+
+// PrintNodesWith writes the nodes as `kubectl get nodes` prints them:
+// NAME, STATUS, ROLES, AGE, VERSION, and with opts.Wide the columns after
+// them PrintNodes lists. Nodes have no namespace: opts.AllNamespaces
+// changes nothing.
+func (c *Cluster) PrintNodesWith(w io.Writer, opts PrintOptions) error {
+	header := []string{"NAME", "STATUS", "ROLES", "AGE", "VERSION"}
+	if opts.Wide {
+		header = append(header, "INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME")
+	}
+	var rows [][]string
 	for _, n := range c.Nodes() {
 		var info struct {
 			KubeletVersion          string `json:"kubeletVersion"`
@@ -148,12 +186,14 @@ func (c *Cluster) PrintNodes(w io.Writer) error {
 		if len(n.Status.NodeInfo) > 0 {
 			_ = json.Unmarshal(n.Status.NodeInfo, &info) // unreadable: printed as unset
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, nodeStatus(n), nodeRoles(n),
-			age(n.CreationTimestamp, c.now()), info.KubeletVersion,
-			orNone(nodeAddress(n, service.NodeInternalIP)), orNone(nodeAddress(n, service.NodeExternalIP)),
-			orUnknown(info.OSImage), orUnknown(info.KernelVersion), orUnknown(info.ContainerRuntimeVersion))
+		row := []string{n.Name, nodeStatus(n), nodeRoles(n), age(n.CreationTimestamp, c.now()), info.KubeletVersion}
+		if opts.Wide {
+			row = append(row, orNone(nodeAddress(n, service.NodeInternalIP)), orNone(nodeAddress(n, service.NodeExternalIP)),
+				orUnknown(info.OSImage), orUnknown(info.KernelVersion), orUnknown(info.ContainerRuntimeVersion))
+		}
+		rows = append(rows, row)
 	}
-	return tw.Flush()
+	return printTable(w, header, rows)
 }
 
 // nodeStatus is printNode's STATUS: of the conditions kubectl shows

@@ -3,6 +3,7 @@ package svcnet
 import (
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"time"
 
@@ -57,6 +58,34 @@ func (c *Cluster) Proxy(name string) (NodeProxy, error) {
 	}
 	return NodeProxy{node: name, gen: ns.gen.n, table: ns.proxy.Table()}, nil
 }
+
+// NodeView returns a copy of a node's kube-proxy view: a proxy.Proxy
+// with the node's name, zone, addresses and the cluster's prefixes,
+// synced to the table the node has applied, for renderers such as
+// nftables.Render that read a *proxy.Proxy. Its pickers are its own (it
+// draws no random number from the Cluster's stream), so routing through
+// it does not move the node's; an unknown node is an ErrNotFound.
+func (c *Cluster) NodeView(name string) (*proxy.Proxy, error) {
+	ns, ok := c.nodes[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: node %q", ErrNotFound, name)
+	}
+	prefixes := append(append([]netip.Prefix(nil), c.cfg.PodCIDRs...), c.cfg.NodeCIDRs...)
+	p, err := proxy.NewProxy(proxy.ProxyConfig{
+		NodeName: name, NodeZone: ns.node.Zone(), NodeAddresses: ns.addrs,
+		ClusterPrefixes: prefixes, Algorithm: c.cfg.Algorithm,
+		Rand: rand.New(rand.NewPCG(0, 0)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.Sync(ns.proxy.Table())
+	return p, nil
+}
+
+// Config returns the Config the cluster was made with (its Rand and
+// Clock as given: do not draw from them).
+func (c *Cluster) Config() Config { return c.cfg }
 
 // Route decides where the first packet of a connection goes through a
 // node's kube-proxy, at time now (which only session affinity reads), with

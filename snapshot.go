@@ -25,18 +25,21 @@ type snapshot struct {
 	Registry []byte          `json:"registry"`
 	Nodes    []*service.Node `json:"nodes"`
 	Pods     []*service.Pod  `json:"pods"`
+	// Slices are the user-managed EndpointSlices (ApplyEndpointSlice).
+	Slices []*endpoints.Slice `json:"slices,omitempty"`
 }
 
 // Snapshot returns the cluster's whole state — the Registry (Services and
-// their allocations), nodes and pods — in a versioned, checksummed format
-// that Restore reads. Slices, DNS records and proxy tables are derived
-// state: Restore rebuilds them.
+// their allocations), nodes, pods and user-managed EndpointSlices — in a
+// versioned, checksummed format that Restore reads. The controller's
+// slices, DNS records and proxy tables are derived state: Restore
+// rebuilds them.
 func (c *Cluster) Snapshot() ([]byte, error) {
 	reg, err := c.reg.Snapshot()
 	if err != nil {
 		return nil, err
 	}
-	return sealed.Seal(snapshotKind, snapshotVersion, snapshot{Registry: reg, Nodes: c.Nodes(), Pods: c.Pods("")})
+	return sealed.Seal(snapshotKind, snapshotVersion, snapshot{Registry: reg, Nodes: c.Nodes(), Pods: c.Pods(""), Slices: c.allUserSlices()})
 }
 
 // Restore replaces the cluster's state with a snapshot, as a control
@@ -175,6 +178,21 @@ func (c *Cluster) rebuild(s snapshot) error {
 			return fmt.Errorf("%w: pod %s: %w", ErrSnapshot, p.Key(), err)
 		}
 		all.add(ch)
+	}
+	for _, sl := range s.Slices {
+		if sl == nil {
+			return fmt.Errorf("%w: null endpointslice", ErrSnapshot)
+		}
+		u := copySlice(sl)
+		if err := validateUserSlice(u); err != nil {
+			return fmt.Errorf("%w: %w", ErrSnapshot, err)
+		}
+		if c.userSlices == nil {
+			c.userSlices = map[service.NamespacedName]*endpoints.Slice{}
+		}
+		c.userSlices[service.NamespacedName{Namespace: u.Namespace, Name: u.Name}] = u
+		all.Slices = append(all.Slices, endpoints.Change{Kind: endpoints.Created,
+			Service: service.NamespacedName{Namespace: u.Namespace, Name: u.ServiceName()}, Slice: u})
 	}
 	if err := c.publish(all); err != nil {
 		return fmt.Errorf("%w: %w", ErrSnapshot, err)

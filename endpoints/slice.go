@@ -45,6 +45,13 @@ type Slice struct {
 // kubernetes.io/service-name label).
 func (s *Slice) ServiceName() string { return s.Labels[LabelServiceName] }
 
+// Meta returns the slice's metadata (service.Object).
+func (s *Slice) Meta() *service.ObjectMeta { return &s.ObjectMeta }
+
+// GroupVersionKind returns "discovery.k8s.io/v1", "EndpointSlice"
+// (service.Object).
+func (s *Slice) GroupVersionKind() (string, string) { return "discovery.k8s.io/v1", "EndpointSlice" }
+
 // Endpoint is one backend of a slice: a pod's address for the slice's
 // family, its conditions and where it runs.
 type Endpoint struct {

@@ -24,19 +24,20 @@ type timings struct {
 // config is a checked Scenario: what Run needs, with every default
 // filled in (defaultsOf) and every address range parsed.
 type config struct {
-	s          Scenario
-	t          timings
-	zones      []string
-	maxPods    int
-	serviceNet netip.Prefix
-	podNet     netip.Prefix
-	nodeNet    netip.Prefix
-	extNet     netip.Prefix
-	lbRange    ipam.Range
-	algorithm  string
-	stateless  bool
-	bucket     time.Duration
-	history    int
+	s       Scenario
+	t       timings
+	zones   []string
+	maxPods int
+	// serviceNets are the ClusterIP ranges: one, or one per family.
+	serviceNets []netip.Prefix
+	podNet      netip.Prefix
+	nodeNet     netip.Prefix
+	extNet      netip.Prefix
+	lbRange     ipam.Range
+	algorithm   string
+	stateless   bool
+	bucket      time.Duration
+	history     int
 	// workload names and sizes the generated Services and Deployments.
 	workload generatedWorkload
 }
@@ -200,8 +201,17 @@ func checkNodes(cfg *config, d *scenarioDefaults) error {
 // pod and node ranges hold every node.
 func checkNetworks(cfg *config, d *scenarioDefaults) error {
 	var err error
-	if cfg.serviceNet, err = parsePrefix("cluster.serviceCIDR", d.serviceCIDR); err != nil {
-		return err
+	// kube-apiserver's --service-cluster-ip-range: one CIDR, or two of
+	// different families separated by a comma (dual-stack, KEP-563).
+	for i, part := range strings.Split(d.serviceCIDR, ",") {
+		p, err := parsePrefix("cluster.serviceCIDR", strings.TrimSpace(part))
+		if err != nil {
+			return err
+		}
+		if i > 1 || i == 1 && p.Addr().Is4() == cfg.serviceNets[0].Addr().Is4() {
+			return invalid("cluster.serviceCIDR %q: one CIDR, or two of different IP families", d.serviceCIDR)
+		}
+		cfg.serviceNets = append(cfg.serviceNets, p)
 	}
 	if cfg.podNet, err = parsePrefix("cluster.podCIDR", d.podCIDR); err != nil {
 		return err

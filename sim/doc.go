@@ -24,8 +24,21 @@
 //
 // A scenario can also be written in YAML, as one `kind: Scenario`
 // document followed by ordinary Kubernetes manifests (v1 Service, Pod,
-// Node, apps/v1 Deployment); DecodeScenario reads it, and cmd/svcsim runs
-// it and reports.
+// Node, apps/v1 Deployment, discovery.k8s.io/v1 EndpointSlice);
+// DecodeScenario reads it, and cmd/svcsim runs it and reports.
+//
+// A real cluster is a scenario too: Import reads a `kubectl get
+// svc,endpointslices,pods,nodes,deploy,sts,ds,rs -A -o yaml` dump and
+// returns the Scenario that simulates it and a report of what it kept,
+// changed, dropped and where the dump's EndpointSlices differ from
+// svcnet's; StateAt runs a scenario to a simulated time and returns the
+// Cluster then, for `svcsim get`:
+//
+//	res, err := sim.Import(sim.ScenarioSource{Name: "dump.yaml", Data: dump})
+//	fmt.Print(res.Report)          // kept, changed, conflict, differs, not yet imported, dropped
+//	y, err := res.YAML()           // what svcsim run reads
+//	st, err := sim.StateAt(res.Scenario, 30*time.Second)
+//	svcs := st.Cluster.Services("") // and Slices, Pods, Nodes, NodeView, ObjectList
 //
 // # Engine and determinism
 //

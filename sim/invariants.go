@@ -221,7 +221,9 @@ func (w *world) checkSlices() {
 			want = append(want, endpoint{p.cl.ip, c})
 		}
 		for _, sl := range w.c.Slices(s.key) {
-			if sl.AddressType != endpoints.AddressTypeIPv4 {
+			// User-managed slices (Scenario.EndpointSlices) are not the
+			// controller's to compute.
+			if sl.AddressType != endpoints.AddressTypeIPv4 || sl.Labels[endpoints.LabelManagedBy] != endpoints.DefaultManagedBy {
 				continue
 			}
 			for _, e := range sl.Endpoints {

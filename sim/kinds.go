@@ -1,9 +1,12 @@
 package sim
 
 import (
+	"encoding/json"
 	"reflect"
+	"strings"
 	"sync"
 
+	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/internal/k8sschema"
 	"github.com/svcnet/svcnet/service"
 )
@@ -49,7 +52,9 @@ var manifestKinds = map[string]manifestKind{
 	// they decode (strictly) and are not simulated — the simulator's
 	// controller computes the slices.
 	"Namespace":     {"v1", func() service.Object { return new(service.Namespace) }, nil},
-	"EndpointSlice": {"discovery.k8s.io/v1", func() service.Object { return new(service.EndpointSlice) }, nil},
+	"EndpointSlice": {"discovery.k8s.io/v1", func() service.Object { return new(service.EndpointSlice) }, func(d *decoder, ref docRef, o service.Object, prefix string, manifest bool) {
+		d.addDumpSlice(ref, o.(*service.EndpointSlice), prefix, manifest)
+	}},
 }
 
 // scenarioKindTypes maps the object types a Scenario document lists
@@ -79,4 +84,32 @@ func (d Deployment) MarshalJSON() ([]byte, error) {
 func (d *Deployment) UnmarshalJSON(b []byte) error {
 	type plain Deployment
 	return service.UnmarshalCarried(b, (*plain)(d), &d.TypeMeta)
+}
+
+// addDumpSlice carries a user-managed EndpointSlice (carriedSlice) into
+// the Scenario as the endpoints.Slice the Cluster applies.
+func (d *decoder) addDumpSlice(ref docRef, in *service.EndpointSlice, prefix string, manifest bool) {
+	name := in.Namespace + "/" + in.Name
+	var m map[string]any
+	b, err := json.Marshal(in)
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	if err != nil {
+		d.fail(ref, kindEndpointSlice, name, strings.TrimSuffix(prefix, "."), err.Error(), err)
+		return
+	}
+	if !carriedSlice(m) {
+		return
+	}
+	defaultSliceConditions(m)
+	var sl endpoints.Slice
+	if b, err = json.Marshal(m); err == nil {
+		err = json.Unmarshal(b, &sl)
+	}
+	if err != nil {
+		d.fail(ref, kindEndpointSlice, name, strings.TrimSuffix(prefix, "."), err.Error(), err)
+		return
+	}
+	d.addSlice(ref, &sl, prefix, manifest)
 }

@@ -188,7 +188,7 @@ func newWorld(s Scenario) (*world, error) {
 	}
 	ttl := uint32(cfg.t.ttl / time.Second)
 	w.c, err = svcnet.NewCluster(svcnet.Config{
-		ServiceCIDRs: []netip.Prefix{cfg.serviceNet},
+		ServiceCIDRs: cfg.serviceNets,
 		PodCIDRs:     []netip.Prefix{cfg.podNet},
 		NodeCIDRs:    []netip.Prefix{cfg.nodeNet},
 		LoadBalancer: pool,
@@ -251,6 +251,14 @@ func newWorld(s Scenario) (*world, error) {
 	for _, in := range svcs {
 		if err := w.createService(in); err != nil {
 			return nil, invalid("service %s/%s: %v", in.Namespace, in.Name, err)
+		}
+	}
+	for i, sl := range s.EndpointSlices {
+		if sl == nil {
+			return nil, invalid("endpointSlices[%d]: null", i)
+		}
+		if _, err := w.c.ApplyEndpointSlice(sl); err != nil {
+			return nil, invalid("endpointSlice %s/%s: %v", sl.Namespace, sl.Name, err)
 		}
 	}
 	if err := w.resolveFlows(); err != nil {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/service"
 )
 
@@ -76,6 +77,14 @@ type Scenario struct {
 	// without spec.nodeName is scheduled, one without an IP gets one from
 	// its node's pod range.
 	Pods []*service.Pod `json:"pods,omitempty"`
+	// EndpointSlices are user-managed discovery.k8s.io/v1 EndpointSlices
+	// (svcnet.Cluster.ApplyEndpointSlice), applied at time 0 after the
+	// Services: the endpoints of a Service without a selector, which no
+	// controller computes. A manifest labelled with the endpoint
+	// controller's managed-by value, or of addressType FQDN, is skipped
+	// (the simulator computes the former, kube-proxy ignores the latter);
+	// listed here, it is an error.
+	EndpointSlices []*endpoints.Slice `json:"endpointSlices,omitempty"`
 }
 
 // Metadata names a scenario.
@@ -109,7 +118,11 @@ type ClusterSpec struct {
 	// MaxPodsPerNode caps the pods the scheduler places on a node; 0
 	// means the kubelet's default, 110.
 	MaxPodsPerNode int `json:"maxPodsPerNode,omitempty"`
-	// ServiceCIDR is the ClusterIP range; "" means 10.96.0.0/12.
+	// ServiceCIDR is the ClusterIP range; "" means 10.96.0.0/12. Two
+	// ranges of different families separated by a comma, as
+	// kube-apiserver's --service-cluster-ip-range takes them, make the
+	// cluster dual-stack for Services (the first is the primary family);
+	// pods keep one IPv4 address.
 	ServiceCIDR string `json:"serviceCIDR,omitempty"`
 	// PodCIDR is cut into one /24 per node (kube-controller-manager's
 	// --node-cidr-mask-size); "" means 10.0.0.0/8.

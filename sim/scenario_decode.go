@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	svcnet "github.com/svcnet/svcnet"
+	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/internal/jsonfield"
 	"github.com/svcnet/svcnet/internal/k8sschema"
 	"github.com/svcnet/svcnet/internal/yamldoc"
@@ -261,8 +264,10 @@ func (d *decoder) failValidation(ref docRef, kind, name, prefix string, err erro
 
 // The apiVersions and kinds a scenario stream holds.
 const (
-	apiVersionApps = "apps/v1"
-	kindDeployment = "Deployment"
+	apiVersionApps      = "apps/v1"
+	kindDeployment      = "Deployment"
+	apiVersionDiscovery = "discovery.k8s.io/v1"
+	kindEndpointSlice   = "EndpointSlice"
 )
 
 // document decodes one document and adds what it holds to the Scenario.
@@ -484,12 +489,21 @@ func (d *decoder) scenarioDoc(ref docRef, m map[string]any, src yamldoc.Value) {
 		}
 		d.addNode(ref, o, fmt.Sprintf("nodes[%d].", i), false)
 	}
+	for i, o := range s.EndpointSlices {
+		if o == nil {
+			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("endpointSlices[%d]", i), "null: want an EndpointSlice", nil)
+			continue
+		}
+		d.addSlice(ref, o, fmt.Sprintf("endpointSlices[%d].", i), false)
+	}
 	// Null entries were reported; drop them so the checks below see
 	// only objects.
 	d.s.Services = slices.DeleteFunc(d.s.Services, func(o *service.Service) bool { return o == nil })
 	d.s.Deployments = slices.DeleteFunc(d.s.Deployments, func(o *Deployment) bool { return o == nil })
 	d.s.Pods = slices.DeleteFunc(d.s.Pods, func(o *service.Pod) bool { return o == nil })
 	d.s.Nodes = slices.DeleteFunc(d.s.Nodes, func(o *service.Node) bool { return o == nil })
+	d.s.EndpointSlices = slices.DeleteFunc(d.s.EndpointSlices, func(o *endpoints.Slice) bool { return o == nil })
+	d.s.EndpointSlices = append(d.s.EndpointSlices, manifests.EndpointSlices...)
 	d.s.Services = append(d.s.Services, manifests.Services...)
 	d.s.Deployments = append(d.s.Deployments, manifests.Deployments...)
 	d.s.Pods = append(d.s.Pods, manifests.Pods...)
@@ -604,6 +618,80 @@ func (d *decoder) addDeployment(ref docRef, dep *Deployment, prefix string, mani
 	}
 }
 
+// carriedSlice reports whether an EndpointSlice manifest is one the
+// simulator carries: not one its own controller computes (managed by
+// endpoints.DefaultManagedBy, as a dump's are), not one without a
+// kubernetes.io/service-name label and not an FQDN slice, which
+// kube-proxy ignores. The others are skipped, as a `kubectl get -A
+// -o yaml` dump run as manifests lists them.
+func carriedSlice(m map[string]any) bool {
+	md, _ := m["metadata"].(map[string]any)
+	labels, _ := md["labels"].(map[string]any)
+	if by, _ := labels[endpoints.LabelManagedBy].(string); by == endpoints.DefaultManagedBy {
+		return false
+	}
+	if svc, _ := labels[endpoints.LabelServiceName].(string); svc == "" {
+		return false // no Service's: kube-proxy and CoreDNS ignore it
+	}
+	at, _ := m["addressType"].(string)
+	return at != "FQDN"
+}
+
+// defaultSliceConditions fills the endpoint conditions a
+// discovery.k8s.io/v1 EndpointSlice leaves unset (nil) with what they
+// mean (EndpointConditions' API doc, KEP-1672): ready nil is true,
+// serving nil is ready, terminating nil is false; and a port's protocol
+// with TCP, the API server's default.
+func defaultSliceConditions(m map[string]any) {
+	eps, _ := m["endpoints"].([]any)
+	for _, e := range eps {
+		em, ok := e.(map[string]any)
+		if !ok {
+			continue
+		}
+		c, ok := em["conditions"].(map[string]any)
+		if !ok {
+			if em["conditions"] != nil {
+				continue // the decode reports it
+			}
+			c = map[string]any{}
+			em["conditions"] = c
+		}
+		if c["ready"] == nil {
+			c["ready"] = true
+		}
+		if c["serving"] == nil {
+			c["serving"] = c["ready"]
+		}
+		if c["terminating"] == nil {
+			c["terminating"] = false
+		}
+	}
+	ports, _ := m["ports"].([]any)
+	for _, p := range ports {
+		if pm, ok := p.(map[string]any); ok && pm["protocol"] == nil {
+			pm["protocol"] = "TCP" // SetDefaults_EndpointPort
+		}
+	}
+}
+
+func (d *decoder) addSlice(ref docRef, sl *endpoints.Slice, prefix string, manifest bool) {
+	defaultObjectNamespace(&sl.ObjectMeta)
+	name := sl.Namespace + "/" + sl.Name
+	if sl.Kind != "" && sl.Kind != kindEndpointSlice || sl.APIVersion != "" && sl.APIVersion != apiVersionDiscovery {
+		d.fail(ref, kindEndpointSlice, name, prefix+"kind", fmt.Sprintf("invalid value %q/%q: want discovery.k8s.io/v1 EndpointSlice", sl.APIVersion, sl.Kind), nil)
+	}
+	if err := svcnet.ValidateEndpointSlice(sl); err != nil {
+		d.failValidation(ref, kindEndpointSlice, name, prefix, err)
+	}
+	if !d.unique(ref, kindEndpointSlice, prefix, sl.Key()) {
+		return
+	}
+	if manifest {
+		d.s.EndpointSlices = append(d.s.EndpointSlices, sl)
+	}
+}
+
 // finish checks the stream as a whole: one Scenario document, and the
 // Scenario's own fields and references.
 func (d *decoder) finish() {
@@ -660,6 +748,9 @@ var (
 	rawMessageType  = reflect.TypeFor[json.RawMessage]()
 	timeType        = reflect.TypeFor[time.Time]()
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	// textUnmarshalerType: a netip.Addr reads a string (encoding/json
+	// decodes it through UnmarshalText).
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
 func (c *typeChecker) bad(path string, v any, rule string) {
@@ -747,6 +838,9 @@ func (c *typeChecker) visit(v any, t reflect.Type, path string) jsonfield.Action
 		return jsonfield.Skip
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return jsonfield.Skip
+	}
+	if _, ok := v.(string); ok && reflect.PointerTo(t).Implements(textUnmarshalerType) {
 		return jsonfield.Skip
 	}
 	switch t.Kind() {

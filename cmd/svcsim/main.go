@@ -44,13 +44,23 @@ Usage:
                                    compared across LB algorithms and preStop)
   svcsim run [flags] FILE...       run the scenario the files make up
   svcsim merge [flags] PATH...     combine the shards of a sweep
+  svcsim import [-o FILE] DUMP...  make a scenario from a cluster's
+                                   kubectl get svc,endpointslices,pods,nodes,
+                                   deploy,sts,ds,rs -A -o yaml (report on stderr)
+  svcsim get KIND [flags] FILE...  print the scenario's objects at a simulated
+                                   time as kubectl get does: services (svc),
+                                   endpointslices, pods, nodes, proxies (each
+                                   node's table generation); or
+                                   svcsim get proxy NODE FILE... for a node's
+                                   nftables ruleset
   svcsim scenario                  print the built-in scenario's YAML
   svcsim version                   print svcsim's version
   svcsim help                      print this help (also -h, --help)
 
 A scenario is a YAML stream: one "kind: Scenario" document
-(apiVersion sim.svcnet.dev/v1alpha1) and v1 Service, Pod, Node and
-apps/v1 Deployment manifests, in one file or several. See docs/scenario.md.
+(apiVersion sim.svcnet.dev/v1alpha1) and v1 Service, Pod, Node,
+apps/v1 Deployment and discovery.k8s.io/v1 EndpointSlice manifests, in one
+file or several. See docs/scenario.md.
 Flags go before or after the files (-seeds or --seeds, -q or --q);
 "--" ends the flags.
 
@@ -97,6 +107,11 @@ reports; each line names the variant and the figure):
                             starts after the end) exit 2 before any run,
                             those about the results (a flow whose every
                             connection failed in a run) exit 4
+
+Flags of get (the scenario's first variant runs):
+  --at D         the simulated time to print (default 0s, the start)
+  -n NS          the namespace (default "default"); -A all of them
+  -o FORMAT      wide, yaml or json (a v1 List, as kubectl get -o yaml)
 
 Flags of merge:
   -out DIR       write the merged result.json and report.html (default svcsim-out)
@@ -167,6 +182,10 @@ func (c cli) main(args []string) int {
 		return c.exit(c.run(args[1:], true))
 	case "merge":
 		return c.exit(c.merge(args[1:]))
+	case "import":
+		return c.exit(c.importDump(args[1:]))
+	case "get":
+		return c.exit(c.get(args[1:]))
 	case "scenario":
 		if len(args) > 1 {
 			return c.exit(badInput("scenario takes no argument"))
@@ -174,7 +193,7 @@ func (c cli) main(args []string) int {
 		_, err := c.stdout.Write(defaultScenario)
 		return c.exit(err)
 	}
-	return c.exit(badInput("unknown command %q (run, merge, scenario, version or help)", args[0]))
+	return c.exit(badInput("unknown command %q (run, merge, import, get, scenario, version or help)", args[0]))
 }
 
 // errViolated is returned when the reports were written but a run broke
