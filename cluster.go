@@ -108,6 +108,14 @@ type Config struct {
 	// rejected (NoEndpoints). Off by default, so that a cluster's
 	// Services, ClusterIPs and counts are only those it was given.
 	KubernetesService bool
+	// ExternalSlices makes the Cluster follow EndpointSlices computed
+	// elsewhere (a real cluster's: kube/informer's follow mode) instead
+	// of computing them: its endpoints controller does not run, Services,
+	// pods and nodes change no slices, and ApplySlice and DeleteSlice
+	// give the slices that the proxy tables and the DNS use. Snapshot
+	// holds no external slices (they are the source's state): after a
+	// Restore, apply them again.
+	ExternalSlices bool
 }
 
 // Changes is what one call changed in the control plane: Service objects
@@ -168,6 +176,11 @@ type Cluster struct {
 	// sliceBorn holds each slice's creation time by namespace and name:
 	// the endpoints controller reads no clock, the cluster does.
 	sliceBorn map[service.NamespacedName]time.Time
+	// ext holds the external slices (Config.ExternalSlices) by Service,
+	// then slice name; extOwner the Service of each slice by namespace
+	// and slice name.
+	ext      map[service.NamespacedName]map[string]*endpoints.Slice
+	extOwner map[service.NamespacedName]service.NamespacedName
 	// ephemeral counts source ports handed out by Dial.
 	ephemeral uint64
 
@@ -236,6 +249,8 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		pods:       map[service.NamespacedName]*podState{},
 		podByIP:    map[netip.Addr]service.NamespacedName{},
 		sliceBorn:  map[service.NamespacedName]time.Time{},
+		ext:        map[service.NamespacedName]map[string]*endpoints.Slice{},
+		extOwner:   map[service.NamespacedName]service.NamespacedName{},
 		table:      table,
 		pending:    &dnsname.Batch{},
 		held:       map[uint64]*generation{},
@@ -299,8 +314,9 @@ func (c *Cluster) DNS() *dnsname.Resolver { return c.dns }
 // Table returns the control plane's newest proxy table.
 func (c *Cluster) Table() *proxy.Table { return c.table }
 
-// Slices returns the current EndpointSlices of a Service.
-func (c *Cluster) Slices(key service.NamespacedName) []*endpoints.Slice { return c.ctl.Slices(key) }
+// Slices returns the current EndpointSlices of a Service: the
+// controller's, or with Config.ExternalSlices those applied, by name.
+func (c *Cluster) Slices(key service.NamespacedName) []*endpoints.Slice { return c.ctlSlices(key) }
 
 // Nodes returns the nodes, sorted by name (copies).
 func (c *Cluster) Nodes() []*service.Node {

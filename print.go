@@ -43,7 +43,7 @@ func (c *Cluster) PrintEndpointSlices(w io.Writer, namespace string) error {
 	}
 	fmt.Fprintln(tw, "NAME\tADDRESSTYPE\tPORTS\tENDPOINTS\tAGE")
 	for _, svc := range c.Services(namespace) {
-		for _, sl := range c.ctl.Slices(svc.Key()) {
+		for _, sl := range c.Slices(svc.Key()) {
 			if namespace == "" {
 				fmt.Fprintf(tw, "%s\t", sl.Namespace)
 			}

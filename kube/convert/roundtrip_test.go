@@ -621,4 +621,3 @@ func TestTimesKeepSeconds(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, at.Truncate(time.Second), back.CreationTimestamp)
 }
-
