@@ -545,10 +545,20 @@ func (d *Driver) writeSlices(nn service.NamespacedName) {
 		switch {
 		case !ok:
 			_, err := api.Create(ctx, w, metav1.CreateOptions{})
+			if apierrors.IsAlreadyExists(err) {
+				// The cache has not seen the slice yet (this driver
+				// wrote it a moment ago), or another manager has one
+				// of that name: look at the API's.
+				err = d.updateFromAPI(ctx, nn.Namespace, w)
+			}
 			write("create", name, err)
 		case !sameSlice(h, w):
 			w.ResourceVersion = h.ResourceVersion
 			_, err := api.Update(ctx, w, metav1.UpdateOptions{})
+			if apierrors.IsConflict(err) {
+				// The cache is behind the API.
+				err = d.updateFromAPI(ctx, nn.Namespace, w)
+			}
 			write("update", name, err)
 		}
 	}
@@ -564,6 +574,26 @@ func (d *Driver) writeSlices(nn service.NamespacedName) {
 	if failed {
 		d.dirty[nn] = true
 	}
+}
+
+// updateFromAPI makes the API's slice of w's name what w says, reading
+// it from the API rather than the cache; a slice of that name that
+// another manager owns is an error, and is left alone.
+func (d *Driver) updateFromAPI(ctx context.Context, namespace string, w *discoveryv1.EndpointSlice) error {
+	api := d.cfg.Client.DiscoveryV1().EndpointSlices(namespace)
+	h, err := api.Get(ctx, w.Name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	if m := h.Labels[discoveryv1.LabelManagedBy]; m != d.cfg.ManagedBy {
+		return fmt.Errorf("the name is taken by a slice managed by %q", m)
+	}
+	if sameSlice(h, w) {
+		return nil
+	}
+	w.ResourceVersion = h.ResourceVersion
+	_, err = api.Update(ctx, w, metav1.UpdateOptions{})
+	return err
 }
 
 // sameSlice reports whether the API's slice h already says what w says.

@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/watch"
@@ -503,3 +505,55 @@ func TestDoAfterStop(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestControllerCreateConflict makes the API refuse svcnet's first slice
+// create with AlreadyExists, as when the cache has not seen a slice the
+// driver just wrote (the API has it, the same), or when another manager
+// has a slice of that name (left alone, and reported).
+func TestControllerCreateConflict(t *testing.T) {
+	for _, tc := range []struct {
+		name, manager string
+		wantFailed    bool
+	}{
+		{"stale cache", DefaultManagedBy, false},
+		{"another manager", "someone-else", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client := fake.NewClientset(node("node-a", "192.168.0.10", "1"), svc("web", "10.96.0.10", "uid-web", "1"),
+				pod("web-0", "node-a", "10.244.0.5", true, "1"))
+			gvr := discoveryv1.SchemeGroupVersion.WithResource("endpointslices")
+			var once sync.Once
+			client.PrependReactor("create", "endpointslices", func(a k8stesting.Action) (bool, runtime.Object, error) {
+				handled := false
+				var err error
+				once.Do(func() {
+					s := a.(k8stesting.CreateAction).GetObject().(*discoveryv1.EndpointSlice).DeepCopy()
+					s.Labels[discoveryv1.LabelManagedBy] = tc.manager
+					// Straight into the store, behind the informers'
+					// backs: they see it as a new object later.
+					require.NoError(t, client.Tracker().Create(gvr, s, s.Namespace))
+					handled, err = true, apierrors.NewAlreadyExists(gvr.GroupResource(), s.Name)
+				})
+				return handled, nil, err
+			})
+			var reported atomic.Value
+			d := start(t, Config{Client: client, Cluster: newCluster(t, false), Mode: Controller, Errors: func(err error) { reported.Store(err.Error()) }})
+			list := func() []discoveryv1.EndpointSlice {
+				l, err := client.DiscoveryV1().EndpointSlices("default").List(context.Background(), metav1.ListOptions{})
+				require.NoError(t, err)
+				return l.Items
+			}
+			if tc.wantFailed {
+				waitFor(t, "the conflict reported", func() bool { return d.Stats().Failed > 0 })
+				require.Contains(t, reported.Load(), `taken by a slice managed by "someone-else"`)
+				l := list()
+				require.Len(t, l, 1)
+				require.Equal(t, "someone-else", l[0].Labels[discoveryv1.LabelManagedBy], "left alone")
+				return
+			}
+			waitFor(t, "the slice in the API", func() bool { return len(list()) == 1 && d.Stats().Writes > 0 })
+			require.Zero(t, d.Stats().Failed)
+			require.Equal(t, []string{"10.244.0.5"}, list()[0].Endpoints[0].Addresses)
+		})
+	}
+}
