@@ -557,3 +557,45 @@ func TestControllerCreateConflict(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadBalancerStatus carries a LoadBalancer Service's ingress, as the
+// cloud's controller wrote it, into the Cluster, and follows its change.
+func TestLoadBalancerStatus(t *testing.T) {
+	ctx := context.Background()
+	lbSvc := func(rv string, ips ...string) *corev1.Service {
+		s := svc("edge", "10.96.0.40", "uid-edge", rv)
+		s.Spec.Type = corev1.ServiceTypeLoadBalancer
+		s.Spec.Ports[0].NodePort = 30080
+		for _, ip := range ips {
+			s.Status.LoadBalancer.Ingress = append(s.Status.LoadBalancer.Ingress, corev1.LoadBalancerIngress{IP: ip})
+		}
+		return s
+	}
+	client := fake.NewClientset(node("node-a", "192.168.0.10", "1"), lbSvc("1"))
+	d := start(t, Config{Client: client, Cluster: newCluster(t, false)})
+	edge := service.NamespacedName{Namespace: "default", Name: "edge"}
+	ingress := func(c *svcnet.Cluster) []string {
+		s, err := c.Service(edge)
+		if err != nil {
+			return []string{"error: " + err.Error()}
+		}
+		var out []string
+		for _, i := range s.Status.LoadBalancer.Ingress {
+			out = append(out, i.IP)
+		}
+		return out
+	}
+	require.Empty(t, view(t, d, ingress), "pending: no ingress yet")
+	_, err := client.CoreV1().Services("default").UpdateStatus(ctx, lbSvc("2", "203.0.113.10"), metav1.UpdateOptions{})
+	require.NoError(t, err)
+	eventually(t, d, "the ingress carried", func(c *svcnet.Cluster) bool { return slices.Equal(ingress(c), []string{"203.0.113.10"}) })
+	got := view(t, d, func(c *svcnet.Cluster) []any {
+		s, _ := c.Service(edge)
+		return []any{s.Spec.ClusterIP, s.Spec.Ports[0].NodePort}
+	})
+	require.Equal(t, []any{"10.96.0.40", int32(30080)}, got, "the API's clusterIP and nodePort kept")
+	_, err = client.CoreV1().Services("default").UpdateStatus(ctx, lbSvc("3"), metav1.UpdateOptions{})
+	require.NoError(t, err)
+	eventually(t, d, "the ingress gone", func(c *svcnet.Cluster) bool { return len(ingress(c)) == 0 })
+	require.Zero(t, d.Stats().Failed)
+}
