@@ -108,6 +108,14 @@ type Config struct {
 	// rejected (NoEndpoints). Off by default, so that a cluster's
 	// Services, ClusterIPs and counts are only those it was given.
 	KubernetesService bool
+	// ExternalSlices makes the Cluster follow EndpointSlices computed
+	// elsewhere (a real cluster's: kube/informer's follow mode) instead
+	// of computing them: its endpoints controller does not run, Services,
+	// pods and nodes change no slices, and ApplySlice and DeleteSlice
+	// give the slices that the proxy tables and the DNS use. Snapshot
+	// holds no external slices (they are the source's state): after a
+	// Restore, apply them again.
+	ExternalSlices bool
 }
 
 // Changes is what one call changed in the control plane: Service objects
@@ -171,6 +179,11 @@ type Cluster struct {
 	// userSlices are the user-managed EndpointSlices (userslices.go) by
 	// namespace and name.
 	userSlices map[service.NamespacedName]*endpoints.Slice
+	// ext holds the external slices (Config.ExternalSlices) by Service,
+	// then slice name; extOwner the Service of each slice by namespace
+	// and slice name.
+	ext      map[service.NamespacedName]map[string]*endpoints.Slice
+	extOwner map[service.NamespacedName]service.NamespacedName
 	// ephemeral counts source ports handed out by Dial.
 	ephemeral uint64
 
@@ -239,6 +252,8 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		pods:       map[service.NamespacedName]*podState{},
 		podByIP:    map[netip.Addr]service.NamespacedName{},
 		sliceBorn:  map[service.NamespacedName]time.Time{},
+		ext:        map[service.NamespacedName]map[string]*endpoints.Slice{},
+		extOwner:   map[service.NamespacedName]service.NamespacedName{},
 		table:      table,
 		pending:    &dnsname.Batch{},
 		held:       map[uint64]*generation{},
@@ -303,10 +318,10 @@ func (c *Cluster) DNS() *dnsname.Resolver { return c.dns }
 func (c *Cluster) Table() *proxy.Table { return c.table }
 
 // Slices returns the current EndpointSlices of a Service: the endpoints
-// controller's, then the user-managed ones (ApplyEndpointSlice) sorted by
-// name.
+// controller's (or with Config.ExternalSlices those applied, by name),
+// then the user-managed ones (ApplyEndpointSlice) sorted by name.
 func (c *Cluster) Slices(key service.NamespacedName) []*endpoints.Slice {
-	out := c.ctl.Slices(key)
+	out := c.ctlSlices(key)
 	if len(c.userSlices) == 0 {
 		return out
 	}

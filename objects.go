@@ -77,7 +77,7 @@ func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
 		was = old.node.CreationTimestamp
 	}
 	n.CreationTimestamp = c.creationTime(was, n.CreationTimestamp)
-	sl, err := c.ctl.UpsertNode(n)
+	sl, err := c.ctlUpsertNode(n)
 	var skips Changes
 	if err = skips.takeSkips(err); err != nil {
 		return Changes{}, err
@@ -178,7 +178,7 @@ func (c *Cluster) RemoveNode(name string) (Changes, error) {
 		c.names = slices.Delete(c.names, i, i+1)
 	}
 	delete(c.nodes, name)
-	sl, err := c.ctl.DeleteNode(name)
+	sl, err := c.ctlDeleteNode(name)
 	ch := Changes{Slices: sl}
 	if err = ch.takeSkips(err); err != nil {
 		return ch, err
@@ -236,7 +236,7 @@ func (c *Cluster) stagePod(pod *service.Pod) (Changes, error) {
 	for _, a := range ps.ips {
 		c.podByIP[a] = key
 	}
-	sl, err := c.ctl.UpsertPod(p)
+	sl, err := c.ctlUpsertPod(p)
 	c.pending.UpsertPod(p)
 	ch := Changes{Slices: sl}
 	return ch, ch.takeSkips(err)
@@ -252,7 +252,7 @@ func (c *Cluster) stageDelete(key service.NamespacedName) (Changes, error) {
 	c.unindexPod(key, old.ips)
 	delete(c.pods, key)
 	c.pending.DeletePod(key)
-	return Changes{Slices: c.ctl.DeletePod(key)}, nil
+	return Changes{Slices: c.ctlDeletePod(key)}, nil
 }
 
 // unindexPod takes a pod's addresses out of the pod-IP index.
@@ -268,13 +268,13 @@ func (c *Cluster) followService(sc service.Change) (Changes, error) {
 	ch := Changes{Services: []service.Change{sc}}
 	var err error
 	if sc.New != nil {
-		ch.Slices, err = c.ctl.UpsertService(sc.New)
+		ch.Slices, err = c.ctlUpsertService(sc.New, sc.Old == nil)
 		err = ch.takeSkips(err)
 		if sc.Type == service.Added {
 			ch.Slices = append(ch.Slices, c.userSliceChanges(sc.New.Key())...)
 		}
 	} else {
-		ch.Slices = c.ctl.DeleteService(sc.Old.Key())
+		ch.Slices = c.ctlDeleteService(sc.Old.Key())
 	}
 	if perr := c.publish(ch); perr != nil {
 		err = errors.Join(err, perr)

@@ -162,7 +162,7 @@ func (c *Cluster) rebuild(s snapshot) error {
 	}
 	var all Changes
 	for _, svc := range c.reg.List("", service.Everything()) {
-		sl, err := c.ctl.UpsertService(svc)
+		sl, err := c.ctlUpsertService(svc, true)
 		ch := Changes{Services: []service.Change{{Type: service.Added, New: svc}}, Slices: sl}
 		if err = ch.takeSkips(err); err != nil {
 			return fmt.Errorf("%w: service %s: %w", ErrSnapshot, svc.Key(), err)

@@ -132,26 +132,8 @@ var sliceTypeMeta = service.TypeMeta{APIVersion: "discovery.k8s.io/v1", Kind: "E
 
 // copySlice returns a deep copy of sl, its TypeMeta set.
 func copySlice(sl *endpoints.Slice) *endpoints.Slice {
-	s := &endpoints.Slice{TypeMeta: sliceTypeMeta, ObjectMeta: sl.ObjectMeta.DeepCopy(), AddressType: sl.AddressType}
-	s.Ports = slices.Clone(sl.Ports)
-	for i := range s.Ports {
-		if p := s.Ports[i].AppProtocol; p != nil {
-			v := *p
-			s.Ports[i].AppProtocol = &v
-		}
-	}
-	s.Endpoints = make([]endpoints.Endpoint, len(sl.Endpoints))
-	for i, e := range sl.Endpoints {
-		e.Addresses = slices.Clone(e.Addresses)
-		if e.TargetRef != nil {
-			r := *e.TargetRef
-			e.TargetRef = &r
-		}
-		if e.Hints != nil {
-			e.Hints = &endpoints.Hints{ForZones: slices.Clone(e.Hints.ForZones), ForNodes: slices.Clone(e.Hints.ForNodes)}
-		}
-		s.Endpoints[i] = e
-	}
+	s := sl.DeepCopy()
+	s.TypeMeta = sliceTypeMeta
 	return s
 }
 

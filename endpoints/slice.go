@@ -2,6 +2,7 @@ package endpoints
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/svcnet/svcnet/service"
 )
@@ -160,4 +161,35 @@ type Change struct {
 	Old *Slice
 	// Slice is the slice after the change (nil for Deleted).
 	Slice *Slice
+}
+
+// DeepCopy returns a copy of s that shares nothing with it; nil lists
+// stay nil.
+func (s *Slice) DeepCopy() *Slice {
+	n := &Slice{TypeMeta: s.TypeMeta, ObjectMeta: s.ObjectMeta.DeepCopy(), AddressType: s.AddressType}
+	if s.Endpoints != nil {
+		n.Endpoints = make([]Endpoint, len(s.Endpoints))
+	}
+	for i, e := range s.Endpoints {
+		e.Addresses = slices.Clone(e.Addresses)
+		if e.TargetRef != nil {
+			r := *e.TargetRef
+			e.TargetRef = &r
+		}
+		if e.Hints != nil {
+			e.Hints = &Hints{ForZones: slices.Clone(e.Hints.ForZones), ForNodes: slices.Clone(e.Hints.ForNodes)}
+		}
+		n.Endpoints[i] = e
+	}
+	if s.Ports != nil {
+		n.Ports = make([]Port, len(s.Ports))
+	}
+	for i, p := range s.Ports {
+		if p.AppProtocol != nil {
+			v := *p.AppProtocol
+			p.AppProtocol = &v
+		}
+		n.Ports[i] = p
+	}
+	return n
 }

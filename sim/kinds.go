@@ -51,7 +51,7 @@ var manifestKinds = map[string]manifestKind{
 	// A dump lists its namespaces and the cluster's own EndpointSlices:
 	// they decode (strictly) and are not simulated — the simulator's
 	// controller computes the slices.
-	"Namespace":     {"v1", func() service.Object { return new(service.Namespace) }, nil},
+	"Namespace": {"v1", func() service.Object { return new(service.Namespace) }, nil},
 	"EndpointSlice": {"discovery.k8s.io/v1", func() service.Object { return new(service.EndpointSlice) }, func(d *decoder, ref docRef, o service.Object, prefix string, manifest bool) {
 		d.addDumpSlice(ref, o.(*service.EndpointSlice), prefix, manifest)
 	}},

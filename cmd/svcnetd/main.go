@@ -9,6 +9,11 @@
 // nameservers of /etc/resolv.conf (as CoreDNS's "forward .
 // /etc/resolv.conf"), serves Prometheus metrics with CoreDNS's names
 // when -metrics is given, and exits cleanly on SIGINT or SIGTERM.
+//
+// For a real cluster's API instead of manifests, svcnetd-kube (built from
+// the kube module, kube/cmd/svcnetd-kube, since this module does not
+// import client-go) has the same dns command with -kubeconfig, or the
+// in-cluster config of the pod it runs in.
 package main
 
 import (
