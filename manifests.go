@@ -3,7 +3,6 @@ package svcnet
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/service"
@@ -49,9 +48,9 @@ type List struct {
 // endpointslice.kubernetes.io/managed-by labels and the Service as
 // controlling owner, as Kubernetes' controller writes them, and the
 // user-managed ones as given) and Pods. Each kind is sorted by namespace
-// and name. The fields only an API server sets on create (uid,
-// resourceVersion, generation, creationTimestamp, managedFields) are left
-// out, as `kubectl apply` would send them; everything else is written
+// and name. The fields only an API server sets on create (service.ClearSystemFields:
+// uid, resourceVersion, generation, creationTimestamp, managedFields, the
+// deletion fields, selfLink) are left out, as `kubectl apply` would send them; everything else is written
 // under Kubernetes' field names. The objects are copies.
 //
 // An unknown kind in opts.Kinds is an error naming it.
@@ -66,13 +65,13 @@ func (c *Cluster) ObjectList(opts ListOptions) (List, error) {
 		case KindNode:
 			for _, n := range c.Nodes() {
 				n.TypeMeta = service.TypeMeta{APIVersion: "v1", Kind: KindNode}
-				clearServerFields(&n.ObjectMeta)
+				service.ClearSystemFields(n)
 				l.Items = append(l.Items, n)
 			}
 		case KindService:
 			for _, s := range c.Services(opts.Namespace) {
 				s.TypeMeta = service.TypeMeta{APIVersion: "v1", Kind: KindService}
-				clearServerFields(&s.ObjectMeta)
+				service.ClearSystemFields(s)
 				l.Items = append(l.Items, s)
 			}
 		case KindEndpointSlice:
@@ -94,7 +93,7 @@ func (c *Cluster) ObjectList(opts ListOptions) (List, error) {
 		case KindPod:
 			for _, p := range c.Pods(opts.Namespace) {
 				p.TypeMeta = service.TypeMeta{APIVersion: "v1", Kind: KindPod}
-				clearServerFields(&p.ObjectMeta)
+				service.ClearSystemFields(p)
 				l.Items = append(l.Items, p)
 			}
 		default:
@@ -108,7 +107,7 @@ func (c *Cluster) ObjectList(opts ListOptions) (List, error) {
 // the API server sets cleared.
 func sliceObject(sl *endpoints.Slice) *endpoints.Slice {
 	s := copySlice(sl)
-	clearServerFields(&s.ObjectMeta)
+	service.ClearSystemFields(s)
 	if s.Endpoints == nil {
 		// discovery.k8s.io/v1 requires the list; an empty one is written
 		// as [] (the controller's placeholder slice has none).
@@ -118,12 +117,6 @@ func sliceObject(sl *endpoints.Slice) *endpoints.Slice {
 		s.Ports = []endpoints.Port{}
 	}
 	return s
-}
-
-// clearServerFields clears the metadata only an API server sets.
-func clearServerFields(m *service.ObjectMeta) {
-	m.UID, m.ResourceVersion, m.Generation, m.ManagedFields = "", "", 0, nil
-	m.CreationTimestamp = time.Time{}
 }
 
 // JSON returns the List as indented JSON, ending in a newline.

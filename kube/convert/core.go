@@ -35,9 +35,8 @@ func ServiceToKube(in *service.Service) (*corev1.Service, error) {
 	return out, nil
 }
 
-// PodFromKube returns svcnet's form of a core/v1 Pod. The fields
-// service.Pod carries as raw JSON (volumes, affinity, a container's env,
-// ...) keep their content; the others NotCarried["Pod"] lists are dropped.
+// PodFromKube returns svcnet's form of a core/v1 Pod, every field kept:
+// those service.Pod does not model are carried.
 func PodFromKube(in *corev1.Pod) (*service.Pod, error) {
 	if in == nil {
 		return nil, &Error{Kind: "Pod", Reason: "nil Pod"}
@@ -89,26 +88,27 @@ func NodeToKube(in *service.Node) (*corev1.Node, error) {
 	return out, nil
 }
 
-// NamespaceFromKube returns a core/v1 Namespace's metadata: svcnet has no
-// Namespace type (a namespace exists for svcnet's DNS when it holds
-// Services or pods), so its spec (finalizers) and status (phase,
-// conditions) are not carried.
-func NamespaceFromKube(in *corev1.Namespace) (service.ObjectMeta, error) {
+// NamespaceFromKube converts a core/v1 Namespace: its metadata, spec
+// (finalizers) and status phase are modelled, its conditions carried.
+func NamespaceFromKube(in *corev1.Namespace) (*service.Namespace, error) {
 	if in == nil {
-		return service.ObjectMeta{}, &Error{Kind: "Namespace", Reason: "nil Namespace"}
+		return nil, &Error{Kind: "Namespace", Reason: "nil Namespace"}
 	}
-	var out service.ObjectMeta
-	if err := viaJSON("Namespace", in.Name, &in.ObjectMeta, &out); err != nil {
-		return service.ObjectMeta{}, err
+	out := new(service.Namespace)
+	if err := viaJSON("Namespace", in.Name, in, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// NamespaceToKube returns the core/v1 Namespace of the metadata m, with
-// apiVersion v1 and kind Namespace set.
-func NamespaceToKube(m service.ObjectMeta) (*corev1.Namespace, error) {
+// NamespaceToKube converts a Namespace to core/v1, with apiVersion v1 and
+// kind Namespace set.
+func NamespaceToKube(in *service.Namespace) (*corev1.Namespace, error) {
+	if in == nil {
+		return nil, &Error{Kind: "Namespace", Reason: "nil Namespace"}
+	}
 	out := new(corev1.Namespace)
-	if err := viaJSON("Namespace", m.Name, &m, &out.ObjectMeta); err != nil {
+	if err := viaJSON("Namespace", in.Name, in, out); err != nil {
 		return nil, err
 	}
 	out.APIVersion, out.Kind = "v1", "Namespace"

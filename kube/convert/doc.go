@@ -14,26 +14,27 @@
 //
 // svcnet's object types use Kubernetes' field names and JSON tags (DESIGN:
 // "a real manifest decodes into the model"), so Service, Pod, Node,
-// Namespace metadata and Deployment convert through their JSON form: what
-// one side writes the other reads, field for field, and the fields
-// svcnet carries as raw JSON (a pod's volumes, affinity, tolerations, a
-// container's env and resources, a node's taints and capacity, ...) keep
-// their whole content. The EndpointSlice is converted field by field,
-// because svcnet's endpoints.Slice differs in form: addresses are
-// netip.Addr values, and conditions, port names, protocols, hostnames,
-// node names and zones are plain values, not pointers.
+// Namespace and Deployment convert through their JSON form: what one side
+// writes the other reads, field for field, and every field svcnet does not
+// model (a pod's volumes, a container's terminationMessagePath, a node's
+// status.daemonEndpoints, ...) is carried (service.Carried) and written
+// back. The EndpointSlice is converted field by field, because svcnet's
+// endpoints.Slice differs in form: addresses are netip.Addr values, and
+// conditions, port names, protocols, hostnames, node names and zones are
+// plain values, not pointers.
 //
 // # What is carried
 //
-// Everything svcnet's types declare is carried both ways. From svcnet to
-// Kubernetes and back an object is unchanged, except that timestamps keep
-// whole seconds, as metav1.Time does on the wire (RFC 3339, seconds).
-// From Kubernetes to svcnet and back, the fields svcnet's types do not
-// declare are dropped; NotCarried lists them per kind, as JSON paths
-// ("spec.ephemeralContainers"), and the package's tests check both that
-// every dropped field is listed and that every listed field is absent
-// from svcnet's types. (Another change makes svcnet carry every field
-// Kubernetes defines; this list then shrinks to nothing.)
+// From svcnet to Kubernetes and back an object is unchanged, except that
+// timestamps keep whole seconds, as metav1.Time does on the wire (RFC
+// 3339, seconds), and that zero values Kubernetes' types always write
+// (status: {}, a kubelet port of 0) come back carried. From Kubernetes to
+// svcnet and back every field of Service, Pod, Node, Namespace and
+// Deployment is kept. Only the EndpointSlice drops fields: the few its
+// field-by-field conversion has no place for, listed in NotCarried as JSON
+// paths ("endpoints[*].deprecatedTopology"); the package's tests check
+// that exactly these change in a round trip of objects with every field
+// set, and that each is absent from endpoints.Slice.
 //
 // For EndpointSlices, Kubernetes' pointer fields are read with the
 // meanings discovery/v1's types.go gives nil (EndpointConditions: a nil
