@@ -70,6 +70,26 @@ func lintTargetPorts(s Scenario, svc *service.Service) []Warning {
 			specs = append(specs, &d.Spec.Template.Spec)
 		}
 	}
+	tmpl := func(tns string, t *PodTemplateSpec) {
+		if orDefault(tns) == ns && sel.Matches(t.Labels) {
+			specs = append(specs, &t.Spec)
+		}
+	}
+	for _, o := range s.StatefulSets {
+		if o != nil {
+			tmpl(o.Namespace, &o.Spec.Template)
+		}
+	}
+	for _, o := range s.DaemonSets {
+		if o != nil {
+			tmpl(o.Namespace, &o.Spec.Template)
+		}
+	}
+	for _, o := range s.ReplicaSets {
+		if o != nil {
+			tmpl(o.Namespace, &o.Spec.Template)
+		}
+	}
 	for _, p := range s.Pods {
 		if p != nil && orDefault(p.Namespace) == ns && sel.Matches(p.Labels) {
 			specs = append(specs, &p.Spec)

@@ -114,9 +114,10 @@ type ScenarioSource struct {
 // DecodeScenario decodes a scenario stream: YAML (or JSON) documents
 // separated by "---" lines, exactly one of which is the `kind: Scenario`
 // document (apiVersion sim.svcnet.dev/v1alpha1), the others ordinary
-// Kubernetes manifests: v1 Service, Pod and Node, apps/v1 Deployment, and
-// v1 List of those. Manifests are appended, in stream order, to the
-// Scenario's Services, Deployments, Pods and Nodes after any the Scenario
+// Kubernetes manifests: v1 Service, Pod and Node, apps/v1 Deployment,
+// StatefulSet, DaemonSet and ReplicaSet, and v1 List of those. Manifests
+// are appended, in stream order, to the Scenario's Services, Deployments,
+// StatefulSets, DaemonSets, ReplicaSets, Pods and Nodes after any the Scenario
 // document lists itself; namespaced objects without a namespace get
 // "default", as kubectl gives them.
 //
@@ -256,6 +257,7 @@ func (d *decoder) failValidation(ref docRef, kind, name, prefix string, err erro
 const (
 	apiVersionApps = "apps/v1"
 	kindDeployment = "Deployment"
+	knownKinds     = "Scenario, Service, Deployment, StatefulSet, DaemonSet, ReplicaSet, Pod, Node or List"
 )
 
 // document decodes one document and adds what it holds to the Scenario.
@@ -286,16 +288,17 @@ func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix
 	apiVersion, _ := m["apiVersion"].(string)
 	kind, _ := m["kind"].(string)
 	if kind == "" {
-		d.fail(ref, "", "", prefix+"kind", "required value: want Scenario, Service, Deployment, Pod, Node or List", nil)
+		d.fail(ref, "", "", prefix+"kind", "required value: want "+knownKinds, nil)
 		return
 	}
 	want := map[string]string{
 		KindScenario: APIVersion, kindDeployment: apiVersionApps,
+		kindStatefulSet: apiVersionApps, kindDaemonSet: apiVersionApps, kindReplicaSet: apiVersionApps,
 		"Service": "v1", "Pod": "v1", "Node": "v1", "List": "v1",
 	}[kind]
 	switch {
 	case want == "":
-		d.fail(ref, "", "", prefix+"kind", fmt.Sprintf("invalid value %q: want Scenario, Service, Deployment, Pod, Node or List", kind), nil)
+		d.fail(ref, "", "", prefix+"kind", fmt.Sprintf("invalid value %q: want %s", kind, knownKinds), nil)
 		return
 	case apiVersion != want:
 		d.fail(ref, kind, "", prefix+"apiVersion", fmt.Sprintf("invalid value %q: want %q for kind %s", apiVersion, want, kind), nil)
@@ -320,6 +323,24 @@ func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix
 			return
 		}
 		d.addDeployment(ref, &dep, prefix, true)
+	case kindStatefulSet:
+		var o StatefulSet
+		if !d.decodeInto(ref, kind, m, src, prefix == "", prefix, &o) {
+			return
+		}
+		d.addWorkload(ref, kind, &o, &o.TypeMeta, &o.ObjectMeta, validateStatefulSet(withNS(&o, &o.ObjectMeta)), prefix, func() { d.s.StatefulSets = append(d.s.StatefulSets, &o) })
+	case kindDaemonSet:
+		var o DaemonSet
+		if !d.decodeInto(ref, kind, m, src, prefix == "", prefix, &o) {
+			return
+		}
+		d.addWorkload(ref, kind, &o, &o.TypeMeta, &o.ObjectMeta, validateDaemonSet(withNS(&o, &o.ObjectMeta)), prefix, func() { d.s.DaemonSets = append(d.s.DaemonSets, &o) })
+	case kindReplicaSet:
+		var o ReplicaSet
+		if !d.decodeInto(ref, kind, m, src, prefix == "", prefix, &o) {
+			return
+		}
+		d.addWorkload(ref, kind, &o, &o.TypeMeta, &o.ObjectMeta, validateReplicaSet(withNS(&o, &o.ObjectMeta)), prefix, func() { d.s.ReplicaSets = append(d.s.ReplicaSets, &o) })
 	default:
 		obj, ok := d.decodeCore(ref, kind, m, src, prefix)
 		if !ok {
@@ -478,6 +499,27 @@ func (d *decoder) scenarioDoc(ref docRef, m map[string]any, src yamldoc.Value) {
 		}
 		d.addPod(ref, o, fmt.Sprintf("pods[%d].", i), false)
 	}
+	for i, o := range s.StatefulSets {
+		if o == nil {
+			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("statefulSets[%d]", i), "null: want a StatefulSet", nil)
+			continue
+		}
+		d.addWorkload(ref, kindStatefulSet, o, &o.TypeMeta, &o.ObjectMeta, validateStatefulSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("statefulSets[%d].", i), nil)
+	}
+	for i, o := range s.DaemonSets {
+		if o == nil {
+			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("daemonSets[%d]", i), "null: want a DaemonSet", nil)
+			continue
+		}
+		d.addWorkload(ref, kindDaemonSet, o, &o.TypeMeta, &o.ObjectMeta, validateDaemonSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("daemonSets[%d].", i), nil)
+	}
+	for i, o := range s.ReplicaSets {
+		if o == nil {
+			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("replicaSets[%d]", i), "null: want a ReplicaSet", nil)
+			continue
+		}
+		d.addWorkload(ref, kindReplicaSet, o, &o.TypeMeta, &o.ObjectMeta, validateReplicaSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("replicaSets[%d].", i), nil)
+	}
 	for i, o := range s.Nodes {
 		if o == nil {
 			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("nodes[%d]", i), "null: want a Node", nil)
@@ -491,10 +533,16 @@ func (d *decoder) scenarioDoc(ref docRef, m map[string]any, src yamldoc.Value) {
 	d.s.Deployments = slices.DeleteFunc(d.s.Deployments, func(o *Deployment) bool { return o == nil })
 	d.s.Pods = slices.DeleteFunc(d.s.Pods, func(o *service.Pod) bool { return o == nil })
 	d.s.Nodes = slices.DeleteFunc(d.s.Nodes, func(o *service.Node) bool { return o == nil })
+	d.s.StatefulSets = slices.DeleteFunc(d.s.StatefulSets, func(o *StatefulSet) bool { return o == nil })
+	d.s.DaemonSets = slices.DeleteFunc(d.s.DaemonSets, func(o *DaemonSet) bool { return o == nil })
+	d.s.ReplicaSets = slices.DeleteFunc(d.s.ReplicaSets, func(o *ReplicaSet) bool { return o == nil })
 	d.s.Services = append(d.s.Services, manifests.Services...)
 	d.s.Deployments = append(d.s.Deployments, manifests.Deployments...)
 	d.s.Pods = append(d.s.Pods, manifests.Pods...)
 	d.s.Nodes = append(d.s.Nodes, manifests.Nodes...)
+	d.s.StatefulSets = append(d.s.StatefulSets, manifests.StatefulSets...)
+	d.s.DaemonSets = append(d.s.DaemonSets, manifests.DaemonSets...)
+	d.s.ReplicaSets = append(d.s.ReplicaSets, manifests.ReplicaSets...)
 }
 
 // unique records an object's key and reports a second definition.
@@ -590,6 +638,31 @@ func (d *decoder) addDeployment(ref docRef, dep *Deployment, prefix string, mani
 	}
 	if manifest {
 		d.s.Deployments = append(d.s.Deployments, dep)
+	}
+}
+
+// withNS defaults a workload's namespace as kubectl does and returns it.
+func withNS[T any](o *T, m *service.ObjectMeta) *T {
+	defaultObjectNamespace(m)
+	return o
+}
+
+// addWorkload checks a StatefulSet, DaemonSet or ReplicaSet (its
+// namespace defaulted, errs its validation) and, for a manifest, keeps it
+// (add).
+func (d *decoder) addWorkload(ref docRef, kind string, _ any, tm *service.TypeMeta, m *service.ObjectMeta, errs service.ErrorList, prefix string, add func()) {
+	name := m.Key().String()
+	if tm.Kind != "" && tm.Kind != kind || tm.APIVersion != "" && tm.APIVersion != apiVersionApps {
+		d.fail(ref, kind, name, prefix+"kind", fmt.Sprintf("invalid value %q/%q: want apps/v1 %s", tm.APIVersion, tm.Kind, kind), nil)
+	}
+	for _, fe := range errs {
+		d.failField(ref, kind, name, prefix, fe)
+	}
+	if !d.unique(ref, kind, prefix, m.Key()) {
+		return
+	}
+	if add != nil {
+		add()
 	}
 }
 

@@ -349,7 +349,7 @@ func (w *world) traceSample(b int) {
 			}
 		}
 		if p.phase != phGone && p.deploy != nil {
-			if p.rs.rev == p.deploy.rev {
+			if p.rev == p.deploy.rev {
 				e.New++
 			} else {
 				e.Old++

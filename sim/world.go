@@ -99,8 +99,11 @@ type world struct {
 	// unscheduled pods wait for a node.
 	unscheduled []*pod
 
-	deploys     []*deploy
-	deployByKey map[service.NamespacedName]*deploy
+	// deploys are the workloads of every kind, in creation order;
+	// deployByKey the Deployments, workloadByKey all of them by kind.
+	deploys       []*deploy
+	deployByKey   map[service.NamespacedName]*deploy
+	workloadByKey map[objectKey]*deploy
 
 	svcs    map[service.NamespacedName]*svcInfo
 	svcList []*svcInfo // in creation order, for deterministic walks
