@@ -46,13 +46,13 @@ type profile struct {
 // pod is one pod: the kubelet's truth next to what the API and the
 // cluster hold.
 type pod struct {
-	id      uint32
-	key     service.NamespacedName
-	labels  service.Labels
-	spec    *service.PodSpec
-	prof    *profile
-	deploy  *deploy
-	rs      *replicaSet
+	id     uint32
+	key    service.NamespacedName
+	labels service.Labels
+	spec   *service.PodSpec
+	prof   *profile
+	deploy *deploy
+	rs     *replicaSet
 	// rev is the revision of its workload's template it was made from;
 	// ord its StatefulSet ordinal; dsNode the node its DaemonSet made it
 	// for.

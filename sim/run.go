@@ -163,17 +163,17 @@ func newWorld(s Scenario) (*world, error) {
 	root := rand.New(rand.NewPCG(s.Seed, s.Seed^0x9e3779b97f4a7c15))
 	stream := func() *rand.Rand { return rand.New(rand.NewPCG(root.Uint64(), root.Uint64())) }
 	w := &world{
-		cfg:         cfg,
-		eng:         NewEngine(),
-		nodeByName:  map[string]*node{},
-		podByKey:    map[service.NamespacedName]*pod{},
-		podByIP:     map[netip.Addr]*pod{},
-		deployByKey: map[service.NamespacedName]*deploy{},
+		cfg:           cfg,
+		eng:           NewEngine(),
+		nodeByName:    map[string]*node{},
+		podByKey:      map[service.NamespacedName]*pod{},
+		podByIP:       map[netip.Addr]*pod{},
+		deployByKey:   map[service.NamespacedName]*deploy{},
 		workloadByKey: map[objectKey]*deploy{},
-		svcs:        map[service.NamespacedName]*svcInfo{},
-		ipOwner:     map[string]service.NamespacedName{},
-		portOwner:   map[int32]service.NamespacedName{},
-		ring:        make([]record, cfg.history),
+		svcs:          map[service.NamespacedName]*svcInfo{},
+		ipOwner:       map[string]service.NamespacedName{},
+		portOwner:     map[int32]service.NamespacedName{},
+		ring:          make([]record, cfg.history),
 	}
 	w.rCluster, w.rSched, w.rTraffic, w.rChurn, w.rNodes = stream(), stream(), stream(), stream(), stream()
 	w.rNames = stream()
