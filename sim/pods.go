@@ -416,13 +416,16 @@ func (w *world) deletePod(p *pod) {
 			w.unscheduled = slices.Delete(w.unscheduled, i, i+1)
 		}
 		w.podGone(p)
-		return
+	} else {
+		st := p.api
+		st.term = true
+		w.writePod(p, st)
+		if p.node.alive && p.node.connected {
+			w.beginTermination(p, w.cfg.t.watch)
+		}
 	}
-	st := p.api
-	st.term = true
-	w.writePod(p, st)
-	if p.node.alive && p.node.connected {
-		w.beginTermination(p, w.cfg.t.watch)
+	if w.hook != nil {
+		w.hook("delete", p)
 	}
 }
 

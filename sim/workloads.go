@@ -288,6 +288,9 @@ func (w *world) createSTSPod(d *deploy, ord int32, rev int) *pod {
 	p.deploy, p.rev, p.ord = d, rev, ord
 	c.byOrd[ord] = p
 	d.active = append(d.active, p)
+	if w.hook != nil {
+		w.hook("create", p)
+	}
 	return p
 }
 
@@ -435,6 +438,9 @@ func (w *world) createDSPod(d *deploy, n *node) *pod {
 	p := w.newPod(w.generatedName(d.key, d.key.Name+"-"), labels, d.spec, d.prof)
 	p.deploy, p.rev, p.dsNode = d, d.rev, n
 	d.active = append(d.active, p)
+	if w.hook != nil {
+		w.hook("create", p)
+	}
 	return p
 }
 

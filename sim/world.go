@@ -140,6 +140,10 @@ type world struct {
 	ev *eventLog
 	// lastFull is the event number of the last EveryEvents check.
 	lastFull uint64
+	// hook, when set (by tests), is told of each workload pod a
+	// controller creates ("create", once its fields are set) and of each
+	// pod deleted in the API ("delete", once it is terminating or gone).
+	hook func(what string, p *pod)
 }
 
 func (w *world) now() time.Duration { return w.eng.Now() }

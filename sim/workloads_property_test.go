@@ -1,0 +1,189 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/svcnet/svcnet/service"
+	"pgregory.net/rapid"
+)
+
+// The workload controllers checked against naive restatements of
+// Kubernetes' rules: a hook sees every pod a controller creates and
+// every pod deleted, and at that moment the world's API state must be
+// one the rule allows. The naive models read only the API's view of the
+// pods (w.pods), never the controllers' own bookkeeping.
+
+// webTemplate is a pod template with a readiness probe, so that pods
+// take a few seconds to turn ready.
+func webTemplate(labels service.Labels, period int32) PodTemplateSpec {
+	return PodTemplateSpec{ObjectMeta: service.ObjectMeta{Labels: labels},
+		Spec: service.PodSpec{Containers: []service.Container{{Name: "web", Image: "web",
+			Ports:          []service.ContainerPort{{Name: "http", ContainerPort: 8080}},
+			ReadinessProbe: &service.Probe{PeriodSeconds: period}}}}}
+}
+
+// setPods returns the pods of a workload that exist in the API (not
+// gone), by ownership as the API records it (the owner and, for a
+// StatefulSet, the name).
+func (w *world) setPods(d *deploy) []*pod {
+	var out []*pod
+	for _, p := range w.pods {
+		if p.deploy == d && p.phase != phGone {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// naiveMaxUnavailable is a StatefulSet's maxUnavailable, restated: a
+// number, or a percentage of replicas rounded down; never below 1.
+func naiveMaxUnavailable(v *service.IntOrString, replicas int32) int32 {
+	if v == nil {
+		return 1
+	}
+	n := v.IntVal
+	if v.IsString {
+		pct, _ := strconv.Atoi(strings.TrimSuffix(v.StrVal, "%"))
+		n = int32(math.Floor(float64(pct) * float64(replicas) / 100))
+	}
+	return max(n, 1)
+}
+
+func healthy(w *world, p *pod) bool {
+	return p.api.running && p.api.ready && !p.api.term && w.now()-p.readySince >= p.prof.minReady
+}
+
+func TestStatefulSetControllerProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		replicas := int32(rapid.IntRange(1, 5).Draw(t, "replicas"))
+		parallel := rapid.Bool().Draw(t, "parallel")
+		onDelete := rapid.IntRange(0, 4).Draw(t, "onDelete") == 0
+		partition := int32(rapid.IntRange(0, 3).Draw(t, "partition"))
+		var maxU *service.IntOrString
+		switch rapid.IntRange(0, 2).Draw(t, "maxUnavailableKind") {
+		case 1:
+			v := service.FromInt(int32(rapid.IntRange(1, 3).Draw(t, "maxUnavailable")))
+			maxU = &v
+		case 2:
+			v := service.FromString(strconv.Itoa(rapid.IntRange(1, 100).Draw(t, "maxUnavailablePct")) + "%")
+			maxU = &v
+		}
+		start := int32(rapid.IntRange(0, 2).Draw(t, "start"))
+		labels := service.Labels{"app": "web"}
+		sts := &StatefulSet{ObjectMeta: service.ObjectMeta{Name: "web"},
+			Spec: StatefulSetSpec{Replicas: &replicas, ServiceName: "web", Selector: &service.LabelSelector{MatchLabels: labels},
+				Template:        webTemplate(labels, int32(rapid.IntRange(1, 3).Draw(t, "probePeriod"))),
+				MinReadySeconds: int32(rapid.IntRange(0, 2).Draw(t, "minReady")),
+				Ordinals:        &StatefulSetOrdinals{Start: start}}}
+		if parallel {
+			sts.Spec.PodManagementPolicy = PodManagementParallel
+		}
+		if onDelete {
+			sts.Spec.UpdateStrategy.Type = UpdateOnDelete
+		} else {
+			sts.Spec.UpdateStrategy.RollingUpdate = &RollingUpdateStatefulSetStrategy{Partition: &partition, MaxUnavailable: maxU}
+		}
+		s := Scenario{Seed: rapid.Uint64().Draw(t, "seed"), Duration: Duration(4 * time.Minute),
+			Cluster:      ClusterSpec{Nodes: rapid.IntRange(1, 4).Draw(t, "nodes")},
+			StatefulSets: []*StatefulSet{sts},
+			Checks:       CheckSpec{Interval: D(time.Second)}}
+		for i := range rapid.IntRange(0, 3).Draw(t, "events") {
+			at := Duration(time.Duration(rapid.IntRange(1, 150).Draw(t, fmt.Sprintf("at%d", i))) * time.Second)
+			if rapid.Bool().Draw(t, fmt.Sprintf("scale%d", i)) {
+				r := int32(rapid.IntRange(1, 6).Draw(t, fmt.Sprintf("to%d", i)))
+				s.Timeline = append(s.Timeline, TimelineEvent{At: at, Action: ActionScale, Target: "web", Replicas: &r})
+			} else {
+				s.Timeline = append(s.Timeline, TimelineEvent{At: at, Action: ActionRollout, Target: "statefulset/web"})
+			}
+		}
+		if rapid.Bool().Draw(t, "crashes") {
+			s.Churn = []ChurnSpec{{Action: ActionCrashPod, Rate: 0.1, Target: "web", Stop: Duration(150 * time.Second)}}
+		}
+		w, err := newWorld(s)
+		require.NoError(t, err)
+		d := w.deploys[0]
+		inRange := func(ord int32) bool { return ord >= start && ord < start+d.replicas }
+		w.hook = func(what string, p *pod) {
+			if p.deploy != d {
+				return
+			}
+			pods := w.setPods(d)
+			byOrd := map[int32][]*pod{}
+			for _, q := range pods {
+				ord, err := strconv.Atoi(strings.TrimPrefix(q.key.Name, "web-"))
+				require.NoError(t, err, q.key.Name)
+				byOrd[int32(ord)] = append(byOrd[int32(ord)], q)
+			}
+			ord := p.ord
+			switch what {
+			case "create":
+				require.Equal(t, stsPodName("web", ord), p.key.Name)
+				require.Equal(t, p.key.Name, p.spec.Hostname)
+				require.Equal(t, "web", p.spec.Subdomain)
+				require.Len(t, byOrd[ord], 1, "one pod per ordinal at a time: %s", p.key)
+				require.True(t, inRange(ord), "created %s outside [%d, %d)", p.key, start, start+d.replicas)
+				if !parallel {
+					for j := start; j < ord; j++ {
+						require.Len(t, byOrd[j], 1, "OrderedReady: %s created before %s exists", p.key, stsPodName("web", j))
+						require.True(t, healthy(w, byOrd[j][0]), "OrderedReady: %s created before %s is Running, Ready and available", p.key, byOrd[j][0].key)
+					}
+				}
+				if !onDelete && ord-start < partition {
+					require.Equal(t, 1, p.rev, "below the partition a pod comes back at the current revision")
+				}
+			case "delete":
+				if !inRange(ord) {
+					if parallel {
+						return
+					}
+					for _, q := range pods {
+						if q == p {
+							continue
+						}
+						require.Less(t, q.ord, ord, "OrderedReady scale-down deletes the highest ordinal first: %s before %s", p.key, q.key)
+						if inRange(q.ord) {
+							require.True(t, healthy(w, q), "OrderedReady scale-down waits for the pods kept to be healthy: %s", q.key)
+						}
+					}
+					return
+				}
+				require.False(t, onDelete, "OnDelete: the controller never deletes a pod in range (%s)", p.key)
+				require.NotEqual(t, d.rev, p.rev, "an update deletes only pods of an old revision")
+				require.GreaterOrEqual(t, ord-start, partition, "an update never deletes below the partition")
+				unavailable := int32(0)
+				for j := start; j < start+d.replicas; j++ {
+					qs := byOrd[j]
+					if len(qs) == 0 || !healthy(w, qs[0]) {
+						unavailable++
+					}
+					if j > ord && len(qs) > 0 {
+						q := qs[0]
+						require.True(t, q.rev == d.rev || q.api.term, "the update goes from the highest ordinal down: %s (rev %d) before %s", p.key, q.rev, q.key)
+					}
+				}
+				require.LessOrEqual(t, unavailable, naiveMaxUnavailable(maxU, d.replicas), "maxUnavailable bounds the update")
+			}
+		}
+		res, err := w.run(RunOptions{})
+		require.NoError(t, err)
+		require.Nil(t, res.Violation)
+		// At the end (nothing changes after 150s): every ordinal in range
+		// runs, ready, and none outside; at the update revision from the
+		// partition up (RollingUpdate).
+		pods := w.setPods(d)
+		require.Len(t, pods, int(d.replicas))
+		for _, p := range pods {
+			require.True(t, inRange(p.ord), p.key.String())
+			require.True(t, healthy(w, p), "%s settles running and ready", p.key)
+			if !onDelete && p.ord-start >= partition {
+				require.Equal(t, d.rev, p.rev, "%s is at the update revision", p.key)
+			}
+		}
+	})
+}
