@@ -338,7 +338,8 @@ func checkTimeline(s *Scenario) error {
 		}
 		switch e.Action {
 		case ActionDeletePod, ActionCrashPod, ActionRollout, ActionKillNode, ActionRestartNode,
-			ActionCutNode, ActionHealNode, ActionZoneDown, ActionZoneUp, ActionDeleteService, ActionCreateService:
+			ActionCutNode, ActionHealNode, ActionZoneDown, ActionZoneUp, ActionDeleteService, ActionCreateService,
+			ActionDeleteNode, ActionAddNode:
 			if e.Target == "" {
 				return invalid("timeline[%d] %s: target required", i, e.Action)
 			}

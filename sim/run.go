@@ -529,6 +529,9 @@ func (w *world) placeRunning(p *pod) error {
 	w.podByIP[p.ip] = p
 	p.phase = phRunning
 	p.appUp, p.ready = true, true
+	// Ready long since (a cluster in steady state): available whatever
+	// its minReadySeconds.
+	p.readySince = -time.Hour
 	p.api = apiState{node: n, ip: p.ip, running: true, ready: true}
 	if _, err := w.c.ApplyPod(w.podObject(p, p.api)); err != nil {
 		return invalid("pod %s: %v", p.key, err)

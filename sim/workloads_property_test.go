@@ -187,3 +187,206 @@ func TestStatefulSetControllerProperty(t *testing.T) {
 		}
 	})
 }
+
+// naiveDSBound is a DaemonSet bound restated: a number, or a percentage
+// of the nodes that should run the pod, rounded up.
+func naiveDSBound(v *service.IntOrString, def, desired int32) int32 {
+	if v == nil {
+		return def
+	}
+	if !v.IsString {
+		return v.IntVal
+	}
+	pct, _ := strconv.Atoi(strings.TrimSuffix(v.StrVal, "%"))
+	return int32(math.Ceil(float64(pct) * float64(desired) / 100))
+}
+
+func TestDaemonSetControllerProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		nNodes := rapid.IntRange(2, 6).Draw(t, "nodes")
+		useSelector := rapid.Bool().Draw(t, "selector")
+		tolerate := rapid.Bool().Draw(t, "tolerate")
+		var nodes []*service.Node
+		for i := range nNodes {
+			n := &service.Node{ObjectMeta: service.ObjectMeta{Name: fmt.Sprintf("n%d", i), Labels: service.Labels{}}}
+			if rapid.IntRange(0, 2).Draw(t, fmt.Sprintf("edge%d", i)) > 0 {
+				n.Labels["role"] = "edge"
+			}
+			if rapid.IntRange(0, 3).Draw(t, fmt.Sprintf("taint%d", i)) == 0 {
+				n.Spec.Taints = []byte(`[{"key":"dedicated","value":"db","effect":"NoSchedule"}]`)
+			}
+			n.Spec.Unschedulable = rapid.IntRange(0, 3).Draw(t, fmt.Sprintf("cordon%d", i)) == 0
+			nodes = append(nodes, n)
+		}
+		mode := rapid.SampledFrom([]string{"unavailable", "surge", UpdateOnDelete}).Draw(t, "mode")
+		bound := func(label string, lo int) *service.IntOrString {
+			if rapid.Bool().Draw(t, label+"Pct") {
+				v := service.FromString(strconv.Itoa(rapid.IntRange(1, 100).Draw(t, label+"%")) + "%")
+				return &v
+			}
+			v := service.FromInt(int32(rapid.IntRange(lo, 3).Draw(t, label)))
+			return &v
+		}
+		labels := service.Labels{"app": "agent"}
+		ds := &DaemonSet{ObjectMeta: service.ObjectMeta{Name: "agent"},
+			Spec: DaemonSetSpec{Selector: &service.LabelSelector{MatchLabels: labels},
+				Template:        webTemplate(labels, int32(rapid.IntRange(1, 3).Draw(t, "probePeriod"))),
+				MinReadySeconds: int32(rapid.IntRange(0, 2).Draw(t, "minReady"))}}
+		if useSelector {
+			ds.Spec.Template.Spec.NodeSelector = map[string]string{"role": "edge"}
+		}
+		if tolerate {
+			ds.Spec.Template.Spec.Tolerations = []byte(`[{"key":"dedicated","operator":"Exists"}]`)
+		}
+		var maxU, maxS *service.IntOrString
+		switch mode {
+		case "unavailable":
+			maxU = bound("maxUnavailable", 1)
+			ds.Spec.UpdateStrategy.RollingUpdate = &RollingUpdateDaemonSet{MaxUnavailable: maxU}
+		case "surge":
+			zero := service.FromInt(0)
+			maxS = bound("maxSurge", 1)
+			ds.Spec.UpdateStrategy.RollingUpdate = &RollingUpdateDaemonSet{MaxUnavailable: &zero, MaxSurge: maxS}
+		default:
+			ds.Spec.UpdateStrategy.Type = UpdateOnDelete
+		}
+		// strict: one rollout, no crashes, so that every old pod stays
+		// available and the bounds are exact.
+		strict := rapid.Bool().Draw(t, "strict")
+		s := Scenario{Seed: rapid.Uint64().Draw(t, "seed"), Duration: Duration(4 * time.Minute),
+			Nodes: nodes, DaemonSets: []*DaemonSet{ds}, Checks: CheckSpec{Interval: D(time.Second)}}
+		rollouts := 1
+		if !strict {
+			rollouts = rapid.IntRange(1, 3).Draw(t, "rollouts")
+			s.Churn = []ChurnSpec{{Action: ActionCrashPod, Rate: 0.1, Target: "daemonset/agent", Stop: Duration(150 * time.Second)}}
+		}
+		for i := range rollouts {
+			s.Timeline = append(s.Timeline, TimelineEvent{At: Duration(time.Duration(rapid.IntRange(1, 120).Draw(t, fmt.Sprintf("rollout%d", i))) * time.Second),
+				Action: ActionRollout, Target: "agent"})
+		}
+		if rapid.Bool().Draw(t, "nodeChange") {
+			n := fmt.Sprintf("n%d", rapid.IntRange(0, nNodes-1).Draw(t, "changed"))
+			at := rapid.IntRange(1, 100).Draw(t, "deleteAt")
+			s.Timeline = append(s.Timeline, TimelineEvent{At: Duration(time.Duration(at) * time.Second), Action: ActionDeleteNode, Target: n})
+			if rapid.Bool().Draw(t, "addBack") {
+				s.Timeline = append(s.Timeline, TimelineEvent{At: Duration(time.Duration(at+rapid.IntRange(1, 40).Draw(t, "addAfter")) * time.Second), Action: ActionAddNode, Target: n})
+			}
+		}
+		if !strict && rapid.Bool().Draw(t, "kill") {
+			s.Timeline = append(s.Timeline, TimelineEvent{At: Duration(time.Duration(rapid.IntRange(1, 100).Draw(t, "killAt")) * time.Second),
+				Action: ActionKillNode, Target: fmt.Sprintf("n%d", rapid.IntRange(0, nNodes-1).Draw(t, "killed")), For: D(time.Duration(rapid.IntRange(5, 60).Draw(t, "killFor")) * time.Second)})
+		}
+		w, err := newWorld(s)
+		require.NoError(t, err)
+		d := w.deploys[0]
+		// eligible restates NodeShouldRunDaemonPod for these nodes: in
+		// the API, its labels match the nodeSelector, its taint
+		// tolerated; a cordon does not matter.
+		eligible := func(n *node) bool {
+			if n.removed || useSelector && n.obj.Labels["role"] != "edge" {
+				return false
+			}
+			return tolerate || len(n.obj.Spec.Taints) == 0
+		}
+		onNode := func(n *node) []*pod {
+			var out []*pod
+			for _, p := range w.setPods(d) {
+				if p.dsNode == n {
+					out = append(out, p)
+				}
+			}
+			return out
+		}
+		desired := func() int32 {
+			k := int32(0)
+			for _, n := range w.nodes {
+				if eligible(n) && n.apiReady {
+					k++
+				}
+			}
+			return k
+		}
+		available := func(p *pod) bool { return !p.api.term && healthy(w, p) }
+		w.hook = func(what string, p *pod) {
+			if p.deploy != d {
+				return
+			}
+			n := p.dsNode
+			switch what {
+			case "create":
+				require.True(t, eligible(n) && n.apiReady, "pod %s for node %s, which should not get one", p.key, n.name)
+				require.Equal(t, d.rev, p.rev, "a new pod has the newest revision")
+				var others []*pod
+				for _, q := range onNode(n) {
+					if q != p && (mode != "surge" || !q.api.term) {
+						others = append(others, q)
+					}
+				}
+				if mode != "surge" {
+					require.Empty(t, others, "without surge a node gets a pod only when it has none left: %s", n.name)
+					return
+				}
+				require.LessOrEqual(t, len(others), 1, "surge: at most an old pod beside the new one on %s", n.name)
+				if len(others) == 1 {
+					require.NotEqual(t, d.rev, others[0].rev)
+				}
+				if strict {
+					surged := int32(0)
+					for _, m := range w.nodes {
+						var old, cur *pod
+						for _, q := range onNode(m) {
+							if q.api.term {
+								continue
+							}
+							if q.rev == d.rev {
+								cur = q
+							} else {
+								old = q
+							}
+						}
+						if old != nil && cur != nil && available(old) && !available(cur) {
+							surged++
+						}
+					}
+					require.LessOrEqual(t, surged, naiveDSBound(maxS, 0, desired()), "maxSurge bounds the nodes running two pods")
+				}
+			case "delete":
+				if !strict || mode != "unavailable" {
+					return
+				}
+				unavailable := int32(0)
+				for _, m := range w.nodes {
+					if !eligible(m) || !m.apiReady {
+						continue
+					}
+					ok := false
+					for _, q := range onNode(m) {
+						ok = ok || available(q)
+					}
+					if !ok {
+						unavailable++
+					}
+				}
+				require.LessOrEqual(t, unavailable, naiveDSBound(maxU, 1, desired()), "maxUnavailable bounds the nodes without an available pod (deleting %s)", p.key)
+			}
+		}
+		res, err := w.run(RunOptions{})
+		require.NoError(t, err)
+		require.Nil(t, res.Violation)
+		// At the end: one pod, running and ready, on every node that
+		// should run it, at the newest revision unless OnDelete; none
+		// elsewhere.
+		for _, n := range w.nodes {
+			pods := onNode(n)
+			if !eligible(n) {
+				require.Empty(t, pods, "node %s should run no pod", n.name)
+				continue
+			}
+			require.Len(t, pods, 1, "node %s runs one pod", n.name)
+			require.True(t, available(pods[0]), "%s settles ready", pods[0].key)
+			if mode != UpdateOnDelete {
+				require.Equal(t, d.rev, pods[0].rev, "%s is at the newest revision", pods[0].key)
+			}
+		}
+	})
+}
