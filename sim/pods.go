@@ -721,6 +721,9 @@ func (w *world) rsPodKey(d *deploy, rs *replicaSet) service.NamespacedName {
 			b = append(b, alphabet[w.rNames.IntN(len(alphabet))])
 		}
 		key := service.NamespacedName{Namespace: d.key.Namespace, Name: d.key.Name + "-" + rs.hash + "-" + string(b)}
+		if rs.hash == "" {
+			key.Name = d.key.Name + "-" + string(b) // a ReplicaSet given as input
+		}
 		if _, taken := w.podByKey[key]; !taken {
 			return key
 		}
