@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/svcnet/svcnet/dnsname"
 	svcnet "github.com/svcnet/svcnet"
+	"github.com/svcnet/svcnet/dnsname"
 	"github.com/svcnet/svcnet/service"
 )
 
