@@ -182,6 +182,22 @@ func (w *world) arrival(f *flow) {
 					break
 				}
 			}
+			if f.direct {
+				// A headless name has an address per ready pod: the
+				// loadbalance plugin of CoreDNS's default Corefile
+				// shuffles them and the client takes the first, so a
+				// random one.
+				var as []dnsname.Record
+				for _, r := range res.Response.Answer {
+					if r.Type == dnsname.TypeA {
+						as = append(as, r)
+					}
+				}
+				if len(as) > 1 {
+					r := as[f.rng.IntN(len(as))]
+					e = dnsEntry{addr: r.Addr, expires: now + time.Duration(r.TTL)*time.Second}
+				}
+			}
 			if !e.addr.IsValid() {
 				delete(f.cache, client)
 				w.outcome(f, outDNS, now)
