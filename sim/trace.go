@@ -385,7 +385,8 @@ func (w *world) traceWatches(p *pod) bool {
 		}
 		return false
 	}
-	if p.deploy == nil {
+	if p.deploy == nil || p.deploy.kind == kindStatefulSet {
+		// A StatefulSet's pods differ in their labels (pod-name, pod-index).
 		return match()
 	}
 	ok, seen := w.tr.deployOK[p.deploy]

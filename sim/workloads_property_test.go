@@ -89,8 +89,10 @@ func TestStatefulSetControllerProperty(t *testing.T) {
 		} else {
 			sts.Spec.UpdateStrategy.RollingUpdate = &RollingUpdateStatefulSetStrategy{Partition: &partition, MaxUnavailable: maxU}
 		}
-		s := Scenario{Seed: rapid.Uint64().Draw(t, "seed"), Duration: Duration(4 * time.Minute),
-			Cluster:      ClusterSpec{Nodes: rapid.IntRange(1, 4).Draw(t, "nodes")},
+		// Crashes stop at 120s and back off from 1s, so that by the end
+		// (6m) every pod has restarted: at most 2^7 s of back-off.
+		s := Scenario{Seed: rapid.Uint64().Draw(t, "seed"), Duration: Duration(6 * time.Minute),
+			Cluster:      ClusterSpec{Nodes: rapid.IntRange(1, 4).Draw(t, "nodes"), Delays: Delays{RestartBackoff: D(time.Second)}},
 			StatefulSets: []*StatefulSet{sts},
 			Checks:       CheckSpec{Interval: D(time.Second)}}
 		for i := range rapid.IntRange(0, 3).Draw(t, "events") {
@@ -103,7 +105,7 @@ func TestStatefulSetControllerProperty(t *testing.T) {
 			}
 		}
 		if rapid.Bool().Draw(t, "crashes") {
-			s.Churn = []ChurnSpec{{Action: ActionCrashPod, Rate: 0.1, Target: "web", Stop: Duration(150 * time.Second)}}
+			s.Churn = []ChurnSpec{{Action: ActionCrashPod, Rate: 0.1, Target: "web", Stop: Duration(120 * time.Second)}}
 		}
 		w, err := newWorld(s)
 		require.NoError(t, err)
@@ -253,12 +255,13 @@ func TestDaemonSetControllerProperty(t *testing.T) {
 		// strict: one rollout, no crashes, so that every old pod stays
 		// available and the bounds are exact.
 		strict := rapid.Bool().Draw(t, "strict")
-		s := Scenario{Seed: rapid.Uint64().Draw(t, "seed"), Duration: Duration(4 * time.Minute),
-			Nodes: nodes, DaemonSets: []*DaemonSet{ds}, Checks: CheckSpec{Interval: D(time.Second)}}
+		s := Scenario{Seed: rapid.Uint64().Draw(t, "seed"), Duration: Duration(6 * time.Minute),
+			Cluster: ClusterSpec{Delays: Delays{RestartBackoff: D(time.Second)}},
+			Nodes:   nodes, DaemonSets: []*DaemonSet{ds}, Checks: CheckSpec{Interval: D(time.Second)}}
 		rollouts := 1
 		if !strict {
 			rollouts = rapid.IntRange(1, 3).Draw(t, "rollouts")
-			s.Churn = []ChurnSpec{{Action: ActionCrashPod, Rate: 0.1, Target: "daemonset/agent", Stop: Duration(150 * time.Second)}}
+			s.Churn = []ChurnSpec{{Action: ActionCrashPod, Rate: 0.1, Target: "daemonset/agent", Stop: Duration(120 * time.Second)}}
 		}
 		for i := range rollouts {
 			s.Timeline = append(s.Timeline, TimelineEvent{At: Duration(time.Duration(rapid.IntRange(1, 120).Draw(t, fmt.Sprintf("rollout%d", i))) * time.Second),

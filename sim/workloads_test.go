@@ -197,24 +197,34 @@ func TestRunRejectsBadWorkloads(t *testing.T) {
 	}
 	bad := base()
 	bad.Spec.Replicas = &neg
-	_, err := Run(Scenario{Duration: Duration(time.Second), StatefulSets: []*StatefulSet{bad}})
+	_, err := Run(Scenario{Duration: Duration(time.Second), Cluster: ClusterSpec{Nodes: 1}, StatefulSets: []*StatefulSet{bad}})
 	require.ErrorIs(t, err, ErrInvalidScenario)
 	require.Contains(t, err.Error(), "spec.replicas")
 	var fe *service.FieldError
 	require.True(t, errors.As(err, &fe))
 	require.Equal(t, "spec.replicas", fe.Path)
 
-	_, err = Run(Scenario{Duration: Duration(time.Second), StatefulSets: []*StatefulSet{base(), base()}})
+	_, err = Run(Scenario{Duration: Duration(time.Second), Cluster: ClusterSpec{Nodes: 1}, StatefulSets: []*StatefulSet{base(), base()}})
 	require.ErrorContains(t, err, "defined twice")
 
 	rs := &ReplicaSet{ObjectMeta: service.ObjectMeta{Name: "db"}, Spec: ReplicaSetSpec{
 		Selector: &service.LabelSelector{MatchLabels: labels}, Template: webTemplate(labels, 1)}}
-	_, err = Run(Scenario{Duration: Duration(time.Minute), StatefulSets: []*StatefulSet{base()}, ReplicaSets: []*ReplicaSet{rs},
+	_, err = Run(Scenario{Duration: Duration(time.Minute), Cluster: ClusterSpec{Nodes: 1}, StatefulSets: []*StatefulSet{base()}, ReplicaSets: []*ReplicaSet{rs},
 		Timeline: []TimelineEvent{{At: Duration(time.Second), Action: ActionRollout, Target: "db"}}})
 	require.ErrorContains(t, err, "ambiguous")
-	_, err = Run(Scenario{Duration: Duration(time.Minute), ReplicaSets: []*ReplicaSet{rs},
+	_, err = Run(Scenario{Duration: Duration(time.Minute), Cluster: ClusterSpec{Nodes: 1}, ReplicaSets: []*ReplicaSet{rs},
 		Timeline: []TimelineEvent{{At: Duration(time.Second), Action: ActionRollout, Target: "db"}}})
 	require.ErrorContains(t, err, "does not roll out")
+	// The capacity check counts a StatefulSet's replicas and follows a
+	// scale by kind/name.
+	big := base()
+	big.Spec.Replicas = new(int32(1_000_000_000))
+	_, err = Run(Scenario{Duration: Duration(time.Minute), Cluster: ClusterSpec{Nodes: 1}, StatefulSets: []*StatefulSet{big}})
+	require.ErrorContains(t, err, "statefulSets[0] db: 1000000000 pods at time 0, more than the 110 the nodes hold")
+	huge := int32(1 << 30)
+	_, err = Run(Scenario{Duration: Duration(time.Minute), Cluster: ClusterSpec{Nodes: 1}, StatefulSets: []*StatefulSet{base()},
+		Timeline: []TimelineEvent{{At: Duration(time.Second), Action: ActionScale, Target: "sts/db", Replicas: &huge}}})
+	require.ErrorContains(t, err, "timeline[0] scale sts/db to 1073741824")
 }
 
 // stsWorld builds a world from a stream.
