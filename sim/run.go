@@ -673,12 +673,9 @@ func (w *world) resolveFlows() error {
 		if len(obj.Spec.Selector) == 0 || obj.Spec.Type == service.ServiceTypeExternalName {
 			return invalid("traffic[%d].service %s: traffic goes to Services with a selector", i, key)
 		}
-		f.direct = obj.IsHeadless()
-		switch {
-		case f.direct && (f.external || f.spec.Via != "" && f.spec.Via != ViaDNS):
-			return invalid("traffic[%d].service %s: a headless Service is reached by its DNS name from pods (via dns)", i, key)
-		case f.spec.Hostname != "" && !f.direct:
-			return invalid("traffic[%d].hostname %q: a pod's DNS name is served under a headless Service (clusterIP: None); %s has a ClusterIP", i, f.spec.Hostname, key)
+		f.direct = obj.IsHeadless() || f.spec.Hostname != ""
+		if f.direct && (f.external || f.spec.Via != "" && f.spec.Via != ViaDNS) {
+			return invalid("traffic[%d].service %s: a headless Service, or a pod's hostname, is reached by its DNS name from pods (via dns)", i, key)
 		}
 		f.svc = s
 		if !s.watched {

@@ -265,7 +265,9 @@ type TrafficSpec struct {
 	// so relative to the Service's namespace) or fully qualified,
 	// "web-0.web.default.svc.cluster.local". It needs Via dns and pod
 	// clients; connections go to the pod's address directly, at the
-	// Service port's targetPort.
+	// Service port's targetPort. (The cluster DNS, as CoreDNS, answers a
+	// pod's hostname under any Service whose endpoint has it; a
+	// StatefulSet's serviceName is normally a headless one.)
 	Hostname string `json:"hostname,omitempty"`
 	// Port is the Service port's name or number; "" means its first.
 	Port string `json:"port,omitempty"`
