@@ -99,13 +99,17 @@ func nonNegative(errs *service.ErrorList, path string, v int32) {
 }
 
 // validateStatefulSet is ValidateStatefulSet for the fields svcnet reads.
-// The name must be a DNS-1123 label, as each pod's hostname is
-// <name>-<ordinal>; serviceName, each pod's subdomain, too.
+// The name must be a DNS-1123 label (ValidateStatefulSetName), as each
+// pod's hostname is <name>-<ordinal>; serviceName, each pod's subdomain,
+// too.
 func validateStatefulSet(s *StatefulSet) service.ErrorList {
 	errs := validateWorkloadMeta(&s.ObjectMeta)
 	bad := func(path string, v any, rule string) { errs = append(errs, service.Invalid(path, v, rule)) }
 	if s.Name != "" && !strings.Contains(errsPaths(errs), "metadata.name") {
 		if err := service.ValidateName(service.DNS1123Label, s.Name+"-0"); err != nil {
+			// ValidateStatefulSetName: a DNS-1123 label. svcnet also wants
+			// room for "-0" (Kubernetes' TODO there): each pod's hostname is
+			// <name>-<ordinal>, and a longer one fails the pod's creation.
 			bad("metadata.name", s.Name, "a StatefulSet's pods are named and hostnamed <name>-<ordinal>: it must be a DNS-1123 label with room for the ordinal")
 		}
 	}
