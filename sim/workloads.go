@@ -538,8 +538,9 @@ func p2ready(p *pod) bool { return p.api.ready }
 
 // dsRollingUpdate is rollingUpdate of pkg/controller/daemon/update.go,
 // the nodes taken in their order (Kubernetes walks a map). Without
-// surge it deletes old pods up to maxUnavailable unavailable nodes
-// (unavailable old pods first, at no cost); with surge it creates a new
+// surge it deletes old pods up to maxUnavailable unavailable nodes (an
+// unavailable old pod is deleted whatever the count, and counts as
+// unavailable); with surge it creates a new
 // pod beside an old one on up to maxSurge nodes (at once where the old
 // pod is unavailable) and deletes an old pod once its node's new pod is
 // available.
@@ -598,7 +599,9 @@ func (w *world) dsRollingUpdate(d *deploy, byNode map[*node][]*pod) {
 					unavailable++
 				}
 			case !w.available(oldP):
+				// Replaced at once, and counted as unavailable.
 				replace = append(replace, oldP)
+				unavailable++
 			case unavailable >= maxUnavail:
 			default:
 				candidates = append(candidates, oldP)
