@@ -231,6 +231,9 @@ func FuzzDecodeScenario(f *testing.F) {
 	// the edges of YAML (anchors, tags, huge numbers, deep nesting).
 	f.Add(stream(scenarioDoc, webService, webDeployment))
 	f.Add([]byte(scenarioDoc))
+	// The workload kinds, as manifests and inline.
+	f.Add(stream(wlScenario, dbHeadless, dbStatefulSet, agentDaemonSet, cacheReplicaSet))
+	f.Add([]byte(wlScenario + "statefulSets: [{metadata: {name: db}, spec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c}]}}, updateStrategy: {rollingUpdate: {partition: 1, maxUnavailable: 50%}}}}]\n"))
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [{apiVersion: apps/v1, kind: Deployment, metadata: {name: x}}]\n"))
 	f.Add([]byte("apiVersion: sim.svcnet.dev/v1alpha1\nkind: Scenario\nduration: 1e400\nseed: 99999999999999999999\n"))
 	f.Add([]byte("a: &x [*x]\n"))
