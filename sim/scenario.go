@@ -446,8 +446,9 @@ type Variant struct {
 	// Algorithm, when set, is the load-balancing algorithm of every
 	// Service (and the cluster default).
 	Algorithm string `json:"algorithm,omitempty"`
-	// PreStopSleep, when set, is the preStop sleep of every Deployment's
-	// containers; 0 removes it.
+	// PreStopSleep, when set, is the preStop sleep of every workload's
+	// containers (Deployments, StatefulSets, DaemonSets, ReplicaSets); 0
+	// removes it.
 	PreStopSleep *Duration `json:"preStopSleep,omitempty"`
 	// Dataplane, when set, replaces Cluster.Dataplane.
 	Dataplane string `json:"dataplane,omitempty"`

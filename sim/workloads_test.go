@@ -312,3 +312,39 @@ churn: [{action: crashPod, rate: 0.05, target: db}]
 	require.Equal(t, e1, e2)
 	require.Contains(t, string(e1), `"kind":"pod-deleted","pod":"default/db-2"`, "the rollout replaced db-2")
 }
+
+// TestVariantPreStopWorkloads: a variant's preStopSleep reaches every
+// workload kind's containers, and leaves the Scenario as it was.
+func TestVariantPreStopWorkloads(t *testing.T) {
+	s, err := DecodeScenario(stream(wlScenario, dbHeadless, dbStatefulSet, agentDaemonSet, cacheReplicaSet))
+	require.NoError(t, err)
+	v := Variant{Name: "sleep", PreStopSleep: D(5 * time.Second)}.Apply(s)
+	for _, spec := range []*service.PodSpec{&v.StatefulSets[0].Spec.Template.Spec, &v.DaemonSets[0].Spec.Template.Spec, &v.ReplicaSets[0].Spec.Template.Spec} {
+		require.Equal(t, int64(5), spec.Containers[0].Lifecycle.PreStop.Sleep.Seconds)
+	}
+	for _, spec := range []*service.PodSpec{&s.StatefulSets[0].Spec.Template.Spec, &s.DaemonSets[0].Spec.Template.Spec, &s.ReplicaSets[0].Spec.Template.Spec} {
+		require.Nil(t, spec.Containers[0].Lifecycle, "the input is not changed")
+	}
+}
+
+// TestStatefulSetOnDelete: with OnDelete a rollout replaces nothing; a
+// pod deleted comes back, under its name, at the new revision.
+func TestStatefulSetOnDelete(t *testing.T) {
+	doc := strings.Replace(wlScenario, "timeline: [{at: 10s, action: rollout, target: statefulset/db}]",
+		"timeline: [{at: 10s, action: rollout, target: statefulset/db}, {at: 20s, action: deletePod, target: db-1}]", 1)
+	w := stsWorld(t, doc, dbHeadless, strings.Replace(dbStatefulSet, "replicas: 3", "replicas: 3\n  updateStrategy: {type: OnDelete}", 1))
+	var deleted []string
+	w.hook = func(what string, p *pod) {
+		if what == "delete" {
+			deleted = append(deleted, p.key.Name)
+		}
+	}
+	_, err := w.run(RunOptions{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"db-1"}, deleted, "the controller deletes nothing itself")
+	revs := map[string]int{}
+	for _, p := range w.setPods(w.deploys[0]) {
+		revs[p.key.Name] = p.rev
+	}
+	require.Equal(t, map[string]int{"db-0": 1, "db-1": 2, "db-2": 1}, revs)
+}
