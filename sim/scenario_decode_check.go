@@ -192,6 +192,16 @@ func checkScenarioTraffic(s *Scenario, n scenarioNames) service.ErrorList {
 				bad(p+".clientSelector", f.ClientSelector, err.Error())
 			}
 		}
+		for _, svc := range s.Services {
+			if svc != nil && f.Service != "" && svc.Key() == refKey(f.Service) && svc.IsHeadless() {
+				switch {
+				case f.From == FromExternal:
+					bad(p+".from", f.From, "a headless Service has no ClusterIP or NodePort: pods reach it by DNS")
+				case f.Via != "" && f.Via != ViaDNS:
+					bad(p+".via", f.Via, "a headless Service has no ClusterIP or NodePort: pods reach it by DNS")
+				}
+			}
+		}
 		if h := f.Hostname; h != "" {
 			if err := service.ValidateName(service.DNS1123Subdomain, strings.TrimSuffix(h, ".")); err != nil {
 				bad(p+".hostname", h, "must be a DNS name such as web-0.web")

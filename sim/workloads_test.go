@@ -152,6 +152,10 @@ func TestDecodeWorkloadErrors(t *testing.T) {
 			`traffic[0].hostname: invalid value "db-0.db": a pod's DNS name is resolved by pods`},
 		{"hostname via clusterIP", stream(wlScenario+"traffic: [{service: db, hostname: db-0.db, via: clusterIP, rate: 1}]\n", dbHeadless, dbStatefulSet),
 			`traffic[0].via: invalid value "clusterIP": a hostname is reached by dns`},
+		{"headless via clusterIP", stream(wlScenario+"traffic: [{service: db, via: clusterIP, rate: 1}]\n", dbHeadless, dbStatefulSet),
+			`traffic[0].via: invalid value "clusterIP": a headless Service has no ClusterIP or NodePort: pods reach it by DNS`},
+		{"headless from outside", stream(wlScenario+"traffic: [{service: db, from: external, rate: 1}]\n", dbHeadless, dbStatefulSet),
+			`traffic[0].from: invalid value "external": a headless Service has no ClusterIP or NodePort`},
 		{"deleteNode unknown", stream(sc("action: rollout, target: statefulset/db", "action: deleteNode, target: node-9"), dbStatefulSet),
 			`timeline[0].target: invalid value "node-9": no such node in the scenario`},
 	} {
