@@ -328,19 +328,19 @@ func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix
 		if !d.decodeInto(ref, kind, m, src, prefix == "", prefix, &o) {
 			return
 		}
-		d.addWorkload(ref, kind, &o, &o.TypeMeta, &o.ObjectMeta, validateStatefulSet(withNS(&o, &o.ObjectMeta)), prefix, func() { d.s.StatefulSets = append(d.s.StatefulSets, &o) })
+		d.addWorkload(ref, kind, &o.TypeMeta, &o.ObjectMeta, validateStatefulSet(withNS(&o, &o.ObjectMeta)), prefix, func() { d.s.StatefulSets = append(d.s.StatefulSets, &o) })
 	case kindDaemonSet:
 		var o DaemonSet
 		if !d.decodeInto(ref, kind, m, src, prefix == "", prefix, &o) {
 			return
 		}
-		d.addWorkload(ref, kind, &o, &o.TypeMeta, &o.ObjectMeta, validateDaemonSet(withNS(&o, &o.ObjectMeta)), prefix, func() { d.s.DaemonSets = append(d.s.DaemonSets, &o) })
+		d.addWorkload(ref, kind, &o.TypeMeta, &o.ObjectMeta, validateDaemonSet(withNS(&o, &o.ObjectMeta)), prefix, func() { d.s.DaemonSets = append(d.s.DaemonSets, &o) })
 	case kindReplicaSet:
 		var o ReplicaSet
 		if !d.decodeInto(ref, kind, m, src, prefix == "", prefix, &o) {
 			return
 		}
-		d.addWorkload(ref, kind, &o, &o.TypeMeta, &o.ObjectMeta, validateReplicaSet(withNS(&o, &o.ObjectMeta)), prefix, func() { d.s.ReplicaSets = append(d.s.ReplicaSets, &o) })
+		d.addWorkload(ref, kind, &o.TypeMeta, &o.ObjectMeta, validateReplicaSet(withNS(&o, &o.ObjectMeta)), prefix, func() { d.s.ReplicaSets = append(d.s.ReplicaSets, &o) })
 	default:
 		obj, ok := d.decodeCore(ref, kind, m, src, prefix)
 		if !ok {
@@ -504,21 +504,21 @@ func (d *decoder) scenarioDoc(ref docRef, m map[string]any, src yamldoc.Value) {
 			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("statefulSets[%d]", i), "null: want a StatefulSet", nil)
 			continue
 		}
-		d.addWorkload(ref, kindStatefulSet, o, &o.TypeMeta, &o.ObjectMeta, validateStatefulSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("statefulSets[%d].", i), nil)
+		d.addWorkload(ref, kindStatefulSet, &o.TypeMeta, &o.ObjectMeta, validateStatefulSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("statefulSets[%d].", i), nil)
 	}
 	for i, o := range s.DaemonSets {
 		if o == nil {
 			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("daemonSets[%d]", i), "null: want a DaemonSet", nil)
 			continue
 		}
-		d.addWorkload(ref, kindDaemonSet, o, &o.TypeMeta, &o.ObjectMeta, validateDaemonSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("daemonSets[%d].", i), nil)
+		d.addWorkload(ref, kindDaemonSet, &o.TypeMeta, &o.ObjectMeta, validateDaemonSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("daemonSets[%d].", i), nil)
 	}
 	for i, o := range s.ReplicaSets {
 		if o == nil {
 			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("replicaSets[%d]", i), "null: want a ReplicaSet", nil)
 			continue
 		}
-		d.addWorkload(ref, kindReplicaSet, o, &o.TypeMeta, &o.ObjectMeta, validateReplicaSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("replicaSets[%d].", i), nil)
+		d.addWorkload(ref, kindReplicaSet, &o.TypeMeta, &o.ObjectMeta, validateReplicaSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("replicaSets[%d].", i), nil)
 	}
 	for i, o := range s.Nodes {
 		if o == nil {
@@ -650,7 +650,7 @@ func withNS[T any](o *T, m *service.ObjectMeta) *T {
 // addWorkload checks a StatefulSet, DaemonSet or ReplicaSet (its
 // namespace defaulted, errs its validation) and, for a manifest, keeps it
 // (add).
-func (d *decoder) addWorkload(ref docRef, kind string, _ any, tm *service.TypeMeta, m *service.ObjectMeta, errs service.ErrorList, prefix string, add func()) {
+func (d *decoder) addWorkload(ref docRef, kind string, tm *service.TypeMeta, m *service.ObjectMeta, errs service.ErrorList, prefix string, add func()) {
 	name := m.Key().String()
 	if tm.Kind != "" && tm.Kind != kind || tm.APIVersion != "" && tm.APIVersion != apiVersionApps {
 		d.fail(ref, kind, name, prefix+"kind", fmt.Sprintf("invalid value %q/%q: want apps/v1 %s", tm.APIVersion, tm.Kind, kind), nil)

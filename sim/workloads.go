@@ -504,7 +504,9 @@ func (w *world) dsReconcile(d *deploy) {
 					del = append(del, p)
 				}
 			}
-			if newest != nil && oldest != nil && (!p2ready(oldest) || w.available(newest)) {
+			// Both: the old one goes when it is not ready, or when the new
+			// one is available.
+			if newest != nil && oldest != nil && (!oldest.api.ready || w.available(newest)) {
 				del = append(del, oldest)
 			}
 		case !keep && len(pods) > 0:
@@ -533,8 +535,6 @@ func (w *world) dsReconcile(d *deploy) {
 	}
 	w.dsRollingUpdate(d, byNode)
 }
-
-func p2ready(p *pod) bool { return p.api.ready }
 
 // dsRollingUpdate is rollingUpdate of pkg/controller/daemon/update.go,
 // the nodes taken in their order (Kubernetes walks a map). Without
