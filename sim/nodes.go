@@ -433,10 +433,11 @@ func (w *world) killNode(n *node) {
 	}
 }
 
-// restartNode boots a killed node: kube-proxy syncs, the kubelet reports
+// restartNode boots a killed node (not one deleted from the API: only
+// addNode brings that back): kube-proxy syncs, the kubelet reports
 // Ready, finishes the pods deleted meanwhile and restarts the others.
 func (w *world) restartNode(n *node) {
-	if n.alive {
+	if n.removed || n.alive {
 		return
 	}
 	n.alive = true
@@ -450,7 +451,7 @@ func (w *world) restartNode(n *node) {
 // cutNode cuts a node off from the control plane: its proxy view
 // freezes; its pods keep running.
 func (w *world) cutNode(n *node) {
-	if !n.connected {
+	if n.removed || !n.connected {
 		return
 	}
 	n.connected = false
@@ -466,7 +467,7 @@ func (w *world) cutNode(n *node) {
 
 // healNode reconnects a node.
 func (w *world) healNode(n *node) {
-	if n.connected {
+	if n.removed || n.connected {
 		return
 	}
 	n.connected = true

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -390,6 +392,105 @@ func TestDaemonSetControllerProperty(t *testing.T) {
 			if mode != UpdateOnDelete {
 				require.Equal(t, d.rev, pods[0].rev, "%s is at the newest revision", pods[0].key)
 			}
+		}
+	})
+}
+
+// TestPropertyWorkloadsNoViolation runs random clusters of every
+// workload kind, with traffic to a headless Service, to a StatefulSet
+// pod's hostname and to ClusterIP Services, under random faults (nodes
+// killed, cut, deleted and added, zones down, the control plane
+// crashed, rollouts, scales, deletions, crashes), every invariant
+// checked as the run goes: none may break, and a run replays to the
+// same bytes.
+func TestPropertyWorkloadsNoViolation(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		nodes := rapid.IntRange(1, 5).Draw(t, "nodes")
+		zones := []string{"z0", "z1"}[:rapid.IntRange(1, 2).Draw(t, "zones")]
+		r := func(label string, lo, hi int) *int32 { v := int32(rapid.IntRange(lo, hi).Draw(t, label)); return &v }
+		db := service.Labels{"app": "db"}
+		agent := service.Labels{"app": "agent"}
+		cache := service.Labels{"app": "cache"}
+		port := []service.ServicePort{{Name: "http", Port: 80, TargetPort: service.FromString("http"), Protocol: service.ProtocolTCP}}
+		sts := &StatefulSet{ObjectMeta: service.ObjectMeta{Name: "db"}, Spec: StatefulSetSpec{Replicas: r("dbReplicas", 0, 4), ServiceName: "db",
+			Selector: &service.LabelSelector{MatchLabels: db}, Template: webTemplate(db, 1)}}
+		if rapid.Bool().Draw(t, "parallel") {
+			sts.Spec.PodManagementPolicy = PodManagementParallel
+		}
+		ds := &DaemonSet{ObjectMeta: service.ObjectMeta{Name: "agent"}, Spec: DaemonSetSpec{
+			Selector: &service.LabelSelector{MatchLabels: agent}, Template: webTemplate(agent, 1)}}
+		if rapid.Bool().Draw(t, "surge") {
+			zero, one := service.FromInt(0), service.FromInt(1)
+			ds.Spec.UpdateStrategy.RollingUpdate = &RollingUpdateDaemonSet{MaxUnavailable: &zero, MaxSurge: &one}
+		}
+		rs := &ReplicaSet{ObjectMeta: service.ObjectMeta{Name: "cache"}, Spec: ReplicaSetSpec{Replicas: r("cacheReplicas", 0, 4),
+			Selector: &service.LabelSelector{MatchLabels: cache}, Template: webTemplate(cache, 1)}}
+		s := Scenario{Seed: rapid.Uint64().Draw(t, "seed"), Duration: Duration(2 * time.Minute),
+			Cluster: ClusterSpec{Nodes: nodes, Zones: zones, Delays: Delays{NodeMonitorGracePeriod: D(10 * time.Second), EvictionToleration: D(20 * time.Second)}},
+			Services: []*service.Service{
+				{ObjectMeta: service.ObjectMeta{Name: "db"}, Spec: service.ServiceSpec{ClusterIP: service.ClusterIPNone, Selector: db, Ports: port}},
+				{ObjectMeta: service.ObjectMeta{Name: "agent"}, Spec: service.ServiceSpec{Selector: agent, Ports: port}},
+				{ObjectMeta: service.ObjectMeta{Name: "cache"}, Spec: service.ServiceSpec{Selector: cache, Ports: port}},
+			},
+			StatefulSets: []*StatefulSet{sts}, DaemonSets: []*DaemonSet{ds}, ReplicaSets: []*ReplicaSet{rs},
+			Traffic: []TrafficSpec{
+				{Service: "db", Rate: 10, Clients: 3},
+				{Name: "db-0", Service: "db", Hostname: "db-0.db", Rate: 5, Clients: 2},
+				{Service: "agent", Rate: 10, Clients: 3},
+				{Service: "cache", Rate: 10, Clients: 3, Via: ViaClusterIP},
+			},
+			Churn:   []ChurnSpec{{Action: rapid.SampledFrom([]string{ActionDeletePod, ActionCrashPod, ActionRollout}).Draw(t, "churn"), Rate: 0.05}},
+			Checks:  CheckSpec{Interval: D(time.Second), EveryEvents: rapid.IntRange(0, 50).Draw(t, "every")},
+			Metrics: MetricsSpec{Backends: rapid.Bool().Draw(t, "backends")}}
+		actions := []string{ActionRollout, ActionScale, ActionDeletePod, ActionCrashPod, ActionKillNode, ActionRestartNode,
+			ActionCutNode, ActionHealNode, ActionZoneDown, ActionZoneUp, ActionCrashControlPlane, ActionDeleteNode, ActionAddNode}
+		for i := range rapid.IntRange(0, 8).Draw(t, "events") {
+			e := TimelineEvent{At: Duration(time.Duration(rapid.IntRange(0, 110).Draw(t, fmt.Sprint("at", i))) * time.Second),
+				Action: rapid.SampledFrom(actions).Draw(t, fmt.Sprint("action", i))}
+			switch e.Action {
+			case ActionKillNode, ActionRestartNode, ActionCutNode, ActionHealNode, ActionDeleteNode, ActionAddNode:
+				e.Target = fmt.Sprintf("node-%d", rapid.IntRange(0, nodes-1).Draw(t, fmt.Sprint("node", i)))
+			case ActionZoneDown, ActionZoneUp:
+				e.Target = zones[rapid.IntRange(0, min(len(zones), nodes)-1).Draw(t, fmt.Sprint("zone", i))]
+			case ActionCrashControlPlane:
+			case ActionRollout:
+				e.Target = rapid.SampledFrom([]string{"sts/db", "ds/agent"}).Draw(t, fmt.Sprint("target", i))
+			case ActionScale:
+				e.Target = rapid.SampledFrom([]string{"sts/db", "rs/cache"}).Draw(t, fmt.Sprint("target", i))
+				e.Replicas = r(fmt.Sprint("scale", i), 0, 5)
+			default:
+				e.Target = rapid.SampledFrom([]string{"sts/db", "ds/agent", "rs/cache"}).Draw(t, fmt.Sprint("target", i))
+				e.Count = rapid.IntRange(0, 2).Draw(t, fmt.Sprint("count", i))
+			}
+			if rapid.Bool().Draw(t, fmt.Sprint("for", i)) {
+				e.For = D(time.Duration(rapid.IntRange(5, 60).Draw(t, fmt.Sprint("forDur", i))) * time.Second)
+			}
+			s.Timeline = append(s.Timeline, e)
+		}
+		var ev1, ev2 bytes.Buffer
+		r1, err := RunWithOptions(s, RunOptions{Events: &ev1})
+		if err != nil {
+			if r1.Violation != nil {
+				t.Fatalf("%v\nlast events:\n%v", err, strings.Join(r1.Violation.LastEvents, "\n"))
+			}
+			t.Fatal(err)
+		}
+		r2, _ := RunWithOptions(s, RunOptions{Events: &ev2})
+		if l1, l2 := strings.Split(ev1.String(), "\n"), strings.Split(ev2.String(), "\n"); ev1.String() != ev2.String() {
+			for i := range min(len(l1), len(l2)) {
+				if l1[i] != l2[i] {
+					t.Fatalf("the event logs part at line %d:\n%s\n%s\nbefore:\n%s", i, l1[i], l2[i], strings.Join(l1[max(0, i-15):i], "\n"))
+				}
+			}
+		}
+		j1, _ := json.Marshal(r1)
+		j2, _ := json.Marshal(r2)
+		if string(j1) != string(j2) {
+			i := 0
+			for i < min(len(j1), len(j2)) && j1[i] == j2[i] {
+				i++
+			}
+			t.Fatalf("the same scenario gave two results, from byte %d:\n%s\n%s", i, j1[max(0, i-200):min(len(j1), i+100)], j2[max(0, i-200):min(len(j2), i+100)])
 		}
 	})
 }
