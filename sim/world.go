@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"strings"
 	"time"
 
 	svcnet "github.com/svcnet/svcnet"
@@ -238,7 +239,11 @@ func (w *world) describe(r record) string {
 			what = w.pods[id].key.String()
 		}
 	case evReconcile:
-		what = w.deploys[id].key.String()
+		d := w.deploys[id]
+		what = d.key.String()
+		if d.kind != kindDeployment {
+			what = strings.ToLower(d.kind) + "/" + what
+		}
 	case evArrival:
 		what = w.flows[id].name
 	case evConnEnd:
