@@ -96,7 +96,7 @@ func TestStatefulSetControllerProperty(t *testing.T) {
 		s := Scenario{Seed: rapid.Uint64().Draw(t, "seed"), Duration: Duration(6 * time.Minute),
 			Cluster:      ClusterSpec{Nodes: rapid.IntRange(1, 4).Draw(t, "nodes"), Delays: Delays{RestartBackoff: D(time.Second)}},
 			StatefulSets: []*StatefulSet{sts},
-			Checks:       CheckSpec{Interval: D(time.Second)}}
+			Checks:       CheckSpec{Interval: D(10 * time.Second)}}
 		for i := range rapid.IntRange(0, 3).Draw(t, "events") {
 			at := Duration(time.Duration(rapid.IntRange(1, 150).Draw(t, fmt.Sprintf("at%d", i))) * time.Second)
 			if rapid.Bool().Draw(t, fmt.Sprintf("scale%d", i)) {
@@ -259,7 +259,7 @@ func TestDaemonSetControllerProperty(t *testing.T) {
 		strict := rapid.Bool().Draw(t, "strict")
 		s := Scenario{Seed: rapid.Uint64().Draw(t, "seed"), Duration: Duration(6 * time.Minute),
 			Cluster: ClusterSpec{Delays: Delays{RestartBackoff: D(time.Second)}},
-			Nodes:   nodes, DaemonSets: []*DaemonSet{ds}, Checks: CheckSpec{Interval: D(time.Second)}}
+			Nodes:   nodes, DaemonSets: []*DaemonSet{ds}, Checks: CheckSpec{Interval: D(10 * time.Second)}}
 		rollouts := 1
 		if !strict {
 			rollouts = rapid.IntRange(1, 3).Draw(t, "rollouts")
