@@ -348,6 +348,11 @@ func (w *world) stsReconcile(d *deploy) {
 	for i, p := range reps {
 		ord := c.start + int32(i)
 		if p == nil {
+			if q := w.podByKey[service.NamespacedName{Namespace: d.key.Namespace, Name: stsPodName(d.key.Name, ord)}]; q != nil && q.phase != phGone {
+				// Another pod has the name: the create fails
+				// (AlreadyExists) and the sync stops there.
+				return
+			}
 			rev := d.rev
 			if !c.onDelete && int32(i) < c.partition {
 				rev = c.cur

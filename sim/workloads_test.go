@@ -352,3 +352,26 @@ func TestStatefulSetOnDelete(t *testing.T) {
 	}
 	require.Equal(t, map[string]int{"db-0": 1, "db-1": 2, "db-2": 1}, revs)
 }
+
+// TestStatefulSetNameTaken: a bare pod that has a StatefulSet pod's name
+// keeps it; the StatefulSet cannot create that ordinal (AlreadyExists)
+// and, OrderedReady, stops there; the run goes on without a violation.
+func TestStatefulSetNameTaken(t *testing.T) {
+	bare := `apiVersion: v1
+kind: Pod
+metadata: {name: db-1, labels: {app: other}}
+spec: {containers: [{name: c, image: c}]}
+`
+	doc := strings.Replace(wlScenario, "timeline: [{at: 10s, action: rollout, target: statefulset/db}]\n", "", 1)
+	w := stsWorld(t, doc, dbHeadless, strings.Replace(dbStatefulSet, "replicas: 3", "replicas: 0", 1), bare)
+	require.NoError(t, w.scale(w.deploys[0], 3))
+	res, err := w.run(RunOptions{})
+	require.NoError(t, err)
+	require.Nil(t, res.Violation)
+	var names []string
+	for _, p := range w.setPods(w.deploys[0]) {
+		names = append(names, p.key.Name)
+	}
+	require.Equal(t, []string{"db-0"}, names, "db-1 is taken: OrderedReady stops before it")
+	require.Nil(t, w.podByKey[service.NamespacedName{Namespace: "default", Name: "db-1"}].deploy, "the bare pod keeps its name")
+}
