@@ -99,8 +99,11 @@ func (w *world) addDaemonSet(in *DaemonSet) error {
 		}
 	}
 	c.tolerations = append(c.tolerations, daemonTolerations(o.Spec.Template.Spec.HostNetwork)...)
-	d := &deploy{kind: kindDaemonSet, key: o.Key(), rev: 1, ds: c}
 	var err error
+	if c.affinity, err = parseNodeAffinity(o.Spec.Template.Spec.Affinity); err != nil {
+		return invalid("daemonset %s: spec.template.spec.affinity: %v", o.Key(), err)
+	}
+	d := &deploy{kind: kindDaemonSet, key: o.Key(), rev: 1, ds: c}
 	if d.spec, d.prof, err = w.templateSpec(&o.Spec.Template, o.Spec.MinReadySeconds); err != nil {
 		return invalid("daemonset %s: %v", d.key, err)
 	}

@@ -138,6 +138,7 @@ type dsCtl struct {
 	surge, onDelete bool
 	tolerations     []toleration
 	selector        map[string]string
+	affinity        nodeAffinity
 }
 
 // taint and toleration are core/v1's, for the DaemonSet's node choice.
@@ -218,7 +219,8 @@ func (n *node) nodeTaints() []taint {
 // shouldRun is NodeShouldRunDaemonPod: whether the node should run the
 // DaemonSet's pod (a new one may be created there) and whether a pod
 // there may keep running. A node not in the API runs none; one whose
-// labels the nodeSelector does not match neither; an untolerated
+// labels the nodeSelector or the required node affinity does not match
+// neither; an untolerated
 // NoSchedule taint stops new pods, an untolerated NoExecute taint every
 // pod. spec.unschedulable is tolerated, as DaemonSet pods tolerate
 // node.kubernetes.io/unschedulable.
@@ -230,6 +232,9 @@ func (c *dsCtl) shouldRun(n *node) (run, keep bool) {
 		if got, ok := n.obj.Labels[k]; !ok || got != v {
 			return false, false
 		}
+	}
+	if !c.affinity.matches(n.obj.Labels, n.name) {
+		return false, false
 	}
 	run, keep = true, true
 	for _, x := range n.nodeTaints() {

@@ -209,6 +209,8 @@ func TestDaemonSetControllerProperty(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		nNodes := rapid.IntRange(2, 6).Draw(t, "nodes")
 		useSelector := rapid.Bool().Draw(t, "selector")
+		// antiEdge: a required node affinity role NotIn [edge] instead.
+		antiEdge := !useSelector && rapid.Bool().Draw(t, "antiEdge")
 		tolerate := rapid.Bool().Draw(t, "tolerate")
 		var nodes []*service.Node
 		for i := range nNodes {
@@ -238,6 +240,9 @@ func TestDaemonSetControllerProperty(t *testing.T) {
 				MinReadySeconds: int32(rapid.IntRange(0, 2).Draw(t, "minReady"))}}
 		if useSelector {
 			ds.Spec.Template.Spec.NodeSelector = map[string]string{"role": "edge"}
+		}
+		if antiEdge {
+			ds.Spec.Template.Spec.Affinity = []byte(`{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"role","operator":"NotIn","values":["edge"]}]}]}}}`)
 		}
 		if tolerate {
 			ds.Spec.Template.Spec.Tolerations = []byte(`[{"key":"dedicated","operator":"Exists"}]`)
@@ -285,10 +290,10 @@ func TestDaemonSetControllerProperty(t *testing.T) {
 		require.NoError(t, err)
 		d := w.deploys[0]
 		// eligible restates NodeShouldRunDaemonPod for these nodes: in
-		// the API, its labels match the nodeSelector, its taint
-		// tolerated; a cordon does not matter.
+		// the API, its labels match the nodeSelector or the affinity, its
+		// taint tolerated; a cordon does not matter.
 		eligible := func(n *node) bool {
-			if n.removed || useSelector && n.obj.Labels["role"] != "edge" {
+			if n.removed || useSelector && n.obj.Labels["role"] != "edge" || antiEdge && n.obj.Labels["role"] == "edge" {
 				return false
 			}
 			return tolerate || len(n.obj.Spec.Taints) == 0

@@ -375,3 +375,49 @@ spec: {containers: [{name: c, image: c}]}
 	require.Equal(t, []string{"db-0"}, names, "db-1 is taken: OrderedReady stops before it")
 	require.Nil(t, w.podByKey[service.NamespacedName{Namespace: "default", Name: "db-1"}].deploy, "the bare pod keeps its name")
 }
+
+func TestNodeAffinity(t *testing.T) {
+	aff := func(terms string) nodeAffinity {
+		a, err := parseNodeAffinity([]byte(`{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":` + terms + `}}}`))
+		require.NoError(t, err)
+		return a
+	}
+	linux := map[string]string{"kubernetes.io/os": "linux", "gen": "5"}
+	windows := map[string]string{"kubernetes.io/os": "windows"}
+	for _, c := range []struct {
+		terms         string
+		linux, window bool
+	}{
+		{`[{"matchExpressions":[{"key":"kubernetes.io/os","operator":"In","values":["linux"]}]}]`, true, false},
+		{`[{"matchExpressions":[{"key":"kubernetes.io/os","operator":"NotIn","values":["linux"]}]}]`, false, true},
+		{`[{"matchExpressions":[{"key":"gen","operator":"Exists"}]}]`, true, false},
+		{`[{"matchExpressions":[{"key":"gen","operator":"DoesNotExist"}]}]`, false, true},
+		{`[{"matchExpressions":[{"key":"gen","operator":"Gt","values":["4"]}]}]`, true, false},
+		{`[{"matchExpressions":[{"key":"gen","operator":"Lt","values":["5"]}]}]`, false, false},
+		// Terms are ORed, a term's requirements ANDed.
+		{`[{"matchExpressions":[{"key":"gen","operator":"Exists"},{"key":"kubernetes.io/os","operator":"In","values":["windows"]}]}]`, false, false},
+		{`[{"matchExpressions":[{"key":"gen","operator":"Exists"}]},{"matchExpressions":[{"key":"kubernetes.io/os","operator":"In","values":["windows"]}]}]`, true, true},
+		// An empty term, or none, matches no node.
+		{`[{}]`, false, false},
+		{`[]`, false, false},
+		{`[{"matchFields":[{"key":"metadata.name","operator":"In","values":["n1"]}]}]`, true, false},
+	} {
+		a := aff(c.terms)
+		require.Equal(t, c.linux, a.matches(linux, "n1"), c.terms)
+		require.Equal(t, c.window, a.matches(windows, "n2"), c.terms)
+	}
+	none, err := parseNodeAffinity([]byte(`{"podAntiAffinity":{}}`))
+	require.NoError(t, err)
+	require.True(t, none.matches(windows, "n2"), "no node affinity: every node")
+	for _, bad := range []string{
+		`{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"a","operator":"Near"}]}]}}}`,
+		`{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"a","operator":"Gt","values":["x"]}]}]}}}`,
+		`{"nodeAffinity": 3}`,
+	} {
+		_, err := parseNodeAffinity([]byte(bad))
+		require.Error(t, err, bad)
+	}
+	_, err = DecodeScenario(stream(wlScenario, dbStatefulSet, strings.Replace(agentDaemonSet, "spec: {containers",
+		`spec: {affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: a, operator: Near}]}]}}}, containers`, 1)))
+	require.ErrorContains(t, err, `DaemonSet "kube-system/agent": spec.template.spec.affinity: invalid value "an object": nodeSelectorTerms[0] requirement 0: unknown operator "Near"`)
+}

@@ -161,6 +161,9 @@ func validateDaemonSet(d *DaemonSet) service.ErrorList {
 	errs := validateWorkloadMeta(&d.ObjectMeta)
 	bad := func(path string, v any, rule string) { errs = append(errs, service.Invalid(path, v, rule)) }
 	nonNegative(&errs, "spec.minReadySeconds", d.Spec.MinReadySeconds)
+	if _, err := parseNodeAffinity(d.Spec.Template.Spec.Affinity); err != nil {
+		bad("spec.template.spec.affinity", "an object", err.Error())
+	}
 	st := d.Spec.UpdateStrategy
 	switch st.Type {
 	case "", UpdateRollingUpdate:
