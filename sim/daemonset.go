@@ -8,13 +8,13 @@ import (
 
 // DaemonSet is an apps/v1 DaemonSet with the fields the simulator acts
 // on, under Kubernetes' field names, so that a real manifest decodes:
-// selector, template (its nodeSelector and tolerations choose the
-// nodes), updateStrategy (RollingUpdate with maxUnavailable and
+// selector, template (its nodeSelector, required node affinity and
+// tolerations choose the nodes), updateStrategy (RollingUpdate with maxUnavailable and
 // maxSurge, or OnDelete) and minReadySeconds. It runs one pod on every
 // node that should run it, as NodeShouldRunDaemonPod decides
 // (pkg/controller/daemon/daemon_controller.go): the template's
-// nodeSelector matches the node's labels and the node has no taint the
-// pod does not tolerate. A DaemonSet pod tolerates what the controller
+// nodeSelector and required node affinity match the node and the node
+// has no taint the pod does not tolerate. A DaemonSet pod tolerates what the controller
 // adds (util.AddOrUpdateDaemonPodTolerations): node.kubernetes.io/
 // unschedulable (so a cordoned node still runs it), not-ready and
 // unreachable NoExecute (so it is never evicted from a NotReady node),
