@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/svcnet/svcnet/proxy"
@@ -35,7 +36,7 @@ func Compare(s Scenario) ([]Result, error) {
 // Apply returns s with the variant's changes, sharing nothing it changes
 // with s: an Algorithm becomes the cluster default and every Service's
 // lb.svcnet.dev/algorithm annotation (generated ones included); a
-// PreStopSleep replaces every Deployment container's preStop hook (0
+// PreStopSleep replaces every workload container's preStop hook (0
 // removes it); Dataplane and Seed replace the scenario's.
 func (v Variant) Apply(s Scenario) Scenario {
 	s.Variants = nil
@@ -75,6 +76,38 @@ func (v Variant) Apply(s Scenario) Scenario {
 			deps[i] = d
 		}
 		s.Deployments = deps
+		// The other workloads: a copy whose template spec is its own
+		// (the only part changed).
+		withPreStop := func(spec *service.PodSpec) {
+			*spec = (&service.Pod{Spec: *spec}).DeepCopy().Spec
+			for j := range spec.Containers {
+				setPreStop(&spec.Containers[j], ps.D())
+			}
+		}
+		s.StatefulSets = slices.Clone(s.StatefulSets)
+		for i, in := range s.StatefulSets {
+			if in != nil {
+				o := *in
+				withPreStop(&o.Spec.Template.Spec)
+				s.StatefulSets[i] = &o
+			}
+		}
+		s.DaemonSets = slices.Clone(s.DaemonSets)
+		for i, in := range s.DaemonSets {
+			if in != nil {
+				o := *in
+				withPreStop(&o.Spec.Template.Spec)
+				s.DaemonSets[i] = &o
+			}
+		}
+		s.ReplicaSets = slices.Clone(s.ReplicaSets)
+		for i, in := range s.ReplicaSets {
+			if in != nil {
+				o := *in
+				withPreStop(&o.Spec.Template.Spec)
+				s.ReplicaSets[i] = &o
+			}
+		}
 	}
 	return s
 }

@@ -90,9 +90,9 @@ func check(s Scenario) (*config, error) {
 // for a billion of them would spend gigabytes before its first event.
 func checkCapacity(s *Scenario, d *scenarioDefaults) error {
 	capacity := int64(len(s.Nodes)+d.nodes) * int64(d.maxPods)
-	replicas := map[service.NamespacedName]int64{}
+	replicas := map[objectKey]int64{}
 	var total int64
-	set := func(k service.NamespacedName, n int64) {
+	set := func(k objectKey, n int64) {
 		total += n - replicas[k]
 		replicas[k] = n
 	}
@@ -102,23 +102,39 @@ func checkCapacity(s *Scenario, d *scenarioDefaults) error {
 			w.services, w.replicas, capacity, len(s.Nodes)+d.nodes, d.maxPods)
 	}
 	for i := range w.services {
-		set(w.key(i), int64(w.replicas))
+		set(objectKey{kindDeployment, w.key(i)}, int64(w.replicas))
 	}
-	for i, dep := range s.Deployments {
-		if dep == nil {
-			continue
+	// The workloads with a replica count, at time 0. A DaemonSet's pods
+	// are one per node at most: the nodes bound them.
+	type counted struct {
+		field, kind string
+		meta        *service.ObjectMeta
+		replicas    *int32
+	}
+	var all []counted
+	for i, o := range s.Deployments {
+		if o != nil {
+			all = append(all, counted{fmt.Sprintf("deployments[%d]", i), kindDeployment, &o.ObjectMeta, o.Spec.Replicas})
 		}
+	}
+	for i, o := range s.StatefulSets {
+		if o != nil {
+			all = append(all, counted{fmt.Sprintf("statefulSets[%d]", i), kindStatefulSet, &o.ObjectMeta, o.Spec.Replicas})
+		}
+	}
+	for i, o := range s.ReplicaSets {
+		if o != nil {
+			all = append(all, counted{fmt.Sprintf("replicaSets[%d]", i), kindReplicaSet, &o.ObjectMeta, o.Spec.Replicas})
+		}
+	}
+	for _, c := range all {
 		n := int64(1)
-		if dep.Spec.Replicas != nil {
-			n = int64(*dep.Spec.Replicas)
+		if c.replicas != nil {
+			n = int64(*c.replicas)
 		}
-		ns := dep.Namespace
-		if ns == "" {
-			ns = "default"
-		}
-		set(service.NamespacedName{Namespace: ns, Name: dep.Name}, n)
+		set(objectKey{c.kind, service.NamespacedName{Namespace: orDefault(c.meta.Namespace), Name: c.meta.Name}}, n)
 		if total > capacity {
-			return invalid("deployments[%d] %s: %d pods at time 0, more than the %d the nodes hold", i, dep.Name, total, capacity)
+			return invalid("%s %s: %d pods at time 0, more than the %d the nodes hold", c.field, c.meta.Name, total, capacity)
 		}
 	}
 	if total > capacity {
@@ -130,12 +146,20 @@ func checkCapacity(s *Scenario, d *scenarioDefaults) error {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(s.Timeline[a].At, s.Timeline[b].At) })
+	has := func(kind string, key service.NamespacedName) bool {
+		_, ok := replicas[objectKey{kind, key}]
+		return ok
+	}
 	for _, i := range order {
 		e := s.Timeline[i]
 		if e.Action != ActionScale || e.Replicas == nil {
 			continue
 		}
-		set(splitKey(e.Target), int64(*e.Replicas))
+		kind, key, err := resolveWorkload(e.Target, has)
+		if err != nil {
+			continue // the target check reports it
+		}
+		set(objectKey{kind, key}, int64(*e.Replicas))
 		if total > capacity {
 			return invalid("timeline[%d] scale %s to %d: %d pods, more than the %d the nodes hold", i, e.Target, *e.Replicas, total, capacity)
 		}
@@ -348,7 +372,8 @@ func checkTimeline(s *Scenario) error {
 		}
 		switch e.Action {
 		case ActionDeletePod, ActionCrashPod, ActionRollout, ActionKillNode, ActionRestartNode,
-			ActionCutNode, ActionHealNode, ActionZoneDown, ActionZoneUp, ActionDeleteService, ActionCreateService:
+			ActionCutNode, ActionHealNode, ActionZoneDown, ActionZoneUp, ActionDeleteService, ActionCreateService,
+			ActionDeleteNode, ActionAddNode:
 			if e.Target == "" {
 				return invalid("timeline[%d] %s: target required", i, e.Action)
 			}

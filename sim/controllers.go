@@ -9,10 +9,15 @@ import (
 	"github.com/svcnet/svcnet/service"
 )
 
-// deploy is a Deployment and its ReplicaSets, driven by the Deployment
-// and ReplicaSet controllers' logic.
+// deploy is a workload: a Deployment and its ReplicaSets, driven by the
+// Deployment and ReplicaSet controllers' logic; or a ReplicaSet given as
+// input (one replicaSet, rsList[0]); or a StatefulSet (sts) or DaemonSet
+// (ds), driven by theirs (workloads.go).
 type deploy struct {
-	idx      int
+	idx int
+	// kind is kindDeployment, kindReplicaSet, kindStatefulSet or
+	// kindDaemonSet.
+	kind     string
 	key      service.NamespacedName
 	obj      *Deployment
 	replicas int32
@@ -26,6 +31,11 @@ type deploy struct {
 	pending bool
 	prof    *profile
 	spec    *service.PodSpec
+	// sts and ds are a StatefulSet's and a DaemonSet's state; active
+	// their pods not gone from the API (terminating ones too).
+	sts    *stsCtl
+	ds     *dsCtl
+	active []*pod
 }
 
 // replicaSet is one revision of a Deployment's template.
@@ -104,6 +114,17 @@ func (w *world) reconcile(d *deploy) {
 		if !slices.Contains(w.deferred, d) {
 			w.deferred = append(w.deferred, d)
 		}
+		return
+	}
+	switch d.kind {
+	case kindStatefulSet:
+		w.stsReconcile(d)
+		return
+	case kindDaemonSet:
+		w.dsReconcile(d)
+		return
+	case kindReplicaSet:
+		w.syncRS(d, d.rsList[0])
 		return
 	}
 	newRS := d.newRS()
@@ -268,7 +289,7 @@ func (w *world) syncRS(d *deploy, rs *replicaSet) {
 
 func (w *world) createRSPod(d *deploy, rs *replicaSet) *pod {
 	p := w.newPod(w.rsPodKey(d, rs), rs.labels, d.spec, d.prof)
-	p.deploy, p.rs = d, rs
+	p.deploy, p.rs, p.rev = d, rs, rs.rev
 	rs.pods = append(rs.pods, p)
 	w.after(w.cfg.t.scheduling, evPodSchedule, p.id, 0)
 	return p
@@ -283,6 +304,13 @@ func (w *world) rollout(d *deploy) {
 // scale sets d's replicas.
 func (w *world) scale(d *deploy, replicas int32) error {
 	d.replicas = replicas
+	if d.kind == kindReplicaSet {
+		d.rsList[0].replicas = replicas
+	}
+	if d.kind != kindDeployment {
+		w.reconcileSoon(d)
+		return nil
+	}
 	d.obj.Spec.Replicas = &replicas
 	var err error
 	if d.surge, d.unavail, err = d.obj.RollingBounds(); err != nil {
@@ -332,3 +360,16 @@ func (w *world) profileOf(meta *service.ObjectMeta, spec *service.PodSpec, minRe
 // application takes from container start to accepting connections,
 // overriding Delays.AppStart: `sim.svcnet.dev/app-start: 5s`.
 const AnnotationAppStart = "sim.svcnet.dev/app-start"
+
+// actionRefusal says why an action does not apply to a workload kind,
+// or "" when it does: a ReplicaSet does not roll out, a DaemonSet has no
+// replica count.
+func actionRefusal(action, kind string) string {
+	switch {
+	case action == ActionRollout && kind == kindReplicaSet:
+		return "a ReplicaSet does not roll out (a template change leaves its pods as they are); roll out the Deployment that owns it"
+	case action == ActionScale && kind == kindDaemonSet:
+		return "a DaemonSet has no replica count: it runs one pod on each node that should run it"
+	}
+	return ""
+}

@@ -75,6 +75,20 @@
 //     up, maxUnavailable 25 % rounded down, reconcileNewReplicaSet, then
 //     cleanupUnhealthyReplicas and scaleDownOldReplicaSetsForRollingUpdate
 //     — or Recreate; ReplicaSets delete the least useful pods first.
+//   - StatefulSets (updateStatefulSet of pkg/controller/statefulset):
+//     pods <name>-<ordinal> with their hostname under serviceName, created
+//     in order each after the one before is Running and Ready
+//     (OrderedReady) or all at once (Parallel), deleted from the highest
+//     ordinal; RollingUpdate replaces them from the highest ordinal down
+//     to the partition, at most maxUnavailable unavailable; OnDelete on
+//     deletion only. DaemonSets (pkg/controller/daemon): one pod on each
+//     node whose labels match the nodeSelector and whose taints it
+//     tolerates (cordoned and NotReady nodes keep theirs, and NotReady
+//     nodes never evict them), a rolling update bounded by
+//     maxUnavailable or maxSurge. ReplicaSets given as input: replicas
+//     only, no rollout. Traffic to a headless Service, or to a pod's
+//     hostname (web-0.web), resolves to pod addresses and connects
+//     directly.
 //   - The control plane: writes reach their watchers after WatchLatency;
 //     the endpoints controller gathers pod writes for
 //     EndpointSliceBatchPeriod and writes them as one table

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"time"
 
 	"github.com/svcnet/svcnet/service"
@@ -20,12 +21,19 @@ func (w *world) churn(i int) {
 	w.emit(Event{Kind: EventFault, Action: c.Action, Target: c.Target})
 	var d *deploy
 	if c.Target != "" {
-		d = w.deployByKey[splitKey(c.Target)]
+		d, _ = w.workloadRef(c.Target) // checked before the run
 	}
 	switch c.Action {
 	case ActionRollout:
-		if d == nil && len(w.deploys) > 0 {
-			d = w.deploys[w.rChurn.IntN(len(w.deploys))]
+		if d == nil {
+			// Any workload that rolls out: not a ReplicaSet.
+			cands := w.deploys
+			if slices.ContainsFunc(cands, func(d *deploy) bool { return d.kind == kindReplicaSet }) {
+				cands = slices.DeleteFunc(slices.Clone(cands), func(d *deploy) bool { return d.kind == kindReplicaSet })
+			}
+			if len(cands) > 0 {
+				d = cands[w.rChurn.IntN(len(cands))]
+			}
 		}
 		if d != nil {
 			w.rollout(d)
@@ -54,6 +62,11 @@ func (w *world) randomPod(d *deploy) *pod {
 				if ok(p) {
 					cands = append(cands, p)
 				}
+			}
+		}
+		for _, p := range d.active {
+			if ok(p) {
+				cands = append(cands, p)
 			}
 		}
 		if len(cands) == 0 {
@@ -90,15 +103,17 @@ func (w *world) timeline(i int, undo bool) {
 	}
 	if w.cpDown {
 		switch e.Action {
-		case ActionRollout, ActionScale, ActionDeletePod, ActionDeleteService, ActionCreateService:
+		case ActionRollout, ActionScale, ActionDeletePod, ActionDeleteService, ActionCreateService, ActionDeleteNode, ActionAddNode:
 			return // nobody can write to the API
 		}
 	}
 	switch e.Action {
 	case ActionRollout:
-		w.rollout(w.deployByKey[splitKey(e.Target)])
+		d, _ := w.workloadRef(e.Target) // checked before the run
+		w.rollout(d)
 	case ActionScale:
-		if err := w.scale(w.deployByKey[splitKey(e.Target)], *e.Replicas); err != nil {
+		d, _ := w.workloadRef(e.Target)
+		if err := w.scale(d, *e.Replicas); err != nil {
 			w.violate("scenario", "timeline[%d]: %v", i, err)
 		}
 	case ActionDeletePod, ActionCrashPod:
@@ -110,7 +125,7 @@ func (w *world) timeline(i int, undo bool) {
 				w.deletePod(p)
 			}
 		}
-		if d := w.deployByKey[splitKey(e.Target)]; d != nil {
+		if d, err := w.workloadRef(e.Target); err == nil {
 			for range max(e.Count, 1) {
 				if p := w.randomPod(d); p != nil {
 					act(p)
@@ -131,6 +146,10 @@ func (w *world) timeline(i int, undo bool) {
 		w.zone(e.Target, true)
 	case ActionZoneUp:
 		w.zone(e.Target, false)
+	case ActionDeleteNode:
+		w.deleteNode(w.nodeByName[e.Target])
+	case ActionAddNode:
+		w.addNodeBack(w.nodeByName[e.Target])
 	case ActionCrashControlPlane:
 		w.crashControlPlane(or(e.For, 30*time.Second))
 	case ActionDeleteService:
@@ -221,6 +240,9 @@ func (w *world) recoverControlPlane() {
 	for i, n := range w.nodes {
 		n.tracked = false
 		n.inIdle = false
+		if n.removed {
+			continue
+		}
 		if n.alive && n.connected {
 			w.track(n, g)
 			n.lastSync = now

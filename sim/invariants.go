@@ -177,7 +177,8 @@ type endpoint struct {
 // checkSlices compares every Service's slices with what the pods the
 // cluster holds imply (the endpoints controller's rules, restated
 // naively: a pod in the Service's namespace whose labels the selector
-// matches, with an IP, gets one endpoint with its conditions).
+// matches, with an IP, on a node in the API, gets one endpoint with its
+// conditions).
 func (w *world) checkSlices() {
 	// Index the pods the cluster holds by namespace and by the label
 	// pairs that Services select on first.
@@ -191,7 +192,8 @@ func (w *world) checkSlices() {
 	byLabel := map[lk][]*pod{}
 	byNS := map[string][]*pod{}
 	for _, p := range w.pods {
-		if !p.inCluster || !p.cl.ip.IsValid() {
+		if !p.inCluster || !p.cl.ip.IsValid() || p.cl.node != nil && p.cl.node.removed {
+			// A pod on a node gone from the API has no endpoint.
 			continue
 		}
 		byNS[p.key.Namespace] = append(byNS[p.key.Namespace], p)

@@ -48,6 +48,15 @@ var manifestKinds = map[string]manifestKind{
 	kindDeployment: {apiVersionApps, func() service.Object { return new(Deployment) }, func(d *decoder, ref docRef, o service.Object, prefix string, manifest bool) {
 		d.addDeployment(ref, o.(*Deployment), prefix, manifest)
 	}},
+	kindStatefulSet: {apiVersionApps, func() service.Object { return new(StatefulSet) }, func(d *decoder, ref docRef, o service.Object, prefix string, manifest bool) {
+		d.addStatefulSet(ref, o.(*StatefulSet), prefix, manifest)
+	}},
+	kindDaemonSet: {apiVersionApps, func() service.Object { return new(DaemonSet) }, func(d *decoder, ref docRef, o service.Object, prefix string, manifest bool) {
+		d.addDaemonSet(ref, o.(*DaemonSet), prefix, manifest)
+	}},
+	kindReplicaSet: {apiVersionApps, func() service.Object { return new(ReplicaSet) }, func(d *decoder, ref docRef, o service.Object, prefix string, manifest bool) {
+		d.addReplicaSet(ref, o.(*ReplicaSet), prefix, manifest)
+	}},
 	// A dump lists its namespaces and the cluster's own EndpointSlices:
 	// they decode (strictly) and are not simulated — the simulator's
 	// controller computes the slices.
@@ -112,4 +121,40 @@ func (d *decoder) addDumpSlice(ref docRef, in *service.EndpointSlice, prefix str
 		return
 	}
 	d.addSlice(ref, &sl, prefix, manifest)
+}
+
+// MarshalJSON encodes the StatefulSet with what it carries.
+func (o StatefulSet) MarshalJSON() ([]byte, error) {
+	type plain StatefulSet
+	return service.MarshalCarried(plain(o), o.Carried())
+}
+
+// UnmarshalJSON decodes a StatefulSet, carrying the fields it does not model.
+func (o *StatefulSet) UnmarshalJSON(b []byte) error {
+	type plain StatefulSet
+	return service.UnmarshalCarried(b, (*plain)(o), &o.TypeMeta)
+}
+
+// MarshalJSON encodes the DaemonSet with what it carries.
+func (o DaemonSet) MarshalJSON() ([]byte, error) {
+	type plain DaemonSet
+	return service.MarshalCarried(plain(o), o.Carried())
+}
+
+// UnmarshalJSON decodes a DaemonSet, carrying the fields it does not model.
+func (o *DaemonSet) UnmarshalJSON(b []byte) error {
+	type plain DaemonSet
+	return service.UnmarshalCarried(b, (*plain)(o), &o.TypeMeta)
+}
+
+// MarshalJSON encodes the ReplicaSet with what it carries.
+func (o ReplicaSet) MarshalJSON() ([]byte, error) {
+	type plain ReplicaSet
+	return service.MarshalCarried(plain(o), o.Carried())
+}
+
+// UnmarshalJSON decodes a ReplicaSet, carrying the fields it does not model.
+func (o *ReplicaSet) UnmarshalJSON(b []byte) error {
+	type plain ReplicaSet
+	return service.UnmarshalCarried(b, (*plain)(o), &o.TypeMeta)
 }

@@ -39,6 +39,7 @@ func Lint(s Scenario) []Warning {
 	for _, svc := range s.Services {
 		out = append(out, lintTargetPorts(s, svc)...)
 	}
+	out = append(out, lintServiceNames(s)...)
 	for i, f := range s.Traffic {
 		if s.Duration > 0 && f.Start >= s.Duration {
 			out = append(out, Warning{Field: fmt.Sprintf("traffic[%d].start", i),
@@ -70,6 +71,26 @@ func lintTargetPorts(s Scenario, svc *service.Service) []Warning {
 			specs = append(specs, &d.Spec.Template.Spec)
 		}
 	}
+	tmpl := func(tns string, t *PodTemplateSpec) {
+		if orDefault(tns) == ns && sel.Matches(t.Labels) {
+			specs = append(specs, &t.Spec)
+		}
+	}
+	for _, o := range s.StatefulSets {
+		if o != nil {
+			tmpl(o.Namespace, &o.Spec.Template)
+		}
+	}
+	for _, o := range s.DaemonSets {
+		if o != nil {
+			tmpl(o.Namespace, &o.Spec.Template)
+		}
+	}
+	for _, o := range s.ReplicaSets {
+		if o != nil {
+			tmpl(o.Namespace, &o.Spec.Template)
+		}
+	}
 	for _, p := range s.Pods {
 		if p != nil && orDefault(p.Namespace) == ns && sel.Matches(p.Labels) {
 			specs = append(specs, &p.Spec)
@@ -98,6 +119,36 @@ func lintTargetPorts(s Scenario, svc *service.Service) []Warning {
 			out = append(out, Warning{Object: "Service " + strconv.Quote(ns+"/"+svc.Name), Field: fmt.Sprintf("spec.ports[%d].targetPort", i),
 				Message: fmt.Sprintf("%q matches no %s container port of the pods it selects (%s): the port has no endpoints and every connection to it is rejected",
 					sp.TargetPort.StrVal, proto, plural(len(specs), "pod template"))})
+		}
+	}
+	return out
+}
+
+// lintServiceNames warns of each StatefulSet whose serviceName names no
+// Service of its namespace, or one that does not select its pods: the
+// pods' hostnames are then in no Service's endpoints, and the cluster
+// DNS gives them no name.
+func lintServiceNames(s Scenario) []Warning {
+	var out []Warning
+	for _, o := range s.StatefulSets {
+		if o == nil || o.Spec.ServiceName == "" {
+			continue
+		}
+		ns := orDefault(o.Namespace)
+		obj := "StatefulSet " + strconv.Quote(ns+"/"+o.Name)
+		var svc *service.Service
+		for _, c := range s.Services {
+			if c != nil && orDefault(c.Namespace) == ns && c.Name == o.Spec.ServiceName {
+				svc = c
+			}
+		}
+		switch {
+		case svc == nil:
+			out = append(out, Warning{Object: obj, Field: "spec.serviceName",
+				Message: fmt.Sprintf("%q: no such Service in namespace %s: the pods get no DNS names", o.Spec.ServiceName, ns)})
+		case len(svc.Spec.Selector) == 0 || !service.SelectorFromSet(svc.Spec.Selector).Matches(o.Spec.Template.Labels):
+			out = append(out, Warning{Object: obj, Field: "spec.serviceName",
+				Message: fmt.Sprintf("Service %q does not select the pods: they are not its endpoints and get no DNS names", o.Spec.ServiceName)})
 		}
 	}
 	return out

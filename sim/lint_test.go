@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -69,4 +70,18 @@ spec:
 	res, err = Run(s)
 	require.NoError(t, err)
 	require.Equal(t, res.Flows[0].Connections.Total, res.Flows[0].Connections.Served)
+}
+
+func TestLintStatefulSetServiceName(t *testing.T) {
+	s, err := DecodeScenario(stream(wlScenario, dbStatefulSet, strings.Replace(dbStatefulSet, "name: db}", "name: kv}", 1),
+		strings.Replace(strings.Replace(dbHeadless, "name: db", "name: kv", 1), "app: db", "app: other", 1)))
+	require.NoError(t, err)
+	s.StatefulSets[1].Spec.ServiceName = "kv"
+	require.Equal(t, []Warning{
+		{Object: `StatefulSet "default/db"`, Field: "spec.serviceName", Message: `"db": no such Service in namespace default: the pods get no DNS names`},
+		{Object: `StatefulSet "default/kv"`, Field: "spec.serviceName", Message: `Service "kv" does not select the pods: they are not its endpoints and get no DNS names`},
+	}, Lint(s))
+	s, err = DecodeScenario(stream(wlScenario, dbHeadless, dbStatefulSet))
+	require.NoError(t, err)
+	require.Empty(t, Lint(s), "a headless Service selecting the pods")
 }

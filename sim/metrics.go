@@ -123,7 +123,10 @@ func (w *world) result() Result {
 				}
 				fr.BackendLoad = append(fr.BackendLoad, BackendLoad{Pod: p.key.String(), Node: node, Zone: z, Connections: c})
 			}
-			slices.SortFunc(fr.BackendLoad, func(a, b BackendLoad) int { return cmp.Compare(a.Pod, b.Pod) })
+			// Every field decides: a StatefulSet's pods reuse their names.
+			slices.SortFunc(fr.BackendLoad, func(a, b BackendLoad) int {
+				return cmp.Or(cmp.Compare(a.Pod, b.Pod), cmp.Compare(a.Node, b.Node), cmp.Compare(a.Zone, b.Zone), cmp.Compare(a.Connections, b.Connections))
+			})
 		}
 		r.Flows = append(r.Flows, fr)
 		a := algs[f.svc.alg]

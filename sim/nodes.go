@@ -50,6 +50,10 @@ type node struct {
 	conns []uint32
 	// upSince is when the node last came back (running and connected).
 	upSince time.Duration
+	// removed: deleted from the API (deleteNode), until added again.
+	removed bool
+	// taints are spec.taints, parsed when first needed.
+	taints []taint
 }
 
 // newNodeObject builds the API object of a generated node.
@@ -103,6 +107,7 @@ func (w *world) setNodeReady(n *node, ready bool) {
 	} else {
 		w.apiReady.remove(n)
 	}
+	w.daemonSetsChanged()
 }
 
 // allocIP gives a pod an address of its node's range.
@@ -428,10 +433,11 @@ func (w *world) killNode(n *node) {
 	}
 }
 
-// restartNode boots a killed node: kube-proxy syncs, the kubelet reports
+// restartNode boots a killed node (not one deleted from the API: only
+// addNode brings that back): kube-proxy syncs, the kubelet reports
 // Ready, finishes the pods deleted meanwhile and restarts the others.
 func (w *world) restartNode(n *node) {
-	if n.alive {
+	if n.removed || n.alive {
 		return
 	}
 	n.alive = true
@@ -445,7 +451,7 @@ func (w *world) restartNode(n *node) {
 // cutNode cuts a node off from the control plane: its proxy view
 // freezes; its pods keep running.
 func (w *world) cutNode(n *node) {
-	if !n.connected {
+	if n.removed || !n.connected {
 		return
 	}
 	n.connected = false
@@ -461,7 +467,7 @@ func (w *world) cutNode(n *node) {
 
 // healNode reconnects a node.
 func (w *world) healNode(n *node) {
-	if n.connected {
+	if n.removed || n.connected {
 		return
 	}
 	n.connected = true
@@ -491,7 +497,7 @@ func (w *world) armMonitor(n *node) {
 // nodeMonitor is the node lifecycle controller noticing a silent node:
 // NotReady, its pods not ready, and eviction armed.
 func (w *world) nodeMonitor(n *node, epoch uint32) {
-	if epoch != n.epoch&0xFFFFFF || (n.alive && n.connected) || w.cpDown {
+	if epoch != n.epoch&0xFFFFFF || (n.alive && n.connected) || w.cpDown || n.removed {
 		return
 	}
 	w.setNodeReady(n, false)
@@ -505,12 +511,55 @@ func (w *world) nodeMonitor(n *node, epoch uint32) {
 	w.after(w.cfg.t.eviction, evNodeEvict, uint32(n.idx), n.epoch)
 }
 
-// nodeEvict evicts the pods of a node NotReady for the toleration.
+// nodeEvict evicts the pods of a node NotReady for the toleration, but
+// for DaemonSet pods: they tolerate the not-ready and unreachable
+// NoExecute taints without a time limit (daemonTolerations).
 func (w *world) nodeEvict(n *node, epoch uint32) {
-	if epoch != n.epoch&0xFFFFFF || (n.alive && n.connected) || w.cpDown {
+	if epoch != n.epoch&0xFFFFFF || (n.alive && n.connected) || w.cpDown || n.removed {
 		return
 	}
 	for _, p := range slices.Clone(n.pods) {
-		w.deletePod(p)
+		if p.dsNode == nil {
+			w.deletePod(p)
+		}
 	}
+}
+
+// deleteNode deletes a node from the API (a scale-in, or kubectl delete
+// node): the machine stops, the pod garbage collector (gcOrphaned)
+// force-deletes the pods bound to it, and its DaemonSet pods are not
+// made again. addNodeBack undoes it.
+func (w *world) deleteNode(n *node) {
+	if n.removed || w.cpDown {
+		return
+	}
+	w.killNode(n)
+	n.removed = true
+	n.epoch++
+	for _, p := range slices.Clone(n.pods) {
+		p.deletedAt = w.now()
+		w.podGone(p)
+	}
+	w.apiReady.remove(n)
+	n.apiReady = false
+	if _, err := w.c.RemoveNode(n.name); err != nil {
+		w.violate(InvClusterAccepts, "remove node %s: %v", n.name, err)
+		return
+	}
+	w.emit(Event{Kind: EventNodeNotReady, Node: n.name})
+	w.publishIfChanged(nil)
+	w.daemonSetsChanged()
+}
+
+// addNodeBack adds a deleted node again, as a new machine joining:
+// booted, connected, Ready, with no pods.
+func (w *world) addNodeBack(n *node) {
+	if !n.removed || w.cpDown {
+		return
+	}
+	n.removed = false
+	n.alive, n.connected = true, true
+	n.epoch++
+	w.alive.add(n)
+	w.nodeBack(n)
 }

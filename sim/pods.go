@@ -46,13 +46,19 @@ type profile struct {
 // pod is one pod: the kubelet's truth next to what the API and the
 // cluster hold.
 type pod struct {
-	id      uint32
-	key     service.NamespacedName
-	labels  service.Labels
-	spec    *service.PodSpec
-	prof    *profile
-	deploy  *deploy
-	rs      *replicaSet
+	id     uint32
+	key    service.NamespacedName
+	labels service.Labels
+	spec   *service.PodSpec
+	prof   *profile
+	deploy *deploy
+	rs     *replicaSet
+	// rev is the revision of its workload's template it was made from;
+	// ord its StatefulSet ordinal; dsNode the node its DaemonSet made it
+	// for.
+	rev     int
+	ord     int32
+	dsNode  *node
 	client  bool
 	node    *node
 	nodePos int
@@ -173,7 +179,12 @@ func (w *world) podSchedule(p *pod) {
 		w.unscheduled = append(w.unscheduled, p)
 		return
 	}
-	n := w.pickNode(p)
+	var n *node
+	if p.dsNode != nil {
+		n = w.daemonNode(p)
+	} else {
+		n = w.pickNode(p)
+	}
 	if n == nil {
 		w.unscheduled = append(w.unscheduled, p)
 		return
@@ -240,6 +251,18 @@ func (w *world) pickNode(p *pod) *node {
 		}
 	}
 	return nil
+}
+
+// daemonNode is the node a DaemonSet pod is pinned to, when the
+// scheduler can bind it there: the node is in the API, Ready (a
+// NotReady node has the not-ready NoSchedule taint, which DaemonSet pods
+// do not tolerate) and has room. spec.unschedulable is tolerated.
+func (w *world) daemonNode(p *pod) *node {
+	n := p.dsNode
+	if n.removed || !n.apiReady || len(n.pods) >= w.cfg.maxPods {
+		return nil
+	}
+	return n
 }
 
 func (w *world) bind(p *pod, n *node) {
@@ -393,13 +416,16 @@ func (w *world) deletePod(p *pod) {
 			w.unscheduled = slices.Delete(w.unscheduled, i, i+1)
 		}
 		w.podGone(p)
-		return
+	} else {
+		st := p.api
+		st.term = true
+		w.writePod(p, st)
+		if p.node.alive && p.node.connected {
+			w.beginTermination(p, w.cfg.t.watch)
+		}
 	}
-	st := p.api
-	st.term = true
-	w.writePod(p, st)
-	if p.node.alive && p.node.connected {
-		w.beginTermination(p, w.cfg.t.watch)
+	if w.hook != nil {
+		w.hook("delete", p)
 	}
 }
 
@@ -477,6 +503,9 @@ func (w *world) podGone(p *pod) {
 				f.clients = slices.Delete(f.clients, i, i+1)
 			}
 		}
+	}
+	if p.deploy != nil {
+		p.deploy.forgetOwned(p)
 	}
 	w.m.podsDeleted++
 	w.emit(Event{Kind: EventPodDeleted, Pod: p.key.String()})
@@ -692,6 +721,9 @@ func (w *world) rsPodKey(d *deploy, rs *replicaSet) service.NamespacedName {
 			b = append(b, alphabet[w.rNames.IntN(len(alphabet))])
 		}
 		key := service.NamespacedName{Namespace: d.key.Namespace, Name: d.key.Name + "-" + rs.hash + "-" + string(b)}
+		if rs.hash == "" {
+			key.Name = d.key.Name + "-" + string(b) // a ReplicaSet given as input
+		}
 		if _, taken := w.podByKey[key]; !taken {
 			return key
 		}

@@ -163,16 +163,17 @@ func newWorld(s Scenario) (*world, error) {
 	root := rand.New(rand.NewPCG(s.Seed, s.Seed^0x9e3779b97f4a7c15))
 	stream := func() *rand.Rand { return rand.New(rand.NewPCG(root.Uint64(), root.Uint64())) }
 	w := &world{
-		cfg:         cfg,
-		eng:         NewEngine(),
-		nodeByName:  map[string]*node{},
-		podByKey:    map[service.NamespacedName]*pod{},
-		podByIP:     map[netip.Addr]*pod{},
-		deployByKey: map[service.NamespacedName]*deploy{},
-		svcs:        map[service.NamespacedName]*svcInfo{},
-		ipOwner:     map[string]service.NamespacedName{},
-		portOwner:   map[int32]service.NamespacedName{},
-		ring:        make([]record, cfg.history),
+		cfg:           cfg,
+		eng:           NewEngine(),
+		nodeByName:    map[string]*node{},
+		podByKey:      map[service.NamespacedName]*pod{},
+		podByIP:       map[netip.Addr]*pod{},
+		deployByKey:   map[service.NamespacedName]*deploy{},
+		workloadByKey: map[objectKey]*deploy{},
+		svcs:          map[service.NamespacedName]*svcInfo{},
+		ipOwner:       map[string]service.NamespacedName{},
+		portOwner:     map[int32]service.NamespacedName{},
+		ring:          make([]record, cfg.history),
 	}
 	w.rCluster, w.rSched, w.rTraffic, w.rChurn, w.rNodes = stream(), stream(), stream(), stream(), stream()
 	w.rNames = stream()
@@ -213,12 +214,33 @@ func newWorld(s Scenario) (*world, error) {
 			return nil, err
 		}
 	}
+	for _, o := range s.ReplicaSets {
+		if err := w.addReplicaSet(o); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range s.StatefulSets {
+		if err := w.addStatefulSet(o); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range s.DaemonSets {
+		if err := w.addDaemonSet(o); err != nil {
+			return nil, err
+		}
+	}
 	if err := w.addFlows(); err != nil {
 		return nil, err
 	}
 	// Pods go in before the Services: each Service then computes its
 	// slices once, instead of one table per pod.
 	for _, d := range w.deploys {
+		if d.kind != kindDeployment {
+			if err := w.startWorkload(d); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		rs := d.newRS()
 		rs.replicas = d.replicas
 		for range d.replicas {
@@ -468,7 +490,7 @@ func (w *world) addDeployment(in *Deployment) error {
 	default:
 		return invalid("deployment %s: spec.strategy.type %q: want RollingUpdate or Recreate", key, o.Spec.Strategy.Type)
 	}
-	d := &deploy{idx: len(w.deploys), key: key, obj: o, replicas: o.ReplicaCount(), rev: 1,
+	d := &deploy{idx: len(w.deploys), kind: kindDeployment, key: key, obj: o, replicas: o.ReplicaCount(), rev: 1,
 		recreate: o.Spec.Strategy.Type == StrategyRecreate}
 	if d.surge, d.unavail, err = o.RollingBounds(); err != nil {
 		return invalid("%v", err)
@@ -479,15 +501,14 @@ func (w *world) addDeployment(in *Deployment) error {
 	if d.prof, err = w.profileOf(&o.Spec.Template.ObjectMeta, d.spec, o.Spec.MinReadySeconds); err != nil {
 		return invalid("deployment %s: %v", key, err)
 	}
-	w.deploys = append(w.deploys, d)
 	w.deployByKey[key] = d
-	return nil
+	return w.addWorkload(d)
 }
 
 // createRSPodNow creates a pod of rs for time 0 (not scheduled by an event).
 func (w *world) createRSPodNow(d *deploy, rs *replicaSet) *pod {
 	p := w.newPod(w.rsPodKey(d, rs), rs.labels, d.spec, d.prof)
-	p.deploy, p.rs = d, rs
+	p.deploy, p.rs, p.rev = d, rs, rs.rev
 	rs.pods = append(rs.pods, p)
 	return p
 }
@@ -516,6 +537,9 @@ func (w *world) placeRunning(p *pod) error {
 	w.podByIP[p.ip] = p
 	p.phase = phRunning
 	p.appUp, p.ready = true, true
+	// Ready long since (a cluster in steady state): available whatever
+	// its minReadySeconds.
+	p.readySince = -time.Hour
 	p.api = apiState{node: n, ip: p.ip, running: true, ready: true}
 	if _, err := w.c.ApplyPod(w.podObject(p, p.api)); err != nil {
 		return invalid("pod %s: %v", p.key, err)
@@ -654,8 +678,12 @@ func (w *world) resolveFlows() error {
 		if err != nil {
 			return invalid("traffic[%d].service %s: %v", i, key, err)
 		}
-		if len(obj.Spec.Selector) == 0 || obj.Spec.Type == service.ServiceTypeExternalName || obj.IsHeadless() {
-			return invalid("traffic[%d].service %s: traffic goes to Services with a selector and a ClusterIP", i, key)
+		if len(obj.Spec.Selector) == 0 || obj.Spec.Type == service.ServiceTypeExternalName {
+			return invalid("traffic[%d].service %s: traffic goes to Services with a selector", i, key)
+		}
+		f.direct = obj.IsHeadless() || f.spec.Hostname != ""
+		if f.direct && (f.external || f.spec.Via != "" && f.spec.Via != ViaDNS) {
+			return invalid("traffic[%d].service %s: a headless Service, or a pod's hostname, is reached by its DNS name from pods (via dns)", i, key)
 		}
 		f.svc = s
 		if !s.watched {
@@ -679,6 +707,13 @@ func (w *world) resolveFlows() error {
 		f.portName, f.port, f.nodePort, f.proto = port.Name, uint16(port.Port), uint16(port.NodePort), port.Protocol
 		f.vip, _ = netip.ParseAddr(obj.Spec.ClusterIP)
 		f.host = key.Name
+		if f.spec.Hostname != "" {
+			f.host = f.spec.Hostname
+		}
+		f.target = port.TargetPort
+		if f.target.IsZero() {
+			f.target = service.FromInt(port.Port)
+		}
 		f.local = obj.Spec.ExternalTrafficPolicy == service.TrafficPolicyLocal
 		f.via = f.spec.Via
 		if f.via == "" {
@@ -716,9 +751,18 @@ func (w *world) checkTarget(i int, e TimelineEvent) error {
 	ok := true
 	switch e.Action {
 	case ActionRollout, ActionScale:
-		ok = w.deployByKey[splitKey(e.Target)] != nil
+		d, err := w.workloadRef(e.Target)
+		if err != nil {
+			return invalid("timeline[%d] %s: target %q: %v", i, e.Action, e.Target, err)
+		}
+		if msg := actionRefusal(e.Action, d.kind); msg != "" {
+			return invalid("timeline[%d] %s: target %q: %s", i, e.Action, e.Target, msg)
+		}
 	case ActionDeletePod, ActionCrashPod:
-		ok = w.deployByKey[splitKey(e.Target)] != nil || w.podByKey[splitKey(e.Target)] != nil
+		_, err := w.workloadRef(e.Target)
+		ok = err == nil || w.podByKey[splitKey(e.Target)] != nil
+	case ActionDeleteNode, ActionAddNode:
+		ok = w.nodeByName[e.Target] != nil
 	case ActionKillNode, ActionRestartNode, ActionCutNode, ActionHealNode:
 		ok = w.nodeByName[e.Target] != nil
 	case ActionZoneDown, ActionZoneUp:

@@ -73,6 +73,14 @@ type Scenario struct {
 	// running and ready at time 0 (a cluster in steady state), and later
 	// pods go through the whole lifecycle.
 	Deployments []*Deployment `json:"deployments,omitempty"`
+	// StatefulSets, DaemonSets and ReplicaSets are created at time 0, in
+	// order, after the Deployments, their pods as a Deployment's are.
+	// A StatefulSet's pods are <name>-0, <name>-1, ... with stable DNS
+	// names under its serviceName; a DaemonSet runs one pod per node
+	// that should run it. A Deployment's own ReplicaSets are not input.
+	StatefulSets []*StatefulSet `json:"statefulSets,omitempty"`
+	DaemonSets   []*DaemonSet   `json:"daemonSets,omitempty"`
+	ReplicaSets  []*ReplicaSet  `json:"replicaSets,omitempty"`
 	// Pods are bare pods created at time 0, running and ready; a pod
 	// without spec.nodeName is scheduled, one without an IP gets one from
 	// its node's pod range.
@@ -259,8 +267,21 @@ const (
 type TrafficSpec struct {
 	// Name labels the flow in the Result; "" means the Service's.
 	Name string `json:"name,omitempty"`
-	// Service is the target, "namespace/name" or "name" in default.
+	// Service is the target, "namespace/name" or "name" in default. A
+	// headless Service (clusterIP: None) is reached by DNS only: the
+	// client resolves its name to a ready pod's address and connects to
+	// the pod directly, no proxy in between.
 	Service string `json:"service"`
+	// Hostname, when set, is the DNS name the clients resolve instead of
+	// the Service's: a StatefulSet pod's stable name under its headless
+	// Service, "web-0.web" (resolved through the client's search path,
+	// so relative to the Service's namespace) or fully qualified,
+	// "web-0.web.default.svc.cluster.local". It needs Via dns and pod
+	// clients; connections go to the pod's address directly, at the
+	// Service port's targetPort. (The cluster DNS, as CoreDNS, answers a
+	// pod's hostname under any Service whose endpoint has it; a
+	// StatefulSet's serviceName is normally a headless one.)
+	Hostname string `json:"hostname,omitempty"`
 	// Port is the Service port's name or number; "" means its first.
 	Port string `json:"port,omitempty"`
 	// From is FromPods (default, "") or FromExternal.
@@ -314,10 +335,12 @@ const (
 	// ActionCrashPod crashes pods' containers; the kubelet restarts them
 	// after a back-off.
 	ActionCrashPod = "crashPod"
-	// ActionRollout starts a rolling update of a Deployment (a new
-	// template revision).
+	// ActionRollout starts a rolling update of a Deployment, StatefulSet
+	// or DaemonSet (a new template revision), by each kind's rules; a
+	// ReplicaSet does not roll out.
 	ActionRollout = "rollout"
-	// ActionScale sets a Deployment's replicas.
+	// ActionScale sets a Deployment's, StatefulSet's or ReplicaSet's
+	// replicas.
 	ActionScale = "scale"
 	// ActionKillNode crashes a node: its pods stop at once, it turns
 	// NotReady after the node-monitor grace period and its pods are
@@ -345,6 +368,14 @@ const (
 	// ActionCreateService creates a Service deleted earlier in the run
 	// (Target) again, from its original spec; it gets new addresses.
 	ActionCreateService = "createService"
+	// ActionDeleteNode deletes a node from the API (Target): it stops,
+	// its pods are force-deleted (the pod garbage collector) and its
+	// DaemonSet pods are not replaced.
+	ActionDeleteNode = "deleteNode"
+	// ActionAddNode adds a node deleted earlier back (Target) as a new,
+	// empty, Ready node: the DaemonSets that should run on it create
+	// their pods there.
+	ActionAddNode = "addNode"
 )
 
 // ChurnSpec is random change at a rate: Poisson events of one action on
@@ -355,9 +386,11 @@ type ChurnSpec struct {
 	Action string `json:"action,omitempty"`
 	// Rate is events per second.
 	Rate float64 `json:"rate"`
-	// Target is a Deployment ("namespace/name" or "name"); "" means a pod
-	// of any Deployment, chosen uniformly (or any Deployment, for
-	// rollouts).
+	// Target is a workload: "name", "namespace/name", or with its kind
+	// when two kinds share the name, "statefulset/web" or
+	// "statefulset/namespace/web" (ParseWorkloadRef); "" means a pod of
+	// any workload, chosen uniformly (or any workload that rolls out,
+	// for rollouts).
 	Target string `json:"target,omitempty"`
 	// Start and Stop bound the churn in time; a zero Stop means the end.
 	Start Duration `json:"start,omitempty"`
@@ -370,9 +403,12 @@ type TimelineEvent struct {
 	At Duration `json:"at"`
 	// Action is one of the Action constants.
 	Action string `json:"action"`
-	// Target names what it acts on: a Deployment or a Service
-	// ("namespace/name" or "name"), a pod (for deletePod and crashPod,
-	// when no Deployment has that name), a node, or a zone.
+	// Target names what it acts on: a workload (a Deployment,
+	// StatefulSet, DaemonSet or ReplicaSet: "name", "namespace/name", or
+	// "kind/name" and "kind/namespace/name" when two kinds share the
+	// name, ParseWorkloadRef) or a Service ("namespace/name" or "name"),
+	// a pod (for deletePod and crashPod, when no workload has that name),
+	// a node, or a zone.
 	Target string `json:"target,omitempty"`
 	// Replicas is the new replica count of ActionScale.
 	Replicas *int32 `json:"replicas,omitempty"`
@@ -423,8 +459,9 @@ type Variant struct {
 	// Algorithm, when set, is the load-balancing algorithm of every
 	// Service (and the cluster default).
 	Algorithm string `json:"algorithm,omitempty"`
-	// PreStopSleep, when set, is the preStop sleep of every Deployment's
-	// containers; 0 removes it.
+	// PreStopSleep, when set, is the preStop sleep of every workload's
+	// containers (Deployments, StatefulSets, DaemonSets, ReplicaSets); 0
+	// removes it.
 	PreStopSleep *Duration `json:"preStopSleep,omitempty"`
 	// Dataplane, when set, replaces Cluster.Dataplane.
 	Dataplane string `json:"dataplane,omitempty"`

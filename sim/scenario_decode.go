@@ -118,14 +118,16 @@ type ScenarioSource struct {
 // DecodeScenario decodes a scenario stream: YAML (or JSON) documents
 // separated by "---" lines, exactly one of which is the `kind: Scenario`
 // document (apiVersion sim.svcnet.dev/v1alpha1), the others ordinary
-// Kubernetes manifests: v1 Service, Pod and Node, apps/v1 Deployment, and
-// v1 List of those (v1 Namespace and discovery.k8s.io/v1 EndpointSlice,
-// as a `kubectl get -A -o yaml` dump lists them, decode and are not
-// simulated). Every field Kubernetes defines for a kind decodes, and what
+// Kubernetes manifests: v1 Service, Pod and Node, apps/v1 Deployment,
+// StatefulSet, DaemonSet and ReplicaSet, discovery.k8s.io/v1
+// EndpointSlice (user-managed slices; the controller's are skipped), and
+// v1 List of those (v1 Namespace, as a `kubectl get -A -o yaml` dump
+// lists it, decodes and is not simulated). Every field Kubernetes defines for a kind decodes, and what
 // sim does not model is carried (service.Carried); the metadata an API
 // server sets (resourceVersion, uid, managedFields, ...) is cleared, as
 // service.ClearSystemFields says. Manifests are appended, in stream
-// order, to the Scenario's Services, Deployments, Pods and Nodes after
+// order, to the Scenario's Services, Deployments, StatefulSets, DaemonSets,
+// ReplicaSets, Pods, Nodes and EndpointSlices after
 // any the Scenario document lists itself; namespaced objects without a
 // namespace get "default", as kubectl gives them.
 //
@@ -268,6 +270,7 @@ const (
 	kindDeployment      = "Deployment"
 	apiVersionDiscovery = "discovery.k8s.io/v1"
 	kindEndpointSlice   = "EndpointSlice"
+	knownKinds          = "Scenario, Service, Deployment, StatefulSet, DaemonSet, ReplicaSet, Pod, Node, Namespace, EndpointSlice or List"
 )
 
 // document decodes one document and adds what it holds to the Scenario.
@@ -298,7 +301,7 @@ func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix
 	apiVersion, _ := m["apiVersion"].(string)
 	kind, _ := m["kind"].(string)
 	if kind == "" {
-		d.fail(ref, "", "", prefix+"kind", "required value: want Scenario, Service, Deployment, Pod, Node, Namespace, EndpointSlice or List", nil)
+		d.fail(ref, "", "", prefix+"kind", "required value: want "+knownKinds, nil)
 		return
 	}
 	want := ""
@@ -312,7 +315,7 @@ func (d *decoder) object(ref docRef, m map[string]any, src yamldoc.Value, prefix
 	}
 	switch {
 	case want == "":
-		d.fail(ref, "", "", prefix+"kind", fmt.Sprintf("invalid value %q: want Scenario, Service, Deployment, Pod, Node, Namespace, EndpointSlice or List", kind), nil)
+		d.fail(ref, "", "", prefix+"kind", fmt.Sprintf("invalid value %q: want %s", kind, knownKinds), nil)
 		return
 	case apiVersion != want:
 		d.fail(ref, kind, "", prefix+"apiVersion", fmt.Sprintf("invalid value %q: want %q for kind %s", apiVersion, want, kind), nil)
@@ -482,6 +485,27 @@ func (d *decoder) scenarioDoc(ref docRef, m map[string]any, src yamldoc.Value) {
 		}
 		d.addPod(ref, o, fmt.Sprintf("pods[%d].", i), false)
 	}
+	for i, o := range s.StatefulSets {
+		if o == nil {
+			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("statefulSets[%d]", i), "null: want a StatefulSet", nil)
+			continue
+		}
+		d.addWorkload(ref, kindStatefulSet, &o.TypeMeta, &o.ObjectMeta, validateStatefulSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("statefulSets[%d].", i), nil)
+	}
+	for i, o := range s.DaemonSets {
+		if o == nil {
+			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("daemonSets[%d]", i), "null: want a DaemonSet", nil)
+			continue
+		}
+		d.addWorkload(ref, kindDaemonSet, &o.TypeMeta, &o.ObjectMeta, validateDaemonSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("daemonSets[%d].", i), nil)
+	}
+	for i, o := range s.ReplicaSets {
+		if o == nil {
+			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("replicaSets[%d]", i), "null: want a ReplicaSet", nil)
+			continue
+		}
+		d.addWorkload(ref, kindReplicaSet, &o.TypeMeta, &o.ObjectMeta, validateReplicaSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("replicaSets[%d].", i), nil)
+	}
 	for i, o := range s.Nodes {
 		if o == nil {
 			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("nodes[%d]", i), "null: want a Node", nil)
@@ -504,10 +528,16 @@ func (d *decoder) scenarioDoc(ref docRef, m map[string]any, src yamldoc.Value) {
 	d.s.Nodes = slices.DeleteFunc(d.s.Nodes, func(o *service.Node) bool { return o == nil })
 	d.s.EndpointSlices = slices.DeleteFunc(d.s.EndpointSlices, func(o *endpoints.Slice) bool { return o == nil })
 	d.s.EndpointSlices = append(d.s.EndpointSlices, manifests.EndpointSlices...)
+	d.s.StatefulSets = slices.DeleteFunc(d.s.StatefulSets, func(o *StatefulSet) bool { return o == nil })
+	d.s.DaemonSets = slices.DeleteFunc(d.s.DaemonSets, func(o *DaemonSet) bool { return o == nil })
+	d.s.ReplicaSets = slices.DeleteFunc(d.s.ReplicaSets, func(o *ReplicaSet) bool { return o == nil })
 	d.s.Services = append(d.s.Services, manifests.Services...)
 	d.s.Deployments = append(d.s.Deployments, manifests.Deployments...)
 	d.s.Pods = append(d.s.Pods, manifests.Pods...)
 	d.s.Nodes = append(d.s.Nodes, manifests.Nodes...)
+	d.s.StatefulSets = append(d.s.StatefulSets, manifests.StatefulSets...)
+	d.s.DaemonSets = append(d.s.DaemonSets, manifests.DaemonSets...)
+	d.s.ReplicaSets = append(d.s.ReplicaSets, manifests.ReplicaSets...)
 }
 
 // unique records an object's key and reports a second definition.
@@ -690,6 +720,58 @@ func (d *decoder) addSlice(ref docRef, sl *endpoints.Slice, prefix string, manif
 	if manifest {
 		d.s.EndpointSlices = append(d.s.EndpointSlices, sl)
 	}
+}
+
+// withNS defaults a workload's namespace as kubectl does and returns it.
+func withNS[T any](o *T, m *service.ObjectMeta) *T {
+	defaultObjectNamespace(m)
+	return o
+}
+
+// addWorkload checks a StatefulSet, DaemonSet or ReplicaSet (its
+// namespace defaulted, errs its validation) and, for a manifest, keeps it
+// (add).
+func (d *decoder) addWorkload(ref docRef, kind string, tm *service.TypeMeta, m *service.ObjectMeta, errs service.ErrorList, prefix string, add func()) {
+	name := m.Key().String()
+	if tm.Kind != "" && tm.Kind != kind || tm.APIVersion != "" && tm.APIVersion != apiVersionApps {
+		d.fail(ref, kind, name, prefix+"kind", fmt.Sprintf("invalid value %q/%q: want apps/v1 %s", tm.APIVersion, tm.Kind, kind), nil)
+	}
+	for _, fe := range errs {
+		d.failField(ref, kind, name, prefix, fe)
+	}
+	if !d.unique(ref, kind, prefix, m.Key()) {
+		return
+	}
+	if add != nil {
+		add()
+	}
+}
+
+// addStatefulSet, addDaemonSet and addReplicaSet are the workload kinds'
+// manifestKinds entries: the system metadata cleared, checked, and for a
+// manifest added to the Scenario.
+func (d *decoder) addStatefulSet(ref docRef, o *StatefulSet, prefix string, manifest bool) {
+	service.ClearSystemFields(o)
+	d.addWorkload(ref, kindStatefulSet, &o.TypeMeta, &o.ObjectMeta, validateStatefulSet(withNS(o, &o.ObjectMeta)), prefix, addIf(manifest, func() { d.s.StatefulSets = append(d.s.StatefulSets, o) }))
+}
+
+func (d *decoder) addDaemonSet(ref docRef, o *DaemonSet, prefix string, manifest bool) {
+	service.ClearSystemFields(o)
+	d.addWorkload(ref, kindDaemonSet, &o.TypeMeta, &o.ObjectMeta, validateDaemonSet(withNS(o, &o.ObjectMeta)), prefix, addIf(manifest, func() { d.s.DaemonSets = append(d.s.DaemonSets, o) }))
+}
+
+func (d *decoder) addReplicaSet(ref docRef, o *ReplicaSet, prefix string, manifest bool) {
+	service.ClearSystemFields(o)
+	d.addWorkload(ref, kindReplicaSet, &o.TypeMeta, &o.ObjectMeta, validateReplicaSet(withNS(o, &o.ObjectMeta)), prefix, addIf(manifest, func() { d.s.ReplicaSets = append(d.s.ReplicaSets, o) }))
+}
+
+// addIf is add for a manifest, nil for an object the Scenario document
+// lists itself (it is in the Scenario already).
+func addIf(manifest bool, add func()) func() {
+	if manifest {
+		return add
+	}
+	return nil
 }
 
 // finish checks the stream as a whole: one Scenario document, and the

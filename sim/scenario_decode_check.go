@@ -37,6 +37,16 @@ func refKey(s string) service.NamespacedName {
 type scenarioNames struct {
 	services, deployments, pods map[service.NamespacedName]bool
 	nodes, zones                map[string]bool
+	// workloads holds every workload by kind and key.
+	workloads map[objectKey]bool
+}
+
+// workload resolves a target to a workload the scenario defines.
+func (n scenarioNames) workload(ref string) (string, error) {
+	kind, _, err := resolveWorkload(ref, func(kind string, key service.NamespacedName) bool {
+		return n.workloads[objectKey{kind, key}]
+	})
+	return kind, err
 }
 
 func (d *decoder) scenarioNames() scenarioNames {
@@ -47,12 +57,23 @@ func (d *decoder) scenarioNames() scenarioNames {
 		pods:        map[service.NamespacedName]bool{},
 		nodes:       map[string]bool{},
 		zones:       map[string]bool{},
+		workloads:   map[objectKey]bool{},
+	}
+	for _, o := range s.StatefulSets {
+		n.workloads[objectKey{kindStatefulSet, o.Key()}] = true
+	}
+	for _, o := range s.DaemonSets {
+		n.workloads[objectKey{kindDaemonSet, o.Key()}] = true
+	}
+	for _, o := range s.ReplicaSets {
+		n.workloads[objectKey{kindReplicaSet, o.Key()}] = true
 	}
 	for _, o := range s.Services {
 		n.services[o.Key()] = true
 	}
 	for _, o := range s.Deployments {
 		n.deployments[o.Key()] = true
+		n.workloads[objectKey{kindDeployment, o.Key()}] = true
 	}
 	for _, o := range s.Pods {
 		n.pods[o.Key()] = true
@@ -68,6 +89,7 @@ func (d *decoder) scenarioNames() scenarioNames {
 	for i := range min(def.workload.services, 1_000_000) {
 		k := def.workload.key(i)
 		n.services[k], n.deployments[k] = true, true
+		n.workloads[objectKey{kindDeployment, k}] = true
 	}
 	for i := range min(def.nodes, 1_000_000) {
 		n.nodes[nodeName(i)] = true
@@ -170,6 +192,26 @@ func checkScenarioTraffic(s *Scenario, n scenarioNames) service.ErrorList {
 				bad(p+".clientSelector", f.ClientSelector, err.Error())
 			}
 		}
+		for _, svc := range s.Services {
+			if svc != nil && f.Service != "" && svc.Key() == refKey(f.Service) && svc.IsHeadless() {
+				switch {
+				case f.From == FromExternal:
+					bad(p+".from", f.From, "a headless Service has no ClusterIP or NodePort: pods reach it by DNS")
+				case f.Via != "" && f.Via != ViaDNS:
+					bad(p+".via", f.Via, "a headless Service has no ClusterIP or NodePort: pods reach it by DNS")
+				}
+			}
+		}
+		if h := f.Hostname; h != "" {
+			if err := service.ValidateName(service.DNS1123Subdomain, strings.TrimSuffix(h, ".")); err != nil {
+				bad(p+".hostname", h, "must be a DNS name such as web-0.web")
+			}
+			if f.From == FromExternal {
+				bad(p+".hostname", h, "a pod's DNS name is resolved by pods: not with from: external")
+			} else if f.Via != "" && f.Via != ViaDNS {
+				bad(p+".via", f.Via, "a hostname is reached by dns")
+			}
+		}
 		if f.Stop != 0 && f.Stop < f.Start {
 			bad(p+".stop", f.Stop.String(), "must not be before start")
 		}
@@ -191,8 +233,12 @@ func checkScenarioChurn(s *Scenario, n scenarioNames) service.ErrorList {
 		if c.Rate < 0 {
 			bad(p+".rate", c.Rate, "must not be negative")
 		}
-		if c.Target != "" && !n.deployments[refKey(c.Target)] {
-			bad(p+".target", c.Target, "no such Deployment in the scenario")
+		if c.Target != "" {
+			if kind, err := n.workload(c.Target); err != nil {
+				bad(p+".target", c.Target, err.Error())
+			} else if msg := actionRefusal(c.Action, kind); msg != "" {
+				bad(p+".target", c.Target, msg)
+			}
 		}
 	}
 	return errs
@@ -221,11 +267,23 @@ func checkScenarioTimeline(s *Scenario, n scenarioNames) service.ErrorList {
 				bad(p+".target", e.Target, "no such "+what+" in the scenario")
 			}
 		}
+		workload := func() {
+			if e.Target == "" {
+				errs = append(errs, service.Required(p+".target", e.Action+" acts on a workload"))
+				return
+			}
+			kind, err := n.workload(e.Target)
+			if err != nil {
+				bad(p+".target", e.Target, err.Error())
+			} else if msg := actionRefusal(e.Action, kind); msg != "" {
+				bad(p+".target", e.Target, msg)
+			}
+		}
 		switch e.Action {
 		case ActionRollout:
-			need("Deployment", n.deployments[refKey(e.Target)])
+			workload()
 		case ActionScale:
-			need("Deployment", n.deployments[refKey(e.Target)])
+			workload()
 			if e.Replicas == nil {
 				errs = append(errs, service.Required(p+".replicas", "scale sets a replica count"))
 			} else if *e.Replicas < 0 {
@@ -235,7 +293,7 @@ func checkScenarioTimeline(s *Scenario, n scenarioNames) service.ErrorList {
 			// A pod a Deployment creates has a generated name, so any
 			// name may turn out to be a pod's: Run checks it.
 			need("Deployment or pod", true)
-		case ActionKillNode, ActionRestartNode, ActionCutNode, ActionHealNode:
+		case ActionKillNode, ActionRestartNode, ActionCutNode, ActionHealNode, ActionDeleteNode, ActionAddNode:
 			need("node", n.nodes[e.Target])
 		case ActionZoneDown, ActionZoneUp:
 			need("zone", n.zones[e.Target])
@@ -247,7 +305,7 @@ func checkScenarioTimeline(s *Scenario, n scenarioNames) service.ErrorList {
 		default:
 			bad(p+".action", e.Action, supportedValues(ActionRollout, ActionScale, ActionDeletePod, ActionCrashPod,
 				ActionKillNode, ActionRestartNode, ActionCutNode, ActionHealNode, ActionZoneDown, ActionZoneUp,
-				ActionCrashControlPlane, ActionDeleteService, ActionCreateService))
+				ActionCrashControlPlane, ActionDeleteService, ActionCreateService, ActionDeleteNode, ActionAddNode))
 		}
 	}
 	return errs

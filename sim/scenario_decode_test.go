@@ -120,7 +120,7 @@ func TestDecodeScenarioErrors(t *testing.T) {
 		{"duplicate key", stream(scenarioDoc+"seed: 5\n", webService, webDeployment), []string{
 			`document 1 (line 1): not YAML or JSON`, `"seed" already set`}},
 		{"wrong kind", stream(scenarioDoc, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"), []string{
-			`document 2 (line 10): kind: invalid value "ConfigMap": want Scenario, Service, Deployment, Pod, Node, Namespace, EndpointSlice or List`}},
+			`document 2 (line 10): kind: invalid value "ConfigMap": want Scenario, Service, Deployment, StatefulSet, DaemonSet, ReplicaSet, Pod, Node, Namespace, EndpointSlice or List`}},
 		{"wrong apiVersion", stream(scenarioDoc, webService, strings.Replace(webDeployment, "apps/v1", "extensions/v1beta1", 1)), []string{
 			`Deployment: apiVersion: invalid value "extensions/v1beta1": want "apps/v1" for kind Deployment`}},
 		{"invalid service", stream(scenarioDoc, strings.Replace(webService, "port: 80", "port: 80000", 1), webDeployment), []string{
@@ -136,7 +136,7 @@ func TestDecodeScenarioErrors(t *testing.T) {
 		{"unknown action", stream(strings.Replace(scenarioDoc, "action: rollout", "action: explode", 1), webService, webDeployment), []string{
 			`Scenario "t": timeline[0].action: invalid value "explode": supported values: "rollout"`}},
 		{"unknown target", stream(strings.Replace(scenarioDoc, "target: web", "target: api", 1), webService, webDeployment), []string{
-			`timeline[0].target: invalid value "api": no such Deployment in the scenario`}},
+			`timeline[0].target: invalid value "api": no such workload (Deployment, StatefulSet, DaemonSet or ReplicaSet) in the scenario`}},
 		{"unknown node", stream(strings.Replace(scenarioDoc, "action: rollout, target: web", "action: killNode, target: node-3", 1), webService, webDeployment), []string{
 			`timeline[0].target: invalid value "node-3": no such node in the scenario`}},
 		{"unknown service", stream(strings.Replace(scenarioDoc, "service: web", "service: shop/web", 1), webService, webDeployment), []string{
@@ -232,6 +232,9 @@ func FuzzDecodeScenario(f *testing.F) {
 	f.Add(stream(scenarioDoc, webService, webDeployment))
 	f.Add(stream(scenarioDoc, webService, dumpedDeployment)) // kubectl get -o yaml: carried fields, status
 	f.Add([]byte(scenarioDoc))
+	// The workload kinds, as manifests and inline.
+	f.Add(stream(wlScenario, dbHeadless, dbStatefulSet, agentDaemonSet, cacheReplicaSet))
+	f.Add([]byte(wlScenario + "statefulSets: [{metadata: {name: db}, spec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c}]}}, updateStrategy: {rollingUpdate: {partition: 1, maxUnavailable: 50%}}}}]\n"))
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [{apiVersion: apps/v1, kind: Deployment, metadata: {name: x}}]\n"))
 	f.Add([]byte("apiVersion: sim.svcnet.dev/v1alpha1\nkind: Scenario\nduration: 1e400\nseed: 99999999999999999999\n"))
 	f.Add([]byte("a: &x [*x]\n"))

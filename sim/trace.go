@@ -349,7 +349,7 @@ func (w *world) traceSample(b int) {
 			}
 		}
 		if p.phase != phGone && p.deploy != nil {
-			if p.rs.rev == p.deploy.rev {
+			if p.rev == p.deploy.rev {
 				e.New++
 			} else {
 				e.Old++
@@ -385,7 +385,8 @@ func (w *world) traceWatches(p *pod) bool {
 		}
 		return false
 	}
-	if p.deploy == nil {
+	if p.deploy == nil || p.deploy.kind == kindStatefulSet {
+		// A StatefulSet's pods differ in their labels (pod-name, pod-index).
 		return match()
 	}
 	ok, seen := w.tr.deployOK[p.deploy]
@@ -534,8 +535,11 @@ func (w *world) trace() *Trace {
 	for _, b := range t.addrBlame {
 		pods = append(pods, *b)
 	}
+	// Every field decides, so that the order does not depend on the
+	// maps': a StatefulSet's pods reuse their names.
 	slices.SortFunc(pods, func(a, b PodBlame) int {
-		return cmp.Or(cmp.Compare(b.Refused+b.Reset, a.Refused+a.Reset), cmp.Compare(a.Pod, b.Pod))
+		return cmp.Or(cmp.Compare(b.Refused+b.Reset, a.Refused+a.Reset), cmp.Compare(a.Pod, b.Pod),
+			cmp.Compare(a.Node, b.Node), cmp.Compare(a.Zone, b.Zone), cmp.Compare(a.Refused, b.Refused))
 	})
 	out.FailedPods = pods[:min(len(pods), TraceTop)]
 	for _, b := range pods[len(out.FailedPods):] {

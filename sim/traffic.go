@@ -10,6 +10,7 @@ import (
 
 	svcnet "github.com/svcnet/svcnet"
 	"github.com/svcnet/svcnet/dnsname"
+	"github.com/svcnet/svcnet/endpoints"
 	"github.com/svcnet/svcnet/lb"
 	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
@@ -66,6 +67,11 @@ type flow struct {
 	host      string
 	vip, lbIP netip.Addr
 	local     bool
+	// direct: the name resolves to pod addresses (a headless Service, or
+	// a StatefulSet pod's hostname): the client connects to the pod at
+	// target, the Service port's targetPort, with no proxy in between.
+	direct bool
+	target service.IntOrString
 
 	clientSel *service.Selector
 	clients   []*pod
@@ -176,6 +182,22 @@ func (w *world) arrival(f *flow) {
 					break
 				}
 			}
+			if f.direct {
+				// A headless name has an address per ready pod: the
+				// loadbalance plugin of CoreDNS's default Corefile
+				// shuffles them and the client takes the first, so a
+				// random one.
+				var as []dnsname.Record
+				for _, r := range res.Response.Answer {
+					if r.Type == dnsname.TypeA {
+						as = append(as, r)
+					}
+				}
+				if len(as) > 1 {
+					r := as[f.rng.IntN(len(as))]
+					e = dnsEntry{addr: r.Addr, expires: now + time.Duration(r.TTL)*time.Second}
+				}
+			}
 			if !e.addr.IsValid() {
 				delete(f.cache, client)
 				w.outcome(f, outDNS, now)
@@ -201,6 +223,10 @@ func (w *world) arrival(f *flow) {
 		}
 	case ViaLoadBalancer:
 		dst, port = f.lbIP, f.port
+	}
+	if f.direct {
+		w.directConn(f, client, dst, sport, now)
+		return
 	}
 	pkt := proxy.Packet{Src: netip.AddrPortFrom(src, sport), Dst: netip.AddrPortFrom(dst, port), Proto: lb.TCP}
 	clock := w.clock()
@@ -258,6 +284,41 @@ func (w *world) arrival(f *flow) {
 	}
 	w.m.servedZone++
 	if zone != backend.node.zone {
+		w.m.crossZone++
+	}
+}
+
+// directConn is a connection from a client pod straight to the pod
+// address DNS gave (a headless Service or a pod's hostname): no proxy,
+// so its fate is the address's. No pod there: the SYN goes unanswered
+// (unreachable); a pod that is not serving, is not the Service's any
+// more (the address was reused), or has no such port: refused.
+func (w *world) directConn(f *flow, client *pod, dst netip.Addr, sport uint16, now time.Duration) {
+	entry := client.node
+	backend := w.podByIP[dst]
+	if backend == nil || backend.phase == phGone {
+		w.outcomeAt(f, outUnreachable, now, nil, entry, netip.AddrPortFrom(dst, 0))
+		w.traceRouted(entry, outUnreachable, now)
+		return
+	}
+	port, ok := endpoints.FindPort(backend.spec, f.target, service.ProtocolTCP)
+	addr := netip.AddrPortFrom(dst, uint16(port))
+	if !ok || !backend.appUp || backend.phase != phRunning || backend.key.Namespace != f.ns || !f.svc.sel.Matches(backend.labels) {
+		w.outcomeAt(f, outRefused, now, backend, entry, addr)
+		w.traceRouted(entry, outRefused, now)
+		if backend.key.Namespace != f.ns || !f.svc.sel.Matches(backend.labels) {
+			backend = nil
+		}
+		w.traceBlame(backend, dst, outRefused)
+		return
+	}
+	f.load[backend]++
+	r := proxy.Route{Service: f.svc.key, PortName: f.portName, Backend: lb.Backend{Addr: addr}}
+	pkt := proxy.Packet{Src: netip.AddrPortFrom(client.ip, sport), Dst: addr, Proto: lb.TCP}
+	id := w.openConn(f, backend, entry, r, pkt, now)
+	w.after(f.spec.Length.draw(f.rng), evConnEnd, id, w.conns[id].gen)
+	w.m.servedZone++
+	if entry.zone != backend.node.zone {
 		w.m.crossZone++
 	}
 }
@@ -371,7 +432,7 @@ func (w *world) rehash(n *node, from uint64) {
 	clock := w.clock()
 	for _, id := range slices.Clone(n.conns) {
 		c := &w.conns[id]
-		if !c.open || w.pub.svcVersion[c.flow.svc.key] <= from {
+		if !c.open || c.flow.direct || w.pub.svcVersion[c.flow.svc.key] <= from {
 			continue
 		}
 		r, err := w.c.Route(n.name, c.pkt, clock)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"strings"
 	"time"
 
 	svcnet "github.com/svcnet/svcnet"
@@ -99,8 +100,11 @@ type world struct {
 	// unscheduled pods wait for a node.
 	unscheduled []*pod
 
-	deploys     []*deploy
-	deployByKey map[service.NamespacedName]*deploy
+	// deploys are the workloads of every kind, in creation order;
+	// deployByKey the Deployments, workloadByKey all of them by kind.
+	deploys       []*deploy
+	deployByKey   map[service.NamespacedName]*deploy
+	workloadByKey map[objectKey]*deploy
 
 	svcs    map[service.NamespacedName]*svcInfo
 	svcList []*svcInfo // in creation order, for deterministic walks
@@ -137,6 +141,10 @@ type world struct {
 	ev *eventLog
 	// lastFull is the event number of the last EveryEvents check.
 	lastFull uint64
+	// hook, when set (by tests), is told of each workload pod a
+	// controller creates ("create", once its fields are set) and of each
+	// pod deleted in the API ("delete", once it is terminating or gone).
+	hook func(what string, p *pod)
 }
 
 func (w *world) now() time.Duration { return w.eng.Now() }
@@ -231,7 +239,11 @@ func (w *world) describe(r record) string {
 			what = w.pods[id].key.String()
 		}
 	case evReconcile:
-		what = w.deploys[id].key.String()
+		d := w.deploys[id]
+		what = d.key.String()
+		if d.kind != kindDeployment {
+			what = strings.ToLower(d.kind) + "/" + what
+		}
 	case evArrival:
 		what = w.flows[id].name
 	case evConnEnd:

@@ -168,7 +168,7 @@ func facts(r *report) []string {
 		fmt.Sprintf("%v simulated, %s, %s, %s, %d events", s.Duration, seeds, plural(len(r.Variants), "variant"), plural(runs, "run"), events),
 		fmt.Sprintf("%s in zones %s; %s and %s defined, %d of each generated",
 			plural(len(s.Nodes)+s.Cluster.Nodes, "node"), strings.Join(zones, ", "), plural(len(s.Services), "Service"),
-			plural(len(s.Deployments), "Deployment"), s.Workload.Services),
+			workloadCounts(s), s.Workload.Services),
 	}
 	for i, f := range s.Traffic {
 		if i == 5 && len(s.Traffic) > 6 {
@@ -185,6 +185,21 @@ func facts(r *report) []string {
 }
 
 // plural is "1 run", "2 runs".
+// workloadCounts is "2 Deployments", or with the other kinds the
+// scenario has, "1 Deployment, 1 StatefulSet, 2 DaemonSets".
+func workloadCounts(s *sim.Scenario) string {
+	out := plural(len(s.Deployments), "Deployment")
+	for _, k := range []struct {
+		n    int
+		name string
+	}{{len(s.StatefulSets), "StatefulSet"}, {len(s.DaemonSets), "DaemonSet"}, {len(s.ReplicaSets), "ReplicaSet"}} {
+		if k.n > 0 {
+			out += ", " + plural(k.n, k.name)
+		}
+	}
+	return out
+}
+
 func plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what

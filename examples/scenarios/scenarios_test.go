@@ -4,11 +4,13 @@
 package scenarios
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,6 +62,7 @@ func TestEveryScenarioHasATest(t *testing.T) {
 	require.ElementsMatch(t, []string{
 		"control-plane-crash.yaml", "kubernetes-scale.yaml", "node-failure.yaml", "rolling-update.yaml",
 		"rolling-update-prestop.yaml", "scale-to-zero.yaml", "topology-aware.yaml", "zone-outage.yaml",
+		"statefulset-rollout.yaml", "daemonset-rollout.yaml",
 	}, files)
 	for _, f := range files {
 		s := load(t, f)
@@ -94,6 +97,80 @@ func TestRollingUpdate(t *testing.T) {
 // TestNodeFailure: a dead node's pods are sent connections (refused)
 // until the node controller marks it NotReady, 40 s later; then nothing
 // fails, and after the 300 s toleration its pods are replaced.
+// TestStatefulSetRollout: the StatefulSet replaces web-3, web-2, web-1
+// (partition 1 keeps web-0) and then adds web-4 and web-5: five pods in
+// all, each after the one before was ready. The flow to web-0's stable
+// DNS name reaches web-0 only, and never fails; the flow to the headless
+// Service fails only from the rollout on (a client's cached address of
+// a replaced pod).
+func TestStatefulSetRollout(t *testing.T) {
+	t.Parallel()
+	s := load(t, "statefulset-rollout.yaml")
+	var events bytes.Buffer
+	r, err := sim.RunWithOptions(s, sim.RunOptions{Events: &events})
+	require.NoError(t, err)
+	require.Nil(t, r.Violation)
+	require.Equal(t, int64(5), r.Cluster.PodsCreated)
+	byName := map[string]sim.FlowResult{}
+	for _, f := range r.Flows {
+		byName[f.Name] = f
+	}
+	web0 := byName["web-0"]
+	require.Greater(t, web0.Connections.Served, int64(1000))
+	require.Zero(t, web0.Connections.Failed(), "web-0 is below the partition: never replaced")
+	require.Equal(t, 1, web0.Backends, "the stable name reaches one pod")
+	web := byName["web"]
+	require.Equal(t, 9, web.Backends, "the headless Service's name reaches every pod object: the first 4, their 3 replacements, web-4 and web-5")
+	// The order of replacement, from the event log: highest ordinal first.
+	var order []string
+	for line := range strings.Lines(events.String()) {
+		var e sim.Event
+		require.NoError(t, json.Unmarshal([]byte(line), &e))
+		if e.Kind == sim.EventPodDeleted {
+			order = append(order, e.Pod)
+		}
+		if e.Kind == sim.EventConnectionFailed {
+			require.GreaterOrEqual(t, e.At, 30.0, "nothing fails before the rollout")
+		}
+	}
+	require.Equal(t, []string{"default/web-3", "default/web-2", "default/web-1"}, order)
+}
+
+// TestDaemonSetRollout: the DaemonSet runs on the five nodes that should
+// run it (the cordoned one too, not the tainted one), replaces their
+// pods one node at a time, loses node-3's pod with the node and makes
+// one when it joins again: six pods created.
+func TestDaemonSetRollout(t *testing.T) {
+	t.Parallel()
+	s := load(t, "daemonset-rollout.yaml")
+	var events bytes.Buffer
+	r, err := sim.RunWithOptions(s, sim.RunOptions{Events: &events})
+	require.NoError(t, err)
+	require.Nil(t, r.Violation)
+	require.Equal(t, int64(6), r.Cluster.PodsCreated)
+	nodes := map[string]int{}
+	down, maxDown := map[string]bool{}, 0
+	for line := range strings.Lines(events.String()) {
+		var e sim.Event
+		require.NoError(t, json.Unmarshal([]byte(line), &e))
+		if e.Kind != sim.EventPod || !strings.HasPrefix(e.Pod, "kube-system/agent-") {
+			continue
+		}
+		require.NotEqual(t, "tainted", e.Node, "the taint is not tolerated")
+		switch e.State {
+		case "terminating":
+			down[e.Node] = true
+		case "ready":
+			nodes[e.Node]++
+			delete(down, e.Node)
+		}
+		maxDown = max(maxDown, len(down))
+	}
+	require.Equal(t, map[string]int{"cordoned": 1, "node-0": 1, "node-1": 1, "node-2": 1, "node-3": 2}, nodes,
+		"one new pod per node, node-3 twice (the rollout, then joining again)")
+	require.Equal(t, 1, maxDown, "maxUnavailable 1: one node at a time")
+}
+
 func TestNodeFailure(t *testing.T) {
 	t.Parallel()
 	r := run(t, load(t, "node-failure.yaml"))[0]
