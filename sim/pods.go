@@ -278,8 +278,10 @@ func (w *world) podStart(p *pod, gen uint32) {
 	}
 	p.phase = phRunning
 	p.okStreak, p.failStreak = 0, 0
+	w.dpPod(DataPlanePodStart, p)
 	if p.prof.appStart == 0 {
 		p.appUp = true
+		w.dpPod(DataPlaneAppUp, p)
 	} else {
 		w.after(p.prof.appStart, evPodAppUp, p.id, p.gen())
 	}
@@ -296,6 +298,7 @@ func (w *world) podStart(p *pod, gen uint32) {
 func (w *world) podAppUp(p *pod, gen uint32) {
 	if gen == p.gen() && p.phase == phRunning {
 		p.appUp = true
+		w.dpPod(DataPlaneAppUp, p)
 	}
 }
 
@@ -345,6 +348,7 @@ func (w *world) containerDown(p *pod, crash bool) {
 	}
 	if p.appUp {
 		w.churnOf(p)
+		w.dataPlane(DataPlaneEvent{Kind: DataPlaneAppDown, Pod: p.key})
 	}
 	p.appUp = false
 	p.phase = phBound
@@ -426,6 +430,7 @@ func (w *world) podStop(p *pod, gen uint32) {
 	}
 	if p.appUp {
 		w.churnOf(p)
+		w.dataPlane(DataPlaneEvent{Kind: DataPlaneAppDown, Pod: p.key})
 	}
 	p.appUp = false
 	p.phase = phBound
@@ -453,6 +458,10 @@ func (w *world) podGone(p *pod) {
 	for len(p.conns) > 0 {
 		w.closeConn(p.conns[len(p.conns)-1], outReset)
 	}
+	if p.appUp {
+		w.dataPlane(DataPlaneEvent{Kind: DataPlaneAppDown, Pod: p.key})
+	}
+	w.dataPlane(DataPlaneEvent{Kind: DataPlanePodGone, Pod: p.key, PodAddr: p.ip})
 	p.phase = phGone
 	p.appUp = false
 	p.epoch++
@@ -621,6 +630,7 @@ func (w *world) flush() {
 			}
 			if v != before {
 				w.pub.pending = append(w.pub.pending, sample{version: v, t0: o.t0})
+				w.dataPlane(DataPlaneEvent{Kind: DataPlaneChange, Generation: v, Since: o.t0})
 			}
 			w.dns.samples = append(w.dns.samples, o.t0)
 		}
