@@ -47,6 +47,10 @@ type DataPlaneEvent struct {
 	Node     string
 	NodeAddr netip.Addr
 	PodCIDR  netip.Prefix
+	// ServiceCIDR is the cluster's ClusterIP range and ClusterCIDRs its
+	// pod and node ranges (DataPlaneNode), as a node's rules need them.
+	ServiceCIDR  netip.Prefix
+	ClusterCIDRs []netip.Prefix
 	// Pod, PodAddr and Ports are the pod's key, address and container
 	// ports (DataPlanePodStart, DataPlaneAppUp).
 	Pod     service.NamespacedName
@@ -124,7 +128,8 @@ func (w *world) dpStart() {
 		return
 	}
 	for _, n := range w.nodes {
-		w.dataPlane(DataPlaneEvent{Kind: DataPlaneNode, Node: n.name, NodeAddr: n.addr, PodCIDR: n.podNet})
+		w.dataPlane(DataPlaneEvent{Kind: DataPlaneNode, Node: n.name, NodeAddr: n.addr, PodCIDR: n.podNet,
+			ServiceCIDR: w.cfg.serviceNet, ClusterCIDRs: []netip.Prefix{w.cfg.podNet, w.cfg.nodeNet}})
 	}
 	for _, f := range w.flows {
 		e := DataPlaneEvent{Kind: DataPlaneFlow, Flow: f.idx, Via: f.via, Target: netip.AddrPortFrom(f.vip, f.port)}
