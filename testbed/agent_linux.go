@@ -18,6 +18,8 @@ import (
 type applied struct {
 	gen uint64
 	at  time.Time
+	// lag is how long after the simulated sync (wall clock) nft returned.
+	lag time.Duration
 }
 
 // agent is a node's kube-proxy: it applies the tables the simulator's
@@ -35,6 +37,7 @@ type agent struct {
 	mu      sync.Mutex
 	next    *proxy.Table
 	nextGen uint64
+	nextDue time.Time
 	applied []applied
 	err     error
 	lines   int
@@ -62,8 +65,9 @@ func newAgent(n *nodeNet, svcCIDR netip.Prefix, cluster []netip.Prefix, log func
 		kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
-// apply programs the node with table t (generation gen) now.
-func (a *agent) apply(t *proxy.Table, gen uint64) error {
+// apply programs the node with table t (generation gen) now, for a
+// sync the simulator made at wall-clock time due.
+func (a *agent) apply(t *proxy.Table, gen uint64, due time.Time) error {
 	a.view.Sync(t)
 	tx, err := a.r.Sync(a.view)
 	if err != nil {
@@ -79,16 +83,17 @@ func (a *agent) apply(t *proxy.Table, gen uint64) error {
 	}
 	a.mu.Lock()
 	a.log("node %s: generation %d applied, %d lines", a.node.name, gen, tx.Len())
-	a.applied = append(a.applied, applied{gen: gen, at: time.Now()})
+	now := time.Now()
+	a.applied = append(a.applied, applied{gen: gen, at: now, lag: now.Sub(due)})
 	a.lines += tx.Len()
 	a.mu.Unlock()
 	return nil
 }
 
 // sync asks the agent's loop to apply t.
-func (a *agent) sync(t *proxy.Table, gen uint64) {
+func (a *agent) sync(t *proxy.Table, gen uint64, due time.Time) {
 	a.mu.Lock()
-	a.next, a.nextGen = t, gen
+	a.next, a.nextGen, a.nextDue = t, gen, due
 	a.mu.Unlock()
 	select {
 	case a.kick <- struct{}{}:
@@ -106,13 +111,13 @@ func (a *agent) loop() {
 		case <-a.kick:
 		}
 		a.mu.Lock()
-		t, gen := a.next, a.nextGen
+		t, gen, due := a.next, a.nextGen, a.nextDue
 		a.next = nil
 		a.mu.Unlock()
 		if t == nil {
 			continue
 		}
-		if err := a.apply(t, gen); err != nil {
+		if err := a.apply(t, gen, due); err != nil {
 			a.mu.Lock()
 			if a.err == nil {
 				a.err = err
@@ -131,6 +136,18 @@ func (a *agent) stop() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.err
+}
+
+// lags returns the longest an applied sync took past its time, their
+// sum and their count.
+func (a *agent) lags() (longest, sum time.Duration, n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, r := range a.applied {
+		longest = max(longest, r.lag)
+		sum += r.lag
+	}
+	return longest, sum, len(a.applied)
 }
 
 // reached returns when the agent first applied generation gen or a

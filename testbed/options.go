@@ -54,6 +54,9 @@ type Options struct {
 	// Stop, when closed, ends the run early (a SIGINT in the CLI):
 	// everything is torn down and Run returns ErrInterrupted.
 	Stop <-chan struct{}
+	// Stats, if not nil, is filled with how well the testbed kept up
+	// when Compare returns.
+	Stats *Stats
 	// Log, if not nil, gets a line per step (namespaces made, rules
 	// applied, pods up and down).
 	Log func(format string, args ...any)
@@ -74,6 +77,24 @@ func (o Options) check() error {
 		return fmt.Errorf("%w: Options.ConnectTimeout %v: must not be negative", ErrInvalid, o.ConnectTimeout)
 	}
 	return nil
+}
+
+// Stats say how well the testbed kept to the simulated timeline (in
+// simulated time), and what the measured Result folds together. A
+// measurement is only comparable with the prediction when the lags are
+// small beside the scenario's own delays (a preStop sleep, a sync).
+type Stats struct {
+	// MaxApplyLag is the longest a node's rules took, after the
+	// simulated sync, to hold the table (nft returned); MeanApplyLag the
+	// mean over every sync (at time 0: how long nft took).
+	MaxApplyLag, MeanApplyLag time.Duration
+	// MaxEventLate is the most a pod change was mirrored after its time.
+	MaxEventLate time.Duration
+	// TimedOut and Unreachable split the measured Unreachable.
+	TimedOut, Unreachable int64
+	// Skipped counts arrivals not opened because too many connections
+	// were in flight.
+	Skipped int64
 }
 
 // Size is a scenario's size as the bound counts it.

@@ -169,6 +169,9 @@ func Compare(s sim.Scenario, opts Options) (predicted, measured sim.Result, err 
 		}
 	}
 	measured = r.result(predicted)
+	if st := opts.Stats; st != nil {
+		*st = r.stats()
+	}
 	r.log("events handled at most %v late", r.late)
 	return predicted, measured, r.failed()
 }
@@ -361,9 +364,9 @@ func (r *runner) apply(e sim.DataPlaneEvent) error {
 		}
 		if !r.started {
 			// Time 0: the cluster starts in sync.
-			return a.apply(e.Table, e.Generation)
+			return a.apply(e.Table, e.Generation, time.Now())
 		}
-		a.sync(e.Table, e.Generation)
+		a.sync(e.Table, e.Generation, r.wall(e.At))
 	case sim.DataPlaneChange:
 		r.samples = append(r.samples, sample{gen: e.Generation, since: e.Since})
 	}
@@ -491,6 +494,28 @@ func (r *runner) result(pred sim.Result) sim.Result {
 		r.log("%d arrivals skipped: %d connections in flight", r.tally.skipped, maxInFlight)
 	}
 	return m
+}
+
+// stats is what Options.Stats gets.
+func (r *runner) stats() Stats {
+	var st Stats
+	var sum time.Duration
+	var n int
+	for _, a := range r.nodeAgents() {
+		longest, s, k := a.lags()
+		st.MaxApplyLag = max(st.MaxApplyLag, time.Duration(float64(longest)/r.scale))
+		sum, n = sum+s, n+k
+	}
+	if n > 0 {
+		st.MeanApplyLag = time.Duration(float64(sum) / float64(n) / r.scale)
+	}
+	st.MaxEventLate = time.Duration(float64(r.late) / r.scale)
+	r.tally.mu.Lock()
+	defer r.tally.mu.Unlock()
+	st.TimedOut = r.tally.total[outTimeout]
+	st.Unreachable = r.tally.total[outUnreachable]
+	st.Skipped = r.tally.skipped
+	return st
 }
 
 // nodeAgents is the nodes' agents in node order.

@@ -41,10 +41,10 @@ func leftovers(t *testing.T, prefix string) []string {
 	return left
 }
 
-// reduced is rolling-update-real.yaml's variant v, cut to 40 s at half
-// speed (20 s of wall clock) unless -testbed.long: the rollout starts at
-// 15 s and its six steps end by 30 s.
-func reduced(t *testing.T, v int) (sim.Scenario, Options) {
+// reduced is rolling-update-real.yaml's variant v cut to 40 s (the
+// rollout starts at 15 s and its six steps end by 30 s) at the time
+// scale given, or whole and in real time with -testbed.long.
+func reduced(t *testing.T, v int, scale float64) (sim.Scenario, Options) {
 	s, err := sim.ReadScenarioFiles("../examples/scenarios/rolling-update-real.yaml")
 	require.NoError(t, err)
 	s = s.Variants[v].Apply(s)
@@ -52,7 +52,7 @@ func reduced(t *testing.T, v int) (sim.Scenario, Options) {
 		return s, Options{TimeScale: 1}
 	}
 	s.Duration = sim.Duration(40 * time.Second)
-	return s, Options{TimeScale: 0.5}
+	return s, Options{TimeScale: scale}
 }
 
 // tolerance is how far the measured failed connections may be from the
@@ -67,32 +67,57 @@ func reduced(t *testing.T, v int) (sim.Scenario, Options) {
 // sandbox is gone being unreachable at once. Observed ratios: 0.85–0.95.
 const tolerance = 0.4
 
+// keptUp is how closely the testbed must have followed the simulated
+// timeline for its measurement to be held against the prediction: a
+// node's rules may hold a table on average 250 ms (simulated) after the
+// simulated sync (nft itself takes 40-100 ms), and at most 2 s (well
+// inside the 5 s preStop sleep). On a machine too loaded for that (the
+// shared 2-core machines run at a load of 10 at times), the run is
+// discarded and made once more; a second miss fails the test and says
+// why.
+func keptUp(st Stats) bool { return st.MeanApplyLag <= 250*time.Millisecond && st.MaxApplyLag <= 2*time.Second }
+
 // TestRollingUpdate: without preStop, a rolling update of 6 pods
 // refuses and resets connections on the real kernel, within tolerance of
 // the simulator's prediction for the same seed; with a 5 s preStop sleep
-// both are zero. Every namespace is removed afterwards.
+// both are zero. Every namespace is removed afterwards. The run without
+// preStop goes at half speed (20 s); the one with it in real time (40 s),
+// so that a loaded machine's slower nft stays well inside the sleep.
 func TestRollingUpdate(t *testing.T) {
 	prefix := needKernel(t)
 	for v, name := range []string{"no-prestop", "prestop-5s"} {
 		t.Run(name, func(t *testing.T) {
-			s, opts := reduced(t, v)
-			opts.Prefix = fmt.Sprintf("%s%d-", prefix, v)
-			opts.Log = t.Logf // shown on failure, or with -v
-			start := time.Now()
-			pred, meas, err := Compare(s, opts)
-			require.NoError(t, err)
-			require.Empty(t, leftovers(t, opts.Prefix), "namespaces left behind")
+			var pred, meas sim.Result
+			var st Stats
+			for attempt := range 2 {
+				s, opts := reduced(t, v, []float64{0.5, 1}[v])
+				opts.Prefix = fmt.Sprintf("%s%d%d-", prefix, v, attempt)
+				opts.Log = t.Logf // shown on failure, or with -v
+				opts.Stats = &st
+				start := time.Now()
+				var err error
+				pred, meas, err = Compare(s, opts)
+				require.NoError(t, err)
+				require.Empty(t, leftovers(t, opts.Prefix), "namespaces left behind")
+				p, m := pred.Connections, meas.Connections
+				t.Logf("%s in %v: predicted %d of %d failed (refused %d, reset %d); measured %d of %d (refused %d, reset %d, unreachable or timed out %d); programming p50/p99 predicted %v/%v measured %v/%v",
+					name, time.Since(start).Round(time.Second), p.Failed(), p.Total, p.Refused, p.Reset, m.Failed(), m.Total, m.Refused, m.Reset, m.Unreachable,
+					pred.EndpointLatency.P50, pred.EndpointLatency.P99, meas.EndpointLatency.P50, meas.EndpointLatency.P99)
+				t.Logf("kept up: %+v", st)
+				if keptUp(st) {
+					break
+				}
+				t.Logf("attempt %d: the testbed did not keep up with the simulated timeline (%+v)", attempt+1, st)
+			}
+			require.True(t, keptUp(st), "the machine was too loaded for the testbed to keep up twice: %+v", st)
 			p, m := pred.Connections, meas.Connections
-			t.Logf("%s in %v: predicted %d of %d failed (refused %d, reset %d); measured %d of %d (refused %d, reset %d, unreachable or timed out %d); programming p50/p99 predicted %v/%v measured %v/%v",
-				name, time.Since(start).Round(time.Second), p.Failed(), p.Total, p.Refused, p.Reset, m.Failed(), m.Total, m.Refused, m.Reset, m.Unreachable,
-				pred.EndpointLatency.P50, pred.EndpointLatency.P99, meas.EndpointLatency.P50, meas.EndpointLatency.P99)
 			// The clients opened about as many connections as the
 			// simulator did (Poisson: within 5σ).
 			require.InDelta(t, float64(p.Total), float64(m.Total), 5*math.Sqrt(float64(p.Total)))
 			require.Positive(t, meas.EndpointLatency.Count)
 			if v == 1 {
 				require.Zero(t, p.Failed(), "the simulator predicts no failure with preStop")
-				require.Zero(t, m.Failed(), "measured failures with preStop: %+v", m)
+				require.Zero(t, m.Failed(), "measured failures with preStop: %+v (%+v)", m, st)
 				return
 			}
 			require.Positive(t, p.Refused)
@@ -109,7 +134,7 @@ func TestRollingUpdate(t *testing.T) {
 // ErrInterrupted, and every namespace is removed.
 func TestInterrupted(t *testing.T) {
 	prefix := needKernel(t)
-	s, opts := reduced(t, 0)
+	s, opts := reduced(t, 0, 0.5)
 	opts.Prefix = prefix
 	stop := make(chan struct{})
 	opts.Stop = stop
