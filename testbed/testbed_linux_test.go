@@ -75,7 +75,9 @@ const tolerance = 0.4
 // shared 2-core machines run at a load of 10 at times), the run is
 // discarded and made once more; a second miss fails the test and says
 // why.
-func keptUp(st Stats) bool { return st.MeanApplyLag <= 250*time.Millisecond && st.MaxApplyLag <= 2*time.Second }
+func keptUp(st Stats) bool {
+	return st.MeanApplyLag <= 250*time.Millisecond && st.MaxApplyLag <= 2*time.Second
+}
 
 // TestRollingUpdate: without preStop, a rolling update of 6 pods
 // refuses and resets connections on the real kernel, within tolerance of
