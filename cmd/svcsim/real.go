@@ -21,6 +21,8 @@ type realRun struct {
 	Measured  sim.Result `json:"measured"`
 	// Wall is how long the variant took, set-up and teardown included.
 	Wall string `json:"wallTime"`
+	// Stats say how closely the testbed kept to the simulated timeline.
+	Stats testbed.Stats `json:"stats"`
 }
 
 // runReal runs every variant of s on the testbed (svcsim run -real),
@@ -31,9 +33,13 @@ func (c cli) runReal(s sim.Scenario, f runFlags, set map[string]bool) error {
 			return badInput("-%s does not go with -real: the testbed runs one seed of each variant on this machine", fl)
 		}
 	}
-	opts := testbed.Options{TimeScale: f.timescale, Stop: c.stop}
+	if !(f.timescale > 0 && f.timescale <= 10) {
+		return badInput("-timescale %v: want a value in (0, 10] (wall-clock seconds per simulated second)", f.timescale)
+	}
 	var runs []realRun
 	for _, v := range variants(s) {
+		var st testbed.Stats
+		opts := testbed.Options{TimeScale: f.timescale, Stop: c.stop, Stats: &st}
 		vs := v.Apply(s)
 		d := time.Duration(float64(vs.Duration.D()) * f.timescale)
 		fmt.Fprintf(c.stderr, "variant %s: running on the real kernel for %v of wall clock...\n", v.Name, d.Round(time.Second))
@@ -50,7 +56,7 @@ func (c cli) runReal(s sim.Scenario, f runFlags, set map[string]bool) error {
 			return fmt.Errorf("variant %s: %w", v.Name, err)
 		}
 		pred.Variant, meas.Variant = v.Name, v.Name
-		runs = append(runs, realRun{Variant: v.Name, Predicted: pred, Measured: meas, Wall: c.now().Sub(start).Round(time.Millisecond).String()})
+		runs = append(runs, realRun{Variant: v.Name, Predicted: pred, Measured: meas, Wall: c.now().Sub(start).Round(time.Millisecond).String(), Stats: st})
 	}
 	printReal(c, s, f.timescale, runs)
 	if f.out == "" {
@@ -91,5 +97,10 @@ func printReal(c cli, s sim.Scenario, scale float64, runs []realRun) {
 		row("", "measured", r.Measured)
 	}
 	tw.Flush()
-	fmt.Fprintln(c.stdout, "  (measured refused includes rejected; unreachable includes timed out: a socket cannot tell them apart)")
+	fmt.Fprintln(c.stdout, "  (measured refused includes rejected, unreachable includes timed out: a socket cannot tell them apart)")
+	for _, r := range runs {
+		st := r.Stats
+		fmt.Fprintf(c.stdout, "  %s: nodes applied their syncs %v late on average (at most %v, simulated time); %d connections timed out, %d unreachable; %s of wall clock\n",
+			r.Variant, st.MeanApplyLag.Round(time.Millisecond), st.MaxApplyLag.Round(time.Millisecond), st.TimedOut, st.Unreachable, r.Wall)
+	}
 }
