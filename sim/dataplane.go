@@ -64,6 +64,8 @@ type DataPlaneEvent struct {
 	// is ViaNodePort (the address of no node in particular: zero).
 	Target netip.AddrPort
 	Via    string
+	// Clients are an external flow's client addresses (DataPlaneFlow).
+	Clients []netip.Addr
 	// Table and Generation are what a node applied (DataPlaneSync);
 	// Generation is also a DataPlaneChange's.
 	Table      *proxy.Table
@@ -132,7 +134,7 @@ func (w *world) dpStart() {
 			ServiceCIDR: w.cfg.serviceNet, ClusterCIDRs: []netip.Prefix{w.cfg.podNet, w.cfg.nodeNet}})
 	}
 	for _, f := range w.flows {
-		e := DataPlaneEvent{Kind: DataPlaneFlow, Flow: f.idx, Via: f.via, Target: netip.AddrPortFrom(f.vip, f.port)}
+		e := DataPlaneEvent{Kind: DataPlaneFlow, Flow: f.idx, Via: f.via, Target: netip.AddrPortFrom(f.vip, f.port), Clients: f.addrs}
 		if f.via == ViaNodePort {
 			e.Target = netip.AddrPortFrom(netip.Addr{}, f.nodePort)
 		}

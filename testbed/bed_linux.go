@@ -149,6 +149,8 @@ type topology struct {
 	underlay string
 	nodes    map[string]*nodeNet
 	order    []*nodeNet
+	// outside is the off-cluster clients' namespace ("" until made).
+	outside string
 }
 
 func newTopology(b *bed) (*topology, error) {
@@ -216,5 +218,38 @@ func (t *topology) addPod(n *nodeNet, name string, addr netip.Addr) (string, err
 		fmt.Sprintf("route add default via %s dev eth0", gateway)); err != nil {
 		return ns, err
 	}
+	return ns, nil
+}
+
+// addOutside makes the namespace of off-cluster clients on the underlay,
+// holding addrs, with a route to every node; every node routes addrs
+// back to it.
+func (t *topology) addOutside(addrs []netip.Addr) (string, error) {
+	ns, err := t.b.namespace("outside")
+	if err != nil {
+		return "", err
+	}
+	if err := t.b.ip(t.underlay, fmt.Sprintf("link add out type veth peer name eth0 netns %s", ns),
+		"link set out master br0", "link set out up"); err != nil {
+		return "", err
+	}
+	lines := []string{"link set eth0 up"}
+	for _, a := range addrs {
+		lines = append(lines, fmt.Sprintf("addr add %s/32 dev eth0", a))
+	}
+	for _, n := range t.order {
+		lines = append(lines, fmt.Sprintf("route add %s/32 dev eth0", n.addr))
+		var back []string
+		for _, a := range addrs {
+			back = append(back, fmt.Sprintf("route add %s/32 dev eth0", a))
+		}
+		if err := t.b.ip(n.ns, back...); err != nil {
+			return "", err
+		}
+	}
+	if err := t.b.ip(ns, lines...); err != nil {
+		return "", err
+	}
+	t.outside = ns
 	return ns, nil
 }

@@ -55,6 +55,12 @@ type flowRun struct {
 	idx    int
 	spec   sim.TrafficSpec
 	target netip.AddrPort
+	// external flows connect from srcs in the outside namespace to a
+	// random node's address at target's port (a NodePort).
+	external bool
+	srcs     []netip.Addr
+	outside  string
+	nodes    []netip.Addr
 
 	mu      sync.Mutex
 	clients []*podRun
@@ -142,9 +148,17 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 		case <-time.After(time.Until(next)):
 		}
 		length := time.Duration(float64(f.spec.Length.Draw(rng)) * r.scale)
-		c := f.pick(rng)
-		if c == nil {
-			continue // no client running: sim skips the arrival too
+		ns, name, src, target := "", "", netip.Addr{}, f.target
+		if f.external {
+			src = f.srcs[rng.IntN(len(f.srcs))]
+			target = netip.AddrPortFrom(f.nodes[rng.IntN(len(f.nodes))], f.target.Port())
+			ns, name = f.outside, src.String()
+		} else {
+			c := f.pick(rng)
+			if c == nil {
+				continue // no client running: sim skips the arrival too
+			}
+			ns, name = c.ns, c.key.Name
 		}
 		select {
 		case r.inflight <- struct{}{}:
@@ -159,23 +173,27 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 			defer r.conns.Done()
 			defer func() { <-r.inflight }()
 			start := time.Now()
-			k, err := r.connect(c, f.target, length)
+			k, err := r.connect(ns, src, target, length)
 			r.tally.add(f.idx, r.bucketOf(start), k)
 			if k != outServed {
-				r.log("%.3fs %s from %s to %s: %s: %v", r.simTime(start).Seconds(), outNames[k], c.key.Name, f.target, time.Since(start).Round(time.Millisecond), err)
+				r.log("%.3fs %s from %s to %s: %s: %v", r.simTime(start).Seconds(), outNames[k], name, target, time.Since(start).Round(time.Millisecond), err)
 			}
 		}()
 	}
 }
 
-// connect opens one connection from client pod c to target, holds it
+// connect opens one connection from namespace ns (from src, if valid)
+// to target, holds it
 // for length, then closes it with the bye/ok exchange, and says how it
 // went. A connection still held when the run ends counts as served, as
 // the simulator counts those still open.
-func (r *runner) connect(c *podRun, target netip.AddrPort, length time.Duration) (outcome, error) {
+func (r *runner) connect(ns string, src netip.Addr, target netip.AddrPort, length time.Duration) (outcome, error) {
 	var conn net.Conn
 	d := net.Dialer{Timeout: r.connectTimeout}
-	err := netns.Enter(c.ns, func() (err error) {
+	if src.IsValid() {
+		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 0))
+	}
+	err := netns.Enter(ns, func() (err error) {
 		conn, err = d.Dial("tcp4", target.String())
 		return err
 	})

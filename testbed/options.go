@@ -153,14 +153,17 @@ func checkSize(s sim.Scenario, timeScale float64) error {
 // checkFeatures refuses what the testbed does not mirror yet.
 func checkFeatures(s sim.Scenario) error {
 	for i, f := range s.Traffic {
-		if f.From == sim.FromExternal {
-			return fmt.Errorf("%w: traffic[%d]: external clients are not supported yet", ErrInvalid, i)
-		}
 		if f.ClientSelector != "" {
 			return fmt.Errorf("%w: traffic[%d].clientSelector: only created client pods are supported", ErrInvalid, i)
 		}
-		if f.Via == sim.ViaNodePort || f.Via == sim.ViaLoadBalancer {
-			return fmt.Errorf("%w: traffic[%d].via %s: only ClusterIP (and DNS, dialled as its ClusterIP) is supported", ErrInvalid, i, f.Via)
+		if f.Via == sim.ViaLoadBalancer {
+			return fmt.Errorf("%w: traffic[%d].via %s: not supported yet (ClusterIP, DNS dialled as its ClusterIP, and NodePort are)", ErrInvalid, i, f.Via)
+		}
+		if f.From == sim.FromExternal && f.Via != sim.ViaNodePort {
+			return fmt.Errorf("%w: traffic[%d]: external clients must use via: nodePort (LoadBalancers are not supported yet)", ErrInvalid, i)
+		}
+		if f.From != sim.FromExternal && f.Via == sim.ViaNodePort {
+			return fmt.Errorf("%w: traffic[%d]: NodePort traffic from pods is not supported yet", ErrInvalid, i)
 		}
 	}
 	if len(s.Variants) > 0 {

@@ -91,7 +91,9 @@ type runner struct {
 	byAddr map[netip.Addr]*podRun
 	// gone are the pods deleted, whose goroutines may still run.
 	gone []*podRun
-	seq  int
+	// outsideAddrs are the off-cluster clients' addresses.
+	outsideAddrs []netip.Addr
+	seq          int
 
 	started bool
 	start   time.Time
@@ -314,7 +316,25 @@ func (r *runner) apply(e sim.DataPlaneEvent) error {
 		r.agents[e.Node] = a
 		go a.loop()
 	case sim.DataPlaneFlow:
-		r.flows = append(r.flows, &flowRun{idx: e.Flow, spec: r.s.Traffic[e.Flow], target: e.Target})
+		f := &flowRun{idx: e.Flow, spec: r.s.Traffic[e.Flow], target: e.Target}
+		if e.Via == sim.ViaNodePort {
+			if len(e.Clients) == 0 {
+				return fmt.Errorf("testbed: traffic[%d]: an external flow without client addresses", e.Flow)
+			}
+			if r.topo.outside == "" {
+				if _, err := r.topo.addOutside(e.Clients); err != nil {
+					return err
+				}
+			} else if !slices.Equal(r.outsideAddrs, e.Clients) {
+				return fmt.Errorf("%w: traffic[%d]: external flows must share their client addresses", ErrInvalid, e.Flow)
+			}
+			r.outsideAddrs = e.Clients
+			f.external, f.srcs, f.outside = true, e.Clients, r.topo.outside
+			for _, n := range r.topo.order {
+				f.nodes = append(f.nodes, n.addr)
+			}
+		}
+		r.flows = append(r.flows, f)
 	case sim.DataPlanePodStart:
 		return r.podStart(e)
 	case sim.DataPlaneAppUp:
