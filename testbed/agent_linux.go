@@ -33,6 +33,11 @@ type agent struct {
 	r    *nftables.Renderer
 	run  nftables.Exec
 	log  func(string, ...any)
+	// stateless flushes the node's conntrack table after every change,
+	// so that the next packet of every open connection meets the rules
+	// again, as on sim's DataplaneStateless (kernel TCP picks a
+	// mid-stream connection up, net.netfilter.nf_conntrack_tcp_loose).
+	stateless bool
 
 	mu      sync.Mutex
 	next    *proxy.Table
@@ -79,6 +84,11 @@ func (a *agent) apply(t *proxy.Table, gen uint64, due time.Time) error {
 		cancel()
 		if err != nil {
 			return fmt.Errorf("testbed: node %s: applying generation %d: %w", a.node.name, gen, err)
+		}
+		if a.stateless {
+			if err := command("", "ip", "netns", "exec", a.node.ns, "conntrack", "-F"); err != nil {
+				return fmt.Errorf("testbed: node %s: flushing conntrack: %w", a.node.name, err)
+			}
 		}
 	}
 	a.mu.Lock()

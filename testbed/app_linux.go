@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/svcnet/svcnet/internal/netns"
 )
@@ -16,9 +17,15 @@ import (
 // connection open for its length, sends bye and reads ok; the server
 // answers and closes. A connection that ends any other way broke.
 const (
-	msgBye = "bye\n"
-	msgOK  = "ok\n"
+	msgPing = "p\n"
+	msgBye  = "bye\n"
+	msgOK   = "ok\n"
 )
+
+// pingEvery is how often a client sends a ping while it holds its
+// connection (wall clock), as a long-lived flow sends data: a packet
+// that a changed rule sends to another backend comes back as an RST.
+const pingEvery = 250 * time.Millisecond
 
 // app is a pod's application: a TCP server on each of its container
 // ports, serving until down, which closes its listeners and resets its
@@ -77,7 +84,10 @@ func (a *app) accept(ln net.Listener) {
 	}
 }
 
-// serve answers bye with ok and closes; reading ends when the client
+// maxLines bounds the lines one connection may send.
+const maxLines = 1 << 20
+
+// serve reads pings, answers bye with ok and closes; reading ends when the client
 // closes or stop resets the connection.
 func (a *app) serve(c net.Conn) {
 	defer a.wg.Done()
@@ -87,9 +97,16 @@ func (a *app) serve(c net.Conn) {
 		a.mu.Unlock()
 		c.Close()
 	}()
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err == nil && line == msgBye {
-		c.Write([]byte(msgOK))
+	br := bufio.NewReader(c)
+	for range maxLines {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if line == msgBye {
+			c.Write([]byte(msgOK))
+			return
+		}
 	}
 }
 

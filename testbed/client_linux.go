@@ -221,12 +221,23 @@ func (r *runner) connect(ns string, src netip.Addr, target netip.AddrPort, lengt
 	}()
 	hold := time.NewTimer(length)
 	defer hold.Stop()
-	select {
-	case res := <-got:
-		return outReset, res.err
-	case <-r.end:
-		return outServed, nil
-	case <-hold.C:
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
+held:
+	for {
+		select {
+		case res := <-got:
+			return outReset, res.err
+		case <-r.end:
+			return outServed, nil
+		case <-ping.C:
+			conn.SetWriteDeadline(time.Now().Add(r.connectTimeout))
+			if _, err := conn.Write([]byte(msgPing)); err != nil {
+				return outReset, err
+			}
+		case <-hold.C:
+			break held
+		}
 	}
 	conn.SetDeadline(time.Now().Add(r.connectTimeout))
 	if _, err := conn.Write([]byte(msgBye)); err != nil {

@@ -313,6 +313,7 @@ func (r *runner) apply(e sim.DataPlaneEvent) error {
 		if err != nil {
 			return err
 		}
+		a.stateless = r.s.Cluster.Dataplane == sim.DataplaneStateless
 		r.agents[e.Node] = a
 		go a.loop()
 	case sim.DataPlaneFlow:
