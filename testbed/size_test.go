@@ -3,6 +3,7 @@ package testbed
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -31,6 +32,12 @@ func TestTooLarge(t *testing.T) {
 		_, err := Run(s, o)
 		require.ErrorIs(t, err, ErrInvalid, "%+v", o)
 	}
+	fault := s
+	fault.Timeline = []sim.TimelineEvent{{At: sim.Duration(time.Second), Action: sim.ActionKillNode, Target: "node-0"}}
+	_, err = Run(fault, Options{})
+	require.ErrorIs(t, err, ErrInvalid)
+	require.Contains(t, err.Error(), "timeline[0].action killNode")
+
 	big := s
 	big.Cluster.Nodes = MaxNodes + 1
 	_, err = Run(big, Options{})

@@ -15,6 +15,9 @@ func Compare(s sim.Scenario, opts Options) (predicted, measured sim.Result, err 
 	if err := opts.check(); err != nil {
 		return sim.Result{}, sim.Result{}, err
 	}
+	if err := checkFeatures(s); err != nil {
+		return sim.Result{}, sim.Result{}, err
+	}
 	if err := checkSize(s, opts.scale()); err != nil {
 		return sim.Result{}, sim.Result{}, err
 	}
