@@ -70,14 +70,16 @@ const tolerance = 0.4
 
 // keptUp is how closely the testbed must have followed the simulated
 // timeline for its measurement to be held against the prediction: a
-// node's rules may hold a table on average 250 ms (simulated) after the
-// simulated sync (nft itself takes 40-100 ms), and at most 2 s (well
-// inside the 5 s preStop sleep). On a machine too loaded for that (the
-// shared 2-core machines run at a load of 10 at times), the run is
-// discarded and made once more; a second miss fails the test and says
-// why.
+// node's rules may hold a table on average 500 ms (simulated) after the
+// simulated sync (nft itself takes 40-150 ms; a run with a mean of
+// 410 ms still measured 214 failures against 204), and at most 2.5 s
+// (the 5 s preStop sleep less the 1.3 s programming delay leaves 1.2 s
+// to spare). On a machine too loaded for that (the shared 2-core
+// machines run at a load of 10 at times, and go test ./... runs other
+// packages beside this one), the run is discarded and made again, up to
+// three times; then the test fails and says why.
 func keptUp(st Stats) bool {
-	return st.MeanApplyLag <= 250*time.Millisecond && st.MaxApplyLag <= 2*time.Second
+	return st.MeanApplyLag <= 500*time.Millisecond && st.MaxApplyLag <= 2500*time.Millisecond
 }
 
 // TestRollingUpdate: without preStop, a rolling update of 6 pods
@@ -92,7 +94,7 @@ func TestRollingUpdate(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var pred, meas sim.Result
 			var st Stats
-			for attempt := range 2 {
+			for attempt := range 3 {
 				s, opts := reduced(t, v, []float64{0.5, 0.75}[v])
 				opts.Prefix = fmt.Sprintf("%s%d%d-", prefix, v, attempt)
 				opts.Log = t.Logf // shown on failure, or with -v
@@ -112,7 +114,7 @@ func TestRollingUpdate(t *testing.T) {
 				}
 				t.Logf("attempt %d: the testbed did not keep up with the simulated timeline (%+v)", attempt+1, st)
 			}
-			require.True(t, keptUp(st), "the machine was too loaded for the testbed to keep up twice: %+v", st)
+			require.True(t, keptUp(st), "the machine was too loaded for the testbed to keep up in three runs: %+v", st)
 			p, m := pred.Connections, meas.Connections
 			// The clients opened about as many connections as the
 			// simulator did (Poisson: within 5σ).
