@@ -80,7 +80,9 @@ Flags of run:
                  network namespaces, nft rules, real TCP clients; prints the
                  prediction beside what was measured, per variant, one seed,
                  and writes DIR/real.json (small scenarios only: see package
-                 testbed's bound)
+                 testbed's bound); Ctrl-C tears the testbed down (a second
+                 Ctrl-C exits at once and may leave namespaces svctb-PID-*
+                 for ip netns del)
   -timescale F   with -real: wall-clock seconds per simulated second (0.5 runs
                  a 60s scenario in 30s; kernel timings are not scaled)
   -events FILE   write every run's events to FILE as JSON lines, in time
