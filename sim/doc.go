@@ -182,7 +182,7 @@
 // and measures what the simulator predicts. For the reduced rolling
 // update (examples/scenarios/rolling-update-real.yaml, seed 1) the
 // failed connections agree within about 10 % (predicted 204, measured
-// 185 to 217 over runs; with a 5 s preStop both are 0), but they fail
+// 176 to 217 over runs; with a 5 s preStop both are 0), but they fail
 // differently, for what the simulator leaves out:
 //
 //   - The sandbox. The simulator refuses a connection a stale rule sends
