@@ -244,6 +244,7 @@ func (w *world) recoverControlPlane() {
 			continue
 		}
 		if n.alive && n.connected {
+			w.dpSync(n, g)
 			w.track(n, g)
 			n.lastSync = now
 			w.stopNodeTimer(n)
@@ -303,6 +304,7 @@ func (w *world) serviceChanged(key service.NamespacedName, before uint64) {
 	now := w.now()
 	if v := w.c.Generation(); v != before {
 		w.pub.pending = append(w.pub.pending, sample{version: v, t0: now})
+		w.dataPlane(DataPlaneEvent{Kind: DataPlaneChange, Generation: v, Since: now})
 	}
 	w.dns.samples = append(w.dns.samples, now)
 	w.publishIfChanged([]service.NamespacedName{key})

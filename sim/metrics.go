@@ -31,6 +31,10 @@ type metrics struct {
 	restores        int
 }
 
+// LatencyOf summarises durations as a Result does (package testbed
+// summarises what it measured with it).
+func LatencyOf(ds []time.Duration) Latency { return latency(ds) }
+
 // latency summarises durations: R-7 quantiles from x/exp/stats, mean and
 // standard deviation from stats.MeanAndStdDev, in seconds then rounded
 // to the nanosecond; and their histogram.

@@ -281,6 +281,7 @@ func (w *world) nodeSync(n *node, gen uint32) {
 		w.traceSync(n, old)
 		w.m.nodeSyncs++
 		w.emit(Event{Kind: EventSync, Node: n.name, Generation: vis})
+		w.dpSync(n, vis)
 		if w.cfg.stateless {
 			w.rehash(n, old)
 		}

@@ -301,8 +301,10 @@ func (w *world) podStart(p *pod, gen uint32) {
 	}
 	p.phase = phRunning
 	p.okStreak, p.failStreak = 0, 0
+	w.dpPod(DataPlanePodStart, p)
 	if p.prof.appStart == 0 {
 		p.appUp = true
+		w.dpPod(DataPlaneAppUp, p)
 	} else {
 		w.after(p.prof.appStart, evPodAppUp, p.id, p.gen())
 	}
@@ -319,6 +321,7 @@ func (w *world) podStart(p *pod, gen uint32) {
 func (w *world) podAppUp(p *pod, gen uint32) {
 	if gen == p.gen() && p.phase == phRunning {
 		p.appUp = true
+		w.dpPod(DataPlaneAppUp, p)
 	}
 }
 
@@ -368,6 +371,7 @@ func (w *world) containerDown(p *pod, crash bool) {
 	}
 	if p.appUp {
 		w.churnOf(p)
+		w.dataPlane(DataPlaneEvent{Kind: DataPlaneAppDown, Pod: p.key})
 	}
 	p.appUp = false
 	p.phase = phBound
@@ -452,6 +456,7 @@ func (w *world) podStop(p *pod, gen uint32) {
 	}
 	if p.appUp {
 		w.churnOf(p)
+		w.dataPlane(DataPlaneEvent{Kind: DataPlaneAppDown, Pod: p.key})
 	}
 	p.appUp = false
 	p.phase = phBound
@@ -479,6 +484,10 @@ func (w *world) podGone(p *pod) {
 	for len(p.conns) > 0 {
 		w.closeConn(p.conns[len(p.conns)-1], outReset)
 	}
+	if p.appUp {
+		w.dataPlane(DataPlaneEvent{Kind: DataPlaneAppDown, Pod: p.key})
+	}
+	w.dataPlane(DataPlaneEvent{Kind: DataPlanePodGone, Pod: p.key, PodAddr: p.ip})
 	p.phase = phGone
 	p.appUp = false
 	p.epoch++
@@ -650,6 +659,7 @@ func (w *world) flush() {
 			}
 			if v != before {
 				w.pub.pending = append(w.pub.pending, sample{version: v, t0: o.t0})
+				w.dataPlane(DataPlaneEvent{Kind: DataPlaneChange, Generation: v, Since: o.t0})
 			}
 			w.dns.samples = append(w.dns.samples, o.t0)
 		}

@@ -61,6 +61,14 @@ type RunOptions struct {
 	// failed write stops the log, not the run: RunWithOptions returns
 	// the Result and an error wrapping ErrEventLog.
 	Events io.Writer
+	// DataPlane, if not nil, is given every change a real data plane
+	// must follow to mirror the run (DataPlaneEvent), in order, as it
+	// happens, on Run's goroutine: the world at time 0 first, then each
+	// pod start, application up and down, pod deletion and proxy sync.
+	// It may block (package testbed waits in it for the wall clock to
+	// reach the event's time); it must not change the Tables it is
+	// given. The Result is the same with it as without.
+	DataPlane func(DataPlaneEvent)
 }
 
 // Progress is how far a run has come.
@@ -89,6 +97,8 @@ func (w *world) run(opts RunOptions) (Result, error) {
 	if opts.Events != nil {
 		w.ev = &eventLog{w: opts.Events}
 	}
+	w.dp = opts.DataPlane
+	w.dpStart()
 	err := w.runEngine(opts)
 	if err == nil && w.stopped == nil {
 		w.fullCheck()

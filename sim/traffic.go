@@ -105,6 +105,11 @@ type conn struct {
 	nodePos int
 }
 
+// Draw returns a duration drawn from d with r, as the simulator draws
+// a connection's length (package testbed draws its real connections'
+// lengths with it).
+func (d Distribution) Draw(r *rand.Rand) time.Duration { return d.draw(r) }
+
 // draw returns a connection length from the flow's distribution.
 func (d Distribution) draw(r *rand.Rand) time.Duration {
 	mean := d.Mean.D()

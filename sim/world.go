@@ -139,6 +139,8 @@ type world struct {
 	stopped *Violation
 	// ev is the event log (RunOptions.Events), nil without one.
 	ev *eventLog
+	// dp is RunOptions.DataPlane (nil: none).
+	dp func(DataPlaneEvent)
 	// lastFull is the event number of the last EveryEvents check.
 	lastFull uint64
 	// hook, when set (by tests), is told of each workload pod a

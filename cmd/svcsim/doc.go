@@ -45,6 +45,17 @@
 //	-runs           also write every run's whole Result to result.json
 //	-metrics FILE   write every run's figures as OpenMetrics text
 //	-events FILE    write every run's events as JSON lines
+//	-real           also run on a real kernel (package testbed; Linux, root)
+//	-timescale F    with -real: wall-clock seconds per simulated second
+//
+// -real runs each variant once more on network namespaces, in lockstep
+// with the simulator and paced by the wall clock (package testbed), and
+// prints the simulator's prediction beside what real sockets measured
+// (failed, refused, reset, unreachable or timed out, endpoint programming
+// latency p50/p99), then writes DIR/real.json. It refuses what the
+// testbed cannot hold (testbed.MaxNodes and the rest) and -seeds,
+// -shard, -metrics, -events, -runs and -parallel; SIGINT tears the
+// testbed down.
 //
 // -metrics writes one series per run (labels scenario, variant, seed)
 // in the OpenMetrics 1.0 text format, named as kube-proxy

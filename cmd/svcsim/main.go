@@ -85,6 +85,16 @@ Flags of run:
                  (kubeproxy_network_programming_duration_seconds,
                  kubeproxy_sync_proxy_rules_duration_seconds,
                  coredns_dns_requests_total) and svcnet_* for the rest
+  -real          also run the scenario on a real kernel (Linux, as root; the
+                 apt packages nftables iproute2 conntrack): nodes and pods as
+                 network namespaces, nft rules, real TCP clients; prints the
+                 prediction beside what was measured, per variant, one seed,
+                 and writes DIR/real.json (small scenarios only: see package
+                 testbed's bound); Ctrl-C tears the testbed down (a second
+                 Ctrl-C exits at once and may leave namespaces svctb-PID-*
+                 for ip netns del)
+  -timescale F   with -real: wall-clock seconds per simulated second (0.5 runs
+                 a 60s scenario in 30s; kernel timings are not scaled)
   -events FILE   write every run's events to FILE as JSON lines, in time
                  order within each run: pod writes, proxy tables and syncs,
                  DNS syncs, node Ready, faults, the control plane down and
@@ -243,6 +253,10 @@ type runFlags struct {
 	runs     bool
 	metrics  string
 	events   string
+	// real runs the scenario on the testbed too; timescale is its
+	// wall-clock seconds per simulated second.
+	real      bool
+	timescale float64
 }
 
 func (cli) flagSet(name string) *flag.FlagSet {
@@ -269,6 +283,8 @@ func (c cli) run(args []string, files bool) error {
 	fs.BoolVar(&f.runs, "runs", false, "write every run's Result too")
 	fs.StringVar(&f.metrics, "metrics", "", "write the runs' metrics to FILE (OpenMetrics text)")
 	fs.StringVar(&f.events, "events", "", "write the runs' events to FILE (JSON lines)")
+	fs.BoolVar(&f.real, "real", false, "run on a real kernel too (package testbed; Linux, root)")
+	fs.Float64Var(&f.timescale, "timescale", 1, "with -real: wall-clock seconds per simulated second")
 	var g gates
 	g.register(fs)
 	rest, err := parseArgs(fs, args)
@@ -315,6 +331,12 @@ func (c cli) run(args []string, files bool) error {
 		if s.Variants, err = pickVariants(s.Variants, f.variants); err != nil {
 			return err
 		}
+	}
+	if set["timescale"] && !f.real {
+		return badInput("-timescale goes with -real")
+	}
+	if f.real {
+		return c.runReal(s, f, set)
 	}
 	var sh *shard
 	if f.shard != "" {

@@ -62,7 +62,7 @@ func TestEveryScenarioHasATest(t *testing.T) {
 	require.ElementsMatch(t, []string{
 		"control-plane-crash.yaml", "kubernetes-scale.yaml", "node-failure.yaml", "rolling-update.yaml",
 		"rolling-update-prestop.yaml", "scale-to-zero.yaml", "topology-aware.yaml", "zone-outage.yaml",
-		"statefulset-rollout.yaml", "daemonset-rollout.yaml",
+		"statefulset-rollout.yaml", "daemonset-rollout.yaml", "rolling-update-real.yaml",
 	}, files)
 	for _, f := range files {
 		s := load(t, f)
@@ -92,6 +92,24 @@ func TestRollingUpdate(t *testing.T) {
 
 	require.Zero(t, with.Connections.Failed(), "the preStop sleep outlasts the programming delay")
 	require.InDelta(t, without.Connections.Total, with.Connections.Total, float64(without.Connections.Total)/50, "the same load")
+}
+
+// TestRollingUpdateReal: the reduced rolling update that svcsim run
+// -real (package testbed) runs on a real kernel shows the same as the
+// full one: failures without preStop, none with it, and its rollout is
+// over by 30 s, so that the testbed's tests can cut it to 40 s.
+func TestRollingUpdateReal(t *testing.T) {
+	t.Parallel()
+	rs := run(t, load(t, "rolling-update-real.yaml"))
+	without, with := rs[0], rs[1]
+	require.Equal(t, "no-prestop", without.Variant)
+	require.Equal(t, int64(6), without.Cluster.PodsCreated)
+	require.Greater(t, without.Connections.Refused, int64(50))
+	require.Greater(t, without.Connections.Reset, int64(50))
+	first, last, _ := failureWindow(without)
+	require.GreaterOrEqual(t, first, 13*time.Second, "nothing fails before the rollout at 15s")
+	require.Less(t, last, 30*time.Second, "the rollout is over by 30s")
+	require.Zero(t, with.Connections.Failed())
 }
 
 // TestNodeFailure: a dead node's pods are sent connections (refused)

@@ -129,7 +129,16 @@ func (h *Harness) must(args ...string) {
 // Do runs fn on a thread switched into namespace ns, so that sockets fn
 // opens belong to ns (they keep working from any goroutine after Do
 // returns). fn must not start goroutines that open sockets.
-func (h *Harness) Do(ns string, fn func() error) error {
+func (h *Harness) Do(ns string, fn func() error) error { return Enter(ns, fn) }
+
+// Enter runs fn on the calling goroutine's thread switched into the
+// named namespace ns (/run/netns/ns), then switches it back: sockets fn
+// opens belong to ns and keep working from any goroutine afterwards. fn
+// must not start goroutines that open sockets. Enter is safe for
+// concurrent use; it needs CAP_SYS_ADMIN. If the thread cannot be
+// switched back it stays locked and dies with its goroutine, rather than
+// run other code in the wrong namespace.
+func Enter(ns string, fn func() error) error {
 	runtime.LockOSThread()
 	self, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
@@ -149,8 +158,6 @@ func (h *Harness) Do(ns string, fn func() error) error {
 	}
 	ferr := fn()
 	if err := setns(self.Fd()); err != nil {
-		// Leave the thread locked: it dies with this goroutine rather
-		// than run other code in the wrong namespace.
 		return fmt.Errorf("netns: restoring namespace: %w", err)
 	}
 	runtime.UnlockOSThread()

@@ -1,0 +1,255 @@
+//go:build linux
+
+package testbed
+
+import (
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/svcnet/svcnet/internal/netns"
+	"github.com/svcnet/svcnet/sim"
+)
+
+// outcome is what a client saw of one connection.
+type outcome uint8
+
+const (
+	outServed outcome = iota
+	// outRefused: the connect failed with ECONNREFUSED (an RST to the
+	// SYN, or the ICMP port unreachable of a reject rule).
+	outRefused
+	// outReset: the connection broke before the server's ok: ECONNRESET,
+	// or EOF before it.
+	outReset
+	// outTimeout: the connect or the closing exchange timed out.
+	outTimeout
+	// outUnreachable: EHOSTUNREACH or ENETUNREACH (an ICMP error).
+	outUnreachable
+	outKinds
+)
+
+var outNames = [outKinds]string{"served", "refused", "reset", "timed out", "unreachable"}
+
+// classifyDial maps a failed connect to an outcome.
+func classifyDial(err error) outcome {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		return outRefused
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return outUnreachable
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
+		return outTimeout
+	}
+	return outUnreachable
+}
+
+// flowRun is one TrafficSpec as the testbed runs it.
+type flowRun struct {
+	idx    int
+	spec   sim.TrafficSpec
+	target netip.AddrPort
+	// external flows connect from srcs in the outside namespace to a
+	// random node's address at target's port (a NodePort).
+	external bool
+	srcs     []netip.Addr
+	outside  string
+	nodes    []netip.Addr
+
+	mu      sync.Mutex
+	clients []*podRun
+}
+
+func (f *flowRun) addClient(p *podRun) {
+	f.mu.Lock()
+	f.clients = append(f.clients, p)
+	f.mu.Unlock()
+}
+
+func (f *flowRun) removeClient(p *podRun) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, c := range f.clients {
+		if c == p {
+			f.clients = append(f.clients[:i], f.clients[i+1:]...)
+			return
+		}
+	}
+}
+
+func (f *flowRun) pick(r *rand.Rand) *podRun {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.clients) == 0 {
+		return nil
+	}
+	return f.clients[r.IntN(len(f.clients))]
+}
+
+// maxInFlight bounds the connections open at once.
+const maxInFlight = 4096
+
+// tally counts outcomes, in total, per flow and per bucket of start
+// time.
+type tally struct {
+	mu      sync.Mutex
+	total   [outKinds]int64
+	flows   [][outKinds]int64
+	buckets [][outKinds]int64
+	skipped int64
+}
+
+func (t *tally) add(flow, bucket int, k outcome) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.total[k]++
+	t.flows[flow][k]++
+	if bucket >= 0 && bucket < len(t.buckets) {
+		t.buckets[bucket][k]++
+	}
+}
+
+// toOutcomes maps the socket outcomes to sim's kinds: a timeout counts
+// as Unreachable (the client times out, as sim's Unreachable says);
+// Rejected (ICMP port unreachable from a reject rule) cannot be told
+// from Refused at the socket and is counted there.
+func toOutcomes(c [outKinds]int64) sim.Outcomes {
+	o := sim.Outcomes{Served: c[outServed], Refused: c[outRefused], Reset: c[outReset], Unreachable: c[outTimeout] + c[outUnreachable]}
+	for _, n := range c {
+		o.Total += n
+	}
+	return o
+}
+
+// generate opens the flow's connections, a Poisson stream at the
+// flow's rate over the time scale, from random client pods, from its
+// start to its stop (wall-clock times), and stops at end or quit.
+func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
+	defer r.gens.Done()
+	rate := f.spec.Rate / r.scale
+	if rate <= 0 {
+		return
+	}
+	next := from
+	for n := 0; ; n++ {
+		next = next.Add(time.Duration(rng.ExpFloat64() / rate * 1e9))
+		if !next.Before(until) {
+			return
+		}
+		select {
+		case <-r.end:
+			return
+		case <-time.After(time.Until(next)):
+		}
+		length := time.Duration(float64(f.spec.Length.Draw(rng)) * r.scale)
+		ns, name, src, target := "", "", netip.Addr{}, f.target
+		if f.external {
+			src = f.srcs[rng.IntN(len(f.srcs))]
+			target = netip.AddrPortFrom(f.nodes[rng.IntN(len(f.nodes))], f.target.Port())
+			ns, name = f.outside, src.String()
+		} else {
+			c := f.pick(rng)
+			if c == nil {
+				continue // no client running: sim skips the arrival too
+			}
+			ns, name = c.ns, c.key.Name
+		}
+		select {
+		case r.inflight <- struct{}{}:
+		default:
+			r.tally.mu.Lock()
+			r.tally.skipped++
+			r.tally.mu.Unlock()
+			continue
+		}
+		r.conns.Add(1)
+		go func() {
+			defer r.conns.Done()
+			defer func() { <-r.inflight }()
+			start := time.Now()
+			k, err := r.connect(ns, src, target, length)
+			r.tally.add(f.idx, r.bucketOf(start), k)
+			if k != outServed {
+				r.log("%.3fs %s from %s to %s: %s: %v", r.simTime(start).Seconds(), outNames[k], name, target, time.Since(start).Round(time.Millisecond), err)
+			}
+		}()
+	}
+}
+
+// connect opens one connection from namespace ns (from src, if valid)
+// to target, holds it
+// for length, then closes it with the bye/ok exchange, and says how it
+// went. A connection still held when the run ends counts as served, as
+// the simulator counts those still open.
+func (r *runner) connect(ns string, src netip.Addr, target netip.AddrPort, length time.Duration) (outcome, error) {
+	var conn net.Conn
+	d := net.Dialer{Timeout: r.connectTimeout}
+	if src.IsValid() {
+		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 0))
+	}
+	err := netns.Enter(ns, func() (err error) {
+		conn, err = d.Dial("tcp4", target.String())
+		return err
+	})
+	if err != nil {
+		return classifyDial(err), err
+	}
+	defer conn.Close()
+	// Hold: nothing may arrive before bye; a byte, EOF or RST while
+	// holding is a break. The reader's one Read gets either that or,
+	// after bye, the server's answer.
+	type read struct {
+		b   byte
+		err error
+	}
+	got := make(chan read, 1)
+	go func() {
+		var b [1]byte
+		n, err := conn.Read(b[:])
+		if n == 1 {
+			err = nil
+		} else if err == nil {
+			err = errors.New("empty read")
+		}
+		got <- read{b[0], err}
+	}()
+	hold := time.NewTimer(length)
+	defer hold.Stop()
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
+held:
+	for {
+		select {
+		case res := <-got:
+			return outReset, res.err
+		case <-r.end:
+			return outServed, nil
+		case <-ping.C:
+			conn.SetWriteDeadline(time.Now().Add(r.connectTimeout))
+			if _, err := conn.Write([]byte(msgPing)); err != nil {
+				return outReset, err
+			}
+		case <-hold.C:
+			break held
+		}
+	}
+	conn.SetDeadline(time.Now().Add(r.connectTimeout))
+	if _, err := conn.Write([]byte(msgBye)); err != nil {
+		return outReset, err
+	}
+	res := <-got
+	var ne net.Error
+	switch {
+	case res.err == nil && res.b == msgOK[0]:
+		return outServed, nil
+	case errors.As(res.err, &ne) && ne.Timeout():
+		return outTimeout, res.err
+	}
+	return outReset, res.err
+}

@@ -1,0 +1,45 @@
+package testbed
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/svcnet/svcnet/sim"
+)
+
+// TestTooLarge: a scenario beyond the bound, or bad Options, is refused
+// with a typed error before anything is made (so also without root).
+func TestTooLarge(t *testing.T) {
+	_, err := Run(sim.ScaleScenario(), Options{})
+	require.ErrorIs(t, err, ErrTooLarge)
+	require.Contains(t, err.Error(), "nodes")
+
+	s, err := sim.ReadScenarioFiles("../examples/scenarios/rolling-update-real.yaml")
+	require.NoError(t, err)
+	s = s.Variants[0].Apply(s)
+	require.Equal(t, Size{Nodes: 3, Pods: 2*6 + 3, Rate: 100}, SizeOf(s, 1))
+	require.Equal(t, 200.0, SizeOf(s, 0.5).Rate)
+
+	// A rate that fits in real time but not ten times faster.
+	_, err = Run(s, Options{TimeScale: 0.1})
+	require.ErrorIs(t, err, ErrTooLarge)
+	require.Contains(t, err.Error(), "1000 connections per wall-clock second")
+
+	for _, o := range []Options{{TimeScale: -1}, {TimeScale: 11}, {ConnectTimeout: -1}} {
+		_, err := Run(s, o)
+		require.ErrorIs(t, err, ErrInvalid, "%+v", o)
+	}
+	fault := s
+	fault.Timeline = []sim.TimelineEvent{{At: sim.Duration(time.Second), Action: sim.ActionKillNode, Target: "node-0"}}
+	_, err = Run(fault, Options{})
+	require.ErrorIs(t, err, ErrInvalid)
+	require.Contains(t, err.Error(), "timeline[0].action killNode")
+
+	big := s
+	big.Cluster.Nodes = MaxNodes + 1
+	_, err = Run(big, Options{})
+	require.True(t, errors.Is(err, ErrTooLarge), "%v", err)
+}
