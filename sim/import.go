@@ -38,9 +38,8 @@ const (
 	// EndpointSlice of the dump and the controller's for the same
 	// Service).
 	NoteDiffers = "differs"
-	// NoteNotImported: a kind svcnet's simulator does not run yet
-	// (StatefulSet, DaemonSet, a ReplicaSet without a Deployment), with
-	// the pods it owns.
+	// NoteNotImported: a pod of a controller svcnet's simulator does not
+	// run or the dump does not hold (a Job's, a CronJob's).
 	NoteNotImported = "not yet imported"
 	// NoteDropped: the object is not in the scenario, for the reason in
 	// Message (a Deployment makes it, it is not Service networking, ...).
@@ -292,8 +291,11 @@ func cleanMeta(m map[string]any) {
 //     with their first IP (podIPs filled from podIP as the API server
 //     does), running and ready. Host-network pods, finished ones and
 //     static (mirror) pods are dropped.
-//   - StatefulSets, DaemonSets, ReplicaSets without a Deployment and the
-//     pods they own are NoteNotImported for now.
+//   - StatefulSets, DaemonSets and ReplicaSets without a Deployment are
+//     scenario workloads too, with their replicas, template and update
+//     strategy; the pods they own are not imported (they make them). A
+//     pod whose controller the dump does not hold (a Job's, say) is
+//     NoteNotImported.
 //   - EndpointSlices are compared with what svcnet's controller computes
 //     from the dump's Services, nodes and pods: each difference is a
 //     NoteDiffers. Slices another controller manages (their
@@ -395,6 +397,10 @@ type importer struct {
 	// deployOf maps a ReplicaSet (namespace/name) to the Deployment that
 	// controls it.
 	deployOf map[string]string
+	// workloads holds the StatefulSets, DaemonSets and ReplicaSets
+	// without a Deployment the dump lists, as "kind namespace/name": the
+	// scenario runs them, so their pods are theirs to make.
+	workloads map[string]bool
 	// allPods are every pod of the dump, decoded leniently, for the
 	// EndpointSlice comparison (those the scenario does not carry too).
 	allPods []*service.Pod
@@ -409,11 +415,17 @@ type importer struct {
 
 func (im *importer) run() (ImportResult, error) {
 	im.deployOf = map[string]string{}
+	im.workloads = map[string]bool{}
 	for _, it := range im.items {
-		if it.kind == "ReplicaSet" {
+		switch it.kind {
+		case kindReplicaSet:
 			if o, ok := controllerOf(it.m); ok && o.kind == kindDeployment {
 				im.deployOf[it.key()] = it.ns + "/" + o.name
+				continue
 			}
+			im.workloads[it.kind+" "+it.key()] = true
+		case kindStatefulSet, kindDaemonSet:
+			im.workloads[it.kind+" "+it.key()] = true
 		}
 	}
 	for _, it := range im.items {
@@ -455,7 +467,11 @@ func (im *importer) run() (ImportResult, error) {
 func (im *importer) item(it *dumpItem) {
 	key := it.key()
 	switch it.kind {
-	case "Node", "Service", kindDeployment:
+	case "Node", "Service", kindDeployment, kindStatefulSet, kindDaemonSet, kindReplicaSet:
+		if dep, ok := im.deployOf[key]; ok && it.kind == kindReplicaSet {
+			im.rep.add(NoteDropped, it.kind, key, "made by Deployment %s, which the scenario runs", dep)
+			return
+		}
 		cleanMeta(it.m)
 		switch it.kind {
 		case "Node":
@@ -500,8 +516,8 @@ func (im *importer) item(it *dumpItem) {
 				}
 				delete(it.m, "status")
 			}
-		case kindDeployment:
-			delete(it.m, "status")
+		case kindDeployment, kindStatefulSet, kindDaemonSet, kindReplicaSet:
+			delete(it.m, "status") // the simulator's controllers compute it
 			if spec, ok := it.m["spec"].(map[string]any); ok {
 				if tpl, ok := spec["template"].(map[string]any); ok {
 					if tmd, ok := tpl["metadata"].(map[string]any); ok {
@@ -516,14 +532,6 @@ func (im *importer) item(it *dumpItem) {
 		im.pod(it)
 	case kindEndpointSlice:
 		im.slices = append(im.slices, it)
-	case "ReplicaSet":
-		if dep, ok := im.deployOf[key]; ok {
-			im.rep.add(NoteDropped, it.kind, key, "made by Deployment %s, which the scenario runs", dep)
-			return
-		}
-		im.rep.add(NoteNotImported, it.kind, key, "a ReplicaSet without a Deployment: ReplicaSets are not yet simulated")
-	case "StatefulSet", "DaemonSet":
-		im.rep.add(NoteNotImported, it.kind, key, "%ss are not yet simulated; their pods are not imported either", it.kind)
 	case "Namespace":
 		im.rep.add(NoteDropped, it.kind, key, "namespaces are implicit in svcnet: made with their objects")
 	default:
@@ -546,14 +554,26 @@ func (im *importer) decode(it *dumpItem) {
 	}
 	generic, _ := src.JSON()
 	m, _ := generic.(map[string]any)
-	n := len(im.d.s.Services) + len(im.d.s.Pods) + len(im.d.s.Nodes) + len(im.d.s.Deployments)
+	count := func() int {
+		s := &im.d.s
+		return len(s.Services) + len(s.Pods) + len(s.Nodes) + len(s.Deployments) + len(s.StatefulSets) + len(s.DaemonSets) + len(s.ReplicaSets)
+	}
+	n := count()
 	im.d.object(it.ref, m, src, it.prefix)
-	if len(im.d.s.Services)+len(im.d.s.Pods)+len(im.d.s.Nodes)+len(im.d.s.Deployments) > n {
+	if count() > n {
 		msg := "as in the dump"
 		switch it.kind {
 		case kindDeployment:
 			dep := im.d.s.Deployments[len(im.d.s.Deployments)-1]
 			msg = fmt.Sprintf("%d replicas from its pod template", dep.ReplicaCount())
+		case kindStatefulSet:
+			o := im.d.s.StatefulSets[len(im.d.s.StatefulSets)-1]
+			msg = fmt.Sprintf("%d replicas %s-0… under Service %s, from its pod template", o.ReplicaCount(), o.Name, orNone(o.Spec.ServiceName))
+		case kindDaemonSet:
+			msg = "a pod on every node it selects, from its pod template"
+		case kindReplicaSet:
+			o := im.d.s.ReplicaSets[len(im.d.s.ReplicaSets)-1]
+			msg = fmt.Sprintf("%d replicas from its pod template", o.ReplicaCount())
 		case "Pod":
 			p := im.d.s.Pods[len(im.d.s.Pods)-1]
 			msg = fmt.Sprintf("a bare pod on node %s, IP %s", orNone(p.Spec.NodeName), orNone(p.Status.PodIP))
@@ -620,8 +640,10 @@ func (im *importer) pod(it *dumpItem) {
 			if r := apiserverFlag(it.m, "--service-cluster-ip-range="); r != "" {
 				im.serviceRange = r
 			}
+		case im.workloads[o.kind+" "+it.ns+"/"+o.name]:
+			im.rep.add(NoteDropped, "Pod", key, "made by %s %s/%s, which the scenario runs", o.kind, it.ns, o.name)
 		default:
-			im.rep.add(NoteNotImported, "Pod", key, "owned by %s %s, which is not yet simulated", o.kind, o.name)
+			im.rep.add(NoteNotImported, "Pod", key, "owned by %s %s, which the dump does not hold or svcnet does not simulate", o.kind, o.name)
 		}
 		return
 	}

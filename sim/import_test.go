@@ -251,7 +251,7 @@ func TestImportDump(t *testing.T) {
 	require.Equal(t, []string{"default/debug"}, gotPods)
 
 	// Every pod a Deployment's ReplicaSet owns is reported as made by the
-	// Deployment; StatefulSet and DaemonSet pods as not yet imported.
+	// Deployment; StatefulSet and DaemonSet pods as made by them.
 	rsOwner := map[string]string{}
 	for _, rs := range dump["ReplicaSet"] {
 		refs, _ := field(rs, "metadata", "ownerReferences").([]any)
@@ -271,17 +271,35 @@ func TestImportDump(t *testing.T) {
 			require.Equal(t, NoteDropped, notes[0].Verdict)
 			require.Contains(t, notes[0].Message, "Deployment "+ns+"/"+rsOwner[ns+"/"+o["name"].(string)])
 		case "StatefulSet", "DaemonSet":
-			require.Equal(t, NoteNotImported, notes[0].Verdict, itemKey(p))
+			require.Equal(t, NoteDropped, notes[0].Verdict, itemKey(p))
+			require.Contains(t, notes[0].Message, "made by "+o["kind"].(string)+" "+ns+"/"+o["name"].(string))
 		case "Node":
 			require.Equal(t, NoteDropped, notes[0].Verdict)
 		}
 	}
+	// StatefulSets and DaemonSets are the scenario's workloads, as the
+	// dump has them: names, replicas, the headless Service.
 	for _, kind := range []string{"StatefulSet", "DaemonSet"} {
+		require.NotEmpty(t, dump[kind], kind)
 		for _, it := range dump[kind] {
 			notes := rep.Find(kind, itemKey(it))
 			require.Len(t, notes, 1)
-			require.Equal(t, NoteNotImported, notes[0].Verdict)
+			require.Equal(t, NoteKept, notes[0].Verdict)
 		}
+	}
+	var sts, ds []string
+	for _, o := range s.StatefulSets {
+		sts = append(sts, o.Key().String())
+	}
+	for _, o := range s.DaemonSets {
+		ds = append(ds, o.Key().String())
+	}
+	require.ElementsMatch(t, keys(dump["StatefulSet"]), sts)
+	require.ElementsMatch(t, keys(dump["DaemonSet"]), ds)
+	for _, it := range dump["StatefulSet"] {
+		i := slices.IndexFunc(s.StatefulSets, func(o *StatefulSet) bool { return o.Key().String() == itemKey(it) })
+		require.EqualValues(t, field(it, "spec", "replicas"), s.StatefulSets[i].ReplicaCount())
+		require.Equal(t, field(it, "spec", "serviceName"), s.StatefulSets[i].Spec.ServiceName)
 	}
 
 	// Slices: the user-managed ones of Services without a selector are
@@ -818,4 +836,13 @@ func TestServiceCIDRFamilies(t *testing.T) {
 		require.ErrorIs(t, err, ErrInvalidScenario, tc.cidr)
 		require.ErrorContains(t, err, "cluster.serviceCIDR", tc.cidr)
 	}
+}
+
+// keys lists the dump items' namespace/name keys.
+func keys(items []map[string]any) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, itemKey(it))
+	}
+	return out
 }
