@@ -83,7 +83,7 @@ func serveDNS(ctx context.Context, o dnsOptions, logw io.Writer, ready dnsReady)
 	if err != nil {
 		return fmt.Errorf("-service-cidr: %w", err)
 	}
-	ups, err := upstreams(o)
+	ups, err := dnsserver.ParseUpstreams(o.upstreams, o.resolvConf)
 	if err != nil {
 		return err
 	}
@@ -169,39 +169,6 @@ func serveDNS(ctx context.Context, o dnsOptions, logw io.Writer, ready dnsReady)
 }
 
 // upstreams returns the -upstreams servers, or the nameservers of the
-// resolv.conf on port 53.
-func upstreams(o dnsOptions) ([]netip.AddrPort, error) {
-	switch o.upstreams {
-	case "none":
-		return nil, nil
-	case "":
-		b, err := os.ReadFile(o.resolvConf)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return nil, nil
-			}
-			return nil, err
-		}
-		rc, err := dnsname.ParseResolvConf(string(b))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", o.resolvConf, err)
-		}
-		var out []netip.AddrPort
-		for _, a := range rc.Nameservers {
-			out = append(out, netip.AddrPortFrom(a, 53))
-		}
-		return out, nil
-	}
-	var out []netip.AddrPort
-	for _, s := range strings.Split(o.upstreams, ",") {
-		ap, err := netip.ParseAddrPort(strings.TrimSpace(s))
-		if err != nil {
-			return nil, fmt.Errorf("-upstreams: %w", err)
-		}
-		out = append(out, ap)
-	}
-	return out, nil
-}
 
 // manifestFiles lists the manifest files of dir, sorted.
 func manifestFiles(dir string) ([]string, error) {

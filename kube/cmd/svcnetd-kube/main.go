@@ -188,45 +188,10 @@ func parseDNS(args []string, e env) (o options, code int, ok bool) {
 	if o.resync < 0 {
 		return bad("-resync %v: must not be negative", o.resync)
 	}
-	if o.upstreams, err = upstreams(*ups, *resolvConf); err != nil {
+	if o.upstreams, err = dnsserver.ParseUpstreams(*ups, *resolvConf); err != nil {
 		return bad("%v", err)
 	}
 	return o, exitOK, true
-}
-
-// upstreams returns the -upstreams servers, or the nameservers of the
-// resolv.conf on port 53, as svcnetd dns does.
-func upstreams(flagValue, resolvConf string) ([]netip.AddrPort, error) {
-	switch flagValue {
-	case "none":
-		return nil, nil
-	case "":
-		b, err := os.ReadFile(resolvConf)
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		rc, err := dnsname.ParseResolvConf(string(b))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", resolvConf, err)
-		}
-		var out []netip.AddrPort
-		for _, a := range rc.Nameservers {
-			out = append(out, netip.AddrPortFrom(a, 53))
-		}
-		return out, nil
-	}
-	var out []netip.AddrPort
-	for _, s := range strings.Split(flagValue, ",") {
-		ap, err := netip.ParseAddrPort(strings.TrimSpace(s))
-		if err != nil {
-			return nil, fmt.Errorf("-upstreams: %w", err)
-		}
-		out = append(out, ap)
-	}
-	return out, nil
 }
 
 // newClient makes the clientset of a config source.
