@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/svcnet/svcnet/dnsname"
 	"github.com/svcnet/svcnet/endpoints"
+	"github.com/svcnet/svcnet/internal/sealed"
 	"github.com/svcnet/svcnet/lb"
 	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
@@ -126,7 +127,9 @@ func testUserSliceHeadlessDNS(t *testing.T, external bool) {
 
 // A slice applied before its Service, and one surviving its Service's
 // deletion and re-creation, are served once the Service exists.
-func TestUserSliceBeforeAndAcrossService(t *testing.T) { bothModes(t, testUserSliceBeforeAndAcrossService) }
+func TestUserSliceBeforeAndAcrossService(t *testing.T) {
+	bothModes(t, testUserSliceBeforeAndAcrossService)
+}
 
 func testUserSliceBeforeAndAcrossService(t *testing.T, external bool) {
 	c := sliceCluster(t, external)
@@ -495,4 +498,164 @@ func TestExternalSlicesSnapshot(t *testing.T) {
 	require.ErrorContains(t, err, "ExternalSlices")
 	require.Equal(t, gen, plain.Generation())
 	require.Equal(t, before, plain.Slices(myService))
+}
+
+// sliceDocs are EndpointSlice documents as a dump holds them: one
+// user-managed slice of db (conditions and protocol unset: ready, TCP),
+// one of the controller's, one of no Service, one FQDN slice.
+const sliceDocs = `
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec:
+  ports: [{name: pg, port: 5432}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: db-1
+  resourceVersion: "12"
+  labels: {kubernetes.io/service-name: db, endpointslice.kubernetes.io/managed-by: staff}
+addressType: IPv4
+endpoints: [{addresses: [192.0.2.50]}]
+ports: [{name: pg, port: 5432}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: my-service-abcde
+  labels: {kubernetes.io/service-name: my-service, endpointslice.kubernetes.io/managed-by: endpointslice-controller.k8s.io}
+addressType: IPv4
+endpoints: [{addresses: [10.244.1.77], conditions: {ready: true}}]
+ports: [{name: http, port: 8080, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: loose}
+addressType: IPv4
+endpoints: [{addresses: [192.0.2.60]}]
+ports: []
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: db-fqdn
+  labels: {kubernetes.io/service-name: db}
+addressType: FQDN
+endpoints: [{addresses: [db.example.com]}]
+ports: []
+`
+
+// Apply applies a stream's EndpointSlices through ApplyEndpointSlice,
+// skipping those CarriedSlice skips: without ExternalSlices the
+// controller's; with it, none of a Service's IPv4/IPv6 slices.
+func TestApplyEndpointSliceDocuments(t *testing.T) {
+	bothModes(t, func(t *testing.T, external bool) {
+		c, _ := manifestCluster(t, external)
+		ch, err := c.Apply([]byte(sliceDocs))
+		require.NoError(t, err)
+		db := nn("default", "db")
+		got := c.AppliedSlices(db)
+		require.Len(t, got, 1, "the FQDN slice is skipped")
+		require.Equal(t, "db-1", got[0].Name)
+		require.Empty(t, got[0].ResourceVersion, "system fields cleared")
+		e := got[0].Endpoints[0]
+		require.Equal(t, endpoints.Conditions{Ready: true, Serving: true}, e.Conditions, "unset conditions: ready, serving, not terminating")
+		require.Equal(t, service.ProtocolTCP, got[0].Ports[0].Protocol)
+		_, err = c.DeleteEndpointSlice(nn("default", "loose"))
+		require.ErrorIs(t, err, ErrNotFound, "a slice of no Service is skipped")
+
+		managed := c.AppliedSlices(myService)
+		var created []string
+		for _, sc := range ch.Slices {
+			if sc.Kind == endpoints.Created {
+				created = append(created, sc.Slice.Name)
+			}
+		}
+		if external {
+			require.Len(t, managed, 1, "with ExternalSlices the controller's slice is followed")
+			require.Equal(t, netip.MustParseAddrPort("10.244.1.77:8080"), backend(t, c))
+			require.ElementsMatch(t, []string{"db-1", "my-service-abcde"}, created)
+		} else {
+			require.Empty(t, managed, "the controller computes its own slices: the dump's is skipped")
+			require.NotEqual(t, netip.MustParseAddrPort("10.244.1.77:8080"), backend(t, c))
+			require.Equal(t, []string{"db-1"}, created)
+		}
+	})
+
+	// A carried slice that is bad stops Apply with ApplyEndpointSlice's
+	// error.
+	c, _ := manifestCluster(t, false)
+	_, err := c.Apply([]byte(strings.Replace(sliceDocs, "192.0.2.50", "127.0.0.1", 1)))
+	var ve *service.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "endpoints[0].addresses[0]", ve.Errors[0].Path)
+	_, err = c.Apply([]byte(strings.Replace(sliceDocs, "192.0.2.50", "not-an-ip", 1)))
+	require.ErrorIs(t, err, service.ErrInvalid)
+	require.ErrorContains(t, err, "default/db-1")
+	require.Empty(t, c.AppliedSlices(nn("default", "db")))
+}
+
+// CarriedSlice is the skip rule Apply and the simulator share.
+func TestCarriedSlice(t *testing.T) {
+	sl := func(labels service.Labels, at string) *service.EndpointSlice {
+		return &service.EndpointSlice{ObjectMeta: service.ObjectMeta{Name: "s", Labels: labels}, AddressType: at}
+	}
+	svc := service.Labels{endpoints.LabelServiceName: "db"}
+	ctl := service.Labels{endpoints.LabelServiceName: "db", endpoints.LabelManagedBy: endpoints.DefaultManagedBy}
+	other := service.Labels{endpoints.LabelServiceName: "db", endpoints.LabelManagedBy: "staff"}
+	for _, tc := range []struct {
+		in       *service.EndpointSlice
+		external bool
+		want     bool
+	}{
+		{sl(svc, "IPv4"), false, true},
+		{sl(other, "IPv6"), false, true},
+		{sl(ctl, "IPv4"), false, false},
+		{sl(ctl, "IPv4"), true, true},
+		{sl(nil, "IPv4"), true, false},
+		{sl(svc, "FQDN"), true, false},
+		{sl(svc, "Bogus"), false, true}, // carried: ApplyEndpointSlice refuses it
+		{nil, true, false},
+	} {
+		require.Equal(t, tc.want, CarriedSlice(tc.in, tc.external), "%+v external=%v", tc.in, tc.external)
+	}
+}
+
+// A version 2 snapshot (before ExternalSlices slices were kept) still
+// restores, into a Cluster with or without ExternalSlices; other versions
+// are an ErrSnapshot.
+func TestSnapshotVersion2Restores(t *testing.T) {
+	c := testCluster(t, true)
+	svc := create(t, c, externalDB(false))
+	_, err := c.ApplyEndpointSlice(dbSlice("db-1", "192.0.2.50"))
+	require.NoError(t, err)
+	data, err := c.Snapshot()
+	require.NoError(t, err)
+	var s snapshot
+	require.NoError(t, sealed.Open(data, snapshotKind, snapshotVersion, &s))
+	v2, err := sealed.Seal(snapshotKind, 2, s)
+	require.NoError(t, err)
+	require.NotContains(t, string(v2), "externalSlices", "version 2 had no such field")
+
+	for _, external := range []bool{false, true} {
+		r := sliceCluster(t, external)
+		require.NoError(t, r.Restore(v2), "external=%v", external)
+		got := r.Slices(svc.Key())
+		require.Len(t, got, 1)
+		require.Equal(t, "192.0.2.50", got[0].Endpoints[0].Address().String())
+	}
+
+	for _, v := range []int{1, 4} {
+		bad, err := sealed.Seal(snapshotKind, v, s)
+		require.NoError(t, err)
+		err = c.Restore(bad)
+		require.ErrorIs(t, err, ErrSnapshot)
+		require.ErrorContains(t, err, fmt.Sprintf("version %d, want 3", v))
+	}
+	// The flag is no version 2 field.
+	s.ExternalSlices = true
+	bad, err := sealed.Seal(snapshotKind, 2, s)
+	require.NoError(t, err)
+	require.ErrorIs(t, sliceCluster(t, true).Restore(bad), ErrSnapshot)
 }

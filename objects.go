@@ -393,6 +393,9 @@ func (c *Cluster) Apply(manifests []byte) (Changes, error) {
 			if !CarriedSlice(o, c.cfg.ExternalSlices) {
 				continue
 			}
+			if o.Namespace == "" {
+				o.Namespace = "default"
+			}
 			var sl *endpoints.Slice
 			if sl, err = SliceFromManifest(o); err != nil {
 				err = fmt.Errorf("%w: EndpointSlice %s/%s does not decode as discovery.k8s.io/v1: %v", service.ErrInvalid, o.Namespace, o.Name, err)
