@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -658,4 +659,80 @@ func TestSnapshotVersion2Restores(t *testing.T) {
 	bad, err := sealed.Seal(snapshotKind, 2, s)
 	require.NoError(t, err)
 	require.ErrorIs(t, sliceCluster(t, true).Restore(bad), ErrSnapshot)
+}
+
+// Random applies, moves and deletes, in both modes, against a naive
+// model: a map from slice name to its Service. The Changes, the
+// AppliedSlices of each Service and a Snapshot/Restore round trip follow
+// it.
+func TestAppliedSlicesModel(t *testing.T) {
+	bothModes(t, func(t *testing.T, external bool) {
+		for seed := range uint64(20) {
+			rng := rand.New(rand.NewPCG(seed, 7))
+			c := sliceCluster(t, external)
+			model := map[string]string{} // slice name → Service name
+			names, svcs := []string{"a", "b", "c", "d"}, []string{"x", "y"}
+			for step := range 60 {
+				name := names[rng.IntN(len(names))]
+				key := nn("default", name)
+				if rng.IntN(3) == 0 {
+					ch, err := c.DeleteEndpointSlice(key)
+					if old, ok := model[name]; ok {
+						require.NoError(t, err)
+						require.Len(t, ch.Slices, 1)
+						require.Equal(t, endpoints.Deleted, ch.Slices[0].Kind)
+						require.Equal(t, nn("default", old), ch.Slices[0].Service)
+						delete(model, name)
+					} else {
+						require.ErrorIs(t, err, ErrNotFound, "seed %d step %d", seed, step)
+					}
+				} else {
+					svc := svcs[rng.IntN(len(svcs))]
+					sl := extSlice(name, svc, fmt.Sprintf("192.0.2.%d", 1+rng.IntN(200)))
+					ch, err := c.ApplyEndpointSlice(sl)
+					require.NoError(t, err)
+					var kinds []endpoints.ChangeKind
+					for _, sc := range ch.Slices {
+						kinds = append(kinds, sc.Kind)
+					}
+					old, had := model[name]
+					switch {
+					case !had:
+						require.Equal(t, []endpoints.ChangeKind{endpoints.Created}, kinds)
+					case old == svc:
+						require.Equal(t, []endpoints.ChangeKind{endpoints.Updated}, kinds)
+					default:
+						require.Equal(t, []endpoints.ChangeKind{endpoints.Deleted, endpoints.Created}, kinds)
+						require.Equal(t, nn("default", old), ch.Slices[0].Service)
+					}
+					require.Equal(t, nn("default", svc), ch.Slices[len(ch.Slices)-1].Service)
+					model[name] = svc
+				}
+				check := func(c *Cluster) {
+					for _, svc := range svcs {
+						var want []string
+						for n, s := range model {
+							if s == svc {
+								want = append(want, n)
+							}
+						}
+						slices.Sort(want)
+						var got []string
+						for _, sl := range c.AppliedSlices(nn("default", svc)) {
+							got = append(got, sl.Name)
+						}
+						require.Equal(t, want, got, "seed %d step %d Service %s", seed, step, svc)
+					}
+				}
+				check(c)
+				if step%20 == 19 {
+					snap, err := c.Snapshot()
+					require.NoError(t, err)
+					r := sliceCluster(t, external)
+					require.NoError(t, r.Restore(snap))
+					check(r)
+				}
+			}
+		}
+	})
 }
