@@ -111,10 +111,11 @@ type Config struct {
 	// ExternalSlices makes the Cluster follow EndpointSlices computed
 	// elsewhere (a real cluster's: kube/informer's follow mode) instead
 	// of computing them: its endpoints controller does not run, Services,
-	// pods and nodes change no slices, and ApplySlice and DeleteSlice
-	// give the slices that the proxy tables and the DNS use. Snapshot
-	// holds no external slices (they are the source's state): after a
-	// Restore, apply them again.
+	// pods and nodes change no slices, and ApplyEndpointSlice and
+	// DeleteEndpointSlice give every slice that the proxy tables and the
+	// DNS use, whoever manages it (endpointslices.go). Snapshot keeps
+	// them, and only a Cluster with ExternalSlices restores such a
+	// snapshot.
 	ExternalSlices bool
 }
 
@@ -176,14 +177,10 @@ type Cluster struct {
 	// sliceBorn holds each slice's creation time by namespace and name:
 	// the endpoints controller reads no clock, the cluster does.
 	sliceBorn map[service.NamespacedName]time.Time
-	// userSlices are the user-managed EndpointSlices (userslices.go) by
-	// namespace and name.
-	userSlices map[service.NamespacedName]*endpoints.Slice
-	// ext holds the external slices (Config.ExternalSlices) by Service,
-	// then slice name; extOwner the Service of each slice by namespace
-	// and slice name.
-	ext      map[service.NamespacedName]map[string]*endpoints.Slice
-	extOwner map[service.NamespacedName]service.NamespacedName
+	// applied are the applied EndpointSlices (endpointslices.go) by
+	// namespace and name; appliedBy the same by Service, then name.
+	applied   map[service.NamespacedName]*endpoints.Slice
+	appliedBy map[service.NamespacedName]map[string]*endpoints.Slice
 	// ephemeral counts source ports handed out by Dial.
 	ephemeral uint64
 
@@ -252,8 +249,8 @@ func NewCluster(cfg Config) (*Cluster, error) {
 		pods:       map[service.NamespacedName]*podState{},
 		podByIP:    map[netip.Addr]service.NamespacedName{},
 		sliceBorn:  map[service.NamespacedName]time.Time{},
-		ext:        map[service.NamespacedName]map[string]*endpoints.Slice{},
-		extOwner:   map[service.NamespacedName]service.NamespacedName{},
+		applied:    map[service.NamespacedName]*endpoints.Slice{},
+		appliedBy:  map[service.NamespacedName]map[string]*endpoints.Slice{},
 		table:      table,
 		pending:    &dnsname.Batch{},
 		held:       map[uint64]*generation{},
@@ -318,14 +315,14 @@ func (c *Cluster) DNS() *dnsname.Resolver { return c.dns }
 func (c *Cluster) Table() *proxy.Table { return c.table }
 
 // Slices returns the current EndpointSlices of a Service: the endpoints
-// controller's (or with Config.ExternalSlices those applied, by name),
-// then the user-managed ones (ApplyEndpointSlice) sorted by name.
+// controller's (none with Config.ExternalSlices), then the applied ones
+// (ApplyEndpointSlice) sorted by name.
 func (c *Cluster) Slices(key service.NamespacedName) []*endpoints.Slice {
 	out := c.ctlSlices(key)
-	if len(c.userSlices) == 0 {
+	if len(c.appliedBy[key]) == 0 {
 		return out
 	}
-	return append(slices.Clip(out), c.UserSlices(key)...)
+	return append(slices.Clip(out), c.AppliedSlices(key)...)
 }
 
 // Nodes returns the nodes, sorted by name (copies).

@@ -347,17 +347,3 @@ func (w *Concurrent) LoadBalance(nodes []string, pkt proxy.Packet, now time.Time
 	defer w.mu.Unlock()
 	return w.c.LoadBalance(nodes, pkt, now)
 }
-
-// ApplySlice is Cluster.ApplySlice under the lock.
-func (w *Concurrent) ApplySlice(s *endpoints.Slice) (Changes, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.c.ApplySlice(s)
-}
-
-// DeleteSlice is Cluster.DeleteSlice under the lock.
-func (w *Concurrent) DeleteSlice(name service.NamespacedName) (Changes, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.c.DeleteSlice(name)
-}

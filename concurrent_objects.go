@@ -22,12 +22,12 @@ func (w *Concurrent) DeleteEndpointSlice(key service.NamespacedName) (Changes, e
 	return w.c.DeleteEndpointSlice(key)
 }
 
-// UserSlices is Cluster.UserSlices under the lock (the slices are
+// AppliedSlices is Cluster.AppliedSlices under the lock (the slices are
 // immutable).
-func (w *Concurrent) UserSlices(key service.NamespacedName) []*endpoints.Slice {
+func (w *Concurrent) AppliedSlices(key service.NamespacedName) []*endpoints.Slice {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.c.UserSlices(key)
+	return w.c.AppliedSlices(key)
 }
 
 // ObjectList is Cluster.ObjectList under the lock (the objects are

@@ -11,7 +11,7 @@
 //		PodCIDRs:      []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")},
 //		ImmediateSync: true,
 //	})
-//	c.Apply(manifests)                 // v1 Nodes, Pods and Services
+//	c.Apply(manifests)                 // v1 Nodes, Pods, Services; EndpointSlices
 //	tr, _ := c.Dial(svcnet.FromPod("default", "client"), "my-service:80")
 //	fmt.Println(tr)                    // DNS → ClusterIP:80 → node's kube-proxy → PodIP:targetPort
 //
@@ -45,9 +45,14 @@
 //
 // A Service without a selector gets its endpoints from EndpointSlices
 // someone else writes: ApplyEndpointSlice and DeleteEndpointSlice carry
-// such user-managed slices (another managed-by value than the
-// controller's) to the proxies and the DNS, as kube-proxy and CoreDNS
-// consume every slice of a Service. ObjectList writes the cluster's
+// such applied slices (another managed-by value than the controller's)
+// to the proxies and the DNS, as kube-proxy and CoreDNS consume every
+// slice of a Service; Apply applies a stream's EndpointSlice documents
+// the same way (CarriedSlice skips the controller's). With
+// Config.ExternalSlices the controller does not run and every slice is
+// applied, as kube/informer's Follow mode gives a real cluster's; either
+// way Snapshot keeps the applied slices (endpointslices.go has the
+// rules). ObjectList writes the cluster's
 // Nodes, Services (with status), EndpointSlices (discovery.k8s.io/v1) and
 // Pods as a Kubernetes v1 List, in YAML or JSON, without the fields only
 // an API server sets; NodeView is a copy of a node's proxy for renderers

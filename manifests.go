@@ -80,9 +80,9 @@ func (c *Cluster) ObjectList(opts ListOptions) (List, error) {
 					l.Items = append(l.Items, sliceObject(sl))
 				}
 			}
-			// User slices of Services that do not exist (yet): kube-proxy
-			// keeps them too.
-			for _, sl := range c.allUserSlices() {
+			// Applied slices of Services that do not exist (yet):
+			// kube-proxy keeps them too.
+			for _, sl := range c.allApplied() {
 				if opts.Namespace != "" && sl.Namespace != opts.Namespace {
 					continue
 				}

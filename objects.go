@@ -268,10 +268,10 @@ func (c *Cluster) followService(sc service.Change) (Changes, error) {
 	ch := Changes{Services: []service.Change{sc}}
 	var err error
 	if sc.New != nil {
-		ch.Slices, err = c.ctlUpsertService(sc.New, sc.Old == nil)
+		ch.Slices, err = c.ctlUpsertService(sc.New)
 		err = ch.takeSkips(err)
 		if sc.Type == service.Added {
-			ch.Slices = append(ch.Slices, c.userSliceChanges(sc.New.Key())...)
+			ch.Slices = append(ch.Slices, c.appliedChanges(sc.New.Key())...)
 		}
 	} else {
 		ch.Slices = c.ctlDeleteService(sc.Old.Key())
@@ -359,9 +359,13 @@ func (c *Cluster) DeleteService(key service.NamespacedName) (Changes, error) {
 // metadata a `kubectl get -o yaml` dump holds and the API server sets
 // itself (resourceVersion, uid, creationTimestamp, managedFields, ...)
 // is cleared first, as service.ClearSystemFields says, so that a dump
-// applies as its manifests would. Namespaces and EndpointSlices decode
-// and are skipped: the Cluster computes its own slices. It stops at the
-// first error and returns the changes made until then.
+// applies as its manifests would. An EndpointSlice (discovery.k8s.io/v1)
+// is converted (SliceFromManifest) and applied with ApplyEndpointSlice,
+// unless CarriedSlice skips it: without Config.ExternalSlices, the
+// slices managed by the controller (endpoints.DefaultManagedBy) are
+// skipped, since the Cluster computes those itself, and so are slices of
+// no Service and FQDN slices. Namespaces decode and are skipped. It stops
+// at the first error and returns the changes made until then.
 func (c *Cluster) Apply(manifests []byte) (Changes, error) {
 	objs, err := service.DecodeAll(manifests)
 	if err != nil {
@@ -384,6 +388,19 @@ func (c *Cluster) Apply(manifests []byte) (Changes, error) {
 				ch, err = c.UpdateService(o)
 			} else {
 				ch, err = c.CreateService(o)
+			}
+		case *service.EndpointSlice:
+			if !CarriedSlice(o, c.cfg.ExternalSlices) {
+				continue
+			}
+			if o.Namespace == "" {
+				o.Namespace = "default"
+			}
+			var sl *endpoints.Slice
+			if sl, err = SliceFromManifest(o); err != nil {
+				err = fmt.Errorf("%w: EndpointSlice %s/%s does not decode as discovery.k8s.io/v1: %v", service.ErrInvalid, o.Namespace, o.Name, err)
+			} else {
+				ch, err = c.ApplyEndpointSlice(sl)
 			}
 		}
 		all.add(ch)

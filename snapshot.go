@@ -17,7 +17,14 @@ var ErrSnapshot = errors.New("svcnet: bad snapshot")
 // snapshotVersion is the version of the Cluster snapshot format; the
 // snapshot is sealed (internal/sealed) with kind snapshotKind, so that a
 // flipped bit or a truncation is an error, never a different cluster.
-const snapshotVersion = 2
+// Version 3 holds every applied EndpointSlice, with Config.ExternalSlices
+// too, and says whether the Cluster had it (externalSlices); Restore also
+// reads version 2, whose slices are those of a Cluster without it (a
+// version 2 snapshot of one with it held none).
+const snapshotVersion = 3
+
+// snapshotVersion2 is the previous version, which Restore still reads.
+const snapshotVersion2 = 2
 
 const snapshotKind = "svcnet.cluster"
 
@@ -25,12 +32,14 @@ type snapshot struct {
 	Registry []byte          `json:"registry"`
 	Nodes    []*service.Node `json:"nodes"`
 	Pods     []*service.Pod  `json:"pods"`
-	// Slices are the user-managed EndpointSlices (ApplyEndpointSlice).
+	// Slices are the applied EndpointSlices (ApplyEndpointSlice).
 	Slices []*endpoints.Slice `json:"slices,omitempty"`
+	// ExternalSlices is the Cluster's Config.ExternalSlices (version 3).
+	ExternalSlices bool `json:"externalSlices,omitempty"`
 }
 
 // Snapshot returns the cluster's whole state — the Registry (Services and
-// their allocations), nodes, pods and user-managed EndpointSlices — in a
+// their allocations), nodes, pods and applied EndpointSlices — in a
 // versioned, checksummed format that Restore reads. The controller's
 // slices, DNS records and proxy tables are derived state: Restore
 // rebuilds them.
@@ -39,7 +48,8 @@ func (c *Cluster) Snapshot() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sealed.Seal(snapshotKind, snapshotVersion, snapshot{Registry: reg, Nodes: c.Nodes(), Pods: c.Pods(""), Slices: c.allUserSlices()})
+	return sealed.Seal(snapshotKind, snapshotVersion, snapshot{Registry: reg, Nodes: c.Nodes(), Pods: c.Pods(""),
+		Slices: c.allApplied(), ExternalSlices: c.cfg.ExternalSlices})
 }
 
 // Restore replaces the cluster's state with a snapshot, as a control
@@ -60,6 +70,12 @@ func (c *Cluster) Snapshot() ([]byte, error) {
 // rejected with an ErrSnapshot wrapping a *service.DisagreementError that
 // names each Service and IP or port, and the cluster is unchanged.
 //
+// The applied EndpointSlices are checked as ApplyEndpointSlice checks
+// them. A snapshot of a Cluster with Config.ExternalSlices restores only
+// into one with it (an ErrSnapshot otherwise: its slices would stand
+// beside the controller's); one without restores into either. Restore
+// reads the current format and version 2 (snapshotVersion).
+//
 // Restore checks the snapshot by rebuilding it once with a random stream
 // of its own, and only then rebuilds it for real, drawing from the
 // cluster's: a rejected snapshot draws nothing.
@@ -72,7 +88,17 @@ func (c *Cluster) Snapshot() ([]byte, error) {
 func (c *Cluster) Restore(data []byte) error {
 	var s snapshot
 	if err := sealed.Open(data, snapshotKind, snapshotVersion, &s); err != nil {
-		return fmt.Errorf("%w: %w", ErrSnapshot, err)
+		// Version 2 is version 3 without externalSlices: decoding it
+		// strictly into the same struct and finding the flag set means
+		// it was no version 2.
+		var v2 snapshot
+		if sealed.Open(data, snapshotKind, snapshotVersion2, &v2) != nil || v2.ExternalSlices {
+			return fmt.Errorf("%w: %w", ErrSnapshot, err)
+		}
+		s = v2
+	}
+	if s.ExternalSlices && !c.cfg.ExternalSlices {
+		return fmt.Errorf("%w: a snapshot of a Cluster with Config.ExternalSlices restores only into one with it", ErrSnapshot)
 	}
 	trial := c.cfg
 	trial.Rand = rand.New(rand.NewPCG(0, 0))
@@ -162,7 +188,7 @@ func (c *Cluster) rebuild(s snapshot) error {
 	}
 	var all Changes
 	for _, svc := range c.reg.List("", service.Everything()) {
-		sl, err := c.ctlUpsertService(svc, true)
+		sl, err := c.ctlUpsertService(svc)
 		ch := Changes{Services: []service.Change{{Type: service.Added, New: svc}}, Slices: sl}
 		if err = ch.takeSkips(err); err != nil {
 			return fmt.Errorf("%w: service %s: %w", ErrSnapshot, svc.Key(), err)
@@ -179,18 +205,30 @@ func (c *Cluster) rebuild(s snapshot) error {
 		}
 		all.add(ch)
 	}
+	// The controller's slices, by namespace and name: an applied slice
+	// may not have one's name.
+	ctlNames := map[service.NamespacedName]bool{}
+	for _, ch := range all.Slices {
+		if ch.Slice != nil {
+			ctlNames[ch.Slice.Key()] = true
+		}
+	}
 	for _, sl := range s.Slices {
 		if sl == nil {
 			return fmt.Errorf("%w: null endpointslice", ErrSnapshot)
 		}
 		u := copySlice(sl)
-		if err := validateUserSlice(u); err != nil {
+		defaultSlice(u)
+		if err := validateSlice(u, c.cfg.ExternalSlices); err != nil {
 			return fmt.Errorf("%w: %w", ErrSnapshot, err)
 		}
-		if c.userSlices == nil {
-			c.userSlices = map[service.NamespacedName]*endpoints.Slice{}
+		if c.applied[u.Key()] != nil {
+			return fmt.Errorf("%w: endpointslice %s twice", ErrSnapshot, u.Key())
 		}
-		c.userSlices[service.NamespacedName{Namespace: u.Namespace, Name: u.Name}] = u
+		if ctlNames[u.Key()] {
+			return fmt.Errorf("%w: endpointslice %s: the name of a slice the endpoints controller manages", ErrSnapshot, u.Key())
+		}
+		c.storeApplied(u)
 		all.Slices = append(all.Slices, endpoints.Change{Kind: endpoints.Created,
 			Service: service.NamespacedName{Namespace: u.Namespace, Name: u.ServiceName()}, Slice: u})
 	}

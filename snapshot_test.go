@@ -138,7 +138,7 @@ func TestRestoreGarbageChangesNothing(t *testing.T) {
 		"empty":          "",
 		"no version":     `{}`,
 		"unsealed":       contentOf(t, valid),
-		"future version": strings.Replace(valid, `"version":2`, `"version":3`, 1),
+		"future version": strings.Replace(valid, `"version":3`, `"version":4`, 1),
 		"edited content": strings.Replace(valid, `"nodes":[`, `"nodes":[null,`, 1),
 		"bad registry":   resealed(t, valid, func(s string) string { return `{"registry":"bm90IGpzb24="}` }),
 		"null node":      resealed(t, valid, func(s string) string { return strings.Replace(s, `"nodes":[`, `"nodes":[null,`, 1) }),

@@ -1001,7 +1001,7 @@ func (im *importer) compareSlices(c *svcnet.Cluster, s *Scenario) {
 	for _, it := range im.slices {
 		key := it.key()
 		cleanMeta(it.m)
-		defaultSliceConditions(it.m)
+		svcnet.DefaultSliceManifest(it.m)
 		var sl endpoints.Slice
 		j, err := json.Marshal(it.m)
 		if err == nil {

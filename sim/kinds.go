@@ -1,12 +1,11 @@
 package sim
 
 import (
-	"encoding/json"
 	"reflect"
 	"strings"
 	"sync"
 
-	"github.com/svcnet/svcnet/endpoints"
+	"github.com/svcnet/svcnet"
 	"github.com/svcnet/svcnet/internal/k8sschema"
 	"github.com/svcnet/svcnet/service"
 )
@@ -95,32 +94,19 @@ func (d *Deployment) UnmarshalJSON(b []byte) error {
 	return service.UnmarshalCarried(b, (*plain)(d), &d.TypeMeta)
 }
 
-// addDumpSlice carries a user-managed EndpointSlice (carriedSlice) into
-// the Scenario as the endpoints.Slice the Cluster applies.
+// addDumpSlice carries a user-managed EndpointSlice (svcnet.CarriedSlice:
+// the simulator computes the controller's) into the scenario, converted
+// as svcnet.Cluster.Apply converts it (svcnet.SliceFromManifest).
 func (d *decoder) addDumpSlice(ref docRef, in *service.EndpointSlice, prefix string, manifest bool) {
-	name := in.Namespace + "/" + in.Name
-	var m map[string]any
-	b, err := json.Marshal(in)
-	if err == nil {
-		err = json.Unmarshal(b, &m)
+	if !svcnet.CarriedSlice(in, false) {
+		return
 	}
+	sl, err := svcnet.SliceFromManifest(in)
 	if err != nil {
-		d.fail(ref, kindEndpointSlice, name, strings.TrimSuffix(prefix, "."), err.Error(), err)
+		d.fail(ref, kindEndpointSlice, in.Namespace+"/"+in.Name, strings.TrimSuffix(prefix, "."), err.Error(), err)
 		return
 	}
-	if !carriedSlice(m) {
-		return
-	}
-	defaultSliceConditions(m)
-	var sl endpoints.Slice
-	if b, err = json.Marshal(m); err == nil {
-		err = json.Unmarshal(b, &sl)
-	}
-	if err != nil {
-		d.fail(ref, kindEndpointSlice, name, strings.TrimSuffix(prefix, "."), err.Error(), err)
-		return
-	}
-	d.addSlice(ref, &sl, prefix, manifest)
+	d.addSlice(ref, sl, prefix, manifest)
 }
 
 // MarshalJSON encodes the StatefulSet with what it carries.

@@ -648,63 +648,6 @@ func (d *decoder) addDeployment(ref docRef, dep *Deployment, prefix string, mani
 	}
 }
 
-// carriedSlice reports whether an EndpointSlice manifest is one the
-// simulator carries: not one its own controller computes (managed by
-// endpoints.DefaultManagedBy, as a dump's are), not one without a
-// kubernetes.io/service-name label and not an FQDN slice, which
-// kube-proxy ignores. The others are skipped, as a `kubectl get -A
-// -o yaml` dump run as manifests lists them.
-func carriedSlice(m map[string]any) bool {
-	md, _ := m["metadata"].(map[string]any)
-	labels, _ := md["labels"].(map[string]any)
-	if by, _ := labels[endpoints.LabelManagedBy].(string); by == endpoints.DefaultManagedBy {
-		return false
-	}
-	if svc, _ := labels[endpoints.LabelServiceName].(string); svc == "" {
-		return false // no Service's: kube-proxy and CoreDNS ignore it
-	}
-	at, _ := m["addressType"].(string)
-	return at != "FQDN"
-}
-
-// defaultSliceConditions fills the endpoint conditions a
-// discovery.k8s.io/v1 EndpointSlice leaves unset (nil) with what they
-// mean (EndpointConditions' API doc, KEP-1672): ready nil is true,
-// serving nil is ready, terminating nil is false; and a port's protocol
-// with TCP, the API server's default.
-func defaultSliceConditions(m map[string]any) {
-	eps, _ := m["endpoints"].([]any)
-	for _, e := range eps {
-		em, ok := e.(map[string]any)
-		if !ok {
-			continue
-		}
-		c, ok := em["conditions"].(map[string]any)
-		if !ok {
-			if em["conditions"] != nil {
-				continue // the decode reports it
-			}
-			c = map[string]any{}
-			em["conditions"] = c
-		}
-		if c["ready"] == nil {
-			c["ready"] = true
-		}
-		if c["serving"] == nil {
-			c["serving"] = c["ready"]
-		}
-		if c["terminating"] == nil {
-			c["terminating"] = false
-		}
-	}
-	ports, _ := m["ports"].([]any)
-	for _, p := range ports {
-		if pm, ok := p.(map[string]any); ok && pm["protocol"] == nil {
-			pm["protocol"] = "TCP" // SetDefaults_EndpointPort
-		}
-	}
-}
-
 func (d *decoder) addSlice(ref docRef, sl *endpoints.Slice, prefix string, manifest bool) {
 	defaultObjectNamespace(&sl.ObjectMeta)
 	name := sl.Namespace + "/" + sl.Name

@@ -4,7 +4,7 @@
 // goroutine that reads each key's object from the informer's cache and
 // calls the Cluster — AddNode/RemoveNode, ApplyPod/DeletePod,
 // CreateService/UpdateService/UpdateServiceStatus/DeleteService,
-// ApplySlice/DeleteSlice — so that every Cluster call is made from that
+// ApplyEndpointSlice/DeleteEndpointSlice — so that every Cluster call is made from that
 // one goroutine (a Cluster is single-writer: see svcnet.Concurrent).
 // An embedder then gets svcnet's DNS server, proxy views and rules for a
 // real cluster.
@@ -22,8 +22,9 @@
 //     the Services and Pods; nothing is written to the API.
 //   - Follow: the cluster's own EndpointSlices (every slice with a
 //     kubernetes.io/service-name label, whoever manages it, as kube-proxy
-//     and CoreDNS read them) are given to the Cluster with ApplySlice; the
-//     Cluster must be made with Config.ExternalSlices.
+//     and CoreDNS read them) are given to the Cluster with
+//     ApplyEndpointSlice; the Cluster must be made with
+//     Config.ExternalSlices.
 //   - Controller: as Compute, and the computed slices are written back
 //     through the client (created, updated, deleted), labelled
 //     endpointslice.kubernetes.io/managed-by: Config.ManagedBy

@@ -142,8 +142,8 @@ type Driver struct {
 	dirty map[service.NamespacedName]bool
 }
 
-// New returns a Driver for cfg; Run starts it. It calls the Cluster once,
-// to check that its ExternalSlices setting suits the mode.
+// New returns a Driver for cfg; Run starts it. It checks that the
+// Cluster's Config.ExternalSlices suits the mode.
 func New(cfg Config) (*Driver, error) {
 	if cfg.Client == nil || cfg.Cluster == nil {
 		return nil, fmt.Errorf("%w: Client and Cluster are required", ErrConfig)
@@ -157,11 +157,7 @@ func New(cfg Config) (*Driver, error) {
 	if cfg.ManagedBy == "" {
 		cfg.ManagedBy = DefaultManagedBy
 	}
-	// DeleteSlice of no slice: ErrNotFound with ExternalSlices, else
-	// ErrInvalidConfig; it changes nothing either way.
-	_, err := cfg.Cluster.DeleteSlice(service.NamespacedName{})
-	external := !errors.Is(err, svcnet.ErrInvalidConfig)
-	if external != (cfg.Mode == Follow) {
+	if external := cfg.Cluster.Config().ExternalSlices; external != (cfg.Mode == Follow) {
 		return nil, fmt.Errorf("%w: mode %v needs a Cluster with ExternalSlices %v", ErrConfig, cfg.Mode, cfg.Mode == Follow)
 	}
 	d := &Driver{
@@ -390,7 +386,7 @@ func (d *Driver) process(k key) {
 		}
 		var s *endpoints.Slice
 		if s, err = convert.SliceFromKube(o); err == nil {
-			ch, err = d.c.ApplySlice(s)
+			ch, err = d.c.ApplyEndpointSlice(s)
 		}
 	}
 	if err != nil {
@@ -416,7 +412,7 @@ func (d *Driver) remove(k key, nn service.NamespacedName) {
 		delete(d.uid, k.name)
 		ch, err = d.c.DeleteService(nn)
 	case kindSlice:
-		ch, err = d.c.DeleteSlice(nn)
+		ch, err = d.c.DeleteEndpointSlice(nn)
 	}
 	switch {
 	case errors.Is(err, svcnet.ErrNotFound), errors.Is(err, service.ErrNotFound):
