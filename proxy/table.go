@@ -30,9 +30,56 @@ type Table struct {
 	frontends *btree.BTreeG[tableFrontend]
 	nodePorts *btree.BTreeG[tableFrontend]
 	version   uint64
+	// id names this Table in the steps of the Tables built from it;
+	// steps are the last builds that led here, oldest first (at most
+	// maxSteps), so that a node's Proxy moving from an older Table of the
+	// lineage learns which Services changed without walking them all.
+	id    *tableID
+	steps []tableStep
 	// defaultAlg is the algorithm of Services without AlgorithmAnnotation;
 	// builders start from it.
 	defaultAlg string
+}
+
+// tableID is a Table's identity in its successors' steps: a pointer to
+// it, not to the Table, so that a step does not keep its Table alive.
+type tableID struct{ version uint64 }
+
+// tableStep is one build: the Table it started from and the keys of the
+// Services whose entries it replaced, added or removed, sorted (a key
+// may be listed whose entry ended as it began: absent).
+type tableStep struct {
+	from *tableID
+	keys []service.NamespacedName
+}
+
+// maxSteps bounds the builds a Table remembers: a Proxy more than that
+// many generations behind walks every Service it has state for instead.
+const maxSteps = 16
+
+// stepsSince returns the builds that led from old to t, when old is one
+// of the last maxSteps Tables t was built from, and the number of keys
+// they list; false otherwise. It costs O(maxSteps) and does not
+// allocate.
+func (t *Table) stepsSince(old *Table) ([]tableStep, int, bool) {
+	for j := len(t.steps) - 1; j >= 0; j-- {
+		if t.steps[j].from != old.id {
+			continue
+		}
+		n := 0
+		for _, st := range t.steps[j:] {
+			n += len(st.keys)
+		}
+		return t.steps[j:], n, true
+	}
+	return nil, 0, false
+}
+
+// lookup returns a Service's entry, nil when t has none.
+func (t *Table) lookup(probe *tableService, key service.NamespacedName) *tableService {
+	probe.key = key
+	ts, _ := t.services.Get(probe)
+	return ts
 }
 
 // tableService is one Service in a Table; immutable once built.
@@ -102,6 +149,7 @@ func NewTable() *Table {
 		services:   btree.NewG(tableDegree, func(a, b *tableService) bool { return compareKeys(a.key, b.key) < 0 }),
 		frontends:  btree.NewG(tableDegree, lessFrontend),
 		nodePorts:  btree.NewG(tableDegree, lessFrontend),
+		id:         &tableID{},
 		defaultAlg: lb.AlgorithmRandom,
 	}
 }
@@ -133,7 +181,7 @@ func (t *Table) Frontends() int { return t.frontends.Len() + t.nodePorts.Len() }
 // Builder returns a TableBuilder that starts from t. t itself never
 // changes.
 func (t *Table) Builder() *TableBuilder {
-	return &TableBuilder{t: &Table{
+	return &TableBuilder{from: t, t: &Table{
 		services:   t.services.Clone(),
 		frontends:  t.frontends.Clone(),
 		nodePorts:  t.nodePorts.Clone(),
@@ -145,6 +193,7 @@ func (t *Table) Builder() *TableBuilder {
 // TableBuilder applies Service and EndpointSlice changes to a copy of a
 // Table. It is single-use and single-writer: call Build once, then drop it.
 type TableBuilder struct {
+	from  *Table
 	t     *Table
 	dirty map[service.NamespacedName]bool
 	built bool
@@ -212,7 +261,11 @@ func (b *TableBuilder) DeleteService(key service.NamespacedName) {
 	if old := b.get(key); old != nil {
 		b.unprogram(old)
 		b.t.services.Delete(old)
-		delete(b.dirty, key)
+		// Still dirty: Build skips it, and lists it as changed.
+		if b.dirty == nil {
+			b.dirty = map[service.NamespacedName]bool{}
+		}
+		b.dirty[key] = true
 	}
 }
 
@@ -252,6 +305,12 @@ func (b *TableBuilder) Build() *Table {
 		b.rebuild(ts)
 	}
 	b.t.version++
+	b.t.id = &tableID{version: b.t.version}
+	steps := b.from.steps
+	if len(steps) >= maxSteps {
+		steps = steps[len(steps)-maxSteps+1:]
+	}
+	b.t.steps = append(slices.Clip(steps), tableStep{from: b.from.id, keys: keys})
 	return b.t
 }
 
