@@ -164,7 +164,8 @@ func checkProxyCache(t require.TestingT, p *Proxy) {
 // random frontends in between. After every sync its caches agree with
 // the table (checkProxyCache), it keeps exactly the pickers of its ports
 // the new table still has (what a full walk keeps), and it routes as a
-// fresh proxy synced to the same table does.
+// fresh proxy synced to the same table does; ChangedServices from the
+// table it had is what a walk of both tables finds.
 func TestSyncIncrementalMatchesFull(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		names := []string{"a", "b", "c", "d"}
@@ -215,9 +216,10 @@ func TestSyncIncrementalMatchesFull(t *testing.T) {
 				tabs = append(tabs, b.Build())
 			}
 			tab := tabs[len(tabs)-1-rapid.IntRange(0, min(len(tabs)-1, 20)).Draw(rt, "sync")]
-			before := slices.Collect(maps.Keys(p.pickers))
+			before, prev := slices.Collect(maps.Keys(p.pickers)), p.table
 			p.Sync(tab)
 			checkProxyCache(rt, p)
+			require.Equal(rt, p.changedByWalk(prev), p.ChangedServices(prev), "ChangedServices from the last builds and by a walk")
 			for _, k := range before {
 				ts, ok := tab.services.Get(&tableService{key: k.svc})
 				want := ok && slices.ContainsFunc(ts.ports, func(tp *tablePort) bool { return tp.key == k })
