@@ -212,14 +212,22 @@ func (p *Proxy) Sync(t *Table) {
 		return
 	}
 	for _, st := range steps {
+		if len(p.seen) > 0 {
+			for _, f := range st.fronts {
+				if f.addr.IsValid() {
+					delete(p.seen, f)
+					continue
+				}
+				// A NodePort: Route cached it under each node address.
+				for _, a := range p.cfg.NodeAddresses {
+					f.addr = a.Unmap()
+					delete(p.seen, f)
+				}
+			}
+		}
 		for _, k := range st.keys {
 			ots, nts := old.lookup(&p.probe, k), t.lookup(&p.probe, k)
-			if ots == nts {
-				continue
-			}
-			p.forget(ots)
-			p.forget(nts)
-			if ots == nil {
+			if ots == nil || ots == nts {
 				continue
 			}
 			// The pickers are of ports of the old table (pickersFor
@@ -229,25 +237,6 @@ func (p *Proxy) Sync(t *Table) {
 				if _, has := p.pickers[tp.key]; has && (nts == nil || !slices.ContainsFunc(nts.ports, func(n *tablePort) bool { return n.key == tp.key })) {
 					delete(p.pickers, tp.key)
 				}
-			}
-		}
-	}
-}
-
-// forget drops the cached frontends that a Service's entry programs (or
-// programmed): every key Route could have cached for one of its ports.
-func (p *Proxy) forget(ts *tableService) {
-	if ts == nil || len(p.seen) == 0 {
-		return
-	}
-	for _, tp := range ts.ports {
-		sp := tp.svc.Spec.Ports[tp.spIdx]
-		for _, v := range serviceVIPs(tp.svc) {
-			delete(p.seen, frontendKey{v.addr, uint16(sp.Port), tp.key.proto})
-		}
-		if sp.NodePort != 0 {
-			for _, a := range p.cfg.NodeAddresses {
-				delete(p.seen, frontendKey{a.Unmap(), uint16(sp.NodePort), tp.key.proto})
 			}
 		}
 	}
