@@ -336,9 +336,11 @@ func (b *TableBuilder) Build() *Table {
 func (b *TableBuilder) rebuild(ts *tableService) {
 	var prev *tableService
 	var changed []string
+	var chPorts map[changedPort]int32
 	if o := b.from.lookup(&b.probe, ts.key); o != nil && o.svc == ts.svc && o.alg == ts.alg {
 		prev = o
 		changed = changedSlices(o.slices, ts.slices)
+		chPorts = changedPortIndex(changed, o.slices, ts.slices)
 	}
 	b.unprogram(ts)
 	ts.ports = nil
@@ -359,7 +361,7 @@ func (b *TableBuilder) rebuild(ts *tableService) {
 			}
 			patched := false
 			if k := len(ts.ports); prev != nil && k < len(prev.ports) && prev.ports[k].key == tp.key && prev.ports[k].spIdx == i {
-				tp.eps, patched = b.patchEndpoints(prev.ports[k], prev.slices, ts.slices, changed, sp, v6)
+				tp.eps, patched = b.patchEndpoints(prev.ports[k], prev.slices, ts.slices, changed, chPorts, sp, v6)
 			}
 			if !patched {
 				if names == nil {
@@ -405,17 +407,17 @@ func changedSlices(old, cur map[string]*endpoints.Slice) []string {
 // them; it sorts only what the changed slices bring. It declines
 // (false) where first-wins between slices matters: an address and port
 // in two slices, before or after.
-func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[string]*endpoints.Slice, changed []string, sp service.ServicePort, v6 bool) ([]endpointInfo, bool) {
+func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[string]*endpoints.Slice, changed []string, idx map[changedPort]int32, sp service.ServicePort, v6 bool) ([]endpointInfo, bool) {
 	if old.dups {
 		return nil, false
 	}
 	var rem, add []endpointInfo
 	for _, n := range changed {
 		if sl := oldSlices[n]; sl != nil {
-			rem = appendSliceEndpoints(rem, sl, sp, v6)
+			rem = appendSliceEndpoints(rem, sl, idx, sp, v6)
 		}
 		if sl := curSlices[n]; sl != nil {
-			add = appendSliceEndpoints(add, sl, sp, v6)
+			add = appendSliceEndpoints(add, sl, idx, sp, v6)
 		}
 	}
 	if len(rem) == 0 && len(add) == 0 {
@@ -456,10 +458,35 @@ func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[s
 	return out, true
 }
 
+// changedPort names a port of one version of a changed slice.
+type changedPort struct {
+	sl          *endpoints.Slice
+	name, proto string
+}
+
+// changedPortIndex maps the ports of the changed slices' old and new
+// versions to their numbers, so that each Service port finds its port
+// in a changed slice in O(1), as slicePortIndex does for a full
+// gathering: the last of equal names wins.
+func changedPortIndex(changed []string, old, cur map[string]*endpoints.Slice) map[changedPort]int32 {
+	idx := map[changedPort]int32{}
+	for _, n := range changed {
+		for _, sl := range []*endpoints.Slice{old[n], cur[n]} {
+			if sl == nil {
+				continue
+			}
+			for _, spt := range sl.Ports {
+				idx[changedPort{sl, spt.Name, string(spt.Protocol)}] = spt.Port
+			}
+		}
+	}
+	return idx
+}
+
 // appendSliceEndpoints appends the endpoints one slice gives a Service
-// port in one family, as portEndpoints gathers them (the last slice
-// port of the name and protocol gives the port number).
-func appendSliceEndpoints(out []endpointInfo, sl *endpoints.Slice, sp service.ServicePort, v6 bool) []endpointInfo {
+// port in one family, as portEndpoints gathers them; idx holds the
+// slice's ports (changedPortIndex).
+func appendSliceEndpoints(out []endpointInfo, sl *endpoints.Slice, idx map[changedPort]int32, sp service.ServicePort, v6 bool) []endpointInfo {
 	want := endpoints.AddressTypeIPv4
 	if v6 {
 		want = endpoints.AddressTypeIPv6
@@ -467,13 +494,8 @@ func appendSliceEndpoints(out []endpointInfo, sl *endpoints.Slice, sp service.Se
 	if sl.AddressType != want {
 		return out
 	}
-	port := int32(-1)
-	for _, spt := range sl.Ports {
-		if spt.Name == sp.Name && spt.Protocol == sp.Protocol {
-			port = spt.Port
-		}
-	}
-	if port <= 0 {
+	port, ok := idx[changedPort{sl, sp.Name, string(sp.Protocol)}]
+	if !ok || port <= 0 {
 		return out
 	}
 	for _, ep := range sl.Endpoints {
