@@ -122,7 +122,8 @@ type ProxyConfig struct {
 // frontend of a Service with externalTrafficPolicy Local uses the Cluster
 // endpoints, as kube-proxy short-circuits it.
 //
-// A Proxy applies a Table with Sync, in O(1): thousands of proxies can
+// A Proxy applies a Table with Sync, at the cost of what changed since
+// the Table it had (see Sync): thousands of proxies can
 // share one Table, and a stale proxy keeps the Table it last synced. Its
 // own state is only its pickers, made lazily for the Service ports it
 // routes to and refreshed, with their state kept (round-robin positions,
