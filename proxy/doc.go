@@ -11,7 +11,9 @@
 // port's endpoints from the EndpointSlices. It is immutable: a
 // TableBuilder applies Service and slice changes to a copy-on-write clone
 // and Build returns a new Table that shares everything unchanged. A Proxy
-// is one node's view: Sync points it at a Table in O(1), and it keeps only
+// is one node's view: Sync points it at a Table at the cost of what the
+// builds between the two changed (each Table remembers its last builds'
+// Services and frontends), and it keeps only
 // the pickers of the ports it routes to, refreshed lazily (with their
 // state) when a synced Table changed that port. Thousands of nodes, some
 // of them stale, cost little more than one table:

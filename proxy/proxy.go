@@ -122,7 +122,8 @@ type ProxyConfig struct {
 // frontend of a Service with externalTrafficPolicy Local uses the Cluster
 // endpoints, as kube-proxy short-circuits it.
 //
-// A Proxy applies a Table with Sync, in O(1): thousands of proxies can
+// A Proxy applies a Table with Sync, at the cost of what changed since
+// the Table it had (see Sync): thousands of proxies can
 // share one Table, and a stale proxy keeps the Table it last synced. Its
 // own state is only its pickers, made lazily for the Service ports it
 // routes to and refreshed, with their state kept (round-robin positions,
@@ -142,6 +143,9 @@ type Proxy struct {
 	// frontend costs a hash lookup rather than a B-tree walk. Sync
 	// clears it.
 	seen map[frontendKey]*seenFrontend
+	// probe is the search key of Table lookups, kept here so that a
+	// lookup does not allocate one.
+	probe tableService
 }
 
 // nodePort is a node's pickers for one Service port, made from tp.
@@ -186,17 +190,55 @@ func (p *Proxy) Table() *Table { return p.table }
 
 // Sync makes t the proxy's table, as kube-proxy's sync loop programs the
 // node. Pickers of ports that t no longer has are dropped; the others are
-// refreshed when next used.
+// refreshed when next used. When t was built from the proxy's table
+// within the last few builds (a Cluster's next generations), Sync costs
+// what those builds changed, O(changed Services × log Services), and
+// does not allocate; otherwise it walks the proxy's pickers and cached
+// frontends, O(the Service ports it has routed to).
 func (p *Proxy) Sync(t *Table) {
 	if t == p.table {
 		return
 	}
+	old := p.table
 	p.table = t
-	clear(p.seen)
-	for k := range p.pickers {
-		ts, ok := t.services.Get(&tableService{key: k.svc})
-		if !ok || !slices.ContainsFunc(ts.ports, func(tp *tablePort) bool { return tp.key == k }) {
-			delete(p.pickers, k)
+	steps, n, ok := t.stepsSince(old)
+	if !ok || n > len(p.pickers)+len(p.seen) {
+		clear(p.seen)
+		for k := range p.pickers {
+			ts := t.lookup(&p.probe, k.svc)
+			if ts == nil || !slices.ContainsFunc(ts.ports, func(tp *tablePort) bool { return tp.key == k }) {
+				delete(p.pickers, k)
+			}
+		}
+		return
+	}
+	for _, st := range steps {
+		if len(p.seen) > 0 {
+			for _, f := range st.fronts {
+				if f.addr.IsValid() {
+					delete(p.seen, f)
+					continue
+				}
+				// A NodePort: Route cached it under each node address.
+				for _, a := range p.cfg.NodeAddresses {
+					f.addr = a.Unmap()
+					delete(p.seen, f)
+				}
+			}
+		}
+		for _, k := range st.keys {
+			ots, nts := old.lookup(&p.probe, k), t.lookup(&p.probe, k)
+			if ots == nil || ots == nts {
+				continue
+			}
+			// The pickers are of ports of the old table (pickersFor
+			// makes them only for its ports), so the old entry's ports
+			// are all there can be for this Service.
+			for _, tp := range ots.ports {
+				if _, has := p.pickers[tp.key]; has && (nts == nil || !slices.ContainsFunc(nts.ports, func(n *tablePort) bool { return n.key == tp.key })) {
+					delete(p.pickers, tp.key)
+				}
+			}
 		}
 	}
 }

@@ -30,9 +30,60 @@ type Table struct {
 	frontends *btree.BTreeG[tableFrontend]
 	nodePorts *btree.BTreeG[tableFrontend]
 	version   uint64
+	// id names this Table in the steps of the Tables built from it;
+	// steps are the last builds that led here, oldest first (at most
+	// maxSteps), so that a node's Proxy moving from an older Table of the
+	// lineage learns which Services changed without walking them all.
+	id    *tableID
+	steps []tableStep
 	// defaultAlg is the algorithm of Services without AlgorithmAnnotation;
 	// builders start from it.
 	defaultAlg string
+}
+
+// tableID is a Table's identity in its successors' steps: a pointer to
+// it, not to the Table, so that a step does not keep its Table alive.
+type tableID struct{ version uint64 }
+
+// tableStep is one build: the Table it started from and the keys of the
+// Services whose entries it replaced, added or removed, sorted (a key
+// may be listed whose entry ended as it began: absent).
+type tableStep struct {
+	from *tableID
+	keys []service.NamespacedName
+	// fronts are the frontend keys the build wrote or removed (a
+	// NodePort's with an invalid addr): a Proxy's cached frontends
+	// elsewhere are still what the new Table holds.
+	fronts []frontendKey
+}
+
+// maxSteps bounds the builds a Table remembers: a Proxy more than that
+// many generations behind walks every Service it has state for instead.
+const maxSteps = 16
+
+// stepsSince returns the builds that led from old to t, when old is one
+// of the last maxSteps Tables t was built from, and the number of keys
+// keys and frontends they list; false otherwise. It costs O(maxSteps) and does not
+// allocate.
+func (t *Table) stepsSince(old *Table) ([]tableStep, int, bool) {
+	for j := len(t.steps) - 1; j >= 0; j-- {
+		if t.steps[j].from != old.id {
+			continue
+		}
+		n := 0
+		for _, st := range t.steps[j:] {
+			n += len(st.keys) + len(st.fronts)
+		}
+		return t.steps[j:], n, true
+	}
+	return nil, 0, false
+}
+
+// lookup returns a Service's entry, nil when t has none.
+func (t *Table) lookup(probe *tableService, key service.NamespacedName) *tableService {
+	probe.key = key
+	ts, _ := t.services.Get(probe)
+	return ts
 }
 
 // tableService is one Service in a Table; immutable once built.
@@ -54,6 +105,10 @@ type tablePort struct {
 	alg    string
 	eps    []endpointInfo
 	hasAny bool
+	// dups reports that two slices had an endpoint at the same
+	// address and port (the first slice by name won): a change of such
+	// a port's slices is merged by a full rebuild, not patched.
+	dups bool
 }
 
 type portKey struct {
@@ -102,6 +157,7 @@ func NewTable() *Table {
 		services:   btree.NewG(tableDegree, func(a, b *tableService) bool { return compareKeys(a.key, b.key) < 0 }),
 		frontends:  btree.NewG(tableDegree, lessFrontend),
 		nodePorts:  btree.NewG(tableDegree, lessFrontend),
+		id:         &tableID{},
 		defaultAlg: lb.AlgorithmRandom,
 	}
 }
@@ -133,7 +189,7 @@ func (t *Table) Frontends() int { return t.frontends.Len() + t.nodePorts.Len() }
 // Builder returns a TableBuilder that starts from t. t itself never
 // changes.
 func (t *Table) Builder() *TableBuilder {
-	return &TableBuilder{t: &Table{
+	return &TableBuilder{from: t, t: &Table{
 		services:   t.services.Clone(),
 		frontends:  t.frontends.Clone(),
 		nodePorts:  t.nodePorts.Clone(),
@@ -145,9 +201,16 @@ func (t *Table) Builder() *TableBuilder {
 // TableBuilder applies Service and EndpointSlice changes to a copy of a
 // Table. It is single-use and single-writer: call Build once, then drop it.
 type TableBuilder struct {
+	from  *Table
 	t     *Table
 	dirty map[service.NamespacedName]bool
 	built bool
+	// sorted counts the endpoints Build sorted, which tests read: a
+	// change of one slice among many sorts that slice's endpoints only.
+	sorted int
+	probe  tableService
+	// fronts are the frontend keys written or removed (tableStep).
+	fronts []frontendKey
 }
 
 // SetDefaultAlgorithm sets the algorithm for Services upserted from now
@@ -212,7 +275,11 @@ func (b *TableBuilder) DeleteService(key service.NamespacedName) {
 	if old := b.get(key); old != nil {
 		b.unprogram(old)
 		b.t.services.Delete(old)
-		delete(b.dirty, key)
+		// Still dirty: Build skips it, and lists it as changed.
+		if b.dirty == nil {
+			b.dirty = map[service.NamespacedName]bool{}
+		}
+		b.dirty[key] = true
 	}
 }
 
@@ -252,19 +319,37 @@ func (b *TableBuilder) Build() *Table {
 		b.rebuild(ts)
 	}
 	b.t.version++
+	b.t.id = &tableID{version: b.t.version}
+	steps := b.from.steps
+	if len(steps) >= maxSteps {
+		steps = steps[len(steps)-maxSteps+1:]
+	}
+	b.t.steps = append(slices.Clip(steps), tableStep{from: b.from.id, keys: keys, fronts: b.fronts})
 	return b.t
 }
 
-// rebuild recomputes a Service's ports and frontends.
+// rebuild recomputes a Service's ports and frontends. A port whose
+// Service is unchanged since the starting Table has its endpoints
+// patched from the slices that changed (patchEndpoints), in
+// O(endpoints + changed log changed), rather than gathered and sorted
+// again from every slice.
 func (b *TableBuilder) rebuild(ts *tableService) {
+	var prev *tableService
+	var changed []string
+	var chPorts map[changedPort]int32
+	if o := b.from.lookup(&b.probe, ts.key); o != nil && o.svc == ts.svc && o.alg == ts.alg {
+		prev = o
+		changed = changedSlices(o.slices, ts.slices)
+		chPorts = changedPortIndex(changed, o.slices, ts.slices)
+	}
 	b.unprogram(ts)
 	ts.ports = nil
 	svc := ts.svc
 	if svc == nil || svc.Spec.Type == service.ServiceTypeExternalName {
 		return
 	}
-	names := slices.Sorted(maps.Keys(ts.slices))
-	ports := slicePortIndex(ts, names)
+	var names []string
+	var ports map[slicePort]int32
 	fams := families(svc)
 	for i, sp := range svc.Spec.Ports {
 		for _, v6 := range fams {
@@ -274,16 +359,166 @@ func (b *TableBuilder) rebuild(ts *tableService) {
 				spIdx: i,
 				alg:   ts.alg,
 			}
-			tp.eps = portEndpoints(ts, names, ports, sp, v6)
+			patched := false
+			if k := len(ts.ports); prev != nil && k < len(prev.ports) && prev.ports[k].key == tp.key && prev.ports[k].spIdx == i {
+				tp.eps, patched = b.patchEndpoints(prev.ports[k], prev.slices, ts.slices, changed, chPorts, sp, v6)
+			}
+			if !patched {
+				if names == nil {
+					names = slices.Sorted(maps.Keys(ts.slices))
+					ports = slicePortIndex(ts, names)
+				}
+				tp.eps, tp.dups = portEndpoints(ts, names, ports, sp, v6)
+				b.sorted += len(tp.eps)
+			}
 			for _, e := range tp.eps {
 				if e.b.Ready || e.b.Serving && e.b.Terminating {
 					tp.hasAny = true
+					break
 				}
 			}
 			ts.ports = append(ts.ports, tp)
 			b.program(svc, sp, tp)
 		}
 	}
+}
+
+// changedSlices returns the names of the slices that differ between two
+// versions of a Service's slices, sorted; O(slices).
+func changedSlices(old, cur map[string]*endpoints.Slice) []string {
+	var out []string
+	for n, sl := range cur {
+		if old[n] != sl {
+			out = append(out, n)
+		}
+	}
+	for n := range old {
+		if _, ok := cur[n]; !ok {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// patchEndpoints returns old's endpoints with the contributions of the
+// changed slices' old versions taken out and those of their new
+// versions merged in, in address order, as portEndpoints would gather
+// them; it sorts only what the changed slices bring. It declines
+// (false) where first-wins between slices matters: an address and port
+// in two slices, before or after.
+func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[string]*endpoints.Slice, changed []string, idx map[changedPort]int32, sp service.ServicePort, v6 bool) ([]endpointInfo, bool) {
+	if old.dups {
+		return nil, false
+	}
+	var rem, add []endpointInfo
+	for _, n := range changed {
+		if sl := oldSlices[n]; sl != nil {
+			rem = appendSliceEndpoints(rem, sl, idx, sp, v6)
+		}
+		if sl := curSlices[n]; sl != nil {
+			add = appendSliceEndpoints(add, sl, idx, sp, v6)
+		}
+	}
+	if len(rem) == 0 && len(add) == 0 {
+		return old.eps, true
+	}
+	byAddr := func(a, b endpointInfo) int { return a.b.Addr.Compare(b.b.Addr) }
+	slices.SortFunc(rem, byAddr)
+	slices.SortFunc(add, byAddr)
+	b.sorted += len(rem) + len(add)
+	for k := 1; k < len(add); k++ {
+		if add[k].b.Addr == add[k-1].b.Addr {
+			return nil, false
+		}
+	}
+	out := make([]endpointInfo, 0, max(0, len(old.eps)+len(add)-len(rem)))
+	i, j := 0, 0
+	for _, e := range old.eps {
+		for i < len(rem) && rem[i].b.Addr.Compare(e.b.Addr) < 0 {
+			i++
+		}
+		if i < len(rem) && rem[i].b.Addr == e.b.Addr {
+			i++
+			continue
+		}
+		for j < len(add) && add[j].b.Addr.Compare(e.b.Addr) < 0 {
+			out = append(out, add[j])
+			j++
+		}
+		if j < len(add) && add[j].b.Addr == e.b.Addr {
+			return nil, false // also in a slice that did not change
+		}
+		out = append(out, e)
+	}
+	out = append(out, add[j:]...)
+	if len(out) == 0 {
+		return nil, true // as portEndpoints gathers none
+	}
+	return out, true
+}
+
+// changedPort names a port of one version of a changed slice.
+type changedPort struct {
+	sl          *endpoints.Slice
+	name, proto string
+}
+
+// changedPortIndex maps the ports of the changed slices' old and new
+// versions to their numbers, so that each Service port finds its port
+// in a changed slice in O(1), as slicePortIndex does for a full
+// gathering: the last of equal names wins.
+func changedPortIndex(changed []string, old, cur map[string]*endpoints.Slice) map[changedPort]int32 {
+	idx := map[changedPort]int32{}
+	for _, n := range changed {
+		for _, sl := range []*endpoints.Slice{old[n], cur[n]} {
+			if sl == nil {
+				continue
+			}
+			for _, spt := range sl.Ports {
+				idx[changedPort{sl, spt.Name, string(spt.Protocol)}] = spt.Port
+			}
+		}
+	}
+	return idx
+}
+
+// appendSliceEndpoints appends the endpoints one slice gives a Service
+// port in one family, as portEndpoints gathers them; idx holds the
+// slice's ports (changedPortIndex).
+func appendSliceEndpoints(out []endpointInfo, sl *endpoints.Slice, idx map[changedPort]int32, sp service.ServicePort, v6 bool) []endpointInfo {
+	want := endpoints.AddressTypeIPv4
+	if v6 {
+		want = endpoints.AddressTypeIPv6
+	}
+	if sl.AddressType != want {
+		return out
+	}
+	port, ok := idx[changedPort{sl, sp.Name, string(sp.Protocol)}]
+	if !ok || port <= 0 {
+		return out
+	}
+	for _, ep := range sl.Endpoints {
+		if ei, ok := newEndpointInfo(ep, port); ok {
+			out = append(out, ei)
+		}
+	}
+	return out
+}
+
+// newEndpointInfo is an endpoint at a port; false for an invalid
+// address.
+func newEndpointInfo(ep endpoints.Endpoint, port int32) (endpointInfo, bool) {
+	ap := netip.AddrPortFrom(ep.Address().Unmap(), uint16(port))
+	if !ap.Addr().IsValid() {
+		return endpointInfo{}, false
+	}
+	ei := endpointInfo{b: lb.Backend{Addr: ap, Zone: ep.Zone, Node: ep.NodeName,
+		Ready: ep.Conditions.Ready, Serving: ep.Conditions.Serving, Terminating: ep.Conditions.Terminating}}
+	if ep.Hints != nil {
+		ei.zoneHints, ei.nodeHints = ep.Hints.ForZones, ep.Hints.ForNodes
+	}
+	return ei, true
 }
 
 // unprogram removes the frontends of a Service's current ports, walking
@@ -295,12 +530,14 @@ func (b *TableBuilder) unprogram(ts *tableService) {
 			f := tableFrontend{addr: a.addr, port: uint16(sp.Port), proto: tp.key.proto, ipv6: tp.key.ipv6}
 			if got, ok := b.t.frontends.Get(f); ok && got.tp == tp {
 				b.t.frontends.Delete(f)
+				b.fronts = append(b.fronts, frontendKey{f.addr, f.port, f.proto})
 			}
 		}
 		if sp.NodePort != 0 {
 			f := tableFrontend{port: uint16(sp.NodePort), proto: tp.key.proto, ipv6: tp.key.ipv6}
 			if got, ok := b.t.nodePorts.Get(f); ok && got.tp == tp {
 				b.t.nodePorts.Delete(f)
+				b.fronts = append(b.fronts, frontendKey{port: f.port, proto: f.proto})
 			}
 		}
 	}
@@ -380,9 +617,11 @@ func (b *TableBuilder) program(svc *service.Service, sp service.ServicePort, tp 
 			f.ranges = ranges
 		}
 		b.t.frontends.ReplaceOrInsert(f)
+		b.fronts = append(b.fronts, frontendKey{f.addr, f.port, f.proto})
 	}
 	if sp.NodePort != 0 && (svc.Spec.Type == service.ServiceTypeNodePort || svc.Spec.Type == service.ServiceTypeLoadBalancer) {
 		b.t.nodePorts.ReplaceOrInsert(tableFrontend{port: uint16(sp.NodePort), proto: tp.key.proto, ipv6: tp.key.ipv6, kind: FrontendNodePort, tp: tp})
+		b.fronts = append(b.fronts, frontendKey{port: uint16(sp.NodePort), proto: tp.key.proto})
 	}
 }
 
@@ -414,14 +653,16 @@ func slicePortIndex(ts *tableService, names []string) map[slicePort]int32 {
 
 // portEndpoints gathers the endpoints of one Service port in one family
 // from the Service's slices: PodIP:port of the slice port with the
-// Service port's name and protocol, in slice-name order, first wins.
-func portEndpoints(ts *tableService, names []string, ports map[slicePort]int32, sp service.ServicePort, v6 bool) []endpointInfo {
+// Service port's name and protocol, in slice-name order, first wins. It
+// reports whether an address and port was in two slices.
+func portEndpoints(ts *tableService, names []string, ports map[slicePort]int32, sp service.ServicePort, v6 bool) ([]endpointInfo, bool) {
 	want := endpoints.AddressTypeIPv4
 	if v6 {
 		want = endpoints.AddressTypeIPv6
 	}
 	var out []endpointInfo
 	seen := map[netip.AddrPort]bool{}
+	dups := false
 	for i, n := range names {
 		sl := ts.slices[n]
 		if sl.AddressType != want {
@@ -432,21 +673,20 @@ func portEndpoints(ts *tableService, names []string, ports map[slicePort]int32, 
 			continue
 		}
 		for _, ep := range sl.Endpoints {
-			ap := netip.AddrPortFrom(ep.Address().Unmap(), uint16(port))
-			if !ap.Addr().IsValid() || seen[ap] {
+			ei, ok := newEndpointInfo(ep, port)
+			if !ok {
 				continue
 			}
-			seen[ap] = true
-			ei := endpointInfo{b: lb.Backend{Addr: ap, Zone: ep.Zone, Node: ep.NodeName,
-				Ready: ep.Conditions.Ready, Serving: ep.Conditions.Serving, Terminating: ep.Conditions.Terminating}}
-			if ep.Hints != nil {
-				ei.zoneHints, ei.nodeHints = ep.Hints.ForZones, ep.Hints.ForNodes
+			if seen[ei.b.Addr] {
+				dups = true
+				continue
 			}
+			seen[ei.b.Addr] = true
 			out = append(out, ei)
 		}
 	}
 	slices.SortFunc(out, func(a, b endpointInfo) int { return a.b.Addr.Compare(b.b.Addr) })
-	return out
+	return out, dups
 }
 
 // Backends returns the endpoints a Service port has in the table, in one

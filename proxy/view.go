@@ -85,10 +85,37 @@ func (p *Proxy) ServicePorts() []ServicePort {
 
 // ChangedServices returns the keys of the Services whose entries differ
 // between prev and the proxy's table (added, removed or changed, their
-// slices included), sorted. Tables share unchanged entries, so this is a
-// walk of pointer comparisons, O(Services) with no allocation beyond the
-// result; a nil prev reports every Service.
+// slices included), sorted. When the proxy's table was built from prev
+// within its last few builds (a Cluster's generations a node moves
+// through), it costs what those builds changed, O(changed × log
+// Services); otherwise Tables share unchanged entries, so it is a walk
+// of pointer comparisons, O(Services) with no allocation beyond the
+// result. A nil prev reports every Service.
 func (p *Proxy) ChangedServices(prev *Table) []service.NamespacedName {
+	var out []service.NamespacedName
+	if prev != nil {
+		if steps, n, ok := p.table.stepsSince(prev); ok {
+			keys := make([]service.NamespacedName, 0, n)
+			for _, st := range steps {
+				keys = append(keys, st.keys...)
+			}
+			if len(steps) > 1 {
+				slices.SortFunc(keys, compareKeys)
+				keys = slices.Compact(keys)
+			}
+			for _, k := range keys {
+				if prev.lookup(&p.probe, k) != p.table.lookup(&p.probe, k) {
+					out = append(out, k)
+				}
+			}
+			return out
+		}
+	}
+	return p.changedByWalk(prev)
+}
+
+// changedByWalk is ChangedServices by a walk of both tables.
+func (p *Proxy) changedByWalk(prev *Table) []service.NamespacedName {
 	var out []service.NamespacedName
 	var olds []*tableService
 	if prev != nil {
