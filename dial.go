@@ -93,6 +93,12 @@ func (c *Cluster) Resolve(from Source, name string, qtype dnsname.Type) (dnsname
 	return c.dns.ResolveSearch(conf, name, qtype), nil
 }
 
+// Kubelet returns how the cluster's kubelets write a pod's resolv.conf
+// (the cluster domain, the cluster DNS address, the node's search list),
+// as Resolve uses it: a real client (package testbed's) resolves with the
+// same search path.
+func (c *Cluster) Kubelet() dnsname.Kubelet { return c.kubelet }
+
 func (c *Cluster) now() time.Time {
 	if c.cfg.Clock != nil {
 		return c.cfg.Clock()

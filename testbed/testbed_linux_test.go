@@ -288,3 +288,81 @@ func TestMaglevVsRandom(t *testing.T) {
 	require.Less(t, broken[0][0], broken[1][0], "simulated: maglev breaks fewer flows than random")
 	require.Less(t, broken[0][1], broken[1][1], "measured: maglev breaks fewer flows than random")
 }
+
+// viaDNS: clients resolve the Service's short name through the cluster
+// DNS with their resolv.conf's search path (TTL 5 s, cached per client
+// pod), then connect to the answer. At 8 s the Service is deleted: once
+// the DNS has synced, a lookup is NXDOMAIN on every candidate (a DNS
+// failure), and an answer still cached points to a ClusterIP no rule
+// holds (unreachable: cluster-ips-check drops it). At 16 s it is made
+// again, with a new ClusterIP, and both heal.
+const viaDNS = `apiVersion: sim.svcnet.dev/v1alpha1
+kind: Scenario
+metadata: {name: via-dns}
+seed: 7
+duration: 24s
+cluster: {nodes: 3}
+traffic:
+- {service: web, via: dns, rate: 30, clients: 3, length: {kind: constant, mean: 100ms}}
+timeline:
+- {at: 8s, action: deleteService, target: web}
+- {at: 16s, action: createService, target: web}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: 8080}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: web
+        ports:
+        - {containerPort: 8080}
+`
+
+// TestViaDNS: a via-dns flow's clients look the name up in the real
+// dnsserver the nodes serve on the cluster DNS address: the lookups
+// made agree with the simulator's DNS queries (one per client per TTL,
+// so about 3 clients × 24 s / 5 s, plus the failed ones repeated: within
+// 30 %, the TTL boundaries falling differently on the wall clock), the
+// servers answered at least one query per lookup (the search path's
+// first candidate, web.default.svc.cluster.local, answers), and the
+// failures come in the same classes as predicted: DNS failures while
+// the Service is gone, unreachable while a stale answer is cached, each
+// within 40 % (or 5) of the prediction, Poisson noise on counts of
+// ~10-100 and the DNS sync mirrored up to a nft apply late.
+func TestViaDNS(t *testing.T) {
+	prefix := needKernel(t)
+	s, err := sim.DecodeScenario([]byte(viaDNS))
+	require.NoError(t, err)
+	var st Stats
+	pred, meas, err := Compare(s, Options{TimeScale: 0.5, Prefix: prefix, Log: t.Logf, Stats: &st})
+	require.NoError(t, err)
+	require.Empty(t, leftovers(t, prefix))
+	p, m := pred.Connections, meas.Connections
+	t.Logf("predicted %+v, %d DNS queries; measured %+v, %d lookups (%+v)", p, pred.Cluster.DNSQueries, m, meas.Cluster.DNSQueries, st)
+	require.Positive(t, p.DNSFailure, "the simulator predicts no DNS failure")
+	require.Positive(t, m.DNSFailure, "no lookup failed while the Service was gone")
+	require.InDelta(t, float64(p.DNSFailure), float64(m.DNSFailure), max(5, 0.4*float64(p.DNSFailure)))
+	require.InDelta(t, float64(p.Unreachable), float64(m.Unreachable), max(5, 0.4*float64(p.Unreachable)))
+	require.Zero(t, m.Refused+m.Reset, "nothing refused or reset: %+v", m)
+	require.InDelta(t, float64(p.Served), float64(m.Served), 0.1*float64(p.Served))
+	require.Positive(t, pred.Cluster.DNSQueries)
+	require.InDelta(t, float64(pred.Cluster.DNSQueries), float64(meas.Cluster.DNSQueries), 0.3*float64(pred.Cluster.DNSQueries))
+	require.GreaterOrEqual(t, st.DNSAnswered, st.DNSLookups, "a lookup that reached no server")
+	require.Positive(t, meas.Cluster.DNSSyncs)
+}
