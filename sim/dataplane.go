@@ -41,6 +41,13 @@ const (
 	// changes it has not seen: a real server of DNS sees them when the
 	// callback returns (DNS is safe to query from any goroutine).
 	DataPlaneDNS = "dns"
+	// DataPlaneNodeDown: the node died (killNode, zoneDown): it forwards
+	// nothing and its pods and clients are gone with it (their
+	// DataPlaneAppDown follow); DataPlaneNodeUp: it booted again. A node
+	// cut off from the control plane has no event: it just stops
+	// syncing.
+	DataPlaneNodeDown = "node-down"
+	DataPlaneNodeUp   = "node-up"
 )
 
 // DataPlaneEvent is one change a real data plane must follow to mirror a

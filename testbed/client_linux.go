@@ -97,7 +97,13 @@ func (f *flowRun) pick(r *rand.Rand) *podRun {
 	if len(f.clients) == 0 {
 		return nil
 	}
-	return f.clients[r.IntN(len(f.clients))]
+	// As sim's pickClient: eight tries at a client whose node is up.
+	for range 8 {
+		if c := f.clients[r.IntN(len(f.clients))]; !c.node.isDown() {
+			return c
+		}
+	}
+	return nil
 }
 
 // maxInFlight bounds the connections open at once.
@@ -160,6 +166,7 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 		}
 		length := time.Duration(float64(f.spec.Length.Draw(rng)) * r.scale)
 		ns, name, src, target, client := "", "", netip.Addr{}, f.target, (*podRun)(nil)
+		var died <-chan struct{}
 		if f.external {
 			src = f.srcs[rng.IntN(len(f.srcs))]
 			target = netip.AddrPortFrom(f.nodes[rng.IntN(len(f.nodes))], f.target.Port())
@@ -169,7 +176,7 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 			if c == nil {
 				continue // no client running: sim skips the arrival too
 			}
-			ns, name, client = c.ns, c.key.Name, c
+			ns, name, client, died = c.ns, c.key.Name, c, c.node.died()
 		}
 		select {
 		case r.inflight <- struct{}{}:
@@ -194,7 +201,7 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 				target = netip.AddrPortFrom(a, f.target.Port())
 			}
 			if err == nil {
-				k, err = r.connect(ns, src, target, length)
+				k, err = r.connect(ns, src, target, length, died)
 			}
 			r.tally.add(f.idx, r.bucketOf(start), k)
 			if k != outServed {
@@ -213,7 +220,11 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 // for length, then closes it with the bye/ok exchange, and says how it
 // went. A connection still held when the run ends counts as served, as
 // the simulator counts those still open.
-func (r *runner) connect(ns string, src netip.Addr, target netip.AddrPort, length time.Duration) (outcome, error) {
+//
+// died (nil for an external client) closes when the client's node goes
+// down: the client is gone and its connection with it (sim counts it
+// reset).
+func (r *runner) connect(ns string, src netip.Addr, target netip.AddrPort, length time.Duration, died <-chan struct{}) (outcome, error) {
 	var conn net.Conn
 	d := net.Dialer{Timeout: r.connectTimeout}
 	if src.IsValid() {
@@ -256,6 +267,8 @@ held:
 			return outReset, res.err
 		case <-r.end:
 			return outServed, nil
+		case <-died:
+			return outReset, errors.New("the client's node went down")
 		case <-ping.C:
 			conn.SetWriteDeadline(time.Now().Add(r.connectTimeout))
 			if _, err := conn.Write([]byte(msgPing)); err != nil {

@@ -170,14 +170,6 @@ func checkFeatures(s sim.Scenario) error {
 			return fmt.Errorf("%w: traffic[%d]: NodePort traffic from pods is not supported yet", ErrInvalid, i)
 		}
 	}
-	for i, e := range s.Timeline {
-		switch e.Action {
-		case sim.ActionKillNode, sim.ActionRestartNode, sim.ActionCutNode, sim.ActionHealNode, sim.ActionZoneDown, sim.ActionZoneUp:
-			// A dead node's namespace would go on forwarding, and its
-			// client pods on connecting.
-			return fmt.Errorf("%w: timeline[%d].action %s: node faults are not mirrored yet", ErrInvalid, i, e.Action)
-		}
-	}
 	if len(s.Variants) > 0 {
 		return fmt.Errorf("%w: variants: run one variant at a time (Variant.Apply)", ErrInvalid)
 	}

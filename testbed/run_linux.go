@@ -347,6 +347,15 @@ func (r *runner) apply(e sim.DataPlaneEvent) error {
 			r.dnsNodes = append(r.dnsNodes, d)
 		}
 		r.log("cluster DNS at %s on %d nodes", e.DNSAddr, len(r.dnsNodes))
+	case sim.DataPlaneNodeDown, sim.DataPlaneNodeUp:
+		n := r.topo.nodes[e.Node]
+		if n == nil {
+			return fmt.Errorf("testbed: %s of unknown node %s", e.Kind, e.Node)
+		}
+		if err := r.topo.setDown(n, e.Kind == sim.DataPlaneNodeDown); err != nil {
+			return err
+		}
+		r.log("%.3fs node %s %s", e.At.Seconds(), e.Node, e.Kind)
 	case sim.DataPlaneFlow:
 		f := &flowRun{idx: e.Flow, spec: r.s.Traffic[e.Flow], target: e.Target, cache: map[*podRun]*dnsCache{}}
 		if e.Via == sim.ViaDNS {
