@@ -74,6 +74,15 @@ func (c cli) runReal(s sim.Scenario, f runFlags, set map[string]bool) error {
 		return fmt.Errorf("%w: %w", errInternal, err)
 	}
 	fmt.Fprintln(c.stderr, "wrote", path)
+	page, err := renderRealHTML(&s, f.timescale, runs)
+	if err != nil {
+		return fmt.Errorf("%w: report: %w", errInternal, err)
+	}
+	path = filepath.Join(f.out, "report.html")
+	if err := os.WriteFile(path, page, 0o644); err != nil {
+		return fmt.Errorf("%w: %w", errInternal, err)
+	}
+	fmt.Fprintln(c.stderr, "wrote", path)
 	return nil
 }
 
