@@ -9,7 +9,7 @@
 // node end holds 169.254.1.1, the pod's gateway, and a /32 route to the
 // pod, as Calico does, so that every packet between pods crosses the
 // node's netfilter). Each pod's application is a real TCP server on its
-// container ports (goroutines listening inside the namespace); each
+// TCP container ports and a datagram echo on its UDP ones (goroutines listening inside the namespace); each
 // node's agent applies the node's kube-proxy rules, rendered by
 // proxy/nftables' Renderer as incremental transactions, with nft -f
 // inside the node's namespace; clients in client pods' namespaces open
@@ -120,8 +120,9 @@
 // # What it does not mirror yet
 //
 // LoadBalancer traffic, NodePort traffic from pods, flows via DNS to a
-// headless Service or a pod's hostname (straight to pods), UDP (servers
-// listen on TCP container ports only), a dead node's DNS server and
+// headless Service or a pod's hostname (straight to pods), UDP traffic (pods
+// echo on their UDP ports, TestUDPApp, but the simulator's flows are TCP
+// only, so no client sends any), a dead node's DNS server and
 // namespaces (they stay up; the node is only off the underlay), flows
 // with a clientSelector, and more than one
 // variant per call. External clients pick any node, where the

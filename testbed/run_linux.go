@@ -392,26 +392,29 @@ func (r *runner) apply(e sim.DataPlaneEvent) error {
 		if p == nil {
 			return fmt.Errorf("testbed: pod %s up before it started", e.Pod)
 		}
-		var ports []int32
+		var ports, udp []int32
 		for _, cp := range e.Ports {
-			if cp.Protocol == "" || cp.Protocol == service.ProtocolTCP {
+			switch cp.Protocol {
+			case "", service.ProtocolTCP:
 				ports = append(ports, cp.ContainerPort)
+			case service.ProtocolUDP:
+				udp = append(udp, cp.ContainerPort)
 			}
 		}
-		if len(ports) == 0 {
+		if len(ports)+len(udp) == 0 {
 			return nil
 		}
 		p.do(func() {
 			if p.app != nil || p.ns == "" {
 				return
 			}
-			a, err := startApp(p.ns, p.addr, ports)
+			a, err := startApp(p.ns, p.addr, ports, udp)
 			if err != nil {
 				r.fail(err)
 				return
 			}
 			p.app = a
-			r.log("%.3fs pod %s serves on %s %v", e.At.Seconds(), e.Pod, p.addr, ports)
+			r.log("%.3fs pod %s serves on %s tcp %v udp %v", e.At.Seconds(), e.Pod, p.addr, ports, udp)
 		})
 	case sim.DataPlaneAppDown:
 		if p := r.pods[e.Pod]; p != nil {

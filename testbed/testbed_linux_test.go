@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"net"
+	"net/netip"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -433,4 +436,38 @@ func TestNodeDies(t *testing.T) {
 	require.InDelta(t, float64(p.Failed()), float64(m.Failed()), 0.4*float64(p.Failed()),
 		"measured %d failed, predicted %d", m.Failed(), p.Failed())
 	require.InDelta(t, float64(p.Total), float64(m.Total), 5*math.Sqrt(float64(p.Total)))
+}
+
+// TestUDPApp: a pod's application echoes datagrams on its UDP container
+// ports while it serves, and once it is down the port is closed: the
+// kernel's ICMP port unreachable makes the next exchange on a connected
+// socket fail with ECONNREFUSED.
+func TestUDPApp(t *testing.T) {
+	h := netns.New(t)
+	ns := h.Namespace("udp")
+	h.Run(ns, "ip", "addr", "add", "10.9.0.2/32", "dev", "lo")
+	addr := netip.MustParseAddr("10.9.0.2")
+	a, err := startApp(ns, addr, nil, []int32{5353})
+	require.NoError(t, err)
+	var c net.Conn
+	require.NoError(t, h.Do(ns, func() (err error) {
+		c, err = net.Dial("udp4", "10.9.0.2:5353")
+		return err
+	}))
+	defer c.Close()
+	exchange := func(msg string) (string, error) {
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		if _, err := c.Write([]byte(msg)); err != nil {
+			return "", err
+		}
+		b := make([]byte, 64)
+		n, err := c.Read(b)
+		return string(b[:n]), err
+	}
+	got, err := exchange("hello")
+	require.NoError(t, err)
+	require.Equal(t, "hello", got)
+	a.stop()
+	_, err = exchange("again")
+	require.ErrorIs(t, err, syscall.ECONNREFUSED, "a stopped app's UDP port is closed")
 }
