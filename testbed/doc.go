@@ -112,7 +112,7 @@
 // 64 of 725, 187 lookups, 887 queries answered). TestNodeDies: a node
 // killed for 14 s (its port on the underlay bridge down, its pods'
 // servers stopped, its clients' connections ended, its agent no longer
-// synced) fails 94 connections measured against 90 predicted (the
+// synced) fails 85-94 connections measured (two runs) against 90 predicted (the
 // simulator refuses what really times out). A node cut off (cutNode)
 // only stops syncing, with the simulator's. Package sim's doc lists
 // where the two disagree and why.
@@ -120,11 +120,10 @@
 // # What it does not mirror yet
 //
 // LoadBalancer traffic, NodePort traffic from pods, flows via DNS to a
-// headless Service or a pod's hostname (straight to pods), UDP traffic (pods
-// echo on their UDP ports, TestUDPApp, but the simulator's flows are TCP
-// only, so no client sends any), a dead node's DNS server and
+// headless Service or a pod's hostname (straight to pods), UDP traffic
+// (pods echo on their UDP ports, TestUDPApp, but the simulator's flows
+// are TCP only, so no client sends any), a dead node's DNS server and
 // namespaces (they stay up; the node is only off the underlay), flows
-// with a clientSelector, and more than one
-// variant per call. External clients pick any node, where the
+// with a clientSelector, and more than one variant per call. External clients pick any node, where the
 // simulator's pick among the Ready ones.
 package testbed
