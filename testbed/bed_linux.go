@@ -144,8 +144,8 @@ type nodeNet struct {
 	// port is the node's port on the underlay bridge.
 	port string
 
-	// mu guards dead: closed while the node is down (killed), so that
-	// its clients' connections end with it.
+	// mu guards veths and dead; dead is closed while the node is down
+	// (killed), so that its clients' connections end with it.
 	mu   sync.Mutex
 	dead chan struct{}
 }
@@ -268,8 +268,10 @@ func (t *topology) addPod(n *nodeNet, name string, addr netip.Addr) (string, err
 	if err != nil {
 		return "", err
 	}
+	n.mu.Lock() // pods of one node start on their own goroutines
 	n.veths++
 	veth := fmt.Sprintf("p%d", n.veths)
+	n.mu.Unlock()
 	if err := t.b.ip(n.ns, fmt.Sprintf("link add %s type veth peer name eth0 netns %s", veth, ns),
 		fmt.Sprintf("addr add %s/32 dev %s", gateway, veth), fmt.Sprintf("link set %s up", veth),
 		fmt.Sprintf("route add %s/32 dev %s", addr, veth)); err != nil {
