@@ -1,6 +1,7 @@
 package svcnet
 
 import (
+	"github.com/svcnet/svcnet/dnsname"
 	"io"
 
 	"github.com/svcnet/svcnet/endpoints"
@@ -64,4 +65,11 @@ func (w *Concurrent) PrintNodesWith(out io.Writer, opts PrintOptions) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.c.PrintNodesWith(out, opts)
+}
+
+// Kubelet is Cluster.Kubelet under the lock (a copy).
+func (w *Concurrent) Kubelet() dnsname.Kubelet {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.Kubelet()
 }

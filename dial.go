@@ -93,6 +93,21 @@ func (c *Cluster) Resolve(from Source, name string, qtype dnsname.Type) (dnsname
 	return c.dns.ResolveSearch(conf, name, qtype), nil
 }
 
+// Kubelet returns how the cluster's kubelets write a pod's resolv.conf
+// (the cluster domain, the cluster DNS address, the node's search list),
+// as Resolve uses it: a real client (package testbed's) resolves with the
+// same search path.
+// The slices are copies.
+func (c *Cluster) Kubelet() dnsname.Kubelet {
+	k := c.kubelet
+	k.ClusterDNS = slices.Clone(k.ClusterDNS)
+	k.Host.Nameservers = slices.Clone(k.Host.Nameservers)
+	k.Host.Search = slices.Clone(k.Host.Search)
+	k.Host.Options = slices.Clone(k.Host.Options)
+	k.Host.Omitted = slices.Clone(k.Host.Omitted)
+	return k
+}
+
 func (c *Cluster) now() time.Time {
 	if c.cfg.Clock != nil {
 		return c.cfg.Clock()

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/svcnet/svcnet/dnsname"
 	"github.com/svcnet/svcnet/proxy"
 	"github.com/svcnet/svcnet/service"
 )
@@ -34,6 +35,19 @@ const (
 	// Generation and later ones: the start of an endpoint programming
 	// latency sample.
 	DataPlaneChange = "change"
+	// DataPlaneDNS: the cluster DNS, DNS, served at DNSAddr (the address
+	// the kubelets write in resolv.conf), at time 0 after the nodes; and
+	// again at each DNS sync, just before the resolver applies the
+	// changes it has not seen: a real server of DNS sees them when the
+	// callback returns (DNS is safe to query from any goroutine).
+	DataPlaneDNS = "dns"
+	// DataPlaneNodeDown: the node died (killNode, zoneDown): it forwards
+	// nothing and its pods and clients are gone with it (their
+	// DataPlaneAppDown follow); DataPlaneNodeUp: it booted again. A node
+	// cut off from the control plane has no event: it just stops
+	// syncing.
+	DataPlaneNodeDown = "node-down"
+	DataPlaneNodeUp   = "node-up"
 )
 
 // DataPlaneEvent is one change a real data plane must follow to mirror a
@@ -73,6 +87,17 @@ type DataPlaneEvent struct {
 	Generation uint64
 	// Since is when a DataPlaneChange was made in the API.
 	Since time.Duration
+	// Host is the name a flow's clients resolve when Via is ViaDNS
+	// (DataPlaneFlow); Direct says it resolves to pod addresses (a
+	// headless Service or a pod's hostname), not to Target's address.
+	Host   string
+	Direct bool
+	// ResolvConf is a client pod's resolv.conf (DataPlanePodStart of a
+	// flow's client), as its kubelet writes it.
+	ResolvConf *dnsname.ResolvConf
+	// DNS and DNSAddr are the cluster DNS and its address (DataPlaneDNS).
+	DNS     *dnsname.Resolver
+	DNSAddr netip.Addr
 }
 
 // dataPlane passes e to the run's DataPlane, if any, stamped with the
@@ -101,6 +126,10 @@ func (w *world) dpPod(kind string, p *pod) {
 		e.Ports = append(e.Ports, c.Ports...)
 	}
 	if p.client {
+		pod := &service.Pod{ObjectMeta: service.ObjectMeta{Name: p.key.Name, Namespace: p.key.Namespace}, Spec: *p.spec}
+		if conf, err := w.c.Kubelet().PodResolvConf(pod); err == nil {
+			e.ResolvConf = &conf
+		}
 		for _, f := range w.flows {
 			for _, c := range f.clients {
 				if c == p {
@@ -134,8 +163,12 @@ func (w *world) dpStart() {
 		w.dataPlane(DataPlaneEvent{Kind: DataPlaneNode, Node: n.name, NodeAddr: n.addr, PodCIDR: n.podNet,
 			ServiceCIDRs: w.cfg.serviceNets, ClusterCIDRs: []netip.Prefix{w.cfg.podNet, w.cfg.nodeNet}})
 	}
+	if k := w.c.Kubelet(); len(k.ClusterDNS) > 0 {
+		w.dataPlane(DataPlaneEvent{Kind: DataPlaneDNS, DNS: w.c.DNS(), DNSAddr: k.ClusterDNS[0]})
+	}
 	for _, f := range w.flows {
-		e := DataPlaneEvent{Kind: DataPlaneFlow, Flow: f.idx, Via: f.via, Target: netip.AddrPortFrom(f.vip, f.port), Clients: f.addrs}
+		e := DataPlaneEvent{Kind: DataPlaneFlow, Flow: f.idx, Via: f.via, Target: netip.AddrPortFrom(f.vip, f.port), Clients: f.addrs,
+			Host: f.host, Direct: f.direct}
 		if f.via == ViaNodePort {
 			e.Target = netip.AddrPortFrom(netip.Addr{}, f.nodePort)
 		}

@@ -75,3 +75,67 @@ func TestRunDataPlane(t *testing.T) {
 	// reached.
 	require.Greater(t, counts[DataPlaneSync], s.Cluster.Nodes)
 }
+
+// TestRunDataPlaneFaults: a killed node is reported down, its pods'
+// applications go down after it, and it does not sync until it is
+// reported up again; a node cut off does not sync while it is cut; the
+// cluster DNS is reported at time 0 (its address, the kubelets') and
+// once before each of the run's DNS syncs; a via-dns flow names its
+// host, and its client pods carry a ClusterFirst resolv.conf.
+func TestRunDataPlaneFaults(t *testing.T) {
+	s := small(4)
+	s.Duration = Duration(90 * time.Second)
+	s.Traffic[0].Via = ViaDNS
+	s.Timeline = []TimelineEvent{
+		{At: Duration(10 * time.Second), Action: ActionKillNode, Target: "node-1", For: D(30 * time.Second)},
+		{At: Duration(20 * time.Second), Action: ActionCutNode, Target: "node-2", For: D(20 * time.Second)},
+		{At: Duration(50 * time.Second), Action: ActionDeletePod, Target: "svc-0"},
+	}
+	var evs []DataPlaneEvent
+	got, err := RunWithOptions(s, RunOptions{DataPlane: func(e DataPlaneEvent) { evs = append(evs, e) }})
+	require.NoError(t, err)
+	onNode := map[service.NamespacedName]string{}
+	down := map[string]bool{}
+	var dns, downs, ups int
+	var podsDown int
+	for _, e := range evs {
+		switch e.Kind {
+		case DataPlanePodStart:
+			onNode[e.Pod] = e.Node
+			if e.Flow >= 0 {
+				require.NotNil(t, e.ResolvConf, "client %s without resolv.conf", e.Pod)
+				require.Equal(t, []string{"default.svc.cluster.local", "svc.cluster.local", "cluster.local"}, e.ResolvConf.Search)
+			}
+		case DataPlaneFlow:
+			require.Equal(t, ViaDNS, e.Via)
+			require.Equal(t, "svc-0", e.Host)
+		case DataPlaneNodeDown:
+			require.Equal(t, "node-1", e.Node)
+			require.Equal(t, 10*time.Second, e.At)
+			down[e.Node] = true
+			downs++
+		case DataPlaneNodeUp:
+			require.Equal(t, 40*time.Second, e.At)
+			down[e.Node] = false
+			ups++
+		case DataPlaneAppDown:
+			if down[onNode[e.Pod]] {
+				podsDown++
+			}
+		case DataPlaneSync:
+			require.False(t, down[e.Node], "%s synced at %v while down", e.Node, e.At)
+			if e.Node == "node-2" {
+				require.False(t, e.At > 20*time.Second && e.At < 40*time.Second, "node-2 synced at %v while cut off", e.At)
+			}
+		case DataPlaneDNS:
+			require.NotNil(t, e.DNS)
+			require.True(t, e.DNSAddr.IsValid())
+			dns++
+		}
+	}
+	require.Equal(t, 1, downs)
+	require.Equal(t, 1, ups)
+	require.Positive(t, podsDown, "no application of node-1 went down with it")
+	require.Positive(t, got.Cluster.DNSSyncs)
+	require.EqualValues(t, got.Cluster.DNSSyncs+1, dns, "one at time 0, one per DNS sync")
+}

@@ -417,6 +417,7 @@ func (w *world) killNode(n *node) {
 		return
 	}
 	n.alive = false
+	w.dataPlane(DataPlaneEvent{Kind: DataPlaneNodeDown, Node: n.name})
 	n.epoch++
 	n.inIdle = false
 	w.tr.markDown(n, w.tr.bucket(w.now()))
@@ -442,6 +443,7 @@ func (w *world) restartNode(n *node) {
 		return
 	}
 	n.alive = true
+	w.dataPlane(DataPlaneEvent{Kind: DataPlaneNodeUp, Node: n.name})
 	n.epoch++
 	w.alive.add(n)
 	if n.connected {

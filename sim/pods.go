@@ -701,6 +701,11 @@ func (w *world) dnsChanged() {
 
 func (w *world) dnsSync() {
 	w.dns.scheduled = false
+	if w.dp != nil {
+		if k := w.c.Kubelet(); len(k.ClusterDNS) > 0 {
+			w.dataPlane(DataPlaneEvent{Kind: DataPlaneDNS, DNS: w.c.DNS(), DNSAddr: k.ClusterDNS[0]})
+		}
+	}
 	if err := w.c.SyncDNS(); err != nil {
 		w.violate("cluster-accepts", "dns: %v", err)
 		return

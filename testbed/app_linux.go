@@ -32,16 +32,22 @@ const pingEvery = 250 * time.Millisecond
 // open connections (SO_LINGER 0: the kernel sends RST), as a process
 // that exits on SIGTERM loses its sockets. It serves through a preStop
 // sleep since the sleep is only the time before down is called.
+//
+// On its UDP container ports it echoes every datagram back (a DNS or
+// statsd server's shape: a request, an answer); after down the ports are
+// closed, so the kernel answers with ICMP port unreachable.
 type app struct {
 	mu    sync.Mutex
 	lns   []net.Listener
+	pcs   []net.PacketConn
 	conns map[net.Conn]struct{}
 	down  bool
 	wg    sync.WaitGroup
 }
 
-// startApp listens on addr at ports inside namespace ns.
-func startApp(ns string, addr netip.Addr, ports []int32) (*app, error) {
+// startApp listens on addr at the TCP ports and the UDP ports udp inside
+// namespace ns.
+func startApp(ns string, addr netip.Addr, ports, udp []int32) (*app, error) {
 	a := &app{conns: map[net.Conn]struct{}{}}
 	err := netns.Enter(ns, func() error {
 		for _, p := range ports {
@@ -50,6 +56,13 @@ func startApp(ns string, addr netip.Addr, ports []int32) (*app, error) {
 				return err
 			}
 			a.lns = append(a.lns, ln)
+		}
+		for _, p := range udp {
+			pc, err := net.ListenPacket("udp4", netip.AddrPortFrom(addr, uint16(p)).String())
+			if err != nil {
+				return err
+			}
+			a.pcs = append(a.pcs, pc)
 		}
 		return nil
 	})
@@ -61,7 +74,27 @@ func startApp(ns string, addr netip.Addr, ports []int32) (*app, error) {
 		a.wg.Add(1)
 		go a.accept(ln)
 	}
+	for _, pc := range a.pcs {
+		a.wg.Add(1)
+		go a.echo(pc)
+	}
 	return a, nil
+}
+
+// maxDatagram is the largest datagram echoed whole.
+const maxDatagram = 2048
+
+// echo answers every datagram on pc with itself until stop closes pc.
+func (a *app) echo(pc net.PacketConn) {
+	defer a.wg.Done()
+	buf := make([]byte, maxDatagram)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return // closed by stop
+		}
+		pc.WriteTo(buf[:n], from)
+	}
 }
 
 func (a *app) accept(ln net.Listener) {
@@ -123,8 +156,8 @@ func reset(c net.Conn) {
 func (a *app) stop() {
 	a.mu.Lock()
 	a.down = true
-	lns := a.lns
-	a.lns = nil
+	lns, pcs := a.lns, a.pcs
+	a.lns, a.pcs = nil, nil
 	conns := make([]net.Conn, 0, len(a.conns))
 	for c := range a.conns {
 		conns = append(conns, c)
@@ -132,6 +165,9 @@ func (a *app) stop() {
 	a.mu.Unlock()
 	for _, ln := range lns {
 		ln.Close()
+	}
+	for _, pc := range pcs {
+		pc.Close()
 	}
 	for _, c := range conns {
 		reset(c)

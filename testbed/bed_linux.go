@@ -141,6 +141,63 @@ type nodeNet struct {
 	addr    netip.Addr
 	podCIDR netip.Prefix
 	veths   int
+	// port is the node's port on the underlay bridge.
+	port string
+
+	// mu guards veths and dead; dead is closed while the node is down
+	// (killed), so that its clients' connections end with it.
+	mu   sync.Mutex
+	dead chan struct{}
+}
+
+// died returns a channel closed while the node is down.
+func (n *nodeNet) died() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.dead
+}
+
+// isDown reports whether the node is down.
+func (n *nodeNet) isDown() bool {
+	select {
+	case <-n.died():
+		return true
+	default:
+		return false
+	}
+}
+
+// setDown takes the node off the underlay (its bridge port down: no
+// packet reaches it or leaves it, as a dead machine's) or puts it back.
+func (t *topology) setDown(n *nodeNet, down bool) error {
+	n.mu.Lock()
+	if down == (n.dead != nil && isClosed(n.dead)) {
+		n.mu.Unlock()
+		return nil
+	}
+	if down {
+		if n.dead == nil {
+			n.dead = make(chan struct{})
+		}
+		close(n.dead)
+	} else {
+		n.dead = make(chan struct{})
+	}
+	n.mu.Unlock()
+	state := "up"
+	if down {
+		state = "down"
+	}
+	return t.b.ip(t.underlay, fmt.Sprintf("link set %s %s", n.port, state))
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // topology is the underlay and the nodes on it.
@@ -188,7 +245,7 @@ func (t *topology) addNode(name string, addr netip.Addr, podCIDR netip.Prefix, s
 	if err := t.b.ip(ns, cmds...); err != nil {
 		return nil, err
 	}
-	n := &nodeNet{name: name, ns: ns, addr: addr, podCIDR: podCIDR}
+	n := &nodeNet{name: name, ns: ns, addr: addr, podCIDR: podCIDR, port: port, dead: make(chan struct{})}
 	for _, o := range t.order {
 		if err := t.b.ip(ns, fmt.Sprintf("route add %s/32 dev eth0", o.addr), fmt.Sprintf("route add %s via %s dev eth0", o.podCIDR, o.addr)); err != nil {
 			return nil, err
@@ -211,8 +268,10 @@ func (t *topology) addPod(n *nodeNet, name string, addr netip.Addr) (string, err
 	if err != nil {
 		return "", err
 	}
+	n.mu.Lock() // pods of one node start on their own goroutines
 	n.veths++
 	veth := fmt.Sprintf("p%d", n.veths)
+	n.mu.Unlock()
 	if err := t.b.ip(n.ns, fmt.Sprintf("link add %s type veth peer name eth0 netns %s", veth, ns),
 		fmt.Sprintf("addr add %s/32 dev %s", gateway, veth), fmt.Sprintf("link set %s up", veth),
 		fmt.Sprintf("route add %s/32 dev %s", addr, veth)); err != nil {

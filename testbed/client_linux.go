@@ -31,10 +31,13 @@ const (
 	outTimeout
 	// outUnreachable: EHOSTUNREACH or ENETUNREACH (an ICMP error).
 	outUnreachable
+	// outDNS: the flow's name did not resolve (NXDOMAIN or NODATA on
+	// every candidate of the search path, or the lookup failed).
+	outDNS
 	outKinds
 )
 
-var outNames = [outKinds]string{"served", "refused", "reset", "timed out", "unreachable"}
+var outNames = [outKinds]string{"served", "refused", "reset", "timed out", "unreachable", "dns failure"}
 
 // classifyDial maps a failed connect to an outcome.
 func classifyDial(err error) outcome {
@@ -61,9 +64,14 @@ type flowRun struct {
 	srcs     []netip.Addr
 	outside  string
 	nodes    []netip.Addr
+	// dns flows resolve host through the cluster DNS (from each client
+	// pod, cached per pod) and connect to the answer at target's port.
+	dns  bool
+	host string
 
 	mu      sync.Mutex
 	clients []*podRun
+	cache   map[*podRun]*dnsCache
 }
 
 func (f *flowRun) addClient(p *podRun) {
@@ -89,7 +97,13 @@ func (f *flowRun) pick(r *rand.Rand) *podRun {
 	if len(f.clients) == 0 {
 		return nil
 	}
-	return f.clients[r.IntN(len(f.clients))]
+	// As sim's pickClient: eight tries at a client whose node is up.
+	for range 8 {
+		if c := f.clients[r.IntN(len(f.clients))]; !c.node.isDown() {
+			return c
+		}
+	}
+	return nil
 }
 
 // maxInFlight bounds the connections open at once.
@@ -103,6 +117,8 @@ type tally struct {
 	flows   [][outKinds]int64
 	buckets [][outKinds]int64
 	skipped int64
+	// lookups counts the DNS lookups clients made (cache misses).
+	lookups int64
 }
 
 func (t *tally) add(flow, bucket int, k outcome) {
@@ -120,7 +136,8 @@ func (t *tally) add(flow, bucket int, k outcome) {
 // Rejected (ICMP port unreachable from a reject rule) cannot be told
 // from Refused at the socket and is counted there.
 func toOutcomes(c [outKinds]int64) sim.Outcomes {
-	o := sim.Outcomes{Served: c[outServed], Refused: c[outRefused], Reset: c[outReset], Unreachable: c[outTimeout] + c[outUnreachable]}
+	o := sim.Outcomes{Served: c[outServed], Refused: c[outRefused], Reset: c[outReset], Unreachable: c[outTimeout] + c[outUnreachable],
+		DNSFailure: c[outDNS]}
 	for _, n := range c {
 		o.Total += n
 	}
@@ -148,7 +165,8 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 		case <-time.After(time.Until(next)):
 		}
 		length := time.Duration(float64(f.spec.Length.Draw(rng)) * r.scale)
-		ns, name, src, target := "", "", netip.Addr{}, f.target
+		ns, name, src, target, client := "", "", netip.Addr{}, f.target, (*podRun)(nil)
+		var died <-chan struct{}
 		if f.external {
 			src = f.srcs[rng.IntN(len(f.srcs))]
 			target = netip.AddrPortFrom(f.nodes[rng.IntN(len(f.nodes))], f.target.Port())
@@ -158,7 +176,7 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 			if c == nil {
 				continue // no client running: sim skips the arrival too
 			}
-			ns, name = c.ns, c.key.Name
+			ns, name, client, died = c.ns, c.key.Name, c, c.node.died()
 		}
 		select {
 		case r.inflight <- struct{}{}:
@@ -173,10 +191,25 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 			defer r.conns.Done()
 			defer func() { <-r.inflight }()
 			start := time.Now()
-			k, err := r.connect(ns, src, target, length)
+			var k outcome
+			var err error
+			if f.dns {
+				var a netip.Addr
+				if a, err = r.resolve(f, client); err != nil {
+					k = outDNS
+				}
+				target = netip.AddrPortFrom(a, f.target.Port())
+			}
+			if err == nil {
+				k, err = r.connect(ns, src, target, length, died)
+			}
 			r.tally.add(f.idx, r.bucketOf(start), k)
 			if k != outServed {
-				r.log("%.3fs %s from %s to %s: %s: %v", r.simTime(start).Seconds(), outNames[k], name, target, time.Since(start).Round(time.Millisecond), err)
+				to := target.String()
+				if k == outDNS {
+					to = f.host
+				}
+				r.log("%.3fs %s from %s to %s: %s: %v", r.simTime(start).Seconds(), outNames[k], name, to, time.Since(start).Round(time.Millisecond), err)
 			}
 		}()
 	}
@@ -187,7 +220,11 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 // for length, then closes it with the bye/ok exchange, and says how it
 // went. A connection still held when the run ends counts as served, as
 // the simulator counts those still open.
-func (r *runner) connect(ns string, src netip.Addr, target netip.AddrPort, length time.Duration) (outcome, error) {
+//
+// died (nil for an external client) closes when the client's node goes
+// down: the client is gone and its connection with it (sim counts it
+// reset).
+func (r *runner) connect(ns string, src netip.Addr, target netip.AddrPort, length time.Duration, died <-chan struct{}) (outcome, error) {
 	var conn net.Conn
 	d := net.Dialer{Timeout: r.connectTimeout}
 	if src.IsValid() {
@@ -230,6 +267,8 @@ held:
 			return outReset, res.err
 		case <-r.end:
 			return outServed, nil
+		case <-died:
+			return outReset, errors.New("the client's node went down")
 		case <-ping.C:
 			conn.SetWriteDeadline(time.Now().Add(r.connectTimeout))
 			if _, err := conn.Write([]byte(msgPing)); err != nil {

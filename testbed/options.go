@@ -95,6 +95,10 @@ type Stats struct {
 	// Skipped counts arrivals not opened because too many connections
 	// were in flight.
 	Skipped int64
+	// DNSLookups counts the lookups clients of via-dns flows made
+	// through the cluster DNS (each a walk of the pod's search path);
+	// DNSAnswered the queries the DNS servers answered.
+	DNSLookups, DNSAnswered int64
 }
 
 // Size is a scenario's size as the bound counts it.
@@ -157,21 +161,13 @@ func checkFeatures(s sim.Scenario) error {
 			return fmt.Errorf("%w: traffic[%d].clientSelector: only created client pods are supported", ErrInvalid, i)
 		}
 		if f.Via == sim.ViaLoadBalancer {
-			return fmt.Errorf("%w: traffic[%d].via %s: not supported yet (ClusterIP, DNS dialled as its ClusterIP, and NodePort are)", ErrInvalid, i, f.Via)
+			return fmt.Errorf("%w: traffic[%d].via %s: not supported yet (ClusterIP, DNS and NodePort are)", ErrInvalid, i, f.Via)
 		}
 		if f.From == sim.FromExternal && f.Via != sim.ViaNodePort {
 			return fmt.Errorf("%w: traffic[%d]: external clients must use via: nodePort (LoadBalancers are not supported yet)", ErrInvalid, i)
 		}
 		if f.From != sim.FromExternal && f.Via == sim.ViaNodePort {
 			return fmt.Errorf("%w: traffic[%d]: NodePort traffic from pods is not supported yet", ErrInvalid, i)
-		}
-	}
-	for i, e := range s.Timeline {
-		switch e.Action {
-		case sim.ActionKillNode, sim.ActionRestartNode, sim.ActionCutNode, sim.ActionHealNode, sim.ActionZoneDown, sim.ActionZoneUp:
-			// A dead node's namespace would go on forwarding, and its
-			// client pods on connecting.
-			return fmt.Errorf("%w: timeline[%d].action %s: node faults are not mirrored yet", ErrInvalid, i, e.Action)
 		}
 	}
 	if len(s.Variants) > 0 {

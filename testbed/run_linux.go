@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/svcnet/svcnet/dnsname"
 	"github.com/svcnet/svcnet/service"
 	"github.com/svcnet/svcnet/sim"
 )
@@ -32,6 +33,8 @@ type podRun struct {
 	// is a client, and read by clients after).
 	ns  string
 	app *app
+	// conf is a client pod's resolv.conf.
+	conf dnsname.ResolvConf
 }
 
 // maxPodOps bounds the changes queued for one pod.
@@ -94,6 +97,15 @@ type runner struct {
 	// outsideAddrs are the off-cluster clients' addresses.
 	outsideAddrs []netip.Addr
 	seq          int
+	// dnsAddr is the cluster DNS address, served on every node by
+	// dnsNodes from the simulator's resolver (TTL dnsTTL); dnsSyncs
+	// counts the DNS syncs mirrored.
+	dnsAddr  netip.Addr
+	dnsTTL   uint32
+	dnsNodes []*dnsNode
+	dnsSyncs int64
+	// dnsAnswered is the queries the stopped servers answered.
+	dnsAnswered int64
 
 	started bool
 	start   time.Time
@@ -170,6 +182,7 @@ func Compare(s sim.Scenario, opts Options) (predicted, measured sim.Result, err 
 			r.fail(aerr)
 		}
 	}
+	r.stopDNS()
 	measured = r.result(predicted)
 	if st := opts.Stats; st != nil {
 		*st = r.stats()
@@ -213,6 +226,7 @@ func (r *runner) teardown() error {
 	for _, a := range r.agents {
 		a.stop()
 	}
+	r.stopDNS()
 	for _, p := range append(r.gone, slices.Collect(maps.Values(r.pods))...) {
 		p.finish()
 		if p.app != nil {
@@ -316,8 +330,43 @@ func (r *runner) apply(e sim.DataPlaneEvent) error {
 		a.stateless = r.s.Cluster.Dataplane == sim.DataplaneStateless
 		r.agents[e.Node] = a
 		go a.loop()
+	case sim.DataPlaneDNS:
+		if r.dnsAddr.IsValid() {
+			r.dnsSyncs++ // the resolver applies the changes when we return
+			return nil
+		}
+		if e.DNS == nil || !e.DNSAddr.Is4() {
+			return fmt.Errorf("%w: cluster DNS at %v: an IPv4 address is needed", ErrInvalid, e.DNSAddr)
+		}
+		r.dnsAddr, r.dnsTTL = e.DNSAddr, e.DNS.TTL()
+		for _, n := range r.topo.order {
+			d, err := startDNS(r.bed, n, e.DNSAddr, e.DNS)
+			if err != nil {
+				return err
+			}
+			r.dnsNodes = append(r.dnsNodes, d)
+		}
+		r.log("cluster DNS at %s on %d nodes", e.DNSAddr, len(r.dnsNodes))
+	case sim.DataPlaneNodeDown, sim.DataPlaneNodeUp:
+		n := r.topo.nodes[e.Node]
+		if n == nil {
+			return fmt.Errorf("testbed: %s of unknown node %s", e.Kind, e.Node)
+		}
+		if err := r.topo.setDown(n, e.Kind == sim.DataPlaneNodeDown); err != nil {
+			return err
+		}
+		r.log("%.3fs node %s %s", e.At.Seconds(), e.Node, e.Kind)
 	case sim.DataPlaneFlow:
-		f := &flowRun{idx: e.Flow, spec: r.s.Traffic[e.Flow], target: e.Target}
+		f := &flowRun{idx: e.Flow, spec: r.s.Traffic[e.Flow], target: e.Target, cache: map[*podRun]*dnsCache{}}
+		if e.Via == sim.ViaDNS {
+			if e.Direct {
+				return fmt.Errorf("%w: traffic[%d]: a headless Service or a pod's hostname (direct to pods) is not supported yet", ErrInvalid, e.Flow)
+			}
+			if !r.dnsAddr.IsValid() {
+				return fmt.Errorf("testbed: traffic[%d] via dns: no cluster DNS", e.Flow)
+			}
+			f.dns, f.host = true, e.Host
+		}
 		if e.Via == sim.ViaNodePort {
 			if len(e.Clients) == 0 {
 				return fmt.Errorf("testbed: traffic[%d]: an external flow without client addresses", e.Flow)
@@ -343,26 +392,29 @@ func (r *runner) apply(e sim.DataPlaneEvent) error {
 		if p == nil {
 			return fmt.Errorf("testbed: pod %s up before it started", e.Pod)
 		}
-		var ports []int32
+		var ports, udp []int32
 		for _, cp := range e.Ports {
-			if cp.Protocol == "" || cp.Protocol == service.ProtocolTCP {
+			switch cp.Protocol {
+			case "", service.ProtocolTCP:
 				ports = append(ports, cp.ContainerPort)
+			case service.ProtocolUDP:
+				udp = append(udp, cp.ContainerPort)
 			}
 		}
-		if len(ports) == 0 {
+		if len(ports)+len(udp) == 0 {
 			return nil
 		}
 		p.do(func() {
 			if p.app != nil || p.ns == "" {
 				return
 			}
-			a, err := startApp(p.ns, p.addr, ports)
+			a, err := startApp(p.ns, p.addr, ports, udp)
 			if err != nil {
 				r.fail(err)
 				return
 			}
 			p.app = a
-			r.log("%.3fs pod %s serves on %s %v", e.At.Seconds(), e.Pod, p.addr, ports)
+			r.log("%.3fs pod %s serves on %s tcp %v udp %v", e.At.Seconds(), e.Pod, p.addr, ports, udp)
 		})
 	case sim.DataPlaneAppDown:
 		if p := r.pods[e.Pod]; p != nil {
@@ -416,6 +468,9 @@ func (r *runner) podStart(e sim.DataPlaneEvent) error {
 	r.seq++
 	name := fmt.Sprintf("p%d-%s", r.seq, shortName(e.Pod.Name))
 	p := newPodRun(e.Pod, e.PodAddr, n, e.Flow)
+	if e.ResolvConf != nil {
+		p.conf = *e.ResolvConf
+	}
 	r.pods[e.Pod] = p
 	r.byAddr[e.PodAddr] = p
 	build := func() {
@@ -511,6 +566,7 @@ func (r *runner) result(pred sim.Result) sim.Result {
 		}
 	}
 	m.EndpointLatency = sim.LatencyOf(lat)
+	m.Cluster.DNSQueries, m.Cluster.DNSSyncs = r.tally.lookups, r.dnsSyncs
 	if r.tally.skipped > 0 {
 		r.log("%d arrivals skipped: %d connections in flight", r.tally.skipped, maxInFlight)
 	}
@@ -536,7 +592,21 @@ func (r *runner) stats() Stats {
 	st.TimedOut = r.tally.total[outTimeout]
 	st.Unreachable = r.tally.total[outUnreachable]
 	st.Skipped = r.tally.skipped
+	st.DNSLookups = r.tally.lookups
+	st.DNSAnswered = r.dnsAnswered
 	return st
+}
+
+// stopDNS stops the cluster DNS servers (again: a no-op).
+func (r *runner) stopDNS() {
+	for _, d := range r.dnsNodes {
+		err := d.stop()
+		r.dnsAnswered += int64(d.answered())
+		if err != nil {
+			r.fail(fmt.Errorf("testbed: dns: %w", err))
+		}
+	}
+	r.dnsNodes = nil
 }
 
 // nodeAgents is the nodes' agents in node order.

@@ -2,8 +2,8 @@ package testbed
 
 import (
 	"errors"
+	"slices"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -32,11 +32,12 @@ func TestTooLarge(t *testing.T) {
 		_, err := Run(s, o)
 		require.ErrorIs(t, err, ErrInvalid, "%+v", o)
 	}
-	fault := s
-	fault.Timeline = []sim.TimelineEvent{{At: sim.Duration(time.Second), Action: sim.ActionKillNode, Target: "node-0"}}
-	_, err = Run(fault, Options{})
+	lb := s
+	lb.Traffic = slices.Clone(s.Traffic)
+	lb.Traffic[0].Via = sim.ViaLoadBalancer
+	_, err = Run(lb, Options{})
 	require.ErrorIs(t, err, ErrInvalid)
-	require.Contains(t, err.Error(), "timeline[0].action killNode")
+	require.Contains(t, err.Error(), "traffic[0].via loadBalancer")
 
 	big := s
 	big.Cluster.Nodes = MaxNodes + 1

@@ -74,6 +74,15 @@ func (c cli) runReal(s sim.Scenario, f runFlags, set map[string]bool) error {
 		return fmt.Errorf("%w: %w", errInternal, err)
 	}
 	fmt.Fprintln(c.stderr, "wrote", path)
+	page, err := renderRealHTML(&s, f.timescale, runs)
+	if err != nil {
+		return fmt.Errorf("%w: report: %w", errInternal, err)
+	}
+	path = filepath.Join(f.out, "report.html")
+	if err := os.WriteFile(path, page, 0o644); err != nil {
+		return fmt.Errorf("%w: %w", errInternal, err)
+	}
+	fmt.Fprintln(c.stderr, "wrote", path)
 	return nil
 }
 
@@ -82,15 +91,15 @@ func (c cli) runReal(s sim.Scenario, f runFlags, set map[string]bool) error {
 func printReal(c cli, s sim.Scenario, scale float64, runs []realRun) {
 	fmt.Fprintf(c.stdout, "scenario %s: seed %d, %v simulated, time scale %g, on a real kernel\n", s.Metadata.Name, s.Seed, s.Duration.D(), scale)
 	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "  variant\t\tconnections\tfailed\tfailed%\trefused\treset\tunreachable\tprog p50\tprog p99")
+	fmt.Fprintln(tw, "  variant\t\tconnections\tfailed\tfailed%\trefused\treset\tunreachable\tdns failure\tprog p50\tprog p99")
 	row := func(name, src string, r sim.Result) {
 		o := r.Connections
 		share := 0.0
 		if o.Total > 0 {
 			share = 100 * float64(o.Failed()) / float64(o.Total)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%.3f\t%d\t%d\t%d\t%v\t%v\n", name, src, o.Total, o.Failed(), share,
-			o.Refused+o.Rejected, o.Reset, o.Unreachable+o.Dropped, r.EndpointLatency.P50.D().Round(time.Millisecond), r.EndpointLatency.P99.D().Round(time.Millisecond))
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%.3f\t%d\t%d\t%d\t%d\t%v\t%v\n", name, src, o.Total, o.Failed(), share,
+			o.Refused+o.Rejected, o.Reset, o.Unreachable+o.Dropped, o.DNSFailure, r.EndpointLatency.P50.D().Round(time.Millisecond), r.EndpointLatency.P99.D().Round(time.Millisecond))
 	}
 	for _, r := range runs {
 		row(r.Variant, "predicted", r.Predicted)
@@ -102,5 +111,9 @@ func printReal(c cli, s sim.Scenario, scale float64, runs []realRun) {
 		st := r.Stats
 		fmt.Fprintf(c.stdout, "  %s: nodes applied their syncs %v late on average (at most %v, simulated time); %d connections timed out, %d unreachable; %s of wall clock\n",
 			r.Variant, st.MeanApplyLag.Round(time.Millisecond), st.MaxApplyLag.Round(time.Millisecond), st.TimedOut, st.Unreachable, r.Wall)
+		if st.DNSLookups > 0 {
+			fmt.Fprintf(c.stdout, "  %s: %d DNS lookups (%d predicted), %d queries answered by the nodes' DNS servers\n",
+				r.Variant, st.DNSLookups, r.Predicted.Cluster.DNSQueries, st.DNSAnswered)
+		}
 	}
 }

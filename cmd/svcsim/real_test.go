@@ -54,4 +54,7 @@ func TestReal(t *testing.T) {
 	require.Equal(t, "prestop-5s", runs[0].Variant)
 	require.Positive(t, runs[0].Measured.Connections.Total)
 	require.Positive(t, runs[0].Predicted.Connections.Total)
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	require.NoError(t, err)
+	require.Contains(t, string(page), "prestop-5s: connections per second, predicted (solid) and measured (dashed)")
 }
