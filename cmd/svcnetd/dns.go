@@ -36,6 +36,11 @@ type dnsOptions struct {
 type dnsReady func(dns, metrics string)
 
 func runDNS(ctx context.Context, args []string, stdout, stderr io.Writer, ready dnsReady) int {
+	if wantsKube(args) {
+		err := execKube(args, findKube, sysExec)
+		fmt.Fprintf(stderr, "svcnetd dns: %v\n", err)
+		return exitError
+	}
 	fs := flag.NewFlagSet("svcnetd dns", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o dnsOptions

@@ -13,7 +13,9 @@
 // For a real cluster's API instead of manifests, svcnetd-kube (built from
 // the kube module, kube/cmd/svcnetd-kube, since this module does not
 // import client-go) has the same dns command with -kubeconfig, or the
-// in-cluster config of the pod it runs in.
+// in-cluster config of the pod it runs in; `svcnetd dns -kubeconfig PATH
+// ...` execs it (found beside svcnetd, as in the Dockerfile's image, or
+// on PATH) with the same arguments.
 package main
 
 import (
@@ -29,6 +31,10 @@ const usage = `svcnetd is svcnet's node agent.
 
 Usage:
   svcnetd dns [flags]    serve cluster DNS for a directory of manifests
+  svcnetd dns -kubeconfig PATH [flags]
+                         serve cluster DNS for a real cluster: runs
+                         svcnetd-kube (beside svcnetd or on PATH) with
+                         these arguments
 
 Run "svcnetd dns -h" for its flags.
 `
