@@ -28,6 +28,8 @@ import (
 	"sigs.k8s.io/randfill"
 	"sigs.k8s.io/yaml"
 
+	"github.com/svcnet/svcnet/internal/jsonfield"
+
 	"github.com/svcnet/svcnet/service"
 	"github.com/svcnet/svcnet/sim"
 )
@@ -294,7 +296,7 @@ func structKeys(v any, t reflect.Type, path string, out *[]fieldKey) {
 		if !ok {
 			return
 		}
-		fields := jsonFields(t)
+		fields := jsonfield.Fields(t)
 		names := map[string]bool{}
 		for n := range fields {
 			names[n] = true
@@ -349,34 +351,6 @@ var (
 func encodesItself(t reflect.Type) bool {
 	p := reflect.PointerTo(t)
 	return t.Implements(marshalerType) || p.Implements(marshalerType) || t.Implements(unmarshalerType) || p.Implements(unmarshalerType)
-}
-
-// jsonFields maps a k8s.io/api struct's JSON names to their types,
-// inline and embedded structs flattened.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if f.Anonymous && (name == "" || strings.Contains(opts, "inline")) {
-			ft := f.Type
-			for ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			for k, v := range jsonFields(ft) {
-				out[k] = v
-			}
-			continue
-		}
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		out[name] = f.Type
-	}
-	return out
 }
 
 // misspell changes one letter of name, or doubles one, so that it is no
