@@ -34,57 +34,6 @@ import (
 	"github.com/svcnet/svcnet/sim"
 )
 
-// Objects of kinds svcnet has no type for yet decode into carrier stubs:
-// a type with only TypeMeta and ObjectMeta modelled carries all the rest,
-// which is what makes the lossless decoding generic.
-type statefulSet struct {
-	service.TypeMeta   `json:",inline"`
-	service.ObjectMeta `json:"metadata,omitempty"`
-}
-
-func (s *statefulSet) Meta() *service.ObjectMeta          { return &s.ObjectMeta }
-func (s *statefulSet) GroupVersionKind() (string, string) { return "apps/v1", "StatefulSet" }
-func (s statefulSet) MarshalJSON() ([]byte, error) {
-	type plain statefulSet
-	return service.MarshalCarried(plain(s), s.Carried())
-}
-func (s *statefulSet) UnmarshalJSON(b []byte) error {
-	type plain statefulSet
-	return service.UnmarshalCarried(b, (*plain)(s), &s.TypeMeta)
-}
-
-type daemonSet struct {
-	service.TypeMeta   `json:",inline"`
-	service.ObjectMeta `json:"metadata,omitempty"`
-}
-
-func (s *daemonSet) Meta() *service.ObjectMeta          { return &s.ObjectMeta }
-func (s *daemonSet) GroupVersionKind() (string, string) { return "apps/v1", "DaemonSet" }
-func (s daemonSet) MarshalJSON() ([]byte, error) {
-	type plain daemonSet
-	return service.MarshalCarried(plain(s), s.Carried())
-}
-func (s *daemonSet) UnmarshalJSON(b []byte) error {
-	type plain daemonSet
-	return service.UnmarshalCarried(b, (*plain)(s), &s.TypeMeta)
-}
-
-type replicaSet struct {
-	service.TypeMeta   `json:",inline"`
-	service.ObjectMeta `json:"metadata,omitempty"`
-}
-
-func (s *replicaSet) Meta() *service.ObjectMeta          { return &s.ObjectMeta }
-func (s *replicaSet) GroupVersionKind() (string, string) { return "apps/v1", "ReplicaSet" }
-func (s replicaSet) MarshalJSON() ([]byte, error) {
-	type plain replicaSet
-	return service.MarshalCarried(plain(s), s.Carried())
-}
-func (s *replicaSet) UnmarshalJSON(b []byte) error {
-	type plain replicaSet
-	return service.UnmarshalCarried(b, (*plain)(s), &s.TypeMeta)
-}
-
 // kinds pairs each k8s.io/api type with the svcnet type it decodes into.
 var kinds = []struct {
 	apiVersion, kind string
@@ -97,9 +46,9 @@ var kinds = []struct {
 	{"v1", "Namespace", func() any { return new(corev1.Namespace) }, func() service.Object { return new(service.Namespace) }},
 	{"discovery.k8s.io/v1", "EndpointSlice", func() any { return new(discoveryv1.EndpointSlice) }, func() service.Object { return new(service.EndpointSlice) }},
 	{"apps/v1", "Deployment", func() any { return new(appsv1.Deployment) }, func() service.Object { return new(sim.Deployment) }},
-	{"apps/v1", "StatefulSet", func() any { return new(appsv1.StatefulSet) }, func() service.Object { return new(statefulSet) }},
-	{"apps/v1", "DaemonSet", func() any { return new(appsv1.DaemonSet) }, func() service.Object { return new(daemonSet) }},
-	{"apps/v1", "ReplicaSet", func() any { return new(appsv1.ReplicaSet) }, func() service.Object { return new(replicaSet) }},
+	{"apps/v1", "StatefulSet", func() any { return new(appsv1.StatefulSet) }, func() service.Object { return new(sim.StatefulSet) }},
+	{"apps/v1", "DaemonSet", func() any { return new(appsv1.DaemonSet) }, func() service.Object { return new(sim.DaemonSet) }},
+	{"apps/v1", "ReplicaSet", func() any { return new(appsv1.ReplicaSet) }, func() service.Object { return new(sim.ReplicaSet) }},
 }
 
 // filler fills every field (no nils, one or two items per list and
