@@ -31,6 +31,20 @@ func needKernel(t *testing.T) string {
 	return fmt.Sprintf("svctb-%s-%d-", strings.ToLower(t.Name()[4:min(len(t.Name()), 12)]), time.Now().UnixNano()%1e6)
 }
 
+// compareScenario runs a scenario's YAML on the testbed at half speed
+// and returns the prediction, the measurement and the testbed's stats,
+// failing the test on any error or on a namespace left behind.
+func compareScenario(t *testing.T, yaml string) (pred, meas sim.Result, st Stats) {
+	t.Helper()
+	prefix := needKernel(t)
+	s, err := sim.DecodeScenario([]byte(yaml))
+	require.NoError(t, err)
+	pred, meas, err = Compare(s, Options{TimeScale: 0.5, Prefix: prefix, Log: t.Logf, Stats: &st})
+	require.NoError(t, err)
+	require.Empty(t, leftovers(t, prefix))
+	return pred, meas, st
+}
+
 // leftovers lists the namespaces whose names start with prefix.
 func leftovers(t *testing.T, prefix string) []string {
 	out, err := exec.Command("ip", "netns", "list").CombinedOutput()
@@ -202,13 +216,7 @@ spec:
 // standard deviation of a share near 1/3 over ~600 connections is 0.02;
 // 0.1 is 5σ). Nothing else fails.
 func TestETPLocal(t *testing.T) {
-	prefix := needKernel(t)
-	s, err := sim.DecodeScenario([]byte(etpLocal))
-	require.NoError(t, err)
-	var st Stats
-	pred, meas, err := Compare(s, Options{TimeScale: 0.5, Prefix: prefix, Log: t.Logf, Stats: &st})
-	require.NoError(t, err)
-	require.Empty(t, leftovers(t, prefix))
+	pred, meas, st := compareScenario(t, etpLocal)
 	p, m := pred.Connections, meas.Connections
 	t.Logf("predicted %+v; measured %+v (%+v)", p, m, st)
 	require.Positive(t, p.Dropped, "the simulator drops nothing: both pods on every node?")
@@ -349,13 +357,7 @@ spec:
 // within 40 % (or 5) of the prediction, Poisson noise on counts of
 // ~10-100 and the DNS sync mirrored up to a nft apply late.
 func TestViaDNS(t *testing.T) {
-	prefix := needKernel(t)
-	s, err := sim.DecodeScenario([]byte(viaDNS))
-	require.NoError(t, err)
-	var st Stats
-	pred, meas, err := Compare(s, Options{TimeScale: 0.5, Prefix: prefix, Log: t.Logf, Stats: &st})
-	require.NoError(t, err)
-	require.Empty(t, leftovers(t, prefix))
+	pred, meas, st := compareScenario(t, viaDNS)
 	p, m := pred.Connections, meas.Connections
 	t.Logf("predicted %+v, %d DNS queries; measured %+v, %d lookups (%+v)", p, pred.Cluster.DNSQueries, m, meas.Cluster.DNSQueries, st)
 	require.Positive(t, p.DNSFailure, "the simulator predicts no DNS failure")
@@ -422,13 +424,7 @@ spec:
 // why: the simulator refuses a connection sent to a pod whose node is
 // dead, where the real SYN gets no answer and times out.
 func TestNodeDies(t *testing.T) {
-	prefix := needKernel(t)
-	s, err := sim.DecodeScenario([]byte(nodeDies))
-	require.NoError(t, err)
-	var st Stats
-	pred, meas, err := Compare(s, Options{TimeScale: 0.5, Prefix: prefix, Log: t.Logf, Stats: &st})
-	require.NoError(t, err)
-	require.Empty(t, leftovers(t, prefix))
+	pred, meas, st := compareScenario(t, nodeDies)
 	p, m := pred.Connections, meas.Connections
 	t.Logf("predicted %+v; measured %+v (%+v)", p, m, st)
 	require.Positive(t, p.Failed(), "the simulator predicts no failure")
