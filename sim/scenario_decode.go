@@ -490,21 +490,21 @@ func (d *decoder) scenarioDoc(ref docRef, m map[string]any, src yamldoc.Value) {
 			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("statefulSets[%d]", i), "null: want a StatefulSet", nil)
 			continue
 		}
-		d.addWorkload(ref, kindStatefulSet, &o.TypeMeta, &o.ObjectMeta, validateStatefulSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("statefulSets[%d].", i), nil)
+		d.addStatefulSet(ref, o, fmt.Sprintf("statefulSets[%d].", i), false)
 	}
 	for i, o := range s.DaemonSets {
 		if o == nil {
 			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("daemonSets[%d]", i), "null: want a DaemonSet", nil)
 			continue
 		}
-		d.addWorkload(ref, kindDaemonSet, &o.TypeMeta, &o.ObjectMeta, validateDaemonSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("daemonSets[%d].", i), nil)
+		d.addDaemonSet(ref, o, fmt.Sprintf("daemonSets[%d].", i), false)
 	}
 	for i, o := range s.ReplicaSets {
 		if o == nil {
 			d.fail(ref, KindScenario, s.Metadata.Name, fmt.Sprintf("replicaSets[%d]", i), "null: want a ReplicaSet", nil)
 			continue
 		}
-		d.addWorkload(ref, kindReplicaSet, &o.TypeMeta, &o.ObjectMeta, validateReplicaSet(withNS(o, &o.ObjectMeta)), fmt.Sprintf("replicaSets[%d].", i), nil)
+		d.addReplicaSet(ref, o, fmt.Sprintf("replicaSets[%d].", i), false)
 	}
 	for i, o := range s.Nodes {
 		if o == nil {
@@ -690,9 +690,10 @@ func (d *decoder) addWorkload(ref docRef, kind string, tm *service.TypeMeta, m *
 	}
 }
 
-// addStatefulSet, addDaemonSet and addReplicaSet are the workload kinds'
-// manifestKinds entries: the system metadata cleared, checked, and for a
-// manifest added to the Scenario.
+// addStatefulSet, addDaemonSet and addReplicaSet check a workload, as
+// addDeployment does a Deployment: the system metadata cleared, checked,
+// and for a manifest (not one the Scenario document lists) added to the
+// Scenario.
 func (d *decoder) addStatefulSet(ref docRef, o *StatefulSet, prefix string, manifest bool) {
 	service.ClearSystemFields(o)
 	d.addWorkload(ref, kindStatefulSet, &o.TypeMeta, &o.ObjectMeta, validateStatefulSet(withNS(o, &o.ObjectMeta)), prefix, addIf(manifest, func() { d.s.StatefulSets = append(d.s.StatefulSets, o) }))
