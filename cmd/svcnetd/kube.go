@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -59,10 +58,8 @@ func execKube(args []string, find func() (string, error), run execer) error {
 		return err
 	}
 	argv := append([]string{kubeBinary, "dns"}, args...)
-	if err := run(path, argv, os.Environ()); err != nil {
-		return fmt.Errorf("exec %s: %w", path, err)
-	}
-	return errors.New("exec returned") // syscall.Exec does not return on success
+	err = run(path, argv, os.Environ()) // syscall.Exec returns only on failure
+	return fmt.Errorf("exec %s: %w", path, err)
 }
 
 func sysExec(path string, argv, env []string) error { return syscall.Exec(path, argv, env) }
