@@ -255,19 +255,41 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 // serves both until ctx ends. Port 0 picks a free UDP port and the same
 // port for TCP.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	var lc net.ListenConfig
-	udp, err := lc.ListenPacket(ctx, "udp", addr)
+	udp, tcp, err := Listen(ctx, addr)
 	if err != nil {
-		return err
-	}
-	tcp, err := lc.Listen(ctx, "tcp", udp.LocalAddr().String())
-	if err != nil {
-		udp.Close()
 		return err
 	}
 	defer udp.Close()
 	defer tcp.Close()
 	return s.Serve(ctx, udp, tcp)
+}
+
+// Listen opens the UDP socket and TCP listener ListenAndServe serves on:
+// both on addr, the TCP listener on the UDP socket's port, so that a port
+// of 0 gives one port for both. On error nothing stays open.
+func Listen(ctx context.Context, addr string) (net.PacketConn, net.Listener, error) {
+	var lc net.ListenConfig
+	udp, err := lc.ListenPacket(ctx, "udp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	tcp, err := lc.Listen(ctx, "tcp", udp.LocalAddr().String())
+	if err != nil {
+		udp.Close()
+		return nil, nil, err
+	}
+	return udp, tcp, nil
+}
+
+// NSAddrs is Config.NSAddrs for a server listening on a: its address, or
+// none when it listens on every address (0.0.0.0, ::), whose own
+// addresses the server does not know.
+func NSAddrs(a net.Addr) []netip.Addr {
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil || ap.Addr().IsUnspecified() {
+		return nil
+	}
+	return []netip.Addr{ap.Addr()}
 }
 
 // serveUDP reads datagrams with one goroutine per core, answers each in

@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -37,4 +38,10 @@ func TestParseUpstreams(t *testing.T) {
 	require.NoError(t, os.WriteFile(bad, []byte("nameserver not-an-ip\n"), 0o644))
 	_, err = ParseUpstreams("", bad)
 	require.ErrorContains(t, err, bad)
+}
+
+func TestNSAddrs(t *testing.T) {
+	require.Equal(t, []netip.Addr{netip.MustParseAddr("127.0.0.1")}, NSAddrs(&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1).To4(), Port: 53}))
+	require.Empty(t, NSAddrs(&net.UDPAddr{IP: net.IPv4zero, Port: 53}), "listening on every address: none known")
+	require.Empty(t, NSAddrs(&net.UDPAddr{IP: net.IPv6unspecified, Port: 53}))
 }

@@ -100,20 +100,13 @@ func serveDNS(ctx context.Context, o dnsOptions, logw io.Writer, ready dnsReady)
 	var state atomic.Pointer[loaded]
 	state.Store(cur)
 
-	udp, err := net.ListenPacket("udp", o.listen)
+	udp, tcp, err := dnsserver.Listen(ctx, o.listen)
 	if err != nil {
 		return err
 	}
 	defer udp.Close()
-	tcp, err := net.Listen("tcp", udp.LocalAddr().String())
-	if err != nil {
-		return err
-	}
 	defer tcp.Close()
-	cfg := dnsserver.Config{Resolver: cur.res, Upstreams: ups}
-	if ap, err := netip.ParseAddrPort(udp.LocalAddr().String()); err == nil && !ap.Addr().IsUnspecified() {
-		cfg.NSAddrs = []netip.Addr{ap.Addr()}
-	}
+	cfg := dnsserver.Config{Resolver: cur.res, Upstreams: ups, NSAddrs: dnsserver.NSAddrs(udp.LocalAddr())}
 	if o.autopath {
 		cfg.Autopath = func(a netip.Addr) (string, bool) {
 			ns, ok := state.Load().podNS[a]

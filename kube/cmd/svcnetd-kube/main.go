@@ -26,7 +26,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -242,20 +241,13 @@ func serve(ctx context.Context, o options, e env) error {
 		return fmt.Errorf("%v: %w", o.src, err)
 	}
 
-	udp, err := net.ListenPacket("udp", o.listen)
+	udp, tcp, err := dnsserver.Listen(ctx, o.listen)
 	if err != nil {
 		return err
 	}
 	defer udp.Close()
-	tcp, err := net.Listen("tcp", udp.LocalAddr().String())
-	if err != nil {
-		return err
-	}
 	defer tcp.Close()
-	cfg := dnsserver.Config{Resolver: c.DNS(), Upstreams: o.upstreams}
-	if ap, err := netip.ParseAddrPort(udp.LocalAddr().String()); err == nil && !ap.Addr().IsUnspecified() {
-		cfg.NSAddrs = []netip.Addr{ap.Addr()}
-	}
+	cfg := dnsserver.Config{Resolver: c.DNS(), Upstreams: o.upstreams, NSAddrs: dnsserver.NSAddrs(udp.LocalAddr())}
 	srv, err := dnsserver.New(cfg)
 	if err != nil {
 		return err
