@@ -48,6 +48,15 @@ const (
 	// syncing.
 	DataPlaneNodeDown = "node-down"
 	DataPlaneNodeUp   = "node-up"
+	// DataPlaneNodeReady: the node's Ready condition in the API changed
+	// to Ready (the node lifecycle controller marks a silent node
+	// NotReady after its grace period; the kubelet of a node back marks
+	// it Ready; a node deleted from the API is NotReady). It is what an
+	// off-cluster client's pick of a node follows (a NodePort flow picks
+	// among the Ready nodes, traffic.go's arrival): a dead node stays
+	// Ready, and picked, until it is noticed. Every node is Ready at
+	// time 0.
+	DataPlaneNodeReady = "node-ready"
 )
 
 // DataPlaneEvent is one change a real data plane must follow to mirror a
@@ -98,6 +107,8 @@ type DataPlaneEvent struct {
 	// DNS and DNSAddr are the cluster DNS and its address (DataPlaneDNS).
 	DNS     *dnsname.Resolver
 	DNSAddr netip.Addr
+	// Ready is the node's new Ready condition (DataPlaneNodeReady).
+	Ready bool
 }
 
 // dataPlane passes e to the run's DataPlane, if any, stamped with the

@@ -96,6 +96,7 @@ func (w *world) setNodeReady(n *node, ready bool) {
 		kind = EventNodeReady
 	}
 	w.emit(Event{Kind: kind, Node: n.name})
+	w.dataPlane(DataPlaneEvent{Kind: DataPlaneNodeReady, Node: n.name, Ready: ready})
 	if _, err := w.c.AddNode(obj); err != nil {
 		w.violate("cluster-accepts", "node %s: %v", n.name, err)
 		return
@@ -542,6 +543,9 @@ func (w *world) deleteNode(n *node) {
 	for _, p := range slices.Clone(n.pods) {
 		p.deletedAt = w.now()
 		w.podGone(p)
+	}
+	if n.apiReady {
+		w.dataPlane(DataPlaneEvent{Kind: DataPlaneNodeReady, Node: n.name, Ready: false})
 	}
 	w.apiReady.remove(n)
 	n.apiReady = false
