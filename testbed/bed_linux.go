@@ -144,10 +144,13 @@ type nodeNet struct {
 	// port is the node's port on the underlay bridge.
 	port string
 
-	// mu guards veths and dead; dead is closed while the node is down
-	// (killed), so that its clients' connections end with it.
-	mu   sync.Mutex
-	dead chan struct{}
+	// mu guards veths, dead and notReady; dead is closed while the node
+	// is down (killed), so that its clients' connections end with it;
+	// notReady is its Ready condition in the API, false (Ready) until
+	// the simulator says otherwise.
+	mu       sync.Mutex
+	dead     chan struct{}
+	notReady bool
 }
 
 // died returns a channel closed while the node is down.

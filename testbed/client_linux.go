@@ -59,11 +59,10 @@ type flowRun struct {
 	spec   sim.TrafficSpec
 	target netip.AddrPort
 	// external flows connect from srcs in the outside namespace to a
-	// random node's address at target's port (a NodePort).
+	// random Ready node's address at target's port (a NodePort).
 	external bool
 	srcs     []netip.Addr
 	outside  string
-	nodes    []netip.Addr
 	// dns flows resolve host through the cluster DNS (from each client
 	// pod, cached per pod) and connect to the answer at target's port.
 	dns  bool
@@ -169,7 +168,12 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 		var died <-chan struct{}
 		if f.external {
 			src = f.srcs[rng.IntN(len(f.srcs))]
-			target = netip.AddrPortFrom(f.nodes[rng.IntN(len(f.nodes))], f.target.Port())
+			node, ok := r.topo.pickReady(rng)
+			if !ok {
+				r.tally.add(f.idx, r.bucketOf(time.Now()), outUnreachable) // sim: no Ready node
+				continue
+			}
+			target = netip.AddrPortFrom(node, f.target.Port())
 			ns, name = f.outside, src.String()
 		} else {
 			c := f.pick(rng)

@@ -35,6 +35,9 @@ type podRun struct {
 	app *app
 	// conf is a client pod's resolv.conf.
 	conf dnsname.ResolvConf
+	// lost: the pod's node died, and its sandbox with it (nodeDown); the
+	// simulator's goroutine alone reads and writes it.
+	lost bool
 }
 
 // maxPodOps bounds the changes queued for one pod.
@@ -97,12 +100,13 @@ type runner struct {
 	// outsideAddrs are the off-cluster clients' addresses.
 	outsideAddrs []netip.Addr
 	seq          int
-	// dnsAddr is the cluster DNS address, served on every node by
-	// dnsNodes from the simulator's resolver (TTL dnsTTL); dnsSyncs
-	// counts the DNS syncs mirrored.
+	// dnsAddr is the cluster DNS address, served on every node that is
+	// up by dnsNodes (by node name) from the simulator's resolver dnsRes
+	// (TTL dnsTTL); dnsSyncs counts the DNS syncs mirrored.
 	dnsAddr  netip.Addr
 	dnsTTL   uint32
-	dnsNodes []*dnsNode
+	dnsRes   *dnsname.Resolver
+	dnsNodes map[string]*dnsNode
 	dnsSyncs int64
 	// dnsAnswered is the queries the stopped servers answered.
 	dnsAnswered int64
@@ -338,24 +342,22 @@ func (r *runner) apply(e sim.DataPlaneEvent) error {
 		if e.DNS == nil || !e.DNSAddr.Is4() {
 			return fmt.Errorf("%w: cluster DNS at %v: an IPv4 address is needed", ErrInvalid, e.DNSAddr)
 		}
-		r.dnsAddr, r.dnsTTL = e.DNSAddr, e.DNS.TTL()
+		r.dnsAddr, r.dnsTTL, r.dnsRes = e.DNSAddr, e.DNS.TTL(), e.DNS
+		r.dnsNodes = map[string]*dnsNode{}
 		for _, n := range r.topo.order {
 			d, err := startDNS(r.bed, n, e.DNSAddr, e.DNS)
 			if err != nil {
 				return err
 			}
-			r.dnsNodes = append(r.dnsNodes, d)
+			r.dnsNodes[n.name] = d
 		}
 		r.log("cluster DNS at %s on %d nodes", e.DNSAddr, len(r.dnsNodes))
-	case sim.DataPlaneNodeDown, sim.DataPlaneNodeUp:
+	case sim.DataPlaneNodeDown, sim.DataPlaneNodeUp, sim.DataPlaneNodeReady:
 		n := r.topo.nodes[e.Node]
 		if n == nil {
 			return fmt.Errorf("testbed: %s of unknown node %s", e.Kind, e.Node)
 		}
-		if err := r.topo.setDown(n, e.Kind == sim.DataPlaneNodeDown); err != nil {
-			return err
-		}
-		r.log("%.3fs node %s %s", e.At.Seconds(), e.Node, e.Kind)
+		return r.nodeFault(n, e)
 	case sim.DataPlaneFlow:
 		f := &flowRun{idx: e.Flow, spec: r.s.Traffic[e.Flow], target: e.Target, cache: map[*podRun]*dnsCache{}}
 		if e.Via == sim.ViaDNS {
@@ -380,9 +382,6 @@ func (r *runner) apply(e sim.DataPlaneEvent) error {
 			}
 			r.outsideAddrs = e.Clients
 			f.external, f.srcs, f.outside = true, e.Clients, r.topo.outside
-			for _, n := range r.topo.order {
-				f.nodes = append(f.nodes, n.addr)
-			}
 		}
 		r.flows = append(r.flows, f)
 	case sim.DataPlanePodStart:
@@ -447,7 +446,7 @@ func (r *runner) apply(e sim.DataPlaneEvent) error {
 }
 
 func (r *runner) podStart(e sim.DataPlaneEvent) error {
-	if p := r.pods[e.Pod]; p != nil && p.addr == e.PodAddr {
+	if p := r.pods[e.Pod]; p != nil && p.addr == e.PodAddr && !p.lost {
 		return nil // a restart in the same sandbox
 	} else if p != nil {
 		r.podGone(p)

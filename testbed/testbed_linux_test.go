@@ -72,18 +72,21 @@ func reduced(t *testing.T, v int, scale float64) (sim.Scenario, Options) {
 	return s, Options{TimeScale: scale}
 }
 
-// tolerance is how far the measured failed connections may be from the
-// prediction of the same seed, as a share of it. The testbed replays
-// that seed's control plane exactly, so the difference is the traffic's
-// own randomness and what the simulator does not model. The first is
-// Poisson: with F ≈ 200 failures predicted, measured − predicted has a
-// standard deviation of about √(2F) ≈ 20, 10 % (4σ is 40 %). The second
-// is measured, not guessed: nft applies a table 50-150 ms after the
-// simulated sync (longer under load: the endpoint programming latency
-// p99 rises), which lengthens the stale window, against a pod whose
-// sandbox is gone being unreachable at once (or timing out). Observed
-// ratios measured/predicted over nine runs: 0.86 to 1.06.
-const tolerance = 0.4
+// lagShare is what the nft apply lag adds to the failed share of a
+// scenario whose endpoints are removed while the traffic goes to them,
+// the simulator not modelling it: every removal's stale window (the time
+// a node still sends to a pod that stopped) is longer by the lag, so,
+// with the traffic spread over the endpoints, the refused connections
+// grow by rate × lag × (removed / endpoints), out of rate × duration.
+// The nodes' mean apply lag of the run (Stats.MeanApplyLag, simulated
+// time) stands for the lag; removed/endpoints is the share of the
+// endpoints replaced (a rolling update replaces all: 1).
+func lagShare(st Stats, s sim.Scenario, replaced float64) float64 {
+	return replaced * st.MeanApplyLag.Seconds() / s.Duration.D().Seconds()
+}
+
+// failedShare is the statistic the band tests hold: a run's failed share.
+func failedShare(r sim.Result) float64 { return FailedShare(r.Connections) }
 
 // keptUp is how closely the testbed must have followed the simulated
 // timeline for its measurement to be held against the prediction: a
@@ -100,19 +103,34 @@ func keptUp(st Stats) bool {
 }
 
 // TestRollingUpdate: without preStop, a rolling update of 6 pods
-// refuses and resets connections on the real kernel, within tolerance of
-// the simulator's prediction for the same seed; with a 5 s preStop sleep
-// both are zero. Every namespace is removed afterwards. The run without
-// preStop goes at half speed (20 s); the one with it at 0.75 (30 s),
-// so that a loaded machine's slower nft stays well inside the sleep.
+// refuses and resets connections on the real kernel, and the failed
+// share measured agrees with the simulator's band over 20 seeds
+// (PredictBand: the seed run for real and the 19 after it; Band.Limits:
+// the band doubled about its middle, its top raised by lagShare); with
+// a 5 s preStop sleep no seed fails anything and neither does the real
+// run. Every namespace is removed afterwards. The run without preStop
+// goes at half speed (20 s); the one with it at 0.75 (30 s), so that a
+// loaded machine's slower nft stays well inside the sleep.
+//
+// Why this statistic: the testbed replays the seed's control plane but
+// draws its own traffic (and the kernel adds its timing), so even a
+// perfect simulator would not predict the seed's count exactly; the
+// spread over seeds shows how far runs of one scenario fall apart
+// (about ±10 % of the share here, what Poisson noise on ~200 failures
+// gives alone), instead of a tolerance guessed for it. Measured before
+// this statistic: 176-217 failed of ~3 950 over nine runs of seed 1
+// (shares 0.045-0.055), against a band of 0.0434-0.0529, limits about
+// 0.039-0.058 plus the lag's 0.003-0.012.
 func TestRollingUpdate(t *testing.T) {
 	prefix := needKernel(t)
 	for v, name := range []string{"no-prestop", "prestop-5s"} {
 		t.Run(name, func(t *testing.T) {
 			var pred, meas sim.Result
 			var st Stats
+			var s sim.Scenario
 			for attempt := range 3 {
-				s, opts := reduced(t, v, []float64{0.5, 0.75}[v])
+				var opts Options
+				s, opts = reduced(t, v, []float64{0.5, 0.75}[v])
 				opts.Prefix = fmt.Sprintf("%s%d%d-", prefix, v, attempt)
 				opts.Log = t.Logf // shown on failure, or with -v
 				opts.Stats = &st
@@ -137,8 +155,11 @@ func TestRollingUpdate(t *testing.T) {
 			// simulator did (Poisson: within 5σ).
 			require.InDelta(t, float64(p.Total), float64(m.Total), 5*math.Sqrt(float64(p.Total)))
 			require.Positive(t, meas.EndpointLatency.Count)
+			band, values, err := PredictBand(s, BandSeeds, failedShare)
+			require.NoError(t, err)
+			require.Equal(t, FailedShare(p), values[0], "the band's first seed is the one run for real")
 			if v == 1 {
-				require.Zero(t, p.Failed(), "the simulator predicts no failure with preStop")
+				require.Equal(t, Band{Seeds: BandSeeds}, band, "the simulator predicts no failure with preStop on any seed")
 				require.Zero(t, m.Failed(), "measured failures with preStop: %+v (%+v)", m, st)
 				return
 			}
@@ -146,8 +167,11 @@ func TestRollingUpdate(t *testing.T) {
 			require.Positive(t, p.Reset)
 			require.Positive(t, m.Reset, "no connection was reset by a pod stopping")
 			require.Positive(t, m.Refused+m.Unreachable, "no connection met a stopped pod through a stale rule")
-			require.InDelta(t, float64(p.Failed()), float64(m.Failed()), tolerance*float64(p.Failed()),
-				"measured %d failed, predicted %d", m.Failed(), p.Failed())
+			above := lagShare(st, s, 1)
+			lo, hi := band.Limits(above)
+			got := FailedShare(m)
+			t.Logf("failed share: predicted %.4f (seed %d), band %v; measured %.4f; limits %.4f-%.4f (nft lag adds %.4f)", FailedShare(p), s.Seed, band, got, lo, hi, above)
+			require.True(t, band.Admits(got, above), "measured failed share %.4f (%d of %d) outside %.4f-%.4f: band %v, nft lag %v", got, m.Failed(), m.Total, lo, hi, band, st.MeanApplyLag)
 		})
 	}
 }
@@ -372,10 +396,13 @@ func TestViaDNS(t *testing.T) {
 	require.Positive(t, meas.Cluster.DNSSyncs)
 }
 
-// nodeDies: node-1 dies at 10 s and boots again at 24 s. Until the node
+// nodeDies: node-1 dies at 10 s and boots again at 30 s. Until the node
 // lifecycle controller notices (a 6 s grace period here) and the nodes'
 // rules drop its pods, a third of the connections go to pods that are
-// gone with their node; those open through it break.
+// gone with their node; those open through it break. Off-cluster
+// clients reach the Service's NodePort through a node Ready in the API:
+// until it is marked NotReady the dead node is one of them, and their
+// SYNs to it go unanswered; after, they pick among the two others.
 const nodeDies = `apiVersion: sim.svcnet.dev/v1alpha1
 kind: Scenario
 metadata: {name: node-dies}
@@ -386,13 +413,15 @@ cluster:
   delays: {nodeMonitorGracePeriod: 6s}
 traffic:
 - {service: web, via: clusterIP, rate: 40, clients: 4, length: {kind: constant, mean: 300ms}}
+- {service: web, from: external, via: nodePort, rate: 20, clients: 4, length: {kind: constant, mean: 300ms}}
 timeline:
-- {at: 10s, action: killNode, target: node-1, for: 14s}
+- {at: 10s, action: killNode, target: node-1, for: 20s}
 ---
 apiVersion: v1
 kind: Service
 metadata: {name: web}
 spec:
+  type: NodePort
   selector: {app: web}
   ports:
   - {name: http, port: 80, targetPort: 8080}
@@ -415,23 +444,38 @@ spec:
         - {containerPort: 8080}
 `
 
-// TestNodeDies: a killed node (its bridge port down, its pods' servers
-// stopped, its agent no longer syncing) fails connections on the real
-// kernel within 40 % of the simulator's prediction for the same seed
-// (the failures are ~6 s × 40/s × 1/3 ≈ 80: Poisson σ ≈ √(2·80) ≈ 13,
-// 16 %; the rest is the nft apply lag at the end of the window, as in
-// TestRollingUpdate). The classes differ, and the simulator's doc says
-// why: the simulator refuses a connection sent to a pod whose node is
-// dead, where the real SYN gets no answer and times out.
+// TestNodeDies: a killed node (off the underlay, its pods' sandboxes
+// and its DNS server gone, its agent no longer syncing) fails
+// connections on the real kernel within 40 % of the simulator's
+// prediction for the same seed, for the pods' flow and for the
+// off-cluster one alike (each ~90 failures: Poisson σ ≈ √(2·90) ≈ 13,
+// 15 %; the rest is the nft apply lag at the end of the window, as in
+// TestRollingUpdate). The off-cluster flow tells the node picks apart:
+// clients that kept picking the dead node after it turned NotReady
+// (6 s into its 20) would fail about 14 s × 20/s × 1/3 ≈ 93 connections
+// more, twice the prediction. The classes differ, and the simulator's
+// doc says why: the simulator refuses a connection sent to a pod whose
+// node is dead, where the real SYN gets no answer and times out.
+//
+// The band of PredictBand is no help here: which pods the scheduler
+// puts on node-1 depends on the seed (the failed share over 20 seeds
+// spans 0.004-0.11), so the seed's own prediction is the sharper test.
 func TestNodeDies(t *testing.T) {
+	t.Parallel()
 	pred, meas, st := compareScenario(t, nodeDies)
 	p, m := pred.Connections, meas.Connections
 	t.Logf("predicted %+v; measured %+v (%+v)", p, m, st)
-	require.Positive(t, p.Failed(), "the simulator predicts no failure")
-	require.Positive(t, m.Failed(), "nothing failed on the real kernel")
-	require.InDelta(t, float64(p.Failed()), float64(m.Failed()), 0.4*float64(p.Failed()),
-		"measured %d failed, predicted %d", m.Failed(), p.Failed())
-	require.InDelta(t, float64(p.Total), float64(m.Total), 5*math.Sqrt(float64(p.Total)))
+	require.Len(t, meas.Flows, 2)
+	for i, name := range []string{"pods", "off-cluster"} {
+		pf, mf := pred.Flows[i].Connections, meas.Flows[i].Connections
+		t.Logf("%s: predicted %d of %d failed (%+v); measured %d of %d (%+v)", name, pf.Failed(), pf.Total, pf, mf.Failed(), mf.Total, mf)
+		require.Positive(t, pf.Failed(), "%s: the simulator predicts no failure", name)
+		require.Positive(t, mf.Failed(), "%s: nothing failed on the real kernel", name)
+		require.InDelta(t, float64(pf.Failed()), float64(mf.Failed()), 0.4*float64(pf.Failed()),
+			"%s: measured %d failed, predicted %d", name, mf.Failed(), pf.Failed())
+		require.InDelta(t, float64(pf.Total), float64(mf.Total), 5*math.Sqrt(float64(pf.Total)), name)
+	}
+	require.Positive(t, pred.Flows[1].Connections.Unreachable, "the simulator sends no off-cluster client to the dead node")
 }
 
 // TestUDPApp: a pod's application echoes datagrams on its UDP container
