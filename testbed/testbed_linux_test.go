@@ -261,9 +261,12 @@ spec:
 // TestETPLocal: the share of off-cluster connections a NodePort with
 // externalTrafficPolicy Local drops on the nodes without a local
 // endpoint, measured (connects that time out: nothing answers a dropped
-// SYN) against the simulator's Dropped share, within 0.1 (the binomial
-// standard deviation of a share near 1/3 over ~600 connections is 0.02;
-// 0.1 is 5σ). Nothing else fails.
+// SYN), is within the limits of the simulator's band of the Dropped
+// share over 20 seeds (3-22; Band.Limits, nothing added: no stale
+// window is involved). The band is that of the binomial noise about 1/3
+// (0.31-0.40: on 19 of the 20 seeds, seed 3 among them, the two pods
+// run on two of the three nodes; on the other they share one, and it
+// drops 2/3, past the 95th percentile). Nothing else fails.
 func TestETPLocal(t *testing.T) {
 	t.Parallel()
 	pred, meas, st := compareScenario(t, etpLocal)
@@ -271,9 +274,18 @@ func TestETPLocal(t *testing.T) {
 	t.Logf("predicted %+v; measured %+v (%+v)", p, m, st)
 	require.Positive(t, p.Dropped, "the simulator drops nothing: both pods on every node?")
 	require.Less(t, p.Dropped, p.Total)
+	s, err := sim.DecodeScenario([]byte(etpLocal))
+	require.NoError(t, err)
+	band, values, err := PredictBand(s, BandSeeds, func(r sim.Result) float64 {
+		return float64(r.Connections.Dropped) / float64(max(r.Connections.Total, 1))
+	})
+	require.NoError(t, err)
 	want := float64(p.Dropped) / float64(p.Total)
+	require.Equal(t, want, values[0])
 	got := float64(st.TimedOut) / float64(m.Total)
-	require.InDelta(t, want, got, 0.1, "dropped share: predicted %.3f, measured %.3f", want, got)
+	lo, hi := band.Limits(0)
+	t.Logf("dropped share: predicted %.4f (seed %d), band %v; measured %.4f; limits %.4f-%.4f", want, s.Seed, band, got, lo, hi)
+	require.True(t, band.Admits(got, 0), "dropped share: measured %.4f outside %.4f-%.4f (band %v)", got, lo, hi, band)
 	require.Zero(t, m.Refused+m.Reset+st.Unreachable, "only drops: %+v", m)
 }
 
@@ -323,9 +335,19 @@ spec:
 `
 
 // TestMaglevVsRandom: when one of five backends leaves, the share of
-// long-lived flows broken, measured, agrees with the simulator's within
-// 0.15 for Maglev and for random (binomial over ~100 flows: σ ≤ 0.05),
-// and Maglev breaks fewer than random on both.
+// long-lived flows broken, measured, is for Maglev within the limits of
+// the simulator's band over 20 seeds (5-24; Band.Limits, nothing added:
+// the share is set by which flows the new table moves, not by how long
+// the change takes; a band of 0.28-0.38, binomial noise over ~100
+// flows, σ ≈ 0.05). For random nearly every flow breaks (each rule
+// change re-rolls every flow's backend, and a flow meets two or three:
+// ~1 of 100 survives), so the band (0.98-1) is that of a count near
+// zero, Poisson and not normal, which doubling does not cover (measured
+// 0.969 once: three survived, outside the limits 0.970-1.010, where
+// Poisson with mean 1 gives three or more 8 % of the time); random is
+// held to the seed's prediction within 0.15 (binomial σ ≤ 0.05) as
+// before.
+// Maglev breaks fewer than random on both.
 func TestMaglevVsRandom(t *testing.T) {
 	t.Parallel()
 	prefix := needKernel(t)
@@ -337,15 +359,25 @@ func TestMaglevVsRandom(t *testing.T) {
 	var broken [2][2]float64 // variant, predicted/measured
 	for i, v := range s.Variants {
 		var st Stats
-		pred, meas, err := Compare(v.Apply(s), Options{TimeScale: 0.5, Prefix: fmt.Sprintf("%s%d-", prefix, i), Log: t.Logf, Stats: &st})
+		vs := v.Apply(s)
+		pred, meas, err := Compare(vs, Options{TimeScale: 0.5, Prefix: fmt.Sprintf("%s%d-", prefix, i), Log: t.Logf, Stats: &st})
 		require.NoError(t, err)
 		require.Empty(t, leftovers(t, prefix))
 		p, m := pred.Connections, meas.Connections
 		t.Logf("%s: predicted %+v; measured %+v (%+v)", v.Name, p, m, st)
 		require.Positive(t, p.Total)
 		require.Positive(t, m.Total)
-		broken[i] = [2]float64{float64(p.Failed()) / float64(p.Total), float64(m.Failed()) / float64(m.Total)}
-		require.InDelta(t, broken[i][0], broken[i][1], 0.15, "%s: broken share predicted %.3f, measured %.3f", v.Name, broken[i][0], broken[i][1])
+		broken[i] = [2]float64{FailedShare(p), FailedShare(m)}
+		if v.Algorithm == "random" {
+			require.InDelta(t, broken[i][0], broken[i][1], 0.15, "%s: broken share predicted %.3f, measured %.3f", v.Name, broken[i][0], broken[i][1])
+			continue
+		}
+		band, values, err := PredictBand(vs, BandSeeds, failedShare)
+		require.NoError(t, err)
+		require.Equal(t, broken[i][0], values[0])
+		lo, hi := band.Limits(0)
+		t.Logf("%s: broken share predicted %.4f (seed %d), band %v; measured %.4f; limits %.4f-%.4f", v.Name, broken[i][0], vs.Seed, band, broken[i][1], lo, hi)
+		require.True(t, band.Admits(broken[i][1], 0), "%s: broken share measured %.4f outside %.4f-%.4f (band %v)", v.Name, broken[i][1], lo, hi, band)
 	}
 	require.Less(t, broken[0][0], broken[1][0], "simulated: maglev breaks fewer flows than random")
 	require.Less(t, broken[0][1], broken[1][1], "measured: maglev breaks fewer flows than random")
