@@ -3,13 +3,23 @@
 package testbed
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/svcnet/svcnet/dnsname"
+	"github.com/svcnet/svcnet/internal/netns"
+	"github.com/svcnet/svcnet/service"
 	"github.com/svcnet/svcnet/sim"
 )
 
@@ -80,4 +90,105 @@ func TestCutNode(t *testing.T) {
 		p.Failed(), p.Total, p.Refused, p.Reset, m.Failed(), m.Total, m.Refused, m.Reset, m.Unreachable, tol)
 	require.InDelta(t, float64(p.Failed()), float64(m.Failed()), tol, "measured %d failed, predicted %d", m.Failed(), p.Failed())
 	require.InDelta(t, float64(p.Total), float64(m.Total), 5*math.Sqrt(float64(p.Total)))
+}
+
+// TestNodeFault: on a killed node the pods' sandboxes are lost (their
+// applications stop, their namespaces are deleted) and the DNS server
+// stops, its address off the node's loopback; a NotReady node is not
+// picked by off-cluster clients; when the node boots the DNS server
+// answers again, and a pod started again with the address it had gets
+// a new namespace. Teardown removes everything.
+func TestNodeFault(t *testing.T) {
+	t.Parallel()
+	prefix := needKernel(t)
+	b, err := newBed(prefix, t.Logf)
+	require.NoError(t, err)
+	r := &runner{bed: b, log: t.Logf, agents: map[string]*agent{}, pods: map[service.NamespacedName]*podRun{},
+		byAddr: map[netip.Addr]*podRun{}, end: make(chan struct{}), inflight: make(chan struct{}, maxInFlight)}
+	defer func() {
+		require.NoError(t, r.teardown())
+		require.Empty(t, leftovers(t, prefix), "namespaces left behind")
+	}()
+	r.topo, err = newTopology(b)
+	require.NoError(t, err)
+	svcs := []netip.Prefix{netip.MustParsePrefix("10.96.0.0/16")}
+	n, err := r.topo.addNode("node-0", netip.MustParseAddr("10.240.0.1"), netip.MustParsePrefix("10.244.0.0/24"), svcs)
+	require.NoError(t, err)
+	podAddr := netip.MustParseAddr("10.244.0.5")
+	key := service.NamespacedName{Namespace: "default", Name: "web-1"}
+	start := sim.DataPlaneEvent{Kind: sim.DataPlanePodStart, Pod: key, PodAddr: podAddr, Node: "node-0", Flow: -1}
+	require.NoError(t, r.podStart(start))
+	p := r.pods[key]
+	require.NoError(t, r.apply(sim.DataPlaneEvent{Kind: sim.DataPlaneAppUp, Pod: key, Ports: []service.ContainerPort{{ContainerPort: 8080}}}))
+	settle := func(p *podRun) { // waits for the pod's queued changes
+		done := make(chan struct{})
+		p.do(func() { close(done) })
+		<-done
+	}
+	settle(p)
+	require.NotNil(t, p.app)
+	oldNS := p.ns
+
+	dnsAddr := netip.MustParseAddr("10.96.0.10")
+	require.NoError(t, r.apply(sim.DataPlaneEvent{Kind: sim.DataPlaneDNS, DNS: dnsname.NewResolver(dnsname.Config{}), DNSAddr: dnsAddr}))
+	answers := func() bool { // whether the node's DNS server answers on the cluster DNS address
+		res := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (c net.Conn, err error) {
+			err = netns.Enter(n.ns, func() (err error) {
+				var d net.Dialer
+				c, err = d.DialContext(ctx, "udp4", netip.AddrPortFrom(dnsAddr, 53).String())
+				return err
+			})
+			return c, err
+		}}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := res.LookupNetIP(ctx, "ip4", "nothing.default.svc.cluster.local.")
+		var de *net.DNSError
+		return errors.As(err, &de) && de.IsNotFound // NXDOMAIN: an answer
+	}
+	require.True(t, answers())
+
+	require.NoError(t, r.apply(sim.DataPlaneEvent{Kind: sim.DataPlaneNodeDown, Node: "node-0"}))
+	settle(p)
+	require.Nil(t, p.app, "the pod's application still runs on a dead node")
+	require.NotContains(t, namespaces(t), oldNS, "the pod's sandbox outlived its node")
+	require.False(t, answers(), "a dead node's DNS server answers")
+	out, err := exec.Command("ip", "-n", n.ns, "addr", "show", "dev", "lo").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.NotContains(t, string(out), dnsAddr.String())
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	a, ok := r.topo.pickReady(rng)
+	require.True(t, ok, "a dead node stays Ready until it is noticed")
+	require.Equal(t, n.addr, a)
+	require.NoError(t, r.apply(sim.DataPlaneEvent{Kind: sim.DataPlaneNodeReady, Node: "node-0", Ready: false}))
+	_, ok = r.topo.pickReady(rng)
+	require.False(t, ok, "a NotReady node picked")
+
+	require.NoError(t, r.apply(sim.DataPlaneEvent{Kind: sim.DataPlaneNodeUp, Node: "node-0"}))
+	require.NoError(t, r.apply(sim.DataPlaneEvent{Kind: sim.DataPlaneNodeReady, Node: "node-0", Ready: true}))
+	require.True(t, answers(), "the DNS server is not back with its node")
+	_, ok = r.topo.pickReady(rng)
+	require.True(t, ok)
+	// The kubelet starts the pod again; even at the same address it is a
+	// new sandbox.
+	require.NoError(t, r.podStart(start))
+	q := r.pods[key]
+	require.NotSame(t, p, q)
+	settle(q)
+	require.NotEqual(t, oldNS, q.ns)
+	require.Contains(t, namespaces(t), q.ns)
+}
+
+// namespaces lists every network namespace by name.
+func namespaces(t *testing.T) []string {
+	out, err := exec.Command("ip", "netns", "list").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	var names []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			names = append(names, f[0])
+		}
+	}
+	return names
 }
