@@ -53,7 +53,11 @@
 // after the preStop sleep, during which it keeps serving) closes its
 // listeners and resets its open connections, a pod gone deletes its
 // namespace (the kubelet tears the sandbox down), a sync hands the
-// node's table to its agent. The simulator's own Result for the same
+// node's table to its agent, a node killed goes off the underlay and
+// takes its pods' sandboxes and its DNS server with it until it boots
+// (its pods come back in new sandboxes as the simulator starts them),
+// and a node's Ready condition decides whether off-cluster clients
+// pick it. The simulator's own Result for the same
 // seed is the prediction; the clients' outcomes are the measurement, a
 // sim.Result with Connections, Timeline, Flows and EndpointLatency
 // filled (the rest is the simulator's business). Run returns the
@@ -91,41 +95,80 @@
 // It needs Linux, root, ip (iproute2), nft (nftables) and sysctl; on
 // other systems Compare returns ErrUnsupported.
 //
+// # Bands: what a run is held against
+//
+// PredictBand runs the simulator alone over 20 seeds (BandSeeds: the
+// scenario's and the 19 after it; about 7 ms a seed for the reduced
+// rolling update) and returns the Band of a statistic, the failed share
+// say (FailedShare): its 5th and 95th percentiles, R-7 as sim.Latency's.
+// A real run agrees when its measurement is within Band.Limits: the
+// band doubled about its middle (for a spread close to normal, ±1.645σ
+// becomes ±3.29σ, which holds 99.9 % of the runs of a data plane that
+// behaves as simulated, where the band itself misses one in ten), its
+// upper end raised by what the kernel is known to add (the tests add
+// the nft apply lag's share of a stale window; see lagShare in the
+// tests). The band and not the seed's own count, because the testbed
+// replays the seed's control plane but draws its own traffic: for the
+// rolling update the spread over seeds is what Poisson noise on ~200
+// failures gives, and a seed whose prediction is the band's lowest
+// (seed 3: 0.0398) measures near the median (0.0515). Where the seed's
+// control plane sets the outcome (which pods run on the node that dies
+// or is cut off), the band is wide or split in two, and the tests hold
+// the seed's own prediction instead.
+//
 // # What the tests show
 //
-// TestRollingUpdate: the reduced rolling update without preStop fails
-// about as many connections as the simulator predicts for the same
-// seed (204 predicted, 176-217 measured; the test allows 40 %, see its
-// tolerance), and none with a 5 s preStop. TestETPLocal: a NodePort with
+// TestRollingUpdate: the reduced rolling update without preStop fails a
+// share of connections inside the simulator's band (0.0434-0.0529 over
+// seeds 1-20, median 0.0488; measured 0.0447-0.0535 over five runs of
+// seeds 1 and 2 and 0.0515 of seed 3, -testbed.seeds 3), and none with
+// a 5 s preStop (0 on every seed). TestETPLocal: a NodePort with
 // externalTrafficPolicy Local reached from off the cluster drops the
-// share of connections the simulator says (0.325 predicted, 0.319
-// measured). TestMaglevVsRandom: on a data plane without connection
-// tracking (sim's DataplaneStateless: the testbed flushes a node's
-// conntrack when its rules change; clients ping while they hold a
-// connection, so the next packet meets the new rules), one of five
-// backends leaving and being replaced breaks 0.34 (predicted) and 0.33-0.40
-// (measured, over runs) of long-lived flows with Maglev, and all of them with
-// random. TestViaDNS: clients resolving a Service that is deleted at
+// share of connections the simulator says (band 0.309-0.395, seed 3
+// 0.325 predicted; 0.319 measured). TestMaglevVsRandom: on a data
+// plane without connection tracking (sim's DataplaneStateless: the
+// testbed flushes a node's conntrack when its rules change; clients
+// ping while they hold a connection, so the next packet meets the new
+// rules), one of five backends leaving and being replaced breaks, with
+// Maglev, a share of long-lived flows in the band 0.279-0.380 (0.34
+// predicted for seed 5; 0.30-0.40 measured over runs), and with random
+// nearly all (0.99 predicted, 0.97-0.99 measured). TestViaDNS: clients
+// resolving a Service that is deleted at
 // 8 s and made again at 16 s fail to resolve and time out on a stale
 // cached address about as the simulator says (predicted 164 DNS
 // failures and 57 unreachable of 682, 176 DNS queries; measured 175 and
 // 64 of 725, 187 lookups, 887 queries answered). TestNodeDies: a node
-// killed for 14 s (its port on the underlay bridge down, its pods'
-// servers stopped, its clients' connections ended, its agent no longer
-// synced) fails 85-94 connections measured (two runs) against 90 predicted (the
-// simulator refuses what really times out). A node cut off (cutNode)
-// only stops syncing, with the simulator's (sim's TestRunDataPlaneFaults
-// checks that no sync is reported while it is cut; no kernel test
-// measures it yet). Package sim's doc lists
-// where the two disagree and why.
+// killed for 20 s (off the underlay, its pods' sandboxes and its DNS
+// server gone, its clients' connections ended, its agent no longer
+// synced) fails 87 of the pods' connections measured against 90
+// predicted (the simulator refuses what really times out), and 78 of
+// the off-cluster clients' against 89, who pick among the Ready nodes
+// (picking any node, the dead one too after it turned NotReady, failed
+// 164). TestCutNode: a node cut off from the control plane (cutNode)
+// keeps its rules: during the rolling update with a 5 s preStop, which
+// fails nothing on a connected cluster, its clients still reach the
+// old pods once they are gone, 431 failed measured against 404
+// predicted. TestNodeFault checks the sandboxes, the DNS server and
+// the pick of a node directly. Package sim's doc lists where the two
+// disagree and why.
+//
+// The suite (go test -race ./testbed, root) takes about 2 minutes on 2
+// cores: the kernel tests but the rolling update run side by side
+// (t.Parallel), which keeps nft's apply lag within keptUp's bounds
+// (two rolling updates side by side do not: their runs are retried).
+// -testbed.long runs the reduced scenarios whole in real time;
+// -testbed.seeds N runs the rolling update without preStop for real on
+// seeds 1 to N, one after the other (20 s each).
 //
 // # What it does not mirror yet
 //
 // LoadBalancer traffic, NodePort traffic from pods, flows via DNS to a
 // headless Service or a pod's hostname (straight to pods), UDP traffic
 // (pods echo on their UDP ports, TestUDPApp, but the simulator's flows
-// are TCP only, so no client sends any), a dead node's DNS server and
-// namespaces (they stay up; the node is only off the underlay), flows
-// with a clientSelector, and more than one variant per call. External clients pick any node, where the
-// simulator's pick among the Ready ones.
+// are TCP only, so no client sends any), flows
+// with a clientSelector, and more than one variant per call. A dead
+// node keeps its own namespace, with the rules it last applied and its
+// conntrack table, as the simulator keeps the node's frozen view and
+// routes with it until its first sync after the boot (a real reboot
+// starts with neither, a window neither models).
 package testbed
