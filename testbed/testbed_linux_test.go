@@ -357,27 +357,37 @@ func TestMaglevVsRandom(t *testing.T) {
 	s, err := sim.DecodeScenario([]byte(oneLeaves))
 	require.NoError(t, err)
 	var broken [2][2]float64 // variant, predicted/measured
-	for i, v := range s.Variants {
-		var st Stats
-		vs := v.Apply(s)
-		pred, meas, err := Compare(vs, Options{TimeScale: 0.5, Prefix: fmt.Sprintf("%s%d-", prefix, i), Log: t.Logf, Stats: &st})
-		require.NoError(t, err)
-		require.Empty(t, leftovers(t, prefix))
-		p, m := pred.Connections, meas.Connections
-		t.Logf("%s: predicted %+v; measured %+v (%+v)", v.Name, p, m, st)
-		require.Positive(t, p.Total)
-		require.Positive(t, m.Total)
-		broken[i] = [2]float64{FailedShare(p), FailedShare(m)}
-		if v.Algorithm == "random" {
-			require.InDelta(t, broken[i][0], broken[i][1], 0.15, "%s: broken share predicted %.3f, measured %.3f", v.Name, broken[i][0], broken[i][1])
-			continue
+	// The variants run side by side; the group returns when both ended.
+	t.Run("variants", func(t *testing.T) {
+		for i, v := range s.Variants {
+			t.Run(v.Name, func(t *testing.T) {
+				t.Parallel()
+				var st Stats
+				vs := v.Apply(s)
+				vp := fmt.Sprintf("%s%d-", prefix, i)
+				pred, meas, err := Compare(vs, Options{TimeScale: 0.5, Prefix: vp, Log: t.Logf, Stats: &st})
+				require.NoError(t, err)
+				require.Empty(t, leftovers(t, vp))
+				p, m := pred.Connections, meas.Connections
+				t.Logf("%s: predicted %+v; measured %+v (%+v)", v.Name, p, m, st)
+				require.Positive(t, p.Total)
+				require.Positive(t, m.Total)
+				broken[i] = [2]float64{FailedShare(p), FailedShare(m)}
+				if v.Algorithm == "random" {
+					require.InDelta(t, broken[i][0], broken[i][1], 0.15, "%s: broken share predicted %.3f, measured %.3f", v.Name, broken[i][0], broken[i][1])
+					return
+				}
+				band, values, err := PredictBand(vs, BandSeeds, failedShare)
+				require.NoError(t, err)
+				require.Equal(t, broken[i][0], values[0])
+				lo, hi := band.Limits(0)
+				t.Logf("%s: broken share predicted %.4f (seed %d), band %v; measured %.4f; limits %.4f-%.4f", v.Name, broken[i][0], vs.Seed, band, broken[i][1], lo, hi)
+				require.True(t, band.Admits(broken[i][1], 0), "%s: broken share measured %.4f outside %.4f-%.4f (band %v)", v.Name, broken[i][1], lo, hi, band)
+			})
 		}
-		band, values, err := PredictBand(vs, BandSeeds, failedShare)
-		require.NoError(t, err)
-		require.Equal(t, broken[i][0], values[0])
-		lo, hi := band.Limits(0)
-		t.Logf("%s: broken share predicted %.4f (seed %d), band %v; measured %.4f; limits %.4f-%.4f", v.Name, broken[i][0], vs.Seed, band, broken[i][1], lo, hi)
-		require.True(t, band.Admits(broken[i][1], 0), "%s: broken share measured %.4f outside %.4f-%.4f (band %v)", v.Name, broken[i][1], lo, hi, band)
+	})
+	if t.Failed() {
+		return
 	}
 	require.Less(t, broken[0][0], broken[1][0], "simulated: maglev breaks fewer flows than random")
 	require.Less(t, broken[0][1], broken[1][1], "measured: maglev breaks fewer flows than random")

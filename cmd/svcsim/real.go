@@ -23,6 +23,10 @@ type realRun struct {
 	Wall string `json:"wallTime"`
 	// Stats say how closely the testbed kept to the simulated timeline.
 	Stats testbed.Stats `json:"stats"`
+	// Band is the simulator's spread of the failed share over
+	// testbed.BandSeeds seeds from the scenario's (testbed.PredictBand):
+	// what the measured share is held against.
+	Band testbed.Band `json:"failedShareBand"`
 }
 
 // runReal runs every variant of s on the testbed (svcsim run -real),
@@ -41,6 +45,10 @@ func (c cli) runReal(s sim.Scenario, f runFlags, set map[string]bool) error {
 		var st testbed.Stats
 		opts := testbed.Options{TimeScale: f.timescale, Stop: c.stop, Stats: &st}
 		vs := v.Apply(s)
+		band, _, err := testbed.PredictBand(vs, testbed.BandSeeds, func(r sim.Result) float64 { return testbed.FailedShare(r.Connections) })
+		if err != nil {
+			return fmt.Errorf("variant %s: %w", v.Name, err)
+		}
 		d := time.Duration(float64(vs.Duration.D()) * f.timescale)
 		fmt.Fprintf(c.stderr, "variant %s: running on the real kernel for %v of wall clock...\n", v.Name, d.Round(time.Second))
 		start := c.now()
@@ -56,7 +64,7 @@ func (c cli) runReal(s sim.Scenario, f runFlags, set map[string]bool) error {
 			return fmt.Errorf("variant %s: %w", v.Name, err)
 		}
 		pred.Variant, meas.Variant = v.Name, v.Name
-		runs = append(runs, realRun{Variant: v.Name, Predicted: pred, Measured: meas, Wall: c.now().Sub(start).Round(time.Millisecond).String(), Stats: st})
+		runs = append(runs, realRun{Variant: v.Name, Predicted: pred, Measured: meas, Wall: c.now().Sub(start).Round(time.Millisecond).String(), Stats: st, Band: band})
 	}
 	printReal(c, s, f.timescale, runs)
 	if f.out == "" {
@@ -111,6 +119,16 @@ func printReal(c cli, s sim.Scenario, scale float64, runs []realRun) {
 		st := r.Stats
 		fmt.Fprintf(c.stdout, "  %s: nodes applied their syncs %v late on average (at most %v, simulated time); %d connections timed out, %d unreachable; %s of wall clock\n",
 			r.Variant, st.MeanApplyLag.Round(time.Millisecond), st.MaxApplyLag.Round(time.Millisecond), st.TimedOut, st.Unreachable, r.Wall)
+		if b := r.Band; b.Seeds > 0 {
+			got := testbed.FailedShare(r.Measured.Connections)
+			lo, hi := b.Limits(0)
+			verdict := "within them"
+			if !b.Admits(got, 0) {
+				verdict = "outside them"
+			}
+			fmt.Fprintf(c.stdout, "  %s: failed share measured %.2f %%; the simulator's 5-95 %% band over seeds %d-%d is %.2f-%.2f %% (median %.2f %%), doubled about its middle %.2f-%.2f %%: %s\n",
+				r.Variant, 100*got, r.Predicted.Seed, r.Predicted.Seed+uint64(b.Seeds)-1, 100*b.Lo, 100*b.Hi, 100*b.Median, 100*max(lo, 0), 100*min(hi, 1), verdict)
+		}
 		if st.DNSLookups > 0 {
 			fmt.Fprintf(c.stdout, "  %s: %d DNS lookups (%d predicted), %d queries answered by the nodes' DNS servers\n",
 				r.Variant, st.DNSLookups, r.Predicted.Cluster.DNSQueries, st.DNSAnswered)
