@@ -35,7 +35,7 @@ type podRun struct {
 	app *app
 	// conf is a client pod's resolv.conf.
 	conf dnsname.ResolvConf
-	// lost: the pod's node died, and its sandbox with it (nodeDown); the
+	// lost: the pod's node died, and its sandbox with it (nodeFault); the
 	// simulator's goroutine alone reads and writes it.
 	lost bool
 }
