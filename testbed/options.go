@@ -90,6 +90,13 @@ type Stats struct {
 	MaxApplyLag, MeanApplyLag time.Duration
 	// MaxEventLate is the most a pod change was mirrored after its time.
 	MaxEventLate time.Duration
+	// MaxStall is the longest the testbed's process could not run on
+	// time: a heartbeat every 50 ms (wall clock) woke that much late at
+	// most. A stall of a good part of the connect timeout turns a
+	// connection that was served into one that timed out (a machine so
+	// loaded the process does not run, as on the shared 2-core machines
+	// at a load of 10).
+	MaxStall time.Duration
 	// TimedOut and Unreachable split the measured Unreachable.
 	TimedOut, Unreachable int64
 	// Skipped counts arrivals not opened because too many connections

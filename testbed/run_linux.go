@@ -116,6 +116,9 @@ type runner struct {
 	samples []sample
 	// late is the most the handling of an event started after its time.
 	late time.Duration
+	// stall is the most the heartbeat woke late (wall clock), under
+	// tally.mu.
+	stall time.Duration
 
 	errMu sync.Mutex
 	err   error
@@ -295,7 +298,37 @@ func (r *runner) begin() {
 		r.gens.Add(1)
 		go r.generate(f, r.wall(f.spec.Start.D()), r.wall(stop), rng)
 	}
+	r.gens.Add(1)
+	go r.heartbeat()
 	r.log("started: %d nodes, %d pods, %d flows", len(r.topo.order), len(r.pods), len(r.flows))
+}
+
+// heartbeatEvery is how often the heartbeat wakes.
+const heartbeatEvery = 50 * time.Millisecond
+
+// heartbeat wakes every heartbeatEvery until the run ends and records
+// the most it woke late: how long the process could not run on time.
+func (r *runner) heartbeat() {
+	defer r.gens.Done()
+	t := time.NewTicker(heartbeatEvery)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-r.end:
+			return
+		case <-t.C:
+			// A ticker drops the ticks it could not deliver: the gap
+			// between two is the time the process did not run.
+			now := time.Now()
+			if late := now.Sub(last) - heartbeatEvery; late > 0 {
+				r.tally.mu.Lock()
+				r.stall = max(r.stall, late)
+				r.tally.mu.Unlock()
+			}
+			last = now
+		}
+	}
 }
 
 // event is the simulator's DataPlane: it mirrors each change, at its
@@ -588,6 +621,7 @@ func (r *runner) stats() Stats {
 	st.MaxEventLate = time.Duration(float64(r.late) / r.scale)
 	r.tally.mu.Lock()
 	defer r.tally.mu.Unlock()
+	st.MaxStall = time.Duration(float64(r.stall) / r.scale)
 	st.TimedOut = r.tally.total[outTimeout]
 	st.Unreachable = r.tally.total[outUnreachable]
 	st.Skipped = r.tally.skipped

@@ -41,14 +41,41 @@ func needKernel(t *testing.T) string {
 // failing the test on any error or on a namespace left behind.
 func compareScenario(t *testing.T, yaml string) (pred, meas sim.Result, st Stats) {
 	t.Helper()
-	prefix := needKernel(t)
 	s, err := sim.DecodeScenario([]byte(yaml))
 	require.NoError(t, err)
-	pred, meas, err = Compare(s, Options{TimeScale: 0.5, Prefix: prefix, Log: t.Logf, Stats: &st})
-	require.NoError(t, err)
-	require.Empty(t, leftovers(t, prefix))
+	return compareRunning(t, s, 0.5, stalled)
+}
+
+// compareRunning runs s on the testbed at the time scale given, again
+// while bad(its Stats) says the run is not to be held against the
+// prediction, three times at most (then the test fails and says why),
+// each run with a prefix of its own, and fails the test on any error or
+// on a namespace left behind.
+func compareRunning(t *testing.T, s sim.Scenario, scale float64, bad func(Stats) bool) (pred, meas sim.Result, st Stats) {
+	t.Helper()
+	prefix := needKernel(t)
+	for attempt := range 3 {
+		opts := Options{TimeScale: scale, Prefix: fmt.Sprintf("%s%d-", prefix, attempt), Log: t.Logf, Stats: &st}
+		var err error
+		pred, meas, err = Compare(s, opts)
+		require.NoError(t, err)
+		require.Empty(t, leftovers(t, opts.Prefix), "namespaces left behind")
+		if !bad(st) {
+			return pred, meas, st
+		}
+		t.Logf("attempt %d: the testbed did not keep up with the simulated timeline (%+v)", attempt+1, st)
+	}
+	require.FailNow(t, "the machine was too loaded for the testbed to keep up in three runs", "%+v", st)
 	return pred, meas, st
 }
+
+// stalled reports whether the testbed's process stalled for long enough
+// (500 ms simulated: a quarter of the 2 s connect timeout at half speed;
+// on a machine at a load of 8 the stalls stay under 100 ms) to turn
+// served connections into timed-out ones: the -race suite once measured
+// 345 failures against 90 predicted, its dials taking 3.8 s against
+// their 2 s timeout. Such a run is made again.
+func stalled(st Stats) bool { return st.MaxStall > 500*time.Millisecond }
 
 // leftovers lists the namespaces whose names start with prefix.
 func leftovers(t *testing.T, prefix string) []string {
@@ -102,9 +129,10 @@ func failedShare(r sim.Result) float64 { return FailedShare(r.Connections) }
 // to spare). On a machine too loaded for that (the shared 2-core
 // machines run at a load of 10 at times, and go test ./... runs other
 // packages beside this one), the run is discarded and made again, up to
-// three times; then the test fails and says why.
+// three times; then the test fails and says why. Nor may the process
+// have stalled.
 func keptUp(st Stats) bool {
-	return st.MeanApplyLag <= 500*time.Millisecond && st.MaxApplyLag <= 2500*time.Millisecond
+	return st.MeanApplyLag <= 500*time.Millisecond && st.MaxApplyLag <= 2500*time.Millisecond && !stalled(st)
 }
 
 // TestRollingUpdate: without preStop, a rolling update of 6 pods
@@ -350,7 +378,7 @@ spec:
 // Maglev breaks fewer than random on both.
 func TestMaglevVsRandom(t *testing.T) {
 	t.Parallel()
-	prefix := needKernel(t)
+	needKernel(t)
 	if _, err := exec.LookPath("conntrack"); err != nil {
 		netns.New(t, "conntrack") // skips, or fails under SVCNET_REQUIRE_NETNS=1
 	}
@@ -362,12 +390,8 @@ func TestMaglevVsRandom(t *testing.T) {
 		for i, v := range s.Variants {
 			t.Run(v.Name, func(t *testing.T) {
 				t.Parallel()
-				var st Stats
 				vs := v.Apply(s)
-				vp := fmt.Sprintf("%s%d-", prefix, i)
-				pred, meas, err := Compare(vs, Options{TimeScale: 0.5, Prefix: vp, Log: t.Logf, Stats: &st})
-				require.NoError(t, err)
-				require.Empty(t, leftovers(t, vp))
+				pred, meas, st := compareRunning(t, vs, 0.5, stalled)
 				p, m := pred.Connections, meas.Connections
 				t.Logf("%s: predicted %+v; measured %+v (%+v)", v.Name, p, m, st)
 				require.Positive(t, p.Total)
