@@ -133,16 +133,31 @@ func (c *Cluster) loadBalance(nodes []string, pkt proxy.Packet, now time.Time, s
 	if nodes == nil {
 		nodes = c.names
 	}
+	return pickLoadBalancerNode(nodes, pkt.Src.Addr(), func(name string) (proxy.Route, error) { return c.Route(name, pkt, now) }, skipped)
+}
+
+// LoadBalancerNode is LoadBalance's rule for a data plane the Cluster
+// does not route itself (package testbed's cloud load balancer in front
+// of real nodes): among nodes, starting at the one the fixed hash of
+// client picks, the first whose route (how that node routes the
+// client's packet, as its kube-proxy is programmed) passes the health
+// check, or the last when none does. With no node it returns "" and the
+// zero Route; an error of route is returned as it is.
+func LoadBalancerNode(nodes []string, client netip.Addr, route func(node string) (proxy.Route, error)) (string, proxy.Route, error) {
+	return pickLoadBalancerNode(nodes, client, route, nil)
+}
+
+func pickLoadBalancerNode(nodes []string, client netip.Addr, route func(node string) (proxy.Route, error), skipped func(node string)) (string, proxy.Route, error) {
 	if len(nodes) == 0 {
 		return "", proxy.Route{}, nil
 	}
-	start := loadBalancerStart(pkt.Src.Addr(), len(nodes))
+	start := loadBalancerStart(client, len(nodes))
 	var name string
 	var r proxy.Route
 	for i := range nodes {
 		name = nodes[(start+i)%len(nodes)]
 		var err error
-		if r, err = c.Route(name, pkt, now); err != nil {
+		if r, err = route(name); err != nil {
 			return "", proxy.Route{}, err
 		}
 		if !healthCheckFails(r) || i == len(nodes)-1 {
