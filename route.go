@@ -112,7 +112,8 @@ func (c *Cluster) Done(r proxy.Route) { r.Done() }
 // client keeps its node while the list does not change) and goes round
 // the list from there, skipping every node whose health check fails — for
 // a LoadBalancer frontend of an externalTrafficPolicy Local Service, a
-// node without a local endpoint, which kube-proxy's server on the
+// node without a ready local endpoint (none, or only terminating ones,
+// KEP-1669), which kube-proxy's server on the
 // Service's healthCheckNodePort answers 503
 // (pkg/proxy/healthcheck/service_health.go; "Preserving the client source
 // IP" in the create-external-load-balancer docs) — and sends the packet to
@@ -171,11 +172,20 @@ func pickLoadBalancerNode(nodes []string, client netip.Addr, route func(node str
 }
 
 // healthCheckFails reports whether a cloud load balancer's health check
-// of the node that routed r fails for r's Service: a LoadBalancer
-// frontend the node drops by policy has no local endpoint under
-// externalTrafficPolicy Local.
+// of the node that routed r fails for r's Service: for a LoadBalancer
+// frontend of an externalTrafficPolicy Local Service, a node with no
+// ready local endpoint. kube-proxy's server on the healthCheckNodePort
+// counts the local ready endpoints (pkg/proxy/healthcheck/service_health.go,
+// fed LocalReadyEndpoints) and answers 503 without one: with none at all
+// (the node drops by policy) and also when its local endpoints are all
+// terminating (KEP-1669: the check fails "if there are only Terminating
+// endpoints, regardless of their readiness", so that load balancers drain
+// the node while its rules still send what arrives to a serving one).
 func healthCheckFails(r proxy.Route) bool {
-	return r.Verdict == proxy.DroppedByPolicy && r.Kind == proxy.FrontendLoadBalancer
+	if r.Kind != proxy.FrontendLoadBalancer {
+		return false
+	}
+	return r.Verdict == proxy.DroppedByPolicy || r.Verdict == proxy.Routed && r.ExternalLocal && !r.Backend.Ready
 }
 
 // loadBalancerStart returns where among n nodes a load balancer starts

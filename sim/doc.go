@@ -227,10 +227,11 @@
 //     and dropped connections fail at the instant they start, and a
 //     SYN the ICMP rate limit swallowed is sent again 1 s later (wall
 //     clock, not scaled), which, when the stale window has closed by
-//     then, is served: a LoadBalancer flow from 6 off-cluster addresses
-//     to a node whose one local pod was deleted measured 5 failures
-//     where the simulator refused 17 (the ICMP burst of each client
-//     address failed, the rest was retransmitted into the next sync).
+//     then, is served: 1.2 s of a LoadBalancer flow from 6 off-cluster
+//     addresses sent to a node whose one local pod was gone measured 5
+//     failures where the simulator refused 17 (the ICMP burst of each
+//     client address failed, the rest was retransmitted into the next
+//     sync).
 //   - Conntrack: an established connection keeps the backend its first
 //     packet was DNATed to whatever the rules say later (the simulator's
 //     default, stateful data plane agrees; DataplaneStateless does not
