@@ -105,7 +105,10 @@ type Stats struct {
 type Size struct {
 	Nodes int
 	// Pods counts the Deployments' replicas with their surge, the
-	// scenario's bare pods and the flows' client pods.
+	// StatefulSets' and ReplicaSets' replicas (a StatefulSet replaces a
+	// pod after deleting it), two pods a node for each DaemonSet (its
+	// maxSurge at most doubles one node's), the scenario's bare pods and
+	// the flows' client pods.
 	Pods int
 	// Rate is the connections per wall-clock second of all flows.
 	Rate float64
@@ -123,6 +126,21 @@ func SizeOf(s sim.Scenario, timeScale float64) Size {
 		}
 		// maxSurge at most doubles a Deployment during a rollout.
 		z.Pods += 2 * int(d.ReplicaCount())
+	}
+	for _, st := range s.StatefulSets {
+		if st != nil {
+			z.Pods += int(st.ReplicaCount())
+		}
+	}
+	for _, rs := range s.ReplicaSets {
+		if rs != nil {
+			z.Pods += int(rs.ReplicaCount())
+		}
+	}
+	for _, ds := range s.DaemonSets {
+		if ds != nil {
+			z.Pods += 2 * z.Nodes
+		}
 	}
 	z.Pods += 2 * s.Workload.Services * int(s.Workload.Replicas)
 	for _, f := range s.Traffic {

@@ -50,6 +50,14 @@ func TestTooLarge(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalid)
 	require.Contains(t, err.Error(), "variants: 2 of them")
 
+	// StatefulSets, ReplicaSets and DaemonSets count too.
+	three := int32(3)
+	withSets := s
+	withSets.StatefulSets = []*sim.StatefulSet{{Spec: sim.StatefulSetSpec{Replicas: &three}}}
+	withSets.ReplicaSets = []*sim.ReplicaSet{{Spec: sim.ReplicaSetSpec{Replicas: &three}}}
+	withSets.DaemonSets = []*sim.DaemonSet{{}}
+	require.Equal(t, SizeOf(s, 1).Pods+3+3+2*3, SizeOf(withSets, 1).Pods)
+
 	big := s
 	big.Cluster.Nodes = MaxNodes + 1
 	_, err = Run(big, Options{})
