@@ -63,9 +63,9 @@ type flowRun struct {
 	external bool
 	srcs     []netip.Addr
 	outside  string
-	// nodes: a NodePort flow connects to a random node's address at
+	// nodePort: the flow connects to a node's address (pickNode) at
 	// target's port.
-	nodes []netip.Addr
+	nodePort bool
 	// lb: an external via-loadBalancer flow reaches target (the
 	// LoadBalancer IP) through the node lb picks.
 	lb *cloudLB
@@ -187,8 +187,13 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 			}
 			ns, name, client, died = c.ns, c.key.Name, c, c.node.died()
 		}
-		if len(f.nodes) > 0 {
-			target = netip.AddrPortFrom(f.nodes[rng.IntN(len(f.nodes))], f.target.Port())
+		if f.nodePort {
+			node, ok := r.pickNode(rng)
+			if !ok {
+				r.tally.add(f.idx, r.bucketOf(time.Now()), outUnreachable) // sim: no node to pick
+				continue
+			}
+			target = netip.AddrPortFrom(node, f.target.Port())
 		}
 		if f.lb != nil {
 			m, ok, err := f.lb.pick(src, f.target)

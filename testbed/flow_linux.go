@@ -4,6 +4,8 @@ package testbed
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"net/netip"
 
 	"github.com/svcnet/svcnet/sim"
 )
@@ -52,9 +54,7 @@ func (r *runner) addFlow(e sim.DataPlaneEvent) error {
 	}
 	switch e.Via {
 	case sim.ViaNodePort:
-		for _, n := range r.topo.order {
-			f.nodes = append(f.nodes, n.addr)
-		}
+		f.nodePort = true
 	case sim.ViaLoadBalancer:
 		if !e.Target.Addr().IsValid() {
 			return fmt.Errorf("testbed: traffic[%d] via loadBalancer: no LoadBalancer IP", e.Flow)
@@ -68,4 +68,14 @@ func (r *runner) addFlow(e sim.DataPlaneEvent) error {
 	}
 	r.flows = append(r.flows, f)
 	return nil
+}
+
+// pickNode returns the address of the node a NodePort connection goes
+// to, from a pod or from outside: any node, at random; false when there
+// is none.
+func (r *runner) pickNode(rng *rand.Rand) (netip.Addr, bool) {
+	if len(r.topo.order) == 0 {
+		return netip.Addr{}, false
+	}
+	return r.topo.order[rng.IntN(len(r.topo.order))].addr, true
 }
