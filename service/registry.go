@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/google/btree"
-
 	"github.com/svcnet/svcnet/ipam"
 	"github.com/svcnet/svcnet/portalloc"
 )
@@ -115,7 +113,7 @@ type Registry struct {
 	policy   ExternalIPPolicy
 	rand     *rand.Rand
 	clock    func() time.Time
-	items    *btree.BTreeG[entry]
+	items    *serviceIndex
 	rv       uint64
 	// spareIPs and sparePorts are the emptied undo-log slices of the
 	// last txn (see begin).
@@ -135,13 +133,6 @@ type entry struct {
 	svc *Service
 }
 
-func entryLess(a, b entry) bool {
-	if a.key.Namespace != b.key.Namespace {
-		return a.key.Namespace < b.key.Namespace
-	}
-	return a.key.Name < b.key.Name
-}
-
 // NewRegistry returns an empty Registry. It returns an error wrapping
 // ErrInvalidConfig when ServiceCIDRs is empty, holds an invalid or
 // overlapping prefix, or an IPv6 prefix shorter than /64, or when
@@ -159,7 +150,7 @@ func NewRegistry(cfg RegistryConfig) (*Registry, error) {
 		provider: cfg.LoadBalancer,
 		policy:   cfg.ExternalIPs,
 		clock:    cfg.Clock,
-		items:    btree.NewG(32, entryLess),
+		items:    newServiceIndex(),
 
 		strictRestore: cfg.StrictRestore,
 	}
