@@ -275,9 +275,9 @@ func (r *Registry) now() time.Time {
 	return r.clock()
 }
 
-// newUID returns a random (version 4) UUID drawn from the Registry's
-// source, as Kubernetes' uuid.NewUUID gives each object.
-func (r *Registry) newUID() string {
+// newUID draws a random (version 4) UUID from the Registry's source, as
+// Kubernetes' uuid.NewUUID gives each object, in its text form.
+func (r *Registry) newUID() [36]byte {
 	var b [16]byte
 	hi, lo := r.rand.Uint64(), r.rand.Uint64()
 	for i := range 8 {
@@ -296,7 +296,7 @@ func (r *Registry) newUID() string {
 		out[j], out[j+1] = hex[c>>4], hex[c&0xf]
 		j += 2
 	}
-	return string(out[:])
+	return out
 }
 
 // generateName returns prefix plus five random characters, as Kubernetes'
@@ -372,15 +372,16 @@ func (r *Registry) Create(in *Service) (Change, error) {
 		return Change{}, &RegistryError{Op: "create", Key: key, Err: ErrAlreadyExists}
 	}
 
-	svc.UID = r.newUID()
+	uid := r.newUID()
 	svc.CreationTimestamp = r.now()
 	tx := r.begin("create", svc)
-	tx.room = room
+	tx.room, tx.uid, tx.hasUID = room, uid, true
 	if err := tx.allocate(svc, nil); err != nil {
 		tx.revert()
 		return Change{}, err
 	}
-	svc.ResourceVersion = r.nextResourceVersion()
+	r.rv++
+	tx.stamp(svc, r.rv)
 	r.items.ReplaceOrInsert(entry{key, svc})
 	tx.commit()
 	return Change{Type: Added, New: svc.DeepCopy()}, nil
