@@ -368,7 +368,8 @@ func (r *Registry) Create(in *Service) (Change, error) {
 	if err := r.checkPolicy(svc, nil); err != nil {
 		return Change{}, err
 	}
-	if _, ok := r.lookup(key); ok {
+	at := r.items.Locate(key)
+	if at.found {
 		return Change{}, &RegistryError{Op: "create", Key: key, Err: ErrAlreadyExists}
 	}
 
@@ -382,7 +383,7 @@ func (r *Registry) Create(in *Service) (Change, error) {
 	}
 	r.rv++
 	tx.stamp(svc, r.rv)
-	r.items.ReplaceOrInsert(entry{key, svc})
+	r.items.ReplaceOrInsertAt(at, entry{key, svc})
 	tx.commit()
 	return Change{Type: Added, New: svc.DeepCopy()}, nil
 }
@@ -529,17 +530,18 @@ func (r *Registry) UpdateStatus(in *Service) (Change, error) {
 // the error wraps ErrProvider. An empty namespace means "default".
 func (r *Registry) Delete(namespace, name string) (Change, error) {
 	key := NamespacedName{defaultNamespace(namespace), name}
-	old, ok := r.lookup(key)
-	if !ok {
+	at := r.items.Locate(key)
+	if !at.found {
 		return Change{}, &RegistryError{Op: "delete", Key: key, Err: ErrNotFound}
 	}
+	old := r.items.At(at).svc
 	if r.providerHandles(old) {
 		if err := r.provider.EnsureLoadBalancerDeleted(old.DeepCopy()); err != nil {
 			return Change{}, &RegistryError{Op: "delete", Key: key, Err: fmt.Errorf("%w: %w", ErrProvider, err)}
 		}
 	}
 	r.releaseAll(old)
-	r.items.Delete(entry{key: key})
+	r.items.DeleteAt(at, key)
 	r.rv++ // a delete is a write: later writes get later versions
 	return Change{Type: Deleted, Old: old}, nil
 }

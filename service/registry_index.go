@@ -8,10 +8,12 @@ import (
 // serviceIndex is the Registry's store: its entries ordered by namespace
 // and name, kept in a list of sorted chunks of at most maxChunk entries,
 // each chunk's keys all below the next chunk's. A lookup is two binary
-// searches (over the chunks' last keys, then within one chunk); an insert
-// or a delete moves at most maxChunk entries, plus, when a chunk splits or
-// merges, a pointer per chunk. Its methods have google/btree's names and
-// meanings, which it replaced.
+// searches (over the chunks' last keys, then within one chunk), and the
+// position it found (Locate) serves a following insert or delete without
+// a second search while no entry moved; an insert or a delete moves at
+// most maxChunk entries, plus, when a chunk splits or merges, a pointer
+// per chunk. Its methods have google/btree's names and meanings, which it
+// replaced.
 //
 // It replaced a google/btree because of that tree's split and merge
 // rules: the tree splits every full node on the way down an insert and
@@ -32,6 +34,17 @@ import (
 type serviceIndex struct {
 	chunks [][]entry
 	n      int
+	// gen counts the changes that move entries, so that a position
+	// found by Locate is known to be still good.
+	gen uint64
+}
+
+// position is where Locate found a key, or would insert it, as of
+// generation gen.
+type position struct {
+	ci, i int
+	found bool
+	gen   uint64
 }
 
 const (
@@ -68,6 +81,17 @@ func (x *serviceIndex) find(k NamespacedName) (ci, i int, found bool) {
 	return ci, i, found
 }
 
+// Locate returns the position of k for At, ReplaceOrInsertAt and
+// DeleteAt, which skip the search while no entry has moved since.
+func (x *serviceIndex) Locate(k NamespacedName) position {
+	ci, i, found := x.find(k)
+	return position{ci, i, found, x.gen}
+}
+
+// At returns the entry at p, a position Locate found and no change has
+// moved since.
+func (x *serviceIndex) At(p position) entry { return x.chunks[p.ci][p.i] }
+
 // Len returns the number of entries.
 func (x *serviceIndex) Len() int { return x.n }
 
@@ -83,13 +107,23 @@ func (x *serviceIndex) Get(e entry) (entry, bool) {
 // ReplaceOrInsert stores e, returning the entry of e's key it replaced
 // and whether there was one.
 func (x *serviceIndex) ReplaceOrInsert(e entry) (entry, bool) {
+	return x.ReplaceOrInsertAt(x.Locate(e.key), e)
+}
+
+// ReplaceOrInsertAt is ReplaceOrInsert with the position Locate gave for
+// e's key: when nothing moved since, it does not search again.
+func (x *serviceIndex) ReplaceOrInsertAt(p position, e entry) (entry, bool) {
+	if p.gen != x.gen {
+		p = x.Locate(e.key)
+	}
 	if len(x.chunks) == 0 {
 		c := make([]entry, 1, maxChunk+1)
 		c[0] = e
 		x.chunks, x.n = append(x.chunks, c), 1
+		x.gen++
 		return entry{}, false
 	}
-	ci, i, ok := x.find(e.key)
+	ci, i, ok := p.ci, p.i, p.found
 	c := x.chunks[ci]
 	if ok {
 		old := c[i]
@@ -98,6 +132,7 @@ func (x *serviceIndex) ReplaceOrInsert(e entry) (entry, bool) {
 	}
 	c = slices.Insert(c, i, e) // within capacity: maxChunk+1
 	x.n++
+	x.gen++
 	if len(c) <= maxChunk {
 		x.chunks[ci] = c
 		return entry{}, false
@@ -114,14 +149,24 @@ func (x *serviceIndex) ReplaceOrInsert(e entry) (entry, bool) {
 // Delete removes the entry with e's key, returning it and whether there
 // was one.
 func (x *serviceIndex) Delete(e entry) (entry, bool) {
-	ci, i, ok := x.find(e.key)
-	if !ok {
+	return x.DeleteAt(x.Locate(e.key), e.key)
+}
+
+// DeleteAt is Delete of k with the position Locate gave for it: when
+// nothing moved since, it does not search again.
+func (x *serviceIndex) DeleteAt(p position, k NamespacedName) (entry, bool) {
+	if p.gen != x.gen {
+		p = x.Locate(k)
+	}
+	if !p.found {
 		return entry{}, false
 	}
+	ci, i := p.ci, p.i
 	c := x.chunks[ci]
 	old := c[i]
 	c = slices.Delete(c, i, i+1) // clears the vacated slot
 	x.n--
+	x.gen++
 	x.chunks[ci] = c
 	switch {
 	case len(c) == 0:

@@ -69,6 +69,51 @@ func TestServiceIndexModel(t *testing.T) {
 			"ReplaceOrInsert": func(t *rapid.T) {
 				insert(t, entry{key(t), &Service{}})
 			},
+			// A position from Locate, used after another insert or
+			// delete may have moved entries (as a provider calling back
+			// into the Registry would), or right away.
+			"ReplaceOrInsertAt": func(t *rapid.T) {
+				e := entry{key(t), &Service{}}
+				p := x.Locate(e.key)
+				if _, ok := search(e.key); p.found != ok || ok && x.At(p) != model[must(search(e.key))] {
+					t.Fatalf("Locate(%s) found %v, model %v", e.key, p.found, ok)
+				}
+				if rapid.Bool().Draw(t, "move") {
+					insert(t, entry{key(t), &Service{}})
+				}
+				old, replaced := x.ReplaceOrInsertAt(p, e)
+				i, ok := search(e.key)
+				if replaced != ok || ok && old != model[i] {
+					t.Fatalf("ReplaceOrInsertAt(%s) = %v, %v; model has %v", e.key, old, replaced, ok)
+				}
+				if ok {
+					model[i] = e
+				} else {
+					model = slices.Insert(model, i, e)
+				}
+			},
+			"DeleteAt": func(t *rapid.T) {
+				k := key(t)
+				p := x.Locate(k)
+				if rapid.Bool().Draw(t, "move") {
+					other := key(t)
+					_, had := search(other)
+					if _, ok := x.Delete(entry{key: other}); ok != had {
+						t.Fatalf("Delete(%s) = %v, model %v", other, ok, had)
+					}
+					if had {
+						model = slices.Delete(model, must(search(other)), must(search(other))+1)
+					}
+				}
+				old, deleted := x.DeleteAt(p, k)
+				i, ok := search(k)
+				if deleted != ok || ok && old != model[i] {
+					t.Fatalf("DeleteAt(%s) = %v, %v; model has %v", k, old, deleted, ok)
+				}
+				if ok {
+					model = slices.Delete(model, i, i+1)
+				}
+			},
 			"Delete": func(t *rapid.T) {
 				k := key(t)
 				if len(model) > 0 && rapid.Bool().Draw(t, "existing") {
@@ -127,6 +172,8 @@ func TestServiceIndexModel(t *testing.T) {
 		})
 	})
 }
+
+func must(i int, _ bool) int { return i }
 
 // TestServiceIndexNoThrash checks the hysteresis the index is for: with
 // chunks at every fill, inserting and deleting one key over and over at
