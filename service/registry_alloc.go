@@ -231,8 +231,8 @@ func (t *txn) allocClusterIPs(svc *Service, from int) error {
 		if i < len(sp.ClusterIPs) {
 			sp.ClusterIPs[i] = a.String()
 		} else if i == 0 && t.room != nil {
-			t.firstIP = a                           // its string is written by stamp
-			sp.ClusterIPs = t.room.clusterIPs[:1:2] // room for the second family
+			t.firstIP = a // its string is written by stamp
+			sp.ClusterIPs = t.room.clusterIPs[:1:1]
 		} else {
 			sp.ClusterIPs = append(sp.ClusterIPs, a.String())
 		}
