@@ -237,6 +237,10 @@ func validateSlice(s *endpoints.Slice, external bool) error {
 		errs = append(errs, service.Invalid("addressType", string(s.AddressType), "must be IPv4 or IPv6 (kube-proxy ignores FQDN slices)"))
 	}
 	for i, e := range s.Endpoints {
+		if e == nil {
+			errs = append(errs, service.Required(fmt.Sprintf("endpoints[%d]", i), "an endpoint, not null"))
+			continue
+		}
 		if len(e.Addresses) == 0 {
 			errs = append(errs, service.Required(fmt.Sprintf("endpoints[%d].addresses", i), "at least one address"))
 		}

@@ -63,7 +63,7 @@ func dbSlice(name, addr string) *endpoints.Slice {
 		ObjectMeta: service.ObjectMeta{Name: name, Namespace: "default",
 			Labels: service.Labels{endpoints.LabelServiceName: "db", endpoints.LabelManagedBy: "staff"}},
 		AddressType: endpoints.AddressTypeIPv4,
-		Endpoints: []endpoints.Endpoint{{Addresses: []netip.Addr{netip.MustParseAddr(addr)},
+		Endpoints: []*endpoints.Endpoint{{Addresses: []netip.Addr{netip.MustParseAddr(addr)},
 			Conditions: endpoints.Conditions{Ready: true, Serving: true}}},
 		Ports: []endpoints.Port{{Name: "pg", Protocol: service.ProtocolTCP, Port: 5432}},
 	}
@@ -300,7 +300,7 @@ func extSlice(name, svc string, addrs ...string) *endpoints.Slice {
 		Ports:       []endpoints.Port{{Name: "http", Protocol: service.ProtocolTCP, Port: 8080}},
 	}
 	for _, a := range addrs {
-		s.Endpoints = append(s.Endpoints, endpoints.Endpoint{Addresses: []netip.Addr{netip.MustParseAddr(a)},
+		s.Endpoints = append(s.Endpoints, &endpoints.Endpoint{Addresses: []netip.Addr{netip.MustParseAddr(a)},
 			Conditions: endpoints.Conditions{Ready: true, Serving: true}})
 	}
 	return s
@@ -421,6 +421,7 @@ func TestExternalSliceInvalid(t *testing.T) {
 		{"invalid addr", func(s *endpoints.Slice) { s.Endpoints[0].Addresses[0] = netip.Addr{} }, "endpoints[0].addresses[0]"},
 		{"no addresses", func(s *endpoints.Slice) { s.Endpoints[0].Addresses = nil }, "endpoints[0].addresses"},
 		{"hostname", func(s *endpoints.Slice) { s.Endpoints[0].Hostname = "a.b" }, "endpoints[0].hostname"},
+		{"null endpoint", func(s *endpoints.Slice) { s.Endpoints = append(s.Endpoints, nil) }, "endpoints[1]"},
 		{"protocol", func(s *endpoints.Slice) { s.Ports[0].Protocol = "ICMP" }, "ports[0].protocol"},
 		{"port", func(s *endpoints.Slice) { s.Ports[0].Port = 70000 }, "ports[0].port"},
 	}

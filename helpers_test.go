@@ -102,7 +102,7 @@ func endpointSet(sls []*endpoints.Slice, at endpoints.AddressType) map[netip.Add
 			continue
 		}
 		for _, e := range sl.Endpoints {
-			out[e.Address()] = e
+			out[e.Address()] = *e
 		}
 	}
 	return out

@@ -111,7 +111,7 @@ func sliceObject(sl *endpoints.Slice) *endpoints.Slice {
 	if s.Endpoints == nil {
 		// discovery.k8s.io/v1 requires the list; an empty one is written
 		// as [] (the controller's placeholder slice has none).
-		s.Endpoints = []endpoints.Endpoint{}
+		s.Endpoints = []*endpoints.Endpoint{}
 	}
 	if s.Ports == nil {
 		s.Ports = []endpoints.Port{}

@@ -112,7 +112,8 @@ func (c *Cluster) Done(r proxy.Route) { r.Done() }
 // client keeps its node while the list does not change) and goes round
 // the list from there, skipping every node whose health check fails — for
 // a LoadBalancer frontend of an externalTrafficPolicy Local Service, a
-// node without a local endpoint, which kube-proxy's server on the
+// node without a ready local endpoint (none, or only terminating ones,
+// KEP-1669), which kube-proxy's server on the
 // Service's healthCheckNodePort answers 503
 // (pkg/proxy/healthcheck/service_health.go; "Preserving the client source
 // IP" in the create-external-load-balancer docs) — and sends the packet to
@@ -133,16 +134,31 @@ func (c *Cluster) loadBalance(nodes []string, pkt proxy.Packet, now time.Time, s
 	if nodes == nil {
 		nodes = c.names
 	}
+	return pickLoadBalancerNode(nodes, pkt.Src.Addr(), func(name string) (proxy.Route, error) { return c.Route(name, pkt, now) }, skipped)
+}
+
+// LoadBalancerNode is LoadBalance's rule for a data plane the Cluster
+// does not route itself (package testbed's cloud load balancer in front
+// of real nodes): among nodes, starting at the one the fixed hash of
+// client picks, the first whose route (how that node routes the
+// client's packet, as its kube-proxy is programmed) passes the health
+// check, or the last when none does. With no node it returns "" and the
+// zero Route; an error of route is returned as it is.
+func LoadBalancerNode(nodes []string, client netip.Addr, route func(node string) (proxy.Route, error)) (string, proxy.Route, error) {
+	return pickLoadBalancerNode(nodes, client, route, nil)
+}
+
+func pickLoadBalancerNode(nodes []string, client netip.Addr, route func(node string) (proxy.Route, error), skipped func(node string)) (string, proxy.Route, error) {
 	if len(nodes) == 0 {
 		return "", proxy.Route{}, nil
 	}
-	start := loadBalancerStart(pkt.Src.Addr(), len(nodes))
+	start := loadBalancerStart(client, len(nodes))
 	var name string
 	var r proxy.Route
 	for i := range nodes {
 		name = nodes[(start+i)%len(nodes)]
 		var err error
-		if r, err = c.Route(name, pkt, now); err != nil {
+		if r, err = route(name); err != nil {
 			return "", proxy.Route{}, err
 		}
 		if !healthCheckFails(r) || i == len(nodes)-1 {
@@ -156,11 +172,20 @@ func (c *Cluster) loadBalance(nodes []string, pkt proxy.Packet, now time.Time, s
 }
 
 // healthCheckFails reports whether a cloud load balancer's health check
-// of the node that routed r fails for r's Service: a LoadBalancer
-// frontend the node drops by policy has no local endpoint under
-// externalTrafficPolicy Local.
+// of the node that routed r fails for r's Service: for a LoadBalancer
+// frontend of an externalTrafficPolicy Local Service, a node with no
+// ready local endpoint. kube-proxy's server on the healthCheckNodePort
+// counts the local ready endpoints (pkg/proxy/healthcheck/service_health.go,
+// fed LocalReadyEndpoints) and answers 503 without one: with none at all
+// (the node drops by policy) and also when its local endpoints are all
+// terminating (KEP-1669: the check fails "if there are only Terminating
+// endpoints, regardless of their readiness", so that load balancers drain
+// the node while its rules still send what arrives to a serving one).
 func healthCheckFails(r proxy.Route) bool {
-	return r.Verdict == proxy.DroppedByPolicy && r.Kind == proxy.FrontendLoadBalancer
+	if r.Kind != proxy.FrontendLoadBalancer {
+		return false
+	}
+	return r.Verdict == proxy.DroppedByPolicy || r.Verdict == proxy.Routed && r.ExternalLocal && !r.Backend.Ready
 }
 
 // loadBalancerStart returns where among n nodes a load balancer starts

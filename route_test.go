@@ -110,6 +110,66 @@ func TestLoadBalance(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotFound)
 }
 
+// TestLoadBalanceTerminatingLocal: under externalTrafficPolicy Local a
+// node whose only local endpoint is terminating fails the load
+// balancer's health check (KEP-1669), so no client is sent there while a
+// node with a ready endpoint passes, though the node itself still routes
+// what reaches it to the serving terminating pod; when no node has a
+// ready one, the last node tried takes the packet, to its terminating
+// pod.
+func TestLoadBalanceTerminatingLocal(t *testing.T) {
+	now := epoch
+	c := lbCluster(t, true, &now)
+	leaving := testPod("web-0", "node-0", "10.244.0.5", true)
+	apply(t, c, leaving, testPod("web-2", "node-2", "10.244.2.5", true))
+	svc := webService("web", service.ServiceTypeLoadBalancer)
+	svc.Spec.ExternalTrafficPolicy = service.TrafficPolicyLocal
+	svc = create(t, c, svc)
+	vip := netip.AddrPortFrom(netip.MustParseAddr(svc.Status.LoadBalancer.Ingress[0].IP), 80)
+	pkt := func(i int) proxy.Packet {
+		return proxy.Packet{Src: netip.AddrPortFrom(netip.AddrFrom4([4]byte{203, 0, 113, byte(i + 1)}), 40000), Dst: vip, Proto: lb.TCP}
+	}
+	picked := func() map[string]int {
+		out := map[string]int{}
+		for i := range 40 {
+			node, r, err := c.LoadBalance(nil, pkt(i), now)
+			require.NoError(t, err)
+			require.Equal(t, proxy.Routed, r.Verdict)
+			out[node]++
+			c.Done(r)
+		}
+		return out
+	}
+	both := picked()
+	require.Len(t, both, 2, "both nodes with a ready pod take clients: %v", both)
+	require.Zero(t, both["node-1"])
+
+	ts := epoch
+	leaving.DeletionTimestamp = &ts
+	apply(t, c, leaving)
+	r, err := c.Route("node-0", pkt(0), now)
+	require.NoError(t, err)
+	require.Equal(t, proxy.Routed, r.Verdict, "node-0 still routes to its serving terminating pod")
+	require.True(t, r.ExternalLocal)
+	require.True(t, r.Backend.Terminating)
+	require.Equal(t, map[string]int{"node-2": 40}, picked(), "node-0's health check fails: only a terminating endpoint")
+
+	two := testPod("web-2", "node-2", "10.244.2.5", true)
+	two.DeletionTimestamp = &ts
+	apply(t, c, two)
+	names := []string{"node-0", "node-1", "node-2"}
+	for i := range 40 {
+		node, r, err := c.LoadBalance(nil, pkt(i), now)
+		require.NoError(t, err)
+		require.Equal(t, names[(loadBalancerStart(pkt(i).Src.Addr(), 3)+2)%3], node, "no node passes: the last tried")
+		if node != "node-1" {
+			require.Equal(t, proxy.Routed, r.Verdict, "to its terminating pod")
+			require.True(t, r.Backend.Terminating)
+		}
+		c.Done(r)
+	}
+}
+
 // TestNodeAddressIndex: Dial finds the node that owns an address through
 // the index AddNode and RemoveNode keep, also when a node's address
 // changes.

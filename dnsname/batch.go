@@ -306,6 +306,9 @@ func checkSliceChange(c endpoints.Change) (service.NamespacedName, error) {
 	}
 	if c.Kind != endpoints.Deleted {
 		for i, ep := range s.Endpoints {
+			if ep == nil {
+				return service.NamespacedName{}, fmt.Errorf("%w: slice %q: endpoints[%d]: null, want an endpoint", ErrInvalidObject, s.Namespace+"/"+s.Name, i)
+			}
 			if ep.Hostname != "" && !isHostname(strings.ToLower(ep.Hostname)) {
 				return service.NamespacedName{}, fmt.Errorf("%w: slice %q: endpoints[%d].hostname: %q is not a DNS label", ErrInvalidObject, s.Namespace+"/"+s.Name, i, ep.Hostname)
 			}

@@ -31,7 +31,7 @@ func bigWorld(tb testing.TB) *Resolver {
 // dbSlices are the slices of bigWorld's headless Service: db-0, db-100
 // and db-200, of at most 100 endpoints.
 func dbSlices() []*endpoints.Slice {
-	var eps []endpoints.Endpoint
+	var eps []*endpoints.Endpoint
 	for i := range 250 {
 		eps = append(eps, ep(netip.AddrFrom4([4]byte{10, 244, byte(i >> 8), byte(i)}).String(), fmt.Sprintf("db-%d", i), true))
 	}
@@ -142,8 +142,10 @@ func BenchmarkResolveSearch(b *testing.B) {
 func flipReady(s *endpoints.Slice, i int) *endpoints.Slice {
 	c := *s
 	c.Endpoints = slices.Clone(s.Endpoints)
-	c.Endpoints[i].Conditions.Ready = !c.Endpoints[i].Conditions.Ready
-	c.Endpoints[i].Conditions.Serving = c.Endpoints[i].Conditions.Ready
+	e := *s.Endpoints[i] // a new endpoint: s keeps its own
+	e.Conditions.Ready = !e.Conditions.Ready
+	e.Conditions.Serving = e.Conditions.Ready
+	c.Endpoints[i] = &e
 	return &c
 }
 
@@ -197,7 +199,7 @@ func scaleWorld(tb testing.TB) *Resolver {
 // scaleSlice is the slice of scaleWorld's Service i.
 func scaleSlice(i int) *endpoints.Slice {
 	ns, name := fmt.Sprintf("ns-%d", i%100), fmt.Sprintf("svc-%d", i)
-	eps := make([]endpoints.Endpoint, 15)
+	eps := make([]*endpoints.Endpoint, 15)
 	for j := range eps {
 		k := i*15 + j
 		eps[j] = ep(netip.AddrFrom4([4]byte{10, byte(128 + k>>16), byte(k >> 8), byte(k)}).String(), "", true)

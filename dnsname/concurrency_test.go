@@ -76,7 +76,7 @@ func TestConcurrentResolve(t *testing.T) {
 // one of the two states' answers. Run under -race.
 func TestConcurrentHeadless(t *testing.T) {
 	r := NewResolver(Config{})
-	var eps []endpoints.Endpoint
+	var eps []*endpoints.Endpoint
 	for i := range 200 {
 		eps = append(eps, ep(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).String(), "", true))
 	}

@@ -81,7 +81,7 @@ func ExampleResolver_Resolve() {
 		ObjectMeta:  service.ObjectMeta{Name: "db-x1", Namespace: "prod", Labels: service.Labels{endpoints.LabelServiceName: "db"}},
 		AddressType: endpoints.AddressTypeIPv4,
 		Ports:       []endpoints.Port{{Name: "pg", Protocol: service.ProtocolTCP, Port: 5432}},
-		Endpoints: []endpoints.Endpoint{
+		Endpoints: []*endpoints.Endpoint{
 			{Addresses: []netip.Addr{netip.MustParseAddr("10.244.1.5")}, Hostname: "db-0", Conditions: endpoints.Conditions{Ready: true}},
 			{Addresses: []netip.Addr{netip.MustParseAddr("10.244.2.7")}, Hostname: "db-1", Conditions: endpoints.Conditions{Ready: true}},
 		},

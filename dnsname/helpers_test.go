@@ -44,15 +44,15 @@ func tcp(name string, port int32) service.ServicePort {
 	return service.ServicePort{Name: name, Protocol: service.ProtocolTCP, Port: port}
 }
 
-func ep(ip, hostname string, ready bool) endpoints.Endpoint {
-	return endpoints.Endpoint{
+func ep(ip, hostname string, ready bool) *endpoints.Endpoint {
+	return &endpoints.Endpoint{
 		Addresses:  []netip.Addr{netip.MustParseAddr(ip)},
 		Hostname:   hostname,
 		Conditions: endpoints.Conditions{Ready: ready, Serving: ready},
 	}
 }
 
-func sliceOf(ns, svc, name string, ps []endpoints.Port, eps ...endpoints.Endpoint) *endpoints.Slice {
+func sliceOf(ns, svc, name string, ps []endpoints.Port, eps ...*endpoints.Endpoint) *endpoints.Slice {
 	s := &endpoints.Slice{AddressType: endpoints.AddressTypeIPv4, Endpoints: eps, Ports: ps}
 	s.Namespace, s.Name = ns, name
 	s.Labels = service.Labels{endpoints.LabelServiceName: svc}

@@ -3,6 +3,7 @@ package dnsname
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -28,7 +29,7 @@ func TestSliceUpdateShares(t *testing.T) {
 	b.UpsertService(newSvc("big", "db", headless(), ports(tcp("pg", 5432))))
 	b.UpsertService(newSvc("big", "web", clusterIPs("10.96.0.1"), ports(tcp("http", 80))))
 	b.UpsertService(newSvc("big", "other", clusterIPs("10.96.0.2"), ports(tcp("http", 80))))
-	var dbEps, webEps, otherEps []endpoints.Endpoint
+	var dbEps, webEps, otherEps []*endpoints.Endpoint
 	for i := range 100 {
 		dbEps = append(dbEps, ep(fmt.Sprintf("10.1.0.%d", i), fmt.Sprintf("db-%d", i), true))
 		webEps = append(webEps, ep(fmt.Sprintf("10.2.0.%d", i), "", true))
@@ -107,8 +108,10 @@ func TestUnchangedServiceKeepsNode(t *testing.T) {
 	require.NoError(t, r.UpsertService(svc))
 	require.Same(t, n0, node(r.snap.Load(), "web.default"))
 	s2 := *s
-	s2.Endpoints = append([]endpoints.Endpoint(nil), s.Endpoints...)
-	s2.Endpoints[1].Hostname = "other" // not ready: not published
+	s2.Endpoints = slices.Clone(s.Endpoints)
+	e1 := *s.Endpoints[1]
+	e1.Hostname = "other" // not ready: not published
+	s2.Endpoints[1] = &e1
 	require.NoError(t, r.ApplySlices([]endpoints.Change{updated(s, &s2)}))
 	s1 := r.snap.Load()
 	require.Equal(t, s0.rev.groups, s1.rev.groups)

@@ -26,7 +26,7 @@ func peerWorld(tb testing.TB, n int) *Resolver {
 			ip = service.ClusterIPNone
 		}
 		b.UpsertService(newSvc(ns, name, clusterIPs(ip), ports(tcp("http", 80))))
-		var eps []endpoints.Endpoint
+		var eps []*endpoints.Endpoint
 		for j := range 5 {
 			k := i*5 + j
 			eps = append(eps, ep(netip.AddrFrom4([4]byte{10, byte(128 + k>>16), byte(k >> 8), byte(k)}).String(), "", true))

@@ -105,7 +105,7 @@ func genModelSlice(t *rapid.T) *endpoints.Slice {
 	ns := rapid.SampledFrom(modelNS).Draw(t, "ns")
 	svc := rapid.SampledFrom(modelSvcs).Draw(t, "svc")
 	name := svc + "-" + rapid.SampledFrom([]string{"x", "y"}).Draw(t, "slice")
-	var eps []endpoints.Endpoint
+	var eps []*endpoints.Endpoint
 	for range rapid.IntRange(0, 6).Draw(t, "eps") {
 		eps = append(eps, genModelEndpoint(t))
 	}
@@ -127,7 +127,7 @@ func genModelPorts(t *rapid.T) []endpoints.Port {
 // genModelEndpoint makes an endpoint of one address mostly; sometimes two
 // (as Kubernetes allows), an IPv4-mapped IPv6 one (published unmapped) or
 // an invalid one (not published). Addresses repeat across endpoints.
-func genModelEndpoint(t *rapid.T) endpoints.Endpoint {
+func genModelEndpoint(t *rapid.T) *endpoints.Endpoint {
 	e := ep(rapid.SampledFrom(modelIPs).Draw(t, "ip"), rapid.SampledFrom(modelHosts).Draw(t, "host"), rapid.Bool().Draw(t, "ready"))
 	switch rapid.IntRange(0, 9).Draw(t, "addrs") {
 	case 0:
@@ -150,7 +150,9 @@ func mutateSlice(t *rapid.T, s *endpoints.Slice) *endpoints.Slice {
 	switch op := rapid.IntRange(0, 5).Draw(t, "mutate"); {
 	case op == 0 && n > 0:
 		i := rapid.IntRange(0, n-1).Draw(t, "i")
-		eps[i].Conditions.Ready = !eps[i].Conditions.Ready
+		e := *eps[i] // published endpoints are immutable: a new one
+		e.Conditions.Ready = !e.Conditions.Ready
+		eps[i] = &e
 	case op == 1 || n == 0:
 		i := rapid.IntRange(0, n).Draw(t, "i")
 		eps = slices.Insert(eps, i, genModelEndpoint(t))
@@ -159,7 +161,9 @@ func mutateSlice(t *rapid.T, s *endpoints.Slice) *endpoints.Slice {
 		eps = slices.Delete(eps, i, i+1)
 	case op == 3:
 		i := rapid.IntRange(0, n-1).Draw(t, "i")
-		eps[i].Hostname = rapid.SampledFrom(modelHosts).Draw(t, "host")
+		e := *eps[i]
+		e.Hostname = rapid.SampledFrom(modelHosts).Draw(t, "host")
+		eps[i] = &e
 	case op == 4:
 		eps = append(eps[1:], eps[0])
 	default:

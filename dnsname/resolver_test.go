@@ -485,11 +485,12 @@ func TestApplyErrors(t *testing.T) {
 	b.UpsertService(newSvc("default", "badext", externalName("not a name")))
 	b.Slices(endpoints.Change{Kind: endpoints.Created, Service: keyOf("default", "ok")})
 	b.Slices(created(sliceOf("default", "ok", "ok-1", nil, ep("10.1.1.1", "Not_A_Host", true))))
+	b.Slices(created(sliceOf("default", "ok", "ok-2", nil, ep("10.1.1.2", "", true), nil)))
 	b.UpsertPod(&service.Pod{ObjectMeta: service.ObjectMeta{Namespace: "default", Name: "p"}, Status: service.PodStatus{PodIP: "nope"}})
 	b.UpsertNamespace("Bad")
 	err := r.Apply(&b)
 	require.ErrorIs(t, err, ErrInvalidObject)
-	for _, want := range []string{`"default/Bad_Name"`, `"10.96.0.300"`, `"HTTP"`, `"QUIC"`, `"not a name"`, "without its slice", `"Not_A_Host"`, `"nope"`, `"Bad"`} {
+	for _, want := range []string{`"default/Bad_Name"`, `"10.96.0.300"`, `"HTTP"`, `"QUIC"`, `"not a name"`, "without its slice", `"Not_A_Host"`, `"default/ok-2": endpoints[1]: null`, `"nope"`, `"Bad"`} {
 		require.ErrorContains(t, err, want)
 	}
 	require.Equal(t, gen, r.Generation(), "nothing applied")

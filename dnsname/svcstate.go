@@ -190,12 +190,16 @@ func portsOf(ports []endpoints.Port) []slicePort {
 func holdSlice(s *endpoints.Slice, minIndex int) *sliceRec {
 	rec := &sliceRec{name: s.Name, ports: portsOf(s.Ports)}
 	n := 0
-	for i := range s.Endpoints {
-		n += len(s.Endpoints[i].Addresses)
+	for _, ep := range s.Endpoints {
+		if ep != nil {
+			n += len(ep.Addresses)
+		}
 	}
 	rec.rows = make([]epRow, 0, n)
-	for i := range s.Endpoints {
-		ep := &s.Endpoints[i]
+	for _, ep := range s.Endpoints {
+		if ep == nil {
+			continue
+		}
 		for _, a := range ep.Addresses {
 			if !a.IsValid() {
 				continue

@@ -31,7 +31,7 @@ func tcpPort(name string, port int32) service.ServicePort {
 func slice(ns, svcName, name string, ports []endpoints.Port, addrs ...string) *endpoints.Slice {
 	s := &endpoints.Slice{AddressType: endpoints.AddressTypeIPv4, Ports: ports}
 	for _, a := range addrs {
-		s.Endpoints = append(s.Endpoints, endpoints.Endpoint{Addresses: []netip.Addr{netip.MustParseAddr(a)}, Conditions: endpoints.Conditions{Ready: true, Serving: true}})
+		s.Endpoints = append(s.Endpoints, &endpoints.Endpoint{Addresses: []netip.Addr{netip.MustParseAddr(a)}, Conditions: endpoints.Conditions{Ready: true, Serving: true}})
 	}
 	s.Namespace, s.Name = ns, name
 	s.Labels = service.Labels{endpoints.LabelServiceName: svcName}

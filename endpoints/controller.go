@@ -445,8 +445,9 @@ func removeSvc(b []*svcState, s *svcState) []*svcState {
 // of them, as Kubernetes' reconciler skips the pod and reports it.
 //
 // Cost: O(labels + Services selecting the pod before or after), plus,
-// per such Service, the copy of the slice that holds the pod (at most
-// MaxEndpointsPerSlice endpoints) and O(log slices) to find a slice for a
+// per such Service, a new version of the slice that holds the pod: a
+// copy of its list of endpoint pointers (at most MaxEndpointsPerSlice),
+// sharing every endpoint but the pod's, and O(log slices) to find a slice for a
 // new endpoint. The number of Services in the namespace does not matter.
 // A nil pod or one without a name gives an *ObjectError and no change.
 func (c *Controller) UpsertPod(pod *service.Pod) ([]Change, error) {

@@ -99,10 +99,15 @@
 // and works only on what changed: a pod event costs O(its labels + the
 // Services that select it) plus, per Service, O(log slices) to find room
 // for a new endpoint and the copy-on-write of the one slice it writes —
-// whatever the number of Services in the namespace. That copy is bounded
-// by MaxEndpointsPerSlice but not logarithmic (a Slice's Endpoints is a
-// flat list that readers may keep), and it is most of the cost of a pod
-// event: about 10 KB copied and later collected at 100 endpoints. A
+// whatever the number of Services in the namespace. Versions of a slice
+// share their endpoints: Slice.Endpoints is a list of pointers to
+// immutable Endpoints, so a write copies that list (8 bytes an
+// endpoint, bounded by MaxEndpointsPerSlice) and makes only the
+// endpoints that changed. A readiness flip in a 100-endpoint slice
+// allocates 1.4 KB in 4 allocations (the list, the new endpoint, the
+// Slice and the change list), where a copy of the endpoints' values
+// was 10.1 KB; what it allocates is most of what it costs, as the
+// collector's work. A
 // Service event costs O(its pods), or O(pods of its namespace) when its
 // selector changes (plus O(endpoints in its slices) when it gets a
 // selector back). A node event costs O(pods on the node × their

@@ -30,12 +30,12 @@ var sliceTypeMeta = service.TypeMeta{APIVersion: "discovery.k8s.io/v1", Kind: "E
 
 // noEndpoints is the Endpoints of an empty slice: empty, not nil, as
 // Kubernetes writes it.
-var noEndpoints = []Endpoint{}
+var noEndpoints = []*Endpoint{}
 
 // pendingEndpoint is an endpoint waiting for a slice.
 type pendingEndpoint struct {
 	g  *group
-	ep Endpoint
+	ep *Endpoint
 }
 
 // sync brings s's slices up to date for the pods in dirty (each once,
@@ -58,12 +58,14 @@ func (c *Controller) syncFamily(s *svcState, f *family, dirty []*podState, force
 	for _, p := range dirty {
 		ep, g, ok := c.desired(s, f, p)
 		if pl, placed := f.where[p.name]; placed {
-			if ok && pl.s.g == g && sameIdentity(&pl.s.eps[pl.pos], &ep) {
+			if ok && pl.s.g == g && sameIdentity(pl.s.eps[pl.pos], &ep) {
 				// Same port set and identity: the endpoint stays in its
-				// slice, updated in place if it changed.
-				if !sameEndpoint(&pl.s.eps[pl.pos], &ep) {
+				// slice, updated in place if it changed: a new Endpoint
+				// in a new copy of the slice's list, which shares every
+				// other endpoint with the published version.
+				if !sameEndpoint(pl.s.eps[pl.pos], &ep) {
 					c.own(pl.s, 0)
-					pl.s.eps[pl.pos] = ep
+					pl.s.eps[pl.pos] = ptrTo(ep)
 				}
 				continue
 			}
@@ -80,7 +82,7 @@ func (c *Controller) syncFamily(s *svcState, f *family, dirty []*podState, force
 			if g.mark != c.syncEpoch {
 				g.mark, g.ord = c.syncEpoch, len(c.pending)
 			}
-			c.pending = append(c.pending, pendingEndpoint{g, ep})
+			c.pending = append(c.pending, pendingEndpoint{g, ptrTo(ep)})
 		}
 	}
 	if force {
@@ -352,10 +354,12 @@ func (c *Controller) touch(sl *sliceState) {
 	}
 }
 
-// own makes sl's endpoints a private copy that the sync may edit, with
-// room for extra more: the published slice is never written (copy on
-// write). This copy is the one cost of a pod event that grows with the
-// slice, bounded by MaxEndpointsPerSlice.
+// own makes sl's list of endpoints a private copy that the sync may
+// edit, with room for extra more: the published slice is never written
+// (copy on write). The copy is of pointers, 8 bytes per endpoint, to
+// the Endpoints the published version holds, which the new version
+// shares; it is the one cost of a pod event that grows with the slice,
+// bounded by MaxEndpointsPerSlice.
 func (c *Controller) own(sl *sliceState, extra int) {
 	c.touch(sl)
 	if !sl.owned {
@@ -363,7 +367,7 @@ func (c *Controller) own(sl *sliceState, extra int) {
 		// make then copy, with no capacity argument, compiles to one
 		// runtime.makeslicecopy: the cheapest copy of pointerful memory
 		// (it shades only the source during a GC cycle).
-		eps := make([]Endpoint, len(old)+extra)
+		eps := make([]*Endpoint, len(old)+extra)
 		copy(eps, old)
 		sl.eps = eps[:len(old)]
 		sl.owned = true
@@ -379,11 +383,11 @@ func (c *Controller) removeAt(f *family, sl *sliceState, pos int) {
 		sl.eps[pos] = sl.eps[last]
 		f.where[sl.eps[pos].TargetRef.Name] = placement{sl, pos}
 	}
-	sl.eps[last] = Endpoint{}
+	sl.eps[last] = nil
 	sl.eps = sl.eps[:last]
 }
 
-func (c *Controller) appendEp(f *family, sl *sliceState, ep Endpoint) {
+func (c *Controller) appendEp(f *family, sl *sliceState, ep *Endpoint) {
 	c.own(sl, 1)
 	sl.unfile()
 	sl.eps = append(sl.eps, ep)

@@ -31,14 +31,24 @@ const (
 // one Service, one address family and one port set. Name, namespace,
 // labels and generation live in the embedded metadata.
 //
-// A *Slice handed out by a Controller is immutable: an update produces a
-// new Slice, so consumers may keep and share the pointers they receive
-// without copying. Do not modify one.
+// A *Slice handed out by a Controller is immutable, and so is every
+// *Endpoint it holds: an update produces a new Slice, so consumers may
+// keep and share the pointers they receive without copying. Do not
+// modify one, nor an endpoint of it.
+//
+// Endpoints holds pointers so that versions of a slice share what did
+// not change: a new version has a new list (8 bytes per endpoint) but
+// points at the same Endpoint values as the old one, except where an
+// endpoint changed, was added or moved. A consumer comparing two
+// versions may take an equal pointer at the same position for an
+// unchanged endpoint (the converse does not hold: an endpoint made
+// again can be equal to the old one at a new address). A nil element is
+// invalid; the controller never writes one.
 type Slice struct {
 	service.TypeMeta   `json:",inline"`
 	service.ObjectMeta `json:"metadata,omitempty"`
 	AddressType        AddressType `json:"addressType"`
-	Endpoints          []Endpoint  `json:"endpoints"`
+	Endpoints          []*Endpoint `json:"endpoints"`
 	Ports              []Port      `json:"ports"`
 }
 
@@ -168,9 +178,13 @@ type Change struct {
 func (s *Slice) DeepCopy() *Slice {
 	n := &Slice{TypeMeta: s.TypeMeta, ObjectMeta: s.ObjectMeta.DeepCopy(), AddressType: s.AddressType}
 	if s.Endpoints != nil {
-		n.Endpoints = make([]Endpoint, len(s.Endpoints))
+		n.Endpoints = make([]*Endpoint, len(s.Endpoints))
 	}
-	for i, e := range s.Endpoints {
+	for i, ep := range s.Endpoints {
+		if ep == nil {
+			continue
+		}
+		e := *ep
 		e.Addresses = slices.Clone(e.Addresses)
 		if e.TargetRef != nil {
 			r := *e.TargetRef
@@ -179,7 +193,7 @@ func (s *Slice) DeepCopy() *Slice {
 		if e.Hints != nil {
 			e.Hints = &Hints{ForZones: slices.Clone(e.Hints.ForZones), ForNodes: slices.Clone(e.Hints.ForNodes)}
 		}
-		n.Endpoints[i] = e
+		n.Endpoints[i] = &e
 	}
 	if s.Ports != nil {
 		n.Ports = make([]Port, len(s.Ports))

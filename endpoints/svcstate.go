@@ -381,9 +381,9 @@ type sliceState struct {
 	name string // "" until first published
 	seq  uint64
 	gen  int64
-	pub  *Slice     // the last published version; nil before the first
-	eps  []Endpoint // the current endpoints; pub.Endpoints unless owned
-	fpos int        // position in family.slices
+	pub  *Slice      // the last published version; nil before the first
+	eps  []*Endpoint // the current endpoints; pub.Endpoints unless owned
+	fpos int         // position in family.slices
 
 	filedLen int  // the length it is filed under in its group
 	filed    bool // filed in its group

@@ -27,7 +27,7 @@ func ExampleProxy_Route() {
 	slice := &endpoints.Slice{
 		AddressType: endpoints.AddressTypeIPv4,
 		Ports:       []endpoints.Port{{Name: "http", Protocol: service.ProtocolTCP, Port: 8080}},
-		Endpoints: []endpoints.Endpoint{{
+		Endpoints: []*endpoints.Endpoint{{
 			Addresses:  []netip.Addr{netip.MustParseAddr("10.244.1.5")},
 			NodeName:   "node-b",
 			Conditions: endpoints.Conditions{Ready: true, Serving: true},

@@ -85,7 +85,12 @@ type Route struct {
 	Service  service.NamespacedName
 	PortName string
 	Backend  lb.Backend
-	picker   lb.Picker // for Done
+	// ExternalLocal reports that the backend was looked for among this
+	// node's endpoints only: an external frontend (NodePort or
+	// LoadBalancer IP) of an externalTrafficPolicy Local Service, reached
+	// from outside the cluster.
+	ExternalLocal bool
+	picker        lb.Picker // for Done
 }
 
 // ProxyConfig configures one node's proxy.
@@ -492,6 +497,7 @@ func (p *Proxy) Route(pkt Packet, now time.Time) Route {
 		pk, ok = np.cluster, np.clusterOK
 	default:
 		pk, ok = np.external, np.externalOK
+		r.ExternalLocal = np.externalLocal
 	}
 	if !ok {
 		r.Verdict = DroppedByPolicy

@@ -55,7 +55,7 @@ func testSlice(name string, at endpoints.AddressType, eps ...ep) endpoints.Chang
 				x.Hints.ForZones = append(x.Hints.ForZones, endpoints.ForZone{Name: z})
 			}
 		}
-		sl.Endpoints = append(sl.Endpoints, x)
+		sl.Endpoints = append(sl.Endpoints, &x)
 	}
 	return endpoints.Change{Kind: endpoints.Created, Service: service.NamespacedName{Namespace: "default", Name: "web"}, Slice: sl}
 }

@@ -48,7 +48,7 @@ func newSyncWorld(tb testing.TB, n, eps int) *syncWorld {
 		sl := &endpoints.Slice{AddressType: endpoints.AddressTypeIPv4, Ports: []endpoints.Port{{Name: "http", Protocol: service.ProtocolTCP, Port: 8080}}}
 		sl.Name, sl.Namespace = name+"-abcde", "default"
 		for j := range eps {
-			sl.Endpoints = append(sl.Endpoints, endpoints.Endpoint{
+			sl.Endpoints = append(sl.Endpoints, &endpoints.Endpoint{
 				Addresses: []netip.Addr{netip.AddrFrom4([4]byte{10, byte(128 + i>>8), byte(i), byte(j + 1)})},
 				NodeName:  fmt.Sprintf("node-%d", j%3), Zone: "z1",
 				Conditions: endpoints.Conditions{Ready: true, Serving: true},
@@ -87,8 +87,9 @@ func (w *syncWorld) flip(tb testing.TB) {
 	old := w.slices[i]
 	sl := *old
 	sl.Endpoints = slices.Clone(old.Endpoints)
-	e := &sl.Endpoints[len(sl.Endpoints)-1]
+	e := *sl.Endpoints[len(sl.Endpoints)-1] // a new endpoint: the old slice's is shared
 	e.Conditions.Ready = !e.Conditions.Ready
+	sl.Endpoints[len(sl.Endpoints)-1] = &e
 	w.slices[i] = &sl
 	b := w.tab.Builder()
 	b.ApplySlices([]endpoints.Change{{Kind: endpoints.Updated, Service: service.NamespacedName{Namespace: "default", Name: old.Name[:len(old.Name)-6]}, Slice: &sl, Old: old}})
@@ -194,7 +195,9 @@ func TestPatchEndpointsSortsWhatChanged(t *testing.T) {
 	old := chs[4].Slice
 	sl := *old
 	sl.Endpoints = slices.Clone(old.Endpoints)
-	sl.Endpoints[50].Conditions.Ready = false
+	e := *old.Endpoints[50]
+	e.Conditions.Ready = false
+	sl.Endpoints[50] = &e
 	b = tab.Builder()
 	b.ApplySlices([]endpoints.Change{{Kind: endpoints.Updated, Service: svc.Key(), Slice: &sl, Old: old}})
 	tab = b.Build()

@@ -508,7 +508,10 @@ func appendSliceEndpoints(out []endpointInfo, sl *endpoints.Slice, idx map[chang
 
 // newEndpointInfo is an endpoint at a port; false for an invalid
 // address.
-func newEndpointInfo(ep endpoints.Endpoint, port int32) (endpointInfo, bool) {
+func newEndpointInfo(ep *endpoints.Endpoint, port int32) (endpointInfo, bool) {
+	if ep == nil {
+		return endpointInfo{}, false
+	}
 	ap := netip.AddrPortFrom(ep.Address().Unmap(), uint16(port))
 	if !ap.Addr().IsValid() {
 		return endpointInfo{}, false

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/google/btree"
-
 	"github.com/svcnet/svcnet/ipam"
 	"github.com/svcnet/svcnet/portalloc"
 )
@@ -115,7 +113,7 @@ type Registry struct {
 	policy   ExternalIPPolicy
 	rand     *rand.Rand
 	clock    func() time.Time
-	items    *btree.BTreeG[entry]
+	items    *serviceIndex
 	rv       uint64
 	// spareIPs and sparePorts are the emptied undo-log slices of the
 	// last txn (see begin).
@@ -135,13 +133,6 @@ type entry struct {
 	svc *Service
 }
 
-func entryLess(a, b entry) bool {
-	if a.key.Namespace != b.key.Namespace {
-		return a.key.Namespace < b.key.Namespace
-	}
-	return a.key.Name < b.key.Name
-}
-
 // NewRegistry returns an empty Registry. It returns an error wrapping
 // ErrInvalidConfig when ServiceCIDRs is empty, holds an invalid or
 // overlapping prefix, or an IPv6 prefix shorter than /64, or when
@@ -159,7 +150,7 @@ func NewRegistry(cfg RegistryConfig) (*Registry, error) {
 		provider: cfg.LoadBalancer,
 		policy:   cfg.ExternalIPs,
 		clock:    cfg.Clock,
-		items:    btree.NewG(32, entryLess),
+		items:    newServiceIndex(),
 
 		strictRestore: cfg.StrictRestore,
 	}
@@ -284,9 +275,9 @@ func (r *Registry) now() time.Time {
 	return r.clock()
 }
 
-// newUID returns a random (version 4) UUID drawn from the Registry's
-// source, as Kubernetes' uuid.NewUUID gives each object.
-func (r *Registry) newUID() string {
+// newUID draws a random (version 4) UUID from the Registry's source, as
+// Kubernetes' uuid.NewUUID gives each object, in its text form.
+func (r *Registry) newUID() [36]byte {
 	var b [16]byte
 	hi, lo := r.rand.Uint64(), r.rand.Uint64()
 	for i := range 8 {
@@ -305,7 +296,7 @@ func (r *Registry) newUID() string {
 		out[j], out[j+1] = hex[c>>4], hex[c&0xf]
 		j += 2
 	}
-	return string(out[:])
+	return out
 }
 
 // generateName returns prefix plus five random characters, as Kubernetes'
@@ -377,20 +368,22 @@ func (r *Registry) Create(in *Service) (Change, error) {
 	if err := r.checkPolicy(svc, nil); err != nil {
 		return Change{}, err
 	}
-	if _, ok := r.lookup(key); ok {
+	at := r.items.Locate(key)
+	if at.found {
 		return Change{}, &RegistryError{Op: "create", Key: key, Err: ErrAlreadyExists}
 	}
 
-	svc.UID = r.newUID()
+	uid := r.newUID()
 	svc.CreationTimestamp = r.now()
 	tx := r.begin("create", svc)
-	tx.room = room
+	tx.room, tx.uid, tx.hasUID = room, uid, true
 	if err := tx.allocate(svc, nil); err != nil {
 		tx.revert()
 		return Change{}, err
 	}
-	svc.ResourceVersion = r.nextResourceVersion()
-	r.items.ReplaceOrInsert(entry{key, svc})
+	r.rv++
+	tx.stamp(svc, r.rv)
+	r.items.ReplaceOrInsertAt(at, entry{key, svc})
 	tx.commit()
 	return Change{Type: Added, New: svc.DeepCopy()}, nil
 }
@@ -537,17 +530,18 @@ func (r *Registry) UpdateStatus(in *Service) (Change, error) {
 // the error wraps ErrProvider. An empty namespace means "default".
 func (r *Registry) Delete(namespace, name string) (Change, error) {
 	key := NamespacedName{defaultNamespace(namespace), name}
-	old, ok := r.lookup(key)
-	if !ok {
+	at := r.items.Locate(key)
+	if !at.found {
 		return Change{}, &RegistryError{Op: "delete", Key: key, Err: ErrNotFound}
 	}
+	old := r.items.At(at).svc
 	if r.providerHandles(old) {
 		if err := r.provider.EnsureLoadBalancerDeleted(old.DeepCopy()); err != nil {
 			return Change{}, &RegistryError{Op: "delete", Key: key, Err: fmt.Errorf("%w: %w", ErrProvider, err)}
 		}
 	}
 	r.releaseAll(old)
-	r.items.Delete(entry{key: key})
+	r.items.DeleteAt(at, key)
 	r.rv++ // a delete is a write: later writes get later versions
 	return Change{Type: Deleted, Old: old}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/svcnet/svcnet/ipam"
@@ -32,6 +33,52 @@ type txn struct {
 	// room is the pack of the Service being created, whose clusterIPs
 	// are free while it has none (see servicePack); nil on update.
 	room *servicePack
+	// uid is the uid of the Service being created when hasUID (not on
+	// update), and
+	// firstIP its first clusterIP when this call allocated it into room;
+	// both are written into the Service as strings by stamp (see there).
+	uid     [36]byte
+	hasUID  bool
+	firstIP netip.Addr
+}
+
+// stamp writes the system strings of a Service being created: the uid,
+// the first clusterIP when this call allocated it, and, when rv is not
+// zero, resourceVersion rv. They are substrings of one string, so that the
+// three cost one allocation instead of three (strings are immutable, so
+// sharing one is invisible). stamp runs once before the provider is
+// asked, with rv zero (a provider sees the uid and the clusterIPs, never
+// the resourceVersion, which is only set once nothing can fail), and once
+// after allocate; what the first call wrote the second leaves.
+func (t *txn) stamp(svc *Service, rv uint64) {
+	var buf [36 + 20 + 45]byte // a uid, a uint64, an IPv6 address
+	b := buf[:0]
+	if t.hasUID {
+		b = append(b, t.uid[:]...)
+	}
+	nUID := len(b)
+	if rv != 0 {
+		b = strconv.AppendUint(b, rv, 10)
+	}
+	nRV := len(b)
+	if t.firstIP.IsValid() {
+		b = t.firstIP.AppendTo(b)
+	}
+	if len(b) == 0 {
+		return
+	}
+	s := string(b)
+	if t.hasUID {
+		svc.UID = s[:nUID]
+	}
+	if rv != 0 {
+		svc.ResourceVersion = s[nUID:nRV]
+	}
+	if t.firstIP.IsValid() {
+		svc.Spec.ClusterIPs[0] = s[nRV:]
+		svc.Spec.ClusterIP = svc.Spec.ClusterIPs[0]
+	}
+	t.hasUID, t.firstIP = false, netip.Addr{}
 }
 
 // begin starts a txn. Its ips and ports reuse the Registry's spare
@@ -184,7 +231,7 @@ func (t *txn) allocClusterIPs(svc *Service, from int) error {
 		if i < len(sp.ClusterIPs) {
 			sp.ClusterIPs[i] = a.String()
 		} else if i == 0 && t.room != nil {
-			t.room.clusterIPs[0] = a.String()
+			t.firstIP = a // its string is written by stamp
 			sp.ClusterIPs = t.room.clusterIPs[:1:1]
 		} else {
 			sp.ClusterIPs = append(sp.ClusterIPs, a.String())
@@ -350,6 +397,7 @@ func (t *txn) loadBalancer(svc, old *Service) error {
 	r := t.r
 	switch {
 	case r.providerHandles(svc):
+		t.stamp(svc, 0)
 		st, err := r.provider.EnsureLoadBalancer(svc.DeepCopy())
 		if err != nil {
 			return &RegistryError{Op: t.op, Key: t.key, Err: fmt.Errorf("%w: %w", ErrProvider, err)}

@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/btree"
-
 	"github.com/svcnet/svcnet/ipam"
 	"github.com/svcnet/svcnet/portalloc"
 )
@@ -26,7 +24,7 @@ import (
 // hand-edited data. It costs O(n + allocated) time for n Services.
 func (r *Registry) Check() []RepairProblem { return r.check(r.items, r.ips, r.ports) }
 
-func (r *Registry) check(items *btree.BTreeG[entry], ips map[IPFamily]*ipam.Allocator, ports *portalloc.Allocator) []RepairProblem {
+func (r *Registry) check(items *serviceIndex, ips map[IPFamily]*ipam.Allocator, ports *portalloc.Allocator) []RepairProblem {
 	// A dry run reports, and Pass fails only when it changes an
 	// allocator, so there is no error to return.
 	rep, u, _ := r.repairPass(items, ips, ports, true)

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/google/btree"
-
 	"github.com/svcnet/svcnet/internal/sealed"
 	"github.com/svcnet/svcnet/ipam"
 	"github.com/svcnet/svcnet/portalloc"
@@ -105,7 +103,7 @@ func (r *Registry) Restore(data []byte) error {
 	if err != nil {
 		return fail("resourceVersion %q: not a number", snap.ResourceVersion)
 	}
-	items := btree.NewG(32, entryLess)
+	items := newServiceIndex()
 	for i, svc := range snap.Services {
 		if svc == nil {
 			return fail("services[%d]: null", i)
@@ -163,7 +161,7 @@ func (r *Registry) Restore(data []byte) error {
 }
 
 // syncProvider rebuilds a LoadBalancerSyncer from items.
-func (r *Registry) syncProvider(items *btree.BTreeG[entry]) error {
+func (r *Registry) syncProvider(items *serviceIndex) error {
 	s, ok := r.provider.(LoadBalancerSyncer)
 	if !ok {
 		return nil
@@ -264,7 +262,7 @@ type usage struct {
 }
 
 // scan collects what items' Services hold, in key order.
-func (r *Registry) scan(items *btree.BTreeG[entry], ips map[IPFamily]*ipam.Allocator) usage {
+func (r *Registry) scan(items *serviceIndex, ips map[IPFamily]*ipam.Allocator) usage {
 	u := usage{ipUsers: map[netip.Addr][]NamespacedName{}, inUse: map[IPFamily][]netip.Addr{}, portUsers: map[int][]NamespacedName{}}
 	items.Ascend(func(e entry) bool {
 		svc := e.svc
@@ -296,7 +294,7 @@ func (r *Registry) scan(items *btree.BTreeG[entry], ips map[IPFamily]*ipam.Alloc
 
 // repairPass is one pass of the allocators' repair over items: a dry
 // run changes nothing and reports what a real pass would do.
-func (r *Registry) repairPass(items *btree.BTreeG[entry], ips map[IPFamily]*ipam.Allocator, ports *portalloc.Allocator, dryRun bool) (RepairReport, usage, error) {
+func (r *Registry) repairPass(items *serviceIndex, ips map[IPFamily]*ipam.Allocator, ports *portalloc.Allocator, dryRun bool) (RepairReport, usage, error) {
 	u := r.scan(items, ips)
 	rep := RepairReport{ClusterIPs: map[IPFamily]ipam.RepairReport{}}
 	var errs []error

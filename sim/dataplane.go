@@ -2,6 +2,7 @@ package sim
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/svcnet/svcnet/dnsname"
@@ -81,13 +82,24 @@ type DataPlaneEvent struct {
 	PodAddr netip.Addr
 	Ports   []service.ContainerPort
 	// Flow is the index of the flow in Scenario.Traffic (DataPlaneFlow,
-	// and DataPlanePodStart of a flow's client); -1 elsewhere.
+	// and DataPlanePodStart of a flow's client: the first of Flows); -1
+	// elsewhere.
 	Flow int
+	// Flows are the flows whose client the pod is (DataPlanePodStart):
+	// a flow's own client pod, or a pod its clientSelector chose (a pod
+	// may be the client of several flows, and a backend too).
+	Flows []int
 	// Target is where a flow's clients connect (DataPlaneFlow): the
-	// ClusterIP and port, or a node's address and the NodePort when Via
-	// is ViaNodePort (the address of no node in particular: zero).
+	// ClusterIP and port, a node's address and the NodePort when Via
+	// is ViaNodePort (the address of no node in particular: zero), or
+	// the LoadBalancer IP (the Service's status.loadBalancer.ingress)
+	// and port when Via is ViaLoadBalancer.
 	Target netip.AddrPort
 	Via    string
+	// TargetPort is the Service port's targetPort, where a Direct flow's
+	// clients connect on the pod DNS named (DataPlaneFlow): a number, or
+	// a container port's name (endpoints.FindPort).
+	TargetPort service.IntOrString
 	// Clients are an external flow's client addresses (DataPlaneFlow).
 	Clients []netip.Addr
 	// Table and Generation are what a node applied (DataPlaneSync);
@@ -136,16 +148,17 @@ func (w *world) dpPod(kind string, p *pod) {
 	for _, c := range p.spec.Containers {
 		e.Ports = append(e.Ports, c.Ports...)
 	}
-	if p.client {
-		pod := &service.Pod{ObjectMeta: service.ObjectMeta{Name: p.key.Name, Namespace: p.key.Namespace}, Spec: *p.spec}
-		if conf, err := w.c.Kubelet().PodResolvConf(pod); err == nil {
-			e.ResolvConf = &conf
-		}
+	if kind == DataPlanePodStart {
 		for _, f := range w.flows {
-			for _, c := range f.clients {
-				if c == p {
-					e.Flow = f.idx
-				}
+			if slices.Contains(f.clients, p) {
+				e.Flows = append(e.Flows, f.idx)
+			}
+		}
+		if len(e.Flows) > 0 {
+			e.Flow = e.Flows[0]
+			pod := &service.Pod{ObjectMeta: service.ObjectMeta{Name: p.key.Name, Namespace: p.key.Namespace}, Spec: *p.spec}
+			if conf, err := w.c.Kubelet().PodResolvConf(pod); err == nil {
+				e.ResolvConf = &conf
 			}
 		}
 	}
@@ -180,8 +193,13 @@ func (w *world) dpStart() {
 	for _, f := range w.flows {
 		e := DataPlaneEvent{Kind: DataPlaneFlow, Flow: f.idx, Via: f.via, Target: netip.AddrPortFrom(f.vip, f.port), Clients: f.addrs,
 			Host: f.host, Direct: f.direct}
-		if f.via == ViaNodePort {
+		switch {
+		case f.via == ViaNodePort:
 			e.Target = netip.AddrPortFrom(netip.Addr{}, f.nodePort)
+		case f.via == ViaLoadBalancer:
+			e.Target = netip.AddrPortFrom(f.lbIP, f.port)
+		case f.direct:
+			e.TargetPort = f.target
 		}
 		w.dataPlane(e)
 	}

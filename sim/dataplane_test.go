@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,4 +140,96 @@ func TestRunDataPlaneFaults(t *testing.T) {
 	require.Positive(t, podsDown, "no application of node-1 went down with it")
 	require.Positive(t, got.Cluster.DNSSyncs)
 	require.EqualValues(t, got.Cluster.DNSSyncs+1, dns, "one at time 0, one per DNS sync")
+}
+
+// TestRunDataPlaneTrafficKinds: a LoadBalancer flow's Target is the
+// Service's LoadBalancer IP (from the pool, not a ClusterIP), a headless
+// flow's is Direct with the port's named targetPort, and a pod a
+// clientSelector chose starts with that flow in Flows and its
+// resolv.conf, as a flow's own client pod does.
+func TestRunDataPlaneTrafficKinds(t *testing.T) {
+	s, err := DecodeScenario([]byte(`apiVersion: sim.svcnet.dev/v1alpha1
+kind: Scenario
+metadata: {name: kinds}
+duration: 2s
+cluster: {nodes: 2}
+traffic:
+- {service: web, from: external, rate: 1}
+- {service: web, via: clusterIP, clientSelector: app=web, rate: 1}
+- {service: hl, rate: 1, clients: 2}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports:
+  - {port: 80, targetPort: http}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hl}
+spec:
+  clusterIP: None
+  selector: {app: web}
+  ports:
+  - {port: 80, targetPort: http}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        ports:
+        - {name: http, containerPort: 8080}
+`))
+	require.NoError(t, err)
+	flows := map[int]DataPlaneEvent{}
+	starts := map[string]DataPlaneEvent{}
+	_, err = RunWithOptions(s, RunOptions{DataPlane: func(e DataPlaneEvent) {
+		switch e.Kind {
+		case DataPlaneFlow:
+			flows[e.Flow] = e
+		case DataPlanePodStart:
+			starts[e.Pod.Name] = e
+		}
+	}})
+	require.NoError(t, err)
+	require.Len(t, flows, 3)
+	lbf := flows[0]
+	require.Equal(t, ViaLoadBalancer, lbf.Via)
+	require.True(t, netip.MustParsePrefix("198.51.100.0/24").Contains(lbf.Target.Addr()), "the LoadBalancer IP, from cluster.loadBalancerRange's default: %v", lbf.Target)
+	require.Equal(t, uint16(80), lbf.Target.Port())
+	require.NotEmpty(t, lbf.Clients)
+	require.Equal(t, ViaClusterIP, flows[1].Via)
+	require.False(t, flows[1].Direct)
+	hl := flows[2]
+	require.True(t, hl.Direct)
+	require.Equal(t, "hl", hl.Host)
+	require.Equal(t, service.FromString("http"), hl.TargetPort)
+	var chosen int
+	for name, e := range starts {
+		switch {
+		case strings.HasPrefix(name, "web-"):
+			chosen++
+			require.Equal(t, []int{1}, e.Flows, name)
+			require.Equal(t, 1, e.Flow, name)
+			require.NotNil(t, e.ResolvConf, name)
+		case strings.HasPrefix(name, "client-2-"):
+			require.Equal(t, []int{2}, e.Flows, name)
+			require.NotNil(t, e.ResolvConf, name)
+		default:
+			t.Fatalf("pod %s", name)
+		}
+	}
+	require.Equal(t, 2, chosen, "both web pods are flow 1's clients")
 }

@@ -225,7 +225,14 @@
 //     holding its client for the connect timeout where the simulator's
 //     fail at once.
 //   - SYN retransmission and connect timeouts: the simulator's refused
-//     and dropped connections fail at the instant they start.
+//     and dropped connections fail at the instant they start, and a
+//     SYN the ICMP rate limit swallowed is sent again 1 s later (wall
+//     clock, not scaled), which, when the stale window has closed by
+//     then, is served: 1.2 s of a LoadBalancer flow from 6 off-cluster
+//     addresses sent to a node whose one local pod was gone measured 5
+//     failures where the simulator refused 17 (the ICMP burst of each
+//     client address failed, the rest was retransmitted into the next
+//     sync).
 //   - Conntrack: an established connection keeps the backend its first
 //     packet was DNATed to whatever the rules say later (the simulator's
 //     default, stateful data plane agrees; DataplaneStateless does not

@@ -72,8 +72,10 @@ type Outcomes struct {
 	// internalTrafficPolicy Local, or loadBalancerSourceRanges) dropped it.
 	Dropped int64 `json:"dropped"`
 	// Unreachable: the address was no Service frontend in the node's view
-	// (a stale DNS answer for a deleted Service), or no node could take
-	// it; the client times out.
+	// (a stale DNS answer for a deleted Service), no node could take it,
+	// or the answer could not come back (a pod's connection to another
+	// node's NodePort under externalTrafficPolicy Local, answered by a
+	// backend off that node); the client times out.
 	Unreachable int64 `json:"unreachable"`
 }
 

@@ -208,6 +208,44 @@ func TestLoadBalancerLocal(t *testing.T) {
 	require.Zero(t, r.CrossZone.CrossZone, "Local keeps traffic on the entry node")
 }
 
+// TestNodePortFromPodsLocal: a pod's connection to a node's NodePort of
+// an externalTrafficPolicy Local Service goes to any endpoint (pod traffic
+// is not held to the node's own), unmasqueraded, so the backend's answer
+// comes back through the entry node only when the backend is on it or
+// the entry node is the client's own (kubernetes/kubernetes#74383):
+// with the one pod on one node of four, a connection fails when its
+// entry node (one of four at random) is neither the pod's nor the
+// client's; the clients spread evenly, that is 3/4 × 3/4 of them. With
+// Cluster (masqueraded) none fails.
+func TestNodePortFromPodsLocal(t *testing.T) {
+	run := func(policy service.TrafficPolicy) Outcomes {
+		one := int32(1)
+		labels := service.Labels{"app": "web"}
+		s := Scenario{
+			Seed: 6, Duration: Duration(time.Minute),
+			Cluster: ClusterSpec{Nodes: 4},
+			Services: []*service.Service{{ObjectMeta: service.ObjectMeta{Name: "web"},
+				Spec: service.ServiceSpec{Type: service.ServiceTypeNodePort, Selector: labels, ExternalTrafficPolicy: policy,
+					Ports: []service.ServicePort{{Port: 80, TargetPort: service.FromInt(8080)}}}}},
+			Deployments: []*Deployment{{ObjectMeta: service.ObjectMeta{Name: "web"},
+				Spec: DeploymentSpec{Replicas: &one, Selector: &service.LabelSelector{MatchLabels: labels},
+					Template: PodTemplateSpec{ObjectMeta: service.ObjectMeta{Labels: labels},
+						Spec: service.PodSpec{Containers: []service.Container{{Name: "web"}}}}}}},
+			Traffic: []TrafficSpec{{Service: "web", Via: ViaNodePort, Rate: 40, Clients: 20}},
+			Checks:  CheckSpec{Interval: D(time.Second)},
+		}
+		r, err := Run(s)
+		require.NoError(t, err)
+		return r.Connections
+	}
+	local, cluster := run(service.TrafficPolicyLocal), run(service.TrafficPolicyCluster)
+	t.Logf("Local: %+v; Cluster: %+v", local, cluster)
+	require.Zero(t, cluster.Failed())
+	require.Equal(t, local.Total, local.Served+local.Unreachable)
+	share := float64(local.Unreachable) / float64(local.Total)
+	require.InDelta(t, 0.5625, share, 0.08)
+}
+
 func TestInvalidScenario(t *testing.T) {
 	for name, mod := range map[string]func(*Scenario){
 		"no duration":     func(s *Scenario) { s.Duration = 0 },

@@ -280,6 +280,20 @@ func (w *world) arrival(f *flow) {
 		w.traceBlame(backend, r.Backend.Addr.Addr(), outRefused)
 		return
 	}
+	if f.via == ViaNodePort && client != nil && f.local && entry != client.node && backend.node != entry {
+		// A pod's connection to another node's NodePort of an
+		// externalTrafficPolicy Local Service: kube-proxy sends pod
+		// traffic to every endpoint ("short-circuit" to the cluster
+		// chain) without masquerading it, so a backend off the entry
+		// node answers the client pod directly, past the entry node's
+		// conntrack, and the client drops a SYN-ACK it never asked
+		// for: the connect times out (kubernetes/kubernetes#74383; the
+		// testbed measures it).
+		w.c.Done(r)
+		w.outcomeAt(f, outUnreachable, now, backend, entry, r.Backend.Addr)
+		w.traceRouted(entry, outUnreachable, now)
+		return
+	}
 	f.load[backend]++
 	id := w.openConn(f, backend, entry, r, pkt, now)
 	w.after(f.spec.Length.draw(f.rng), evConnEnd, id, w.conns[id].gen)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/svcnet/svcnet/internal/netns"
+	"github.com/svcnet/svcnet/service"
 	"github.com/svcnet/svcnet/sim"
 )
 
@@ -58,15 +59,24 @@ type flowRun struct {
 	idx    int
 	spec   sim.TrafficSpec
 	target netip.AddrPort
-	// external flows connect from srcs in the outside namespace to a
-	// random Ready node's address at target's port (a NodePort).
+	// external flows connect from srcs in the outside namespace.
 	external bool
 	srcs     []netip.Addr
 	outside  string
+	// nodePort: the flow connects to a node's address (pickNode) at
+	// target's port.
+	nodePort bool
+	// lb: an external via-loadBalancer flow reaches target (the
+	// LoadBalancer IP) through the node lb picks.
+	lb *cloudLB
 	// dns flows resolve host through the cluster DNS (from each client
-	// pod, cached per pod) and connect to the answer at target's port.
-	dns  bool
-	host string
+	// pod, cached per pod) and connect to the answer at target's port;
+	// direct ones to a pod's address, at targetPort (ports).
+	dns        bool
+	host       string
+	direct     bool
+	targetPort service.IntOrString
+	ports      *podPorts
 
 	mu      sync.Mutex
 	clients []*podRun
@@ -166,14 +176,9 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 		length := time.Duration(float64(f.spec.Length.Draw(rng)) * r.scale)
 		ns, name, src, target, client := "", "", netip.Addr{}, f.target, (*podRun)(nil)
 		var died <-chan struct{}
+		mark := 0
 		if f.external {
 			src = f.srcs[rng.IntN(len(f.srcs))]
-			node, ok := r.topo.pickReady(rng)
-			if !ok {
-				r.tally.add(f.idx, r.bucketOf(time.Now()), outUnreachable) // sim: no Ready node
-				continue
-			}
-			target = netip.AddrPortFrom(node, f.target.Port())
 			ns, name = f.outside, src.String()
 		} else {
 			c := f.pick(rng)
@@ -181,6 +186,27 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 				continue // no client running: sim skips the arrival too
 			}
 			ns, name, client, died = c.ns, c.key.Name, c, c.node.died()
+		}
+		if f.nodePort {
+			node, ok := r.pickNode(rng)
+			if !ok {
+				r.tally.add(f.idx, r.bucketOf(time.Now()), outUnreachable) // sim: no node to pick
+				continue
+			}
+			target = netip.AddrPortFrom(node, f.target.Port())
+		}
+		if f.lb != nil {
+			m, ok, err := f.lb.pick(src, f.target)
+			if err != nil {
+				r.fail(err)
+				return
+			}
+			if !ok {
+				// No node runs: sim counts it unreachable.
+				r.tally.add(f.idx, r.bucketOf(time.Now()), outUnreachable)
+				continue
+			}
+			mark = m
 		}
 		select {
 		case r.inflight <- struct{}{}:
@@ -202,10 +228,14 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 				if a, err = r.resolve(f, client); err != nil {
 					k = outDNS
 				}
-				target = netip.AddrPortFrom(a, f.target.Port())
+				port := f.target.Port()
+				if f.direct {
+					port = f.ports.port(a, f.targetPort, port)
+				}
+				target = netip.AddrPortFrom(a, port)
 			}
 			if err == nil {
-				k, err = r.connect(ns, src, target, length, died)
+				k, err = r.connect(ns, src, mark, target, length, died)
 			}
 			r.tally.add(f.idx, r.bucketOf(start), k)
 			if k != outServed {
@@ -219,8 +249,8 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 	}
 }
 
-// connect opens one connection from namespace ns (from src, if valid)
-// to target, holds it
+// connect opens one connection from namespace ns (from src, if valid,
+// with the socket mark mark, if not 0) to target, holds it
 // for length, then closes it with the bye/ok exchange, and says how it
 // went. A connection still held when the run ends counts as served, as
 // the simulator counts those still open.
@@ -228,9 +258,12 @@ func (r *runner) generate(f *flowRun, from, until time.Time, rng *rand.Rand) {
 // died (nil for an external client) closes when the client's node goes
 // down: the client is gone and its connection with it (sim counts it
 // reset).
-func (r *runner) connect(ns string, src netip.Addr, target netip.AddrPort, length time.Duration, died <-chan struct{}) (outcome, error) {
+func (r *runner) connect(ns string, src netip.Addr, mark int, target netip.AddrPort, length time.Duration, died <-chan struct{}) (outcome, error) {
 	var conn net.Conn
 	d := net.Dialer{Timeout: r.connectTimeout}
+	if mark != 0 {
+		d.Control = markControl(mark)
+	}
 	if src.IsValid() {
 		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 0))
 	}

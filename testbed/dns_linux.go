@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"sync"
@@ -144,6 +145,13 @@ func (r *runner) resolve(f *flowRun, c *podRun) (netip.Addr, error) {
 			continue
 		}
 		e.addr = addrs[0].Unmap()
+		if f.direct {
+			// A headless name has an address per ready pod, which
+			// CoreDNS's loadbalance plugin shuffles and the client takes
+			// the first of; Go's resolver sorts them (RFC 6724), so take
+			// one at random, as sim does.
+			e.addr = addrs[rand.IntN(len(addrs))].Unmap()
+		}
 		e.expires = time.Now().Add(time.Duration(float64(r.dnsTTL) * float64(time.Second) * r.scale))
 		return e.addr, nil
 	}

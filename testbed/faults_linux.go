@@ -33,10 +33,11 @@ import (
 // them, in new sandboxes (DataPlanePodStart: a new namespace, and the
 // new address the simulator gives them).
 //
-// DataPlaneNodeReady sets whether off-cluster clients pick the node: as
-// sim's traffic.go (world.arrival, ViaNodePort) picks among the nodes
-// Ready in the API (w.apiReady), a dead node is picked, and its SYNs go
-// unanswered, until the node lifecycle controller marks it NotReady.
+// DataPlaneNodeReady sets whether NodePort clients (off-cluster ones
+// and pods) pick the node: as sim's traffic.go (world.arrival,
+// ViaNodePort) picks among the nodes Ready in the API (w.apiReady), a
+// dead node is picked, and its SYNs go unanswered, until the node
+// lifecycle controller marks it NotReady.
 //
 // A node cut off from the control plane (cutNode) has no event: it only
 // stops syncing, and its agent with it.
@@ -83,8 +84,10 @@ func (r *runner) sandboxLost(p *podRun) {
 			p.app.stop()
 			p.app = nil
 		}
-		if p.flow >= 0 && p.flow < len(r.flows) {
-			r.flows[p.flow].removeClient(p)
+		for _, f := range p.flows {
+			if f >= 0 && f < len(r.flows) {
+				r.flows[f].removeClient(p)
+			}
 		}
 		if p.ns != "" {
 			if err := r.bed.remove(p.ns); err != nil {

@@ -103,7 +103,7 @@ func TestNodeFault(t *testing.T) {
 	prefix := needKernel(t)
 	b, err := newBed(prefix, t.Logf)
 	require.NoError(t, err)
-	r := &runner{bed: b, log: t.Logf, agents: map[string]*agent{}, pods: map[service.NamespacedName]*podRun{},
+	r := &runner{bed: b, log: t.Logf, lb: newCloudLB(), agents: map[string]*agent{}, pods: map[service.NamespacedName]*podRun{},
 		byAddr: map[netip.Addr]*podRun{}, end: make(chan struct{}), inflight: make(chan struct{}, maxInFlight)}
 	defer func() {
 		require.NoError(t, r.teardown())

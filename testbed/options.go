@@ -112,7 +112,10 @@ type Stats struct {
 type Size struct {
 	Nodes int
 	// Pods counts the Deployments' replicas with their surge, the
-	// scenario's bare pods and the flows' client pods.
+	// StatefulSets' and ReplicaSets' replicas (a StatefulSet replaces a
+	// pod after deleting it), two pods a node for each DaemonSet (its
+	// maxSurge at most doubles one node's), the scenario's bare pods and
+	// the flows' client pods.
 	Pods int
 	// Rate is the connections per wall-clock second of all flows.
 	Rate float64
@@ -130,6 +133,21 @@ func SizeOf(s sim.Scenario, timeScale float64) Size {
 		}
 		// maxSurge at most doubles a Deployment during a rollout.
 		z.Pods += 2 * int(d.ReplicaCount())
+	}
+	for _, st := range s.StatefulSets {
+		if st != nil {
+			z.Pods += int(st.ReplicaCount())
+		}
+	}
+	for _, rs := range s.ReplicaSets {
+		if rs != nil {
+			z.Pods += int(rs.ReplicaCount())
+		}
+	}
+	for _, ds := range s.DaemonSets {
+		if ds != nil {
+			z.Pods += 2 * z.Nodes
+		}
 	}
 	z.Pods += 2 * s.Workload.Services * int(s.Workload.Replicas)
 	for _, f := range s.Traffic {
@@ -161,24 +179,14 @@ func checkSize(s sim.Scenario, timeScale float64) error {
 	return nil
 }
 
-// checkFeatures refuses what the testbed does not mirror yet.
+// checkFeatures refuses what the testbed does not mirror yet. Every kind
+// of traffic the simulator runs is mirrored (ClusterIP, DNS, a headless
+// Service's or a pod's name, NodePort and LoadBalancer, from pods, from
+// pods a clientSelector chooses, or from outside); only one variant runs
+// at a time.
 func checkFeatures(s sim.Scenario) error {
-	for i, f := range s.Traffic {
-		if f.ClientSelector != "" {
-			return fmt.Errorf("%w: traffic[%d].clientSelector: only created client pods are supported", ErrInvalid, i)
-		}
-		if f.Via == sim.ViaLoadBalancer {
-			return fmt.Errorf("%w: traffic[%d].via %s: not supported yet (ClusterIP, DNS and NodePort are)", ErrInvalid, i, f.Via)
-		}
-		if f.From == sim.FromExternal && f.Via != sim.ViaNodePort {
-			return fmt.Errorf("%w: traffic[%d]: external clients must use via: nodePort (LoadBalancers are not supported yet)", ErrInvalid, i)
-		}
-		if f.From != sim.FromExternal && f.Via == sim.ViaNodePort {
-			return fmt.Errorf("%w: traffic[%d]: NodePort traffic from pods is not supported yet", ErrInvalid, i)
-		}
-	}
 	if len(s.Variants) > 0 {
-		return fmt.Errorf("%w: variants: run one variant at a time (Variant.Apply)", ErrInvalid)
+		return fmt.Errorf("%w: variants: %d of them: run one variant at a time (Variant.Apply)", ErrInvalid, len(s.Variants))
 	}
 	return nil
 }

@@ -22,10 +22,11 @@ import (
 // removed) run in order on the pod's own goroutine, so that one pod's
 // commands never hold up another pod's change or a node's sync.
 type podRun struct {
-	key    service.NamespacedName
-	addr   netip.Addr
-	node   *nodeNet
-	flow   int
+	key  service.NamespacedName
+	addr netip.Addr
+	node *nodeNet
+	// flows are the flows whose client the pod is.
+	flows  []int
 	ops    chan func()
 	done   chan struct{}
 	closed bool
@@ -43,8 +44,8 @@ type podRun struct {
 // maxPodOps bounds the changes queued for one pod.
 const maxPodOps = 64
 
-func newPodRun(key service.NamespacedName, addr netip.Addr, n *nodeNet, flow int) *podRun {
-	p := &podRun{key: key, addr: addr, node: n, flow: flow, ops: make(chan func(), maxPodOps), done: make(chan struct{})}
+func newPodRun(key service.NamespacedName, addr netip.Addr, n *nodeNet, flows []int) *podRun {
+	p := &podRun{key: key, addr: addr, node: n, flows: flows, ops: make(chan func(), maxPodOps), done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		for op := range p.ops {
@@ -99,7 +100,11 @@ type runner struct {
 	gone []*podRun
 	// outsideAddrs are the off-cluster clients' addresses.
 	outsideAddrs []netip.Addr
-	seq          int
+	// lb is the cloud load balancer of external via-loadBalancer flows;
+	// ports the pods' container ports, for Direct flows.
+	lb    *cloudLB
+	ports podPorts
+	seq   int
 	// dnsAddr is the cluster DNS address, served on every node that is
 	// up by dnsNodes (by node name) from the simulator's resolver dnsRes
 	// (TTL dnsTTL); dnsSyncs counts the DNS syncs mirrored.
@@ -152,7 +157,7 @@ func Compare(s sim.Scenario, opts Options) (predicted, measured sim.Result, err 
 		return sim.Result{}, sim.Result{}, err
 	}
 	r := &runner{s: s, opts: opts, scale: opts.scale(), connectTimeout: opts.ConnectTimeout, log: b.log,
-		bed: b, agents: map[string]*agent{}, pods: map[service.NamespacedName]*podRun{}, byAddr: map[netip.Addr]*podRun{},
+		bed: b, lb: newCloudLB(), agents: map[string]*agent{}, pods: map[service.NamespacedName]*podRun{}, byAddr: map[netip.Addr]*podRun{},
 		end: make(chan struct{}), inflight: make(chan struct{}, maxInFlight)}
 	if r.connectTimeout == 0 {
 		r.connectTimeout = 2 * time.Second
@@ -354,6 +359,9 @@ func (r *runner) event(e sim.DataPlaneEvent) {
 }
 
 func (r *runner) apply(e sim.DataPlaneEvent) error {
+	if err := r.lb.observe(e); err != nil {
+		return err
+	}
 	switch e.Kind {
 	case sim.DataPlaneNode:
 		n, err := r.topo.addNode(e.Node, e.NodeAddr, e.PodCIDR, e.ServiceCIDRs)
@@ -392,31 +400,7 @@ func (r *runner) apply(e sim.DataPlaneEvent) error {
 		}
 		return r.nodeFault(n, e)
 	case sim.DataPlaneFlow:
-		f := &flowRun{idx: e.Flow, spec: r.s.Traffic[e.Flow], target: e.Target, cache: map[*podRun]*dnsCache{}}
-		if e.Via == sim.ViaDNS {
-			if e.Direct {
-				return fmt.Errorf("%w: traffic[%d]: a headless Service or a pod's hostname (direct to pods) is not supported yet", ErrInvalid, e.Flow)
-			}
-			if !r.dnsAddr.IsValid() {
-				return fmt.Errorf("testbed: traffic[%d] via dns: no cluster DNS", e.Flow)
-			}
-			f.dns, f.host = true, e.Host
-		}
-		if e.Via == sim.ViaNodePort {
-			if len(e.Clients) == 0 {
-				return fmt.Errorf("testbed: traffic[%d]: an external flow without client addresses", e.Flow)
-			}
-			if r.topo.outside == "" {
-				if _, err := r.topo.addOutside(e.Clients); err != nil {
-					return err
-				}
-			} else if !slices.Equal(r.outsideAddrs, e.Clients) {
-				return fmt.Errorf("%w: traffic[%d]: external flows must share their client addresses", ErrInvalid, e.Flow)
-			}
-			r.outsideAddrs = e.Clients
-			f.external, f.srcs, f.outside = true, e.Clients, r.topo.outside
-		}
-		r.flows = append(r.flows, f)
+		return r.addFlow(e)
 	case sim.DataPlanePodStart:
 		return r.podStart(e)
 	case sim.DataPlaneAppUp:
@@ -494,12 +478,15 @@ func (r *runner) podStart(e sim.DataPlaneEvent) error {
 	if n == nil {
 		return fmt.Errorf("testbed: pod %s on unknown node %q", e.Pod, e.Node)
 	}
-	if e.Flow >= len(r.flows) {
-		return fmt.Errorf("testbed: client pod %s of unknown flow %d", e.Pod, e.Flow)
+	for _, f := range e.Flows {
+		if f < 0 || f >= len(r.flows) {
+			return fmt.Errorf("testbed: client pod %s of unknown flow %d", e.Pod, f)
+		}
 	}
 	r.seq++
 	name := fmt.Sprintf("p%d-%s", r.seq, shortName(e.Pod.Name))
-	p := newPodRun(e.Pod, e.PodAddr, n, e.Flow)
+	p := newPodRun(e.Pod, e.PodAddr, n, e.Flows)
+	r.ports.set(e.PodAddr, e.Ports)
 	if e.ResolvConf != nil {
 		p.conf = *e.ResolvConf
 	}
@@ -512,8 +499,8 @@ func (r *runner) podStart(e sim.DataPlaneEvent) error {
 			return
 		}
 		p.ns = ns
-		if e.Flow >= 0 {
-			r.flows[e.Flow].addClient(p)
+		for _, f := range p.flows {
+			r.flows[f].addClient(p)
 		}
 		r.log("%.3fs pod %s on %s: %s", e.At.Seconds(), e.Pod, n.name, e.PodAddr)
 	}
@@ -531,14 +518,15 @@ func (r *runner) podGone(p *podRun) {
 	delete(r.pods, p.key)
 	if r.byAddr[p.addr] == p {
 		delete(r.byAddr, p.addr)
+		r.ports.forget(p.addr)
 	}
 	p.do(func() {
 		if p.app != nil {
 			p.app.stop()
 			p.app = nil
 		}
-		if p.flow >= 0 && p.flow < len(r.flows) {
-			r.flows[p.flow].removeClient(p)
+		for _, f := range p.flows {
+			r.flows[f].removeClient(p)
 		}
 		if p.ns != "" {
 			if err := r.bed.remove(p.ns); err != nil {

@@ -32,12 +32,31 @@ func TestTooLarge(t *testing.T) {
 		_, err := Run(s, o)
 		require.ErrorIs(t, err, ErrInvalid, "%+v", o)
 	}
-	lb := s
-	lb.Traffic = slices.Clone(s.Traffic)
-	lb.Traffic[0].Via = sim.ViaLoadBalancer
-	_, err = Run(lb, Options{})
+	// Every kind of traffic the simulator runs is mirrored: a
+	// LoadBalancer flow from outside, NodePort from pods, a
+	// clientSelector's pods as clients pass the feature check (the
+	// kernel test TestTrafficKinds runs them); more than one variant
+	// does not.
+	kinds := s
+	kinds.Traffic = append(slices.Clone(s.Traffic),
+		sim.TrafficSpec{Service: s.Traffic[0].Service, From: sim.FromExternal, Via: sim.ViaLoadBalancer, Rate: 1},
+		sim.TrafficSpec{Service: s.Traffic[0].Service, Via: sim.ViaNodePort, Rate: 1},
+		sim.TrafficSpec{Service: s.Traffic[0].Service, ClientSelector: "app=web", Rate: 1})
+	require.NoError(t, checkFeatures(kinds))
+	two, err := sim.ReadScenarioFiles("../examples/scenarios/rolling-update-real.yaml")
+	require.NoError(t, err)
+	require.Len(t, two.Variants, 2)
+	_, err = Run(two, Options{})
 	require.ErrorIs(t, err, ErrInvalid)
-	require.Contains(t, err.Error(), "traffic[0].via loadBalancer")
+	require.Contains(t, err.Error(), "variants: 2 of them")
+
+	// StatefulSets, ReplicaSets and DaemonSets count too.
+	three := int32(3)
+	withSets := s
+	withSets.StatefulSets = []*sim.StatefulSet{{Spec: sim.StatefulSetSpec{Replicas: &three}}}
+	withSets.ReplicaSets = []*sim.ReplicaSet{{Spec: sim.ReplicaSetSpec{Replicas: &three}}}
+	withSets.DaemonSets = []*sim.DaemonSet{{}}
+	require.Equal(t, SizeOf(s, 1).Pods+3+3+2*3, SizeOf(withSets, 1).Pods)
 
 	big := s
 	big.Cluster.Nodes = MaxNodes + 1

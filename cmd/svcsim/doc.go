@@ -52,7 +52,10 @@
 // with the simulator and paced by the wall clock (package testbed), and
 // prints the simulator's prediction beside what real sockets measured
 // (failed, refused, reset, unreachable or timed out, endpoint programming
-// latency p50/p99), then writes DIR/real.json. It refuses what the
+// latency p50/p99), then writes DIR/real.json and DIR/report.html: the
+// usual report of the prediction with a section "Measured on a real
+// kernel" after the summary, the two side by side and the measured
+// timeline drawn over the predicted one. It refuses what the
 // testbed cannot hold (testbed.MaxNodes and the rest) and -seeds,
 // -shard, -metrics, -events, -runs and -parallel; SIGINT tears the
 // testbed down.

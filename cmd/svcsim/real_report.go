@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
 	"strconv"
@@ -14,11 +13,13 @@ import (
 	"github.com/svcnet/svcnet/sim"
 )
 
-// The report of svcsim run -real (DIR/report.html): per variant, the
-// prediction's and the measurement's totals, and one plot that draws
-// the measured timeline over the predicted one: served and failed
+// The report of svcsim run -real (DIR/report.html) is the usual report
+// of the simulator's predictions (one run per variant, the seed's) with
+// a section "Measured on a real kernel" after the summary: per variant,
+// the prediction's and the measurement's totals, and one plot that
+// draws the measured timeline over the predicted one: served and failed
 // connections per second, the prediction solid, the measurement dashed,
-// the scenario's timeline marked. Self-contained like report.html.
+// the scenario's timeline marked.
 
 // overlayLine is one line of a variant's overlay plot.
 type overlayLine struct {
@@ -71,29 +72,28 @@ func overlayPlot(s *sim.Scenario, run realRun) (template.HTML, error) {
 	return svg(p, 10*vg.Inch, 3.6*vg.Inch, legend, legendWidth)
 }
 
-// realPage is what the -real report template shows.
-type realPage struct {
-	Title string
+// measuredSection is the section of report.html a -real run adds: per
+// variant, the prediction's and the measurement's totals, and the
+// overlay plot.
+type measuredSection struct {
 	Facts string
 	Head  []string
 	Rows  [][]string
 	Plots []template.HTML
 }
 
-// renderRealHTML renders the report of a -real run.
-func renderRealHTML(s *sim.Scenario, scale float64, runs []realRun) ([]byte, error) {
-	pg := realPage{Title: s.Metadata.Name, Facts: fmt.Sprintf("seed %d, %v simulated, time scale %g, on a real kernel", s.Seed, s.Duration.D(), scale)}
-	if pg.Title == "" {
-		pg.Title = "svcsim scenario"
-	}
-	pg.Head = []string{"variant", "", "connections", "served", "failed", "failed%", "refused", "reset", "unreachable", "dns failure", "prog p50", "prog p99"}
+// realSection builds the measured section of a -real run of s at time
+// scale scale.
+func realSection(s *sim.Scenario, scale float64, runs []realRun) (*measuredSection, error) {
+	m := &measuredSection{Facts: fmt.Sprintf("Seed %d, %v simulated, time scale %g, on a real kernel (package testbed)", s.Seed, s.Duration.D(), scale)}
+	m.Head = []string{"variant", "", "connections", "served", "failed", "failed%", "refused", "reset", "unreachable", "dns failure", "prog p50", "prog p99"}
 	for _, r := range runs {
 		for _, src := range []struct {
 			name string
 			r    sim.Result
 		}{{"predicted", r.Predicted}, {"measured", r.Measured}} {
 			o := src.r.Connections
-			pg.Rows = append(pg.Rows, []string{r.Variant, src.name, strconv.FormatInt(o.Total, 10), strconv.FormatInt(o.Served, 10),
+			m.Rows = append(m.Rows, []string{r.Variant, src.name, strconv.FormatInt(o.Total, 10), strconv.FormatInt(o.Served, 10),
 				strconv.FormatInt(o.Failed(), 10), fmt.Sprintf("%.3f", 100*ratio(o.Failed(), o.Total)),
 				strconv.FormatInt(o.Refused+o.Rejected, 10), strconv.FormatInt(o.Reset, 10), strconv.FormatInt(o.Unreachable+o.Dropped, 10),
 				strconv.FormatInt(o.DNSFailure, 10),
@@ -103,24 +103,28 @@ func renderRealHTML(s *sim.Scenario, scale float64, runs []realRun) ([]byte, err
 		if err != nil {
 			return nil, err
 		}
-		pg.Plots = append(pg.Plots, h)
+		m.Plots = append(m.Plots, h)
 	}
-	var b bytes.Buffer
-	if err := realTemplate.Execute(&b, pg); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return m, nil
 }
 
-var realTemplate = template.Must(template.New("real").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · svcsim -real</title>
-<style>body{font-family:sans-serif;margin:2em;max-width:78em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}th{background:#eee}</style>
-</head><body>
-<h1>{{.Title}}: predicted against measured</h1>
-<p>{{.Facts}}. Measured refused includes rejected, unreachable includes timed out: a socket cannot tell them apart.</p>
-<section id="summary"><table><thead><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody></table></section>
-<section id="overlay"><h2>Over time</h2>
-{{range .Plots}}<figure>{{.}}</figure>{{end}}</section>
-</body></html>
-`))
+// predictedReport is the usual report of the predictions of a -real
+// run: one run per variant, the seed's, as svcsim run would fold it.
+func predictedReport(s sim.Scenario, runs []realRun) report {
+	var outs []outcome
+	for i, r := range runs {
+		outs = append(outs, outcome{job: job{index: i, variant: i, seed: r.Predicted.Seed}, res: r.Predicted})
+	}
+	return assemble(s, seedRange{First: s.Seed, Count: 1}, nil, outs, false)
+}
+
+// renderRealHTML renders report.html of a -real run: the usual report
+// of the predictions, with the measured section after the summary.
+func renderRealHTML(s *sim.Scenario, scale float64, runs []realRun) ([]byte, error) {
+	m, err := realSection(s, scale, runs)
+	if err != nil {
+		return nil, err
+	}
+	r := predictedReport(*s, runs)
+	return renderReport(&r, m)
+}

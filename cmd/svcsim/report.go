@@ -38,12 +38,19 @@ type page struct {
 	Compare            []template.HTML
 	Timeline           []sim.TimelineEvent
 	Scenario           string
+	// Measured, for svcsim run -real, is what the real kernel measured
+	// beside the prediction the rest of the page shows.
+	Measured *measuredSection
 }
 
 // renderHTML renders the report.
-func renderHTML(r *report) ([]byte, error) {
+func renderHTML(r *report) ([]byte, error) { return renderReport(r, nil) }
+
+// renderReport renders the report, with the measured section m of a
+// -real run when it is not nil.
+func renderReport(r *report, m *measuredSection) ([]byte, error) {
 	s := &r.Scenario
-	pg := page{Title: s.Metadata.Name, Description: s.Metadata.Description, Timeline: s.Timeline}
+	pg := page{Title: s.Metadata.Name, Description: s.Metadata.Description, Timeline: s.Timeline, Measured: m}
 	if pg.Title == "" {
 		pg.Title = "svcsim scenario"
 	}
@@ -250,11 +257,23 @@ Replay: seed {{$v.Seed}}, event {{$v.Event}}, at {{$v.At}}.{{if $v.LastEvents}} 
 <tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table></div>
+{{with .Measured}}<p class="note">The simulator's prediction for the seed; what the real kernel measured is in <a href="#measured">Measured on a real kernel</a>.</p>{{end}}
 <p class="note">failed: connections not served — refused (the proxy picked a pod that was gone or not listening), reset (an open connection's pod stopped), rejected (no endpoints in the node's view), unreachable (no frontend for the address, or no node to take it), dropped (a traffic policy), dns failure (the name did not resolve).
 prog: endpoint programming latency, from a change in the API to every node's proxy applying it; dns: the same for cluster DNS; – where no change was programmed.
 max/mean: the most loaded backend over the mean. disrupt/churn: connections disrupted per backend that went away. Per-run figures are means over the runs.</p>
 </section>
-<section id="why">
+{{with .Measured}}<section id="measured">
+<h2>Measured on a real kernel</h2>
+<p class="note">{{.Facts}}. Measured refused includes rejected, unreachable includes timed out and dropped: a socket cannot tell them apart.</p>
+<div class="wide"><table>
+<thead><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table></div>
+{{range .Plots}}{{.}}
+{{end}}<p class="note">Connections per second by start time: the prediction solid, the measurement dashed; dashed verticals mark the timeline's events. The rest of this page is the simulator's prediction.</p>
+</section>
+{{end}}<section id="why">
 <h2>Why did they fail?</h2>
 {{range .Why}}<div class="why">
 <h3>{{.Variant}}</h3>

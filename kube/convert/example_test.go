@@ -58,7 +58,7 @@ func ExampleSliceToKube() {
 	k := convert.SliceToKube(&endpoints.Slice{
 		ObjectMeta:  service.ObjectMeta{Name: "web-abcde", Namespace: "default"},
 		AddressType: endpoints.AddressTypeIPv4,
-		Endpoints: []endpoints.Endpoint{{Addresses: []netip.Addr{netip.MustParseAddr("10.244.0.5")},
+		Endpoints: []*endpoints.Endpoint{{Addresses: []netip.Addr{netip.MustParseAddr("10.244.0.5")},
 			Conditions: endpoints.Conditions{Ready: true, Serving: true}, NodeName: "node-a"}},
 		Ports: []endpoints.Port{{Name: "http", Protocol: service.ProtocolTCP, Port: 8080}},
 	})

@@ -40,10 +40,13 @@ func SliceFromKube(in *discoveryv1.EndpointSlice) (*endpoints.Slice, error) {
 	}
 	out.AddressType = endpoints.AddressType(in.AddressType)
 	if in.Endpoints != nil {
-		out.Endpoints = make([]endpoints.Endpoint, len(in.Endpoints))
+		out.Endpoints = make([]*endpoints.Endpoint, len(in.Endpoints))
 	}
+	// One array backs the slice's endpoints; Slice.Endpoints points into it.
+	vals := make([]endpoints.Endpoint, len(in.Endpoints))
 	for i, e := range in.Endpoints {
-		o := &out.Endpoints[i]
+		o := &vals[i]
+		out.Endpoints[i] = o
 		if e.Addresses != nil {
 			o.Addresses = make([]netip.Addr, len(e.Addresses))
 		}
@@ -113,6 +116,9 @@ func SliceToKube(in *endpoints.Slice) *discoveryv1.EndpointSlice {
 		out.Endpoints = make([]discoveryv1.Endpoint, len(in.Endpoints))
 	}
 	for i, e := range in.Endpoints {
+		if e == nil {
+			continue // invalid in a svcnet slice; written as an empty endpoint
+		}
 		o := &out.Endpoints[i]
 		if e.Addresses != nil {
 			o.Addresses = make([]string, len(e.Addresses))

@@ -63,7 +63,7 @@ func newSlice(ns, svc, name string, ports []endpoints.Port, eps ...ep) *endpoint
 		if a.Is6() {
 			s.AddressType = endpoints.AddressTypeIPv6
 		}
-		s.Endpoints = append(s.Endpoints, endpoints.Endpoint{Addresses: []netip.Addr{a}, Hostname: e.hostname,
+		s.Endpoints = append(s.Endpoints, &endpoints.Endpoint{Addresses: []netip.Addr{a}, Hostname: e.hostname,
 			Conditions: endpoints.Conditions{Ready: e.ready, Serving: e.ready}})
 	}
 	return s

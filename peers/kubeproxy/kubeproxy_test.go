@@ -103,7 +103,7 @@ func svcnetTable(t testing.TB, n, drop int) *proxy.Table {
 			if i == drop && j == 0 {
 				continue
 			}
-			sl.Endpoints = append(sl.Endpoints, endpoints.Endpoint{Addresses: []netip.Addr{netip.MustParseAddr(endpointAddr(i, j))},
+			sl.Endpoints = append(sl.Endpoints, &endpoints.Endpoint{Addresses: []netip.Addr{netip.MustParseAddr(endpointAddr(i, j))},
 				NodeName: fmt.Sprintf("node-%d", (i*nEndpoints+j)%7), Conditions: endpoints.Conditions{Ready: true, Serving: true}})
 		}
 		b.ApplySlices([]endpoints.Change{{Kind: endpoints.Created, Service: s.Key(), Slice: sl}})
@@ -393,7 +393,7 @@ func rebaseT(t testing.TB, ta, tb *proxy.Table, i int) *proxy.Table {
 	sl := &endpoints.Slice{AddressType: endpoints.AddressTypeIPv4, Ports: []endpoints.Port{{Name: "p", Protocol: service.ProtocolTCP, Port: 8080}}}
 	sl.Name, sl.Namespace = name+"-1", "default"
 	for _, be := range tb.Backends(key, "p", service.ProtocolTCP, false) {
-		sl.Endpoints = append(sl.Endpoints, endpoints.Endpoint{Addresses: []netip.Addr{be.Addr.Addr()}, NodeName: be.Node,
+		sl.Endpoints = append(sl.Endpoints, &endpoints.Endpoint{Addresses: []netip.Addr{be.Addr.Addr()}, NodeName: be.Node,
 			Conditions: endpoints.Conditions{Ready: true, Serving: true}})
 	}
 	bd.ApplySlices([]endpoints.Change{{Kind: endpoints.Updated, Service: key, Slice: sl}})

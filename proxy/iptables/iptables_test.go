@@ -45,7 +45,7 @@ func testView(t *testing.T) *proxy.Proxy {
 		sl.Name, sl.Namespace = s.Name+"-1", "default"
 		if s.Name != "empty" {
 			for i, a := range []string{"10.244.0.5", "10.244.1.5", "10.244.2.5"} {
-				sl.Endpoints = append(sl.Endpoints, endpoints.Endpoint{Addresses: []netip.Addr{netip.MustParseAddr(a)},
+				sl.Endpoints = append(sl.Endpoints, &endpoints.Endpoint{Addresses: []netip.Addr{netip.MustParseAddr(a)},
 					NodeName: []string{"node-a", "node-b", "node-c"}[i], Conditions: endpoints.Conditions{Ready: true, Serving: true}})
 			}
 		}

@@ -27,7 +27,7 @@ func ExampleRender() {
 			Ports: []endpoints.Port{{Name: "http", Protocol: service.ProtocolTCP, Port: 8080}}}
 		sl.Name, sl.Namespace = "web-1", "default"
 		for _, a := range addrs {
-			sl.Endpoints = append(sl.Endpoints, endpoints.Endpoint{Addresses: []netip.Addr{netip.MustParseAddr(a)},
+			sl.Endpoints = append(sl.Endpoints, &endpoints.Endpoint{Addresses: []netip.Addr{netip.MustParseAddr(a)},
 				NodeName: "node-b", Conditions: endpoints.Conditions{Ready: true, Serving: true}})
 		}
 		return []endpoints.Change{{Kind: endpoints.Updated, Service: svc.Key(), Slice: sl}}

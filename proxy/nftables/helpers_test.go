@@ -104,7 +104,7 @@ func (s svcSpec) slices() []endpoints.Change {
 			if a.Is6() != (at == endpoints.AddressTypeIPv6) {
 				continue
 			}
-			sl.Endpoints = append(sl.Endpoints, endpoints.Endpoint{Addresses: []netip.Addr{a}, NodeName: e.node,
+			sl.Endpoints = append(sl.Endpoints, &endpoints.Endpoint{Addresses: []netip.Addr{a}, NodeName: e.node,
 				Conditions: endpoints.Conditions{Ready: e.ready, Serving: e.ready || e.term, Terminating: e.term}})
 		}
 		if len(sl.Endpoints) > 0 {
