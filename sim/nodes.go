@@ -248,7 +248,12 @@ func (w *world) nodeTimer(n *node, t time.Duration) {
 	}
 	n.timerGen++
 	n.timerAt = t
-	w.at(t, evNodeSync, uint32(n.idx), n.timerGen)
+	a := arg(evNodeSync, uint32(n.idx), n.timerGen)
+	if w.byNode {
+		w.eng.Schedule(t, w, a)
+		return
+	}
+	w.cohortAdd(max(t, w.now()), a)
 }
 
 func (w *world) stopNodeTimer(n *node) {
@@ -269,10 +274,7 @@ func (w *world) nodeSync(n *node, gen uint32) {
 	}
 	now := w.now()
 	vis, _ := w.visible(now - n.w)
-	old, err := w.c.NodeGeneration(n.name)
-	if err == nil && vis != old {
-		err = w.c.SyncNodeTo(n.name, vis)
-	}
+	old, err := w.c.SwapNodeGeneration(n.name, vis)
 	if err != nil {
 		w.violate(InvClusterAccepts, "node %s: sync to generation %d: %v", n.name, vis, err)
 		return
