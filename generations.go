@@ -112,7 +112,9 @@ func (c *Cluster) syncTo(ns *nodeState, e *generation) {
 		e.nodes++
 		ns.gen = e
 	}
-	ns.proxy.Sync(e.table)
+	if ns.routed {
+		ns.proxy.Sync(e.table)
+	}
 }
 
 // unpin counts a node off a generation it had applied.

@@ -156,6 +156,11 @@ func shrinkScale(s *Scenario) {
 		s.Duration = Duration(time.Minute)
 		s.Traffic = s.Traffic[:0]
 		s.Timeline = s.Timeline[:0]
+		for _, d := range s.Deployments {
+			if d.Spec.Replicas != nil && *d.Spec.Replicas > 20 {
+				d.Spec.Replicas = ptr(int32(20))
+			}
+		}
 	}
 }
 

@@ -558,7 +558,7 @@ func (w *world) placeRunning(p *pod) error {
 	// its minReadySeconds.
 	p.readySince = -time.Hour
 	p.api = apiState{node: n, ip: p.ip, running: true, ready: true}
-	if _, err := w.c.ApplyPod(w.podObject(p, p.api)); err != nil {
+	if _, err := w.c.ApplyPodWrites([]svcnet.PodWrite{{Pod: w.podObject(p, p.api), Owned: true}}); err != nil {
 		return invalid("pod %s: %v", p.key, err)
 	}
 	p.inCluster = true
