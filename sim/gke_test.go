@@ -128,7 +128,7 @@ func TestGKEScaleReduced(t *testing.T) {
 	require.GreaterOrEqual(t, largest, 4, "nodes of one jitter level sync as one event")
 
 	// The same bytes node by node.
-	one := runModel(t, s, true)
+	one := runModel(t, s, true, true)
 	b, err := json.Marshal(r)
 	require.NoError(t, err)
 	require.Equal(t, string(one.result), string(b))

@@ -43,6 +43,12 @@ type node struct {
 	// tracked: counted by the programming-latency tracker at version.
 	tracked bool
 	version uint64
+	// applied is the generation this node's kube-proxy has applied;
+	// pushed what the Cluster has been told (SwapNodeGeneration). In a
+	// lazy run (world.lazy) the two differ until the Cluster is read
+	// (materialize); dirty: listed in world.dirty meanwhile.
+	applied, pushed uint64
+	dirty           bool
 
 	// conns are the open connections that entered by this node (the
 	// client's own node, or the node an external client reached); they
@@ -96,6 +102,7 @@ func (w *world) setNodeReady(n *node, ready bool) {
 		kind = EventNodeReady
 	}
 	w.emit(Event{Kind: kind, Node: n.name})
+	w.materialize(n)
 	if _, err := w.c.AddNode(obj); err != nil {
 		w.violate("cluster-accepts", "node %s: %v", n.name, err)
 		return
@@ -274,7 +281,23 @@ func (w *world) nodeSync(n *node, gen uint32) {
 	}
 	now := w.now()
 	vis, _ := w.visible(now - n.w)
-	old, err := w.c.SwapNodeGeneration(n.name, vis)
+	old := n.applied
+	var err error
+	if w.lazy && n.w > 0 {
+		// The Cluster hears of it when it is read (materialize): a
+		// table is O(1) per node, not a lookup and a proxy sync each.
+		// With a watch latency vis was published before now, so the
+		// Cluster keeps it while this node can have it (it releases
+		// at once only a generation superseded at the instant it was
+		// published, and the others after TableRetention).
+		n.applied = vis
+		if vis != n.pushed && !n.dirty {
+			n.dirty = true
+			w.dirty = append(w.dirty, n)
+		}
+	} else if old, err = w.c.SwapNodeGeneration(n.name, vis); err == nil {
+		n.applied, n.pushed = vis, vis
+	}
 	if err != nil {
 		w.violate(InvClusterAccepts, "node %s: sync to generation %d: %v", n.name, vis, err)
 		return
@@ -296,6 +319,34 @@ func (w *world) nodeSync(n *node, gen uint32) {
 		w.goIdle(n)
 	}
 }
+
+// materialize tells the Cluster the generation node n has applied,
+// before anything reads n's proxy from it; false when the Cluster
+// refused it (a violation then).
+func (w *world) materialize(n *node) bool {
+	if n.applied == n.pushed {
+		return true
+	}
+	if _, err := w.c.SwapNodeGeneration(n.name, n.applied); err != nil {
+		w.violate(InvClusterAccepts, "node %s: sync to generation %d: %v", n.name, n.applied, err)
+		return false
+	}
+	n.pushed = n.applied
+	return true
+}
+
+// materializeAll materializes every node a lazy run has left behind.
+func (w *world) materializeAll() {
+	for i, n := range w.dirty {
+		n.dirty = false
+		w.dirty[i] = nil
+		w.materialize(n)
+	}
+	w.dirty = w.dirty[:0]
+}
+
+// setApplied notes that the Cluster put node n at generation g itself.
+func (n *node) setApplied(g uint64) { n.applied, n.pushed = g, g }
 
 // idleEntry is a kube-proxy that went idle at a time.
 type idleEntry struct {
@@ -419,6 +470,7 @@ func (w *world) killNode(n *node) {
 		return
 	}
 	n.alive = false
+	w.materialize(n)
 	w.dataPlane(DataPlaneEvent{Kind: DataPlaneNodeDown, Node: n.name})
 	n.epoch++
 	n.inIdle = false
@@ -460,6 +512,7 @@ func (w *world) cutNode(n *node) {
 		return
 	}
 	n.connected = false
+	w.materialize(n)
 	n.epoch++
 	n.inIdle = false
 	w.tr.markDown(n, w.tr.bucket(w.now()))
@@ -551,6 +604,8 @@ func (w *world) deleteNode(n *node) {
 		w.violate(InvClusterAccepts, "remove node %s: %v", n.name, err)
 		return
 	}
+	// Added again, it starts from the empty table.
+	n.setApplied(0)
 	w.emit(Event{Kind: EventNodeNotReady, Node: n.name})
 	w.publishIfChanged(nil)
 	w.daemonSetsChanged()

@@ -98,6 +98,7 @@ func (w *world) run(opts RunOptions) (Result, error) {
 		w.ev = &eventLog{w: opts.Events}
 	}
 	w.dp = opts.DataPlane
+	w.lazy = !w.byNode && w.dp == nil
 	w.dpStart()
 	err := w.runEngine(opts)
 	if err == nil && w.stopped == nil {
@@ -304,6 +305,9 @@ func newWorldOpts(s Scenario, o worldOptions) (*world, error) {
 	w.tr = newTracer(w)
 	// Steady state: every proxy and the DNS in sync.
 	w.c.SyncAllNodes()
+	for _, n := range w.nodes {
+		n.setApplied(w.c.Generation())
+	}
 	if err := w.c.SyncDNS(); err != nil {
 		return nil, invalid("dns: %v", err)
 	}

@@ -152,7 +152,12 @@ type world struct {
 	// byNode runs node syncs one engine event each (worldOptions);
 	// otherwise cohorts holds the cohorts of node syncs (openCohort the
 	// one that may still take more, -1 none; freeCohorts those to reuse).
-	byNode      bool
+	byNode bool
+	// lazy: node syncs only move node.applied; the Cluster is told when
+	// read (materialize), dirty listing the nodes behind. Set for a run
+	// in cohorts without a DataPlane.
+	lazy        bool
+	dirty       []*node
 	cohorts     []cohort
 	freeCohorts []uint32
 	openCohort  int
