@@ -66,6 +66,15 @@ func (w *world) cohortAdd(at time.Duration, a uint64) {
 // instant, with nothing between, come right after it). It stops where
 // the engine was stopped, as the node-by-node run would.
 func (w *world) runCohort(e *Engine, i uint32) {
+	// Load the members' nodes first, in one pass of independent reads
+	// the processor overlaps, rather than one cache miss after another
+	// in the loop below (it changes nothing).
+	var sink uint64
+	for _, a := range w.cohorts[i].args {
+		n := w.nodes[uint32(a>>24)]
+		sink += uint64(n.timerGen) + n.applied
+	}
+	w.sink = sink
 	for j := 0; j < len(w.cohorts[i].args); j++ {
 		if j > 0 {
 			if e.stopped {

@@ -156,9 +156,11 @@ type world struct {
 	// lazy: node syncs only move node.applied; the Cluster is told when
 	// read (materialize), dirty listing the nodes behind. Set for a run
 	// in cohorts without a DataPlane.
-	lazy        bool
-	dirty       []*node
-	cohorts     []cohort
+	lazy    bool
+	dirty   []*node
+	cohorts []cohort
+	// sink keeps runCohort's loads from being dropped.
+	sink        uint64
 	freeCohorts []uint32
 	openCohort  int
 }
