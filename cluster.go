@@ -201,6 +201,28 @@ type nodeState struct {
 	addrs []netip.Addr
 	proxy *proxy.Proxy
 	gen   *generation
+	// routed: something has routed through proxy, so it has pickers to
+	// keep up with each table; until then syncTo only moves gen, and
+	// view syncs proxy when it is read (a node no traffic enters by
+	// then costs nothing per table, which at thousands of nodes is
+	// most of a sync's cost).
+	routed bool
+}
+
+// view returns the node's proxy with the table of the generation it has
+// applied.
+func (ns *nodeState) view() *proxy.Proxy {
+	if t := ns.gen.table; ns.proxy.Table() != t {
+		ns.proxy.Sync(t)
+	}
+	return ns.proxy
+}
+
+// route is view for routing: the proxy keeps up with every table from
+// now on.
+func (ns *nodeState) route() *proxy.Proxy {
+	ns.routed = true
+	return ns.view()
 }
 
 // podState is a pod as the Cluster stores it, with its addresses parsed

@@ -311,6 +311,13 @@ func (w *Concurrent) NodeGeneration(name string) (uint64, error) {
 	return w.c.NodeGeneration(name)
 }
 
+// SwapNodeGeneration is Cluster.SwapNodeGeneration under the lock.
+func (w *Concurrent) SwapNodeGeneration(name string, g uint64) (uint64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.SwapNodeGeneration(name, g)
+}
+
 // SyncNodeTo is Cluster.SyncNodeTo under the lock.
 func (w *Concurrent) SyncNodeTo(name string, g uint64) error {
 	w.mu.Lock()

@@ -280,10 +280,10 @@ func (c *Cluster) enter(t *Trace, pod *podState, pkt proxy.Packet) bool {
 	if first == "" {
 		first = owner
 	}
-	t.Node, t.Route = first, c.nodes[first].proxy.Route(pkt, now)
+	t.Node, t.Route = first, c.nodes[first].route().Route(pkt, now)
 	if t.Route.Verdict == proxy.NotServiceAddress && owner != "" && owner != first {
 		t.step("node %s kube-proxy: %s is not a Service address here; the packet goes on to node %s", first, t.Dst, owner)
-		t.Node, t.Route = owner, c.nodes[owner].proxy.Route(pkt, now)
+		t.Node, t.Route = owner, c.nodes[owner].route().Route(pkt, now)
 	}
 	return true
 }

@@ -101,7 +101,7 @@ func (c *Cluster) AddNode(node *service.Node) (Changes, error) {
 		next := &nodeState{proxy: p, gen: c.zero}
 		if ns != nil {
 			next.gen = ns.gen
-			p.Sync(ns.proxy.Table())
+			p.Sync(ns.gen.table)
 			c.unindex(n.Name, ns.addrs)
 		} else {
 			c.zero.nodes++
@@ -193,7 +193,7 @@ func (c *Cluster) RemoveNode(name string) (Changes, error) {
 // (or removed) gets no endpoint until the node is added, as in
 // Kubernetes: Changes.SkippedPods lists it, without an error.
 func (c *Cluster) ApplyPod(pod *service.Pod) (Changes, error) {
-	ch, err := c.stagePod(pod)
+	ch, err := c.stagePod(pod, false)
 	if perr := c.publish(ch); perr != nil {
 		err = errors.Join(err, perr)
 	}
@@ -213,8 +213,11 @@ func (c *Cluster) DeletePod(key service.NamespacedName) (Changes, error) {
 // stagePod records a pod in the control plane (the pod store, its IPs,
 // the endpoints controller, the DNS batch) without publishing a table:
 // ApplyPod is stagePod then publish.
-func (c *Cluster) stagePod(pod *service.Pod) (Changes, error) {
-	p := pod.DeepCopy()
+func (c *Cluster) stagePod(pod *service.Pod, owned bool) (Changes, error) {
+	p := pod
+	if !owned {
+		p = pod.DeepCopy()
+	}
 	if p.Namespace == "" {
 		p.Namespace = "default"
 	}

@@ -56,7 +56,7 @@ func (c *Cluster) Proxy(name string) (NodeProxy, error) {
 	if !ok {
 		return NodeProxy{}, fmt.Errorf("%w: node %q", ErrNotFound, name)
 	}
-	return NodeProxy{node: name, gen: ns.gen.n, table: ns.proxy.Table()}, nil
+	return NodeProxy{node: name, gen: ns.gen.n, table: ns.gen.table}, nil
 }
 
 // NodeView returns a copy of a node's kube-proxy view: a proxy.Proxy
@@ -79,7 +79,7 @@ func (c *Cluster) NodeView(name string) (*proxy.Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Sync(ns.proxy.Table())
+	p.Sync(ns.gen.table)
 	return p, nil
 }
 
@@ -97,7 +97,7 @@ func (c *Cluster) Route(node string, pkt proxy.Packet, now time.Time) (proxy.Rou
 	if !ok {
 		return proxy.Route{}, fmt.Errorf("%w: node %q", ErrNotFound, node)
 	}
-	return ns.proxy.Route(pkt, now), nil
+	return ns.route().Route(pkt, now), nil
 }
 
 // Done reports that a connection Route or LoadBalance routed has ended,

@@ -199,7 +199,7 @@ func (c *Cluster) rebuild(s snapshot) error {
 		if p == nil {
 			return fmt.Errorf("%w: null pod", ErrSnapshot)
 		}
-		ch, err := c.stagePod(p)
+		ch, err := c.stagePod(p, false)
 		if err != nil && !errors.Is(err, endpoints.ErrEndpointIP) {
 			return fmt.Errorf("%w: pod %s: %w", ErrSnapshot, p.Key(), err)
 		}

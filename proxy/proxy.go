@@ -206,6 +206,11 @@ func (p *Proxy) Sync(t *Table) {
 	}
 	old := p.table
 	p.table = t
+	if len(p.pickers) == 0 && len(p.seen) == 0 {
+		// Nothing cached to drop: a node no traffic went through
+		// syncs in O(1), however many Services changed.
+		return
+	}
 	steps, n, ok := t.stepsSince(old)
 	if !ok || n > len(p.pickers)+len(p.seen) {
 		clear(p.seen)

@@ -201,6 +201,9 @@ func checkTimings(cfg *config, _ *scenarioDefaults) error {
 	if t.syncPeriod <= 0 {
 		return invalid("cluster.delays.syncPeriod %v: must be positive", t.syncPeriod)
 	}
+	if l := cfg.s.Cluster.Delays.WatchJitterLevels; l < 0 || l > 1<<20 {
+		return invalid("cluster.delays.watchJitterLevels %d: must be between 0 and %d", l, 1<<20)
+	}
 	if t.ttl < 0 || t.ttl > time.Hour || t.ttl%time.Second != 0 {
 		return invalid("cluster.dnsTTL %v: whole seconds, at most an hour", t.ttl)
 	}

@@ -178,6 +178,7 @@ func (w *world) crashControlPlane(d time.Duration) {
 	if w.cpDown {
 		return
 	}
+	w.materializeAll()
 	snap, err := w.c.Snapshot()
 	if err != nil {
 		w.violate("control-plane-restore", "snapshot: %v", err)
@@ -199,6 +200,7 @@ func (w *world) recoverControlPlane() {
 	}
 	// The nodes down or cut off do not see the restart: they go back to
 	// the generation they had.
+	w.materializeAll()
 	had := make([]uint64, len(w.nodes))
 	for i, n := range w.nodes {
 		had[i], _ = w.c.NodeGeneration(n.name)
@@ -241,9 +243,13 @@ func (w *world) recoverControlPlane() {
 		n.tracked = false
 		n.inIdle = false
 		if n.removed {
+			// Out of the API; the Cluster may hold it from the snapshot.
+			g, _ := w.c.NodeGeneration(n.name)
+			n.setApplied(g)
 			continue
 		}
 		if n.alive && n.connected {
+			n.setApplied(g)
 			w.dpSync(n, g)
 			w.track(n, g)
 			n.lastSync = now
@@ -252,6 +258,8 @@ func (w *world) recoverControlPlane() {
 		} else if err := w.c.SyncNodeTo(n.name, had[i]); err != nil {
 			w.violate("control-plane-restore", "node %s: back to generation %d: %v", n.name, had[i], err)
 			return
+		} else {
+			n.setApplied(had[i])
 		}
 		if !(n.alive && n.connected) {
 			// The node lifecycle controller starts a fresh grace period.

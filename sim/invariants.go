@@ -40,6 +40,7 @@ const (
 func (w *world) checkPick(n *node, r proxy.Route) {
 	w.m.picks++
 	ipv6 := r.Backend.Addr.Addr().Is6()
+	w.materialize(n)
 	view, err := w.c.Proxy(n.name)
 	if err != nil {
 		w.violate(InvPickInView, "node %s routed, but: %v", n.name, err)
@@ -66,6 +67,7 @@ func (w *world) fullCheck() {
 		return
 	}
 	w.m.fullChecks++
+	w.materializeAll()
 	w.checkConvergence()
 	if w.cpDown || w.stopped != nil {
 		return

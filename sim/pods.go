@@ -630,7 +630,7 @@ func (w *world) flush() {
 		case o.del:
 			writes = append(writes, svcnet.PodWrite{Delete: p.key})
 		default:
-			writes = append(writes, svcnet.PodWrite{Pod: w.podObject(p, o.st)})
+			writes = append(writes, svcnet.PodWrite{Pod: w.podObject(p, o.st), Owned: true})
 		}
 		applied = append(applied, o)
 	}

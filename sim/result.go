@@ -13,7 +13,9 @@ type Result struct {
 	// Duration is the simulated time run: the scenario's duration, or
 	// less when an invariant stopped the run.
 	Duration Duration `json:"duration"`
-	// Events is the number of engine events run.
+	// Events is the number of events run, each node sync counted once
+	// also where a cohort of them ran as one engine event: the count of
+	// the node-by-node run.
 	Events uint64 `json:"events"`
 	// Cluster summarises the cluster at the end and the work done.
 	Cluster ClusterSummary `json:"cluster"`

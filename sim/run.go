@@ -98,6 +98,7 @@ func (w *world) run(opts RunOptions) (Result, error) {
 		w.ev = &eventLog{w: opts.Events}
 	}
 	w.dp = opts.DataPlane
+	w.lazy = !w.byNode && w.dp == nil
 	w.dpStart()
 	err := w.runEngine(opts)
 	if err == nil && w.stopped == nil {
@@ -165,7 +166,10 @@ type svcInfo struct {
 // newWorld checks a scenario and builds the cluster at time 0, in
 // steady state: nodes Ready, pods running and ready, every proxy and the
 // DNS in sync.
-func newWorld(s Scenario) (*world, error) {
+func newWorld(s Scenario) (*world, error) { return newWorldOpts(s, worldOptions{}) }
+
+// newWorldOpts is newWorld with internal switches.
+func newWorldOpts(s Scenario, o worldOptions) (*world, error) {
 	cfg, err := check(s)
 	if err != nil {
 		return nil, err
@@ -184,6 +188,8 @@ func newWorld(s Scenario) (*world, error) {
 		ipOwner:       map[string]service.NamespacedName{},
 		portOwner:     map[int32]service.NamespacedName{},
 		ring:          make([]record, cfg.history),
+		byNode:        o.byNode,
+		openCohort:    -1,
 	}
 	w.rCluster, w.rSched, w.rTraffic, w.rChurn, w.rNodes = stream(), stream(), stream(), stream(), stream()
 	w.rNames = stream()
@@ -299,6 +305,9 @@ func newWorld(s Scenario) (*world, error) {
 	w.tr = newTracer(w)
 	// Steady state: every proxy and the DNS in sync.
 	w.c.SyncAllNodes()
+	for _, n := range w.nodes {
+		n.setApplied(w.c.Generation())
+	}
 	if err := w.c.SyncDNS(); err != nil {
 		return nil, invalid("dns: %v", err)
 	}
@@ -411,7 +420,9 @@ func (w *world) addNodes() error {
 			n.free = append(n.free, byte(h))
 		}
 		n.w = w.cfg.t.watch
-		if w.cfg.t.jitter > 0 {
+		if l := w.cfg.s.Cluster.Delays.WatchJitterLevels; w.cfg.t.jitter > 0 && l > 0 {
+			n.w += w.cfg.t.jitter * time.Duration(w.rNodes.IntN(l)) / time.Duration(l)
+		} else if w.cfg.t.jitter > 0 {
 			n.w += time.Duration(w.rNodes.Int64N(int64(w.cfg.t.jitter)))
 		}
 		// kube-proxies started at different times: their periodic
@@ -551,7 +562,7 @@ func (w *world) placeRunning(p *pod) error {
 	// its minReadySeconds.
 	p.readySince = -time.Hour
 	p.api = apiState{node: n, ip: p.ip, running: true, ready: true}
-	if _, err := w.c.ApplyPod(w.podObject(p, p.api)); err != nil {
+	if _, err := w.c.ApplyPodWrites([]svcnet.PodWrite{{Pod: w.podObject(p, p.api), Owned: true}}); err != nil {
 		return invalid("pod %s: %v", p.key, err)
 	}
 	p.inCluster = true

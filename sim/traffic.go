@@ -244,6 +244,7 @@ func (w *world) arrival(f *flow) {
 			return
 		}
 	} else {
+		w.materialize(entry)
 		r, err = w.c.Route(entry.name, pkt, clock)
 	}
 	if err != nil {
@@ -362,6 +363,7 @@ func (w *world) pickClient(f *flow) *pod {
 // externalTrafficPolicy Local and no local endpoint). No live node is a
 // nil node.
 func (w *world) loadBalance(pkt proxy.Packet, clock time.Time) (*node, proxy.Route, error) {
+	w.materializeAll()
 	name, r, err := w.c.LoadBalance(w.alive.names, pkt, clock)
 	if name == "" || err != nil {
 		return nil, r, err
@@ -454,6 +456,7 @@ func (w *world) rehash(n *node, from uint64) {
 		if !c.open || c.flow.direct || w.pub.svcVersion[c.flow.svc.key] <= from {
 			continue
 		}
+		w.materialize(n)
 		r, err := w.c.Route(n.name, c.pkt, clock)
 		if err != nil {
 			w.violate(InvClusterAccepts, "node %s: route %v: %v", n.name, c.pkt, err)

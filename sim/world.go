@@ -41,12 +41,13 @@ const (
 	evCheck
 	evRecover
 	evPeriodic
+	evCohort
 )
 
 var kindNames = [...]string{"", "node-sync", "node-monitor", "node-evict", "endpoints-flush", "dns-sync",
 	"pod-schedule", "pod-start", "pod-app-up", "pod-probe", "pod-stop", "pod-gone", "pod-restart",
 	"pod-available", "deployment-reconcile", "connection", "connection-end", "churn", "timeline", "fault-end",
-	"check", "control-plane-recover", "periodic-sync"}
+	"check", "control-plane-recover", "periodic-sync", "cohort"}
 
 // arg packs an event: its kind, an id (node, pod, connection, flow...)
 // and a 24-bit generation that lets a newer schedule cancel an older one.
@@ -147,20 +148,33 @@ type world struct {
 	// controller creates ("create", once its fields are set) and of each
 	// pod deleted in the API ("delete", once it is terminating or gone).
 	hook func(what string, p *pod)
+
+	// byNode runs node syncs one engine event each (worldOptions);
+	// otherwise cohorts holds the cohorts of node syncs (openCohort the
+	// one that may still take more, -1 none; freeCohorts those to reuse).
+	byNode bool
+	// lazy: node syncs only move node.applied; the Cluster is told when
+	// read (materialize), dirty listing the nodes behind. Set for a run
+	// in cohorts without a DataPlane.
+	lazy    bool
+	dirty   []*node
+	cohorts []cohort
+	// sink keeps runCohort's loads from being dropped.
+	sink        uint64
+	freeCohorts []uint32
+	openCohort  int
 }
 
 func (w *world) now() time.Duration { return w.eng.Now() }
 
 // Handle runs one event.
 func (w *world) Handle(e *Engine, a uint64) {
-	if len(w.ring) > 0 {
-		w.ring[w.ringPos] = record{n: e.Events(), at: e.Now(), arg: a}
-		w.ringPos = (w.ringPos + 1) % len(w.ring)
-	}
-	if now := e.Now(); now >= w.tr.next {
-		w.traceTick(now)
-	}
 	k, id, gen := unpack(a)
+	if k == evCohort {
+		w.runCohort(e, id)
+		return
+	}
+	w.record(e, a)
 	switch k {
 	case evNodeSync:
 		w.nodeSync(w.nodes[id], gen)
@@ -209,9 +223,25 @@ func (w *world) Handle(e *Engine, a uint64) {
 	case evPeriodic:
 		w.periodicSync(gen)
 	}
+	w.everyEvents(e)
+}
+
+// everyEvents runs the full check every Checks.EveryEvents events.
+func (w *world) everyEvents(e *Engine) {
 	if n := w.cfg.s.Checks.EveryEvents; n > 0 && w.stopped == nil && e.Events()%uint64(n) == 0 && w.lastFull != e.Events() {
 		w.lastFull = e.Events()
 		w.fullCheck()
+	}
+}
+
+// record notes event a in the history ring, and ticks the trace.
+func (w *world) record(e *Engine, a uint64) {
+	if len(w.ring) > 0 {
+		w.ring[w.ringPos] = record{n: e.Events(), at: e.Now(), arg: a}
+		w.ringPos = (w.ringPos + 1) % len(w.ring)
+	}
+	if now := e.Now(); now >= w.tr.next {
+		w.traceTick(now)
 	}
 }
 

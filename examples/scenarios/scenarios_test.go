@@ -62,7 +62,7 @@ func TestEveryScenarioHasATest(t *testing.T) {
 	require.ElementsMatch(t, []string{
 		"control-plane-crash.yaml", "kubernetes-scale.yaml", "node-failure.yaml", "rolling-update.yaml",
 		"rolling-update-prestop.yaml", "scale-to-zero.yaml", "topology-aware.yaml", "zone-outage.yaml",
-		"statefulset-rollout.yaml", "daemonset-rollout.yaml", "rolling-update-real.yaml",
+		"statefulset-rollout.yaml", "daemonset-rollout.yaml", "rolling-update-real.yaml", "gke-scale.yaml",
 	}, files)
 	for _, f := range files {
 		s := load(t, f)
@@ -324,6 +324,43 @@ func TestKubernetesScale(t *testing.T) {
 	require.Positive(t, r.Checks.Full)
 	idx := slices.IndexFunc(r.Algorithms, func(a sim.AlgorithmResult) bool { return a.Algorithm == "random" })
 	require.GreaterOrEqual(t, idx, 0)
+}
+
+// TestGKEScale: gke-scale.yaml is the cluster it says — 65 000 nodes in
+// three zones, 20 000 Services of which 50 big (1 000 pods) and 10 of
+// those headless, about 250 000 pods, 20 deletions a second, a node
+// failure and two rolling updates. Package sim runs it reduced
+// (TestGKEScaleReduced) and whole behind -sim.gke.
+func TestGKEScale(t *testing.T) {
+	s := load(t, "gke-scale.yaml")
+	require.Equal(t, 65000, s.Cluster.Nodes)
+	require.Len(t, s.Cluster.Zones, 3)
+	require.Equal(t, 19950, s.Workload.Services)
+	require.Len(t, s.Services, 50)
+	pods, headless := s.Workload.Services*int(s.Workload.Replicas), 0
+	for _, d := range s.Deployments {
+		pods += int(*d.Spec.Replicas)
+	}
+	for _, svc := range s.Services {
+		if svc.Spec.ClusterIP == "None" {
+			headless++
+		}
+	}
+	require.Equal(t, 10, headless)
+	require.InDelta(t, 250000, pods, 1000)
+	require.Equal(t, 20.0, s.Churn[0].Rate)
+	var kills, rollouts int
+	for _, e := range s.Timeline {
+		switch e.Action {
+		case sim.ActionKillNode:
+			kills++
+		case sim.ActionRollout:
+			rollouts++
+		}
+	}
+	require.Equal(t, 1, kills)
+	require.Equal(t, 2, rollouts)
+	require.Equal(t, time.Hour, s.Duration.D())
 }
 
 func mustJSON(t *testing.T, v any) string {
