@@ -253,6 +253,31 @@ func TestReportShippedScenarios(t *testing.T) {
 					j := i * s.Workload.Services / len(s.Traffic)
 					s.Traffic[i].Service = "default-" + strconv.Itoa(j%s.Workload.Namespaces) + "/svc-" + strconv.Itoa(j)
 				}
+			case "gke-scale.yaml":
+				// 60 nodes, 150 small Services of 3 pods and the big ones
+				// at 8 pods, in 3 simulated minutes: the timeline scaled
+				// with it, the node it kills one that exists.
+				s.Cluster.Nodes = 60
+				s.Workload.Services, s.Workload.Replicas, s.Workload.Namespaces = 150, 3, 15
+				for _, d := range s.Deployments {
+					r := int32(8)
+					d.Spec.Replicas = &r
+				}
+				scale := func(d sim.Duration) sim.Duration { return sim.Duration(d.D() * 3 / 60) }
+				s.Duration = scale(s.Duration)
+				s.Churn[0].Rate = 1
+				s.Metrics.BucketWidth = sim.Duration(10 * time.Second)
+				for i := range s.Timeline {
+					s.Timeline[i].At = scale(s.Timeline[i].At)
+					if s.Timeline[i].Action == sim.ActionKillNode {
+						s.Timeline[i].Target = "node-12"
+					}
+				}
+				for i := range s.Traffic {
+					if tr := &s.Traffic[i]; !strings.HasPrefix(tr.Service, "big/") {
+						tr.Service = "default-" + strconv.Itoa(i%15) + "/svc-" + strconv.Itoa(i)
+					}
+				}
 			case "node-failure.yaml":
 				seeds = 3
 			}
