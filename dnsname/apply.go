@@ -26,6 +26,8 @@ type writer struct {
 	nsDeclared map[string]bool
 	pods       map[service.NamespacedName][]netip.Addr
 	podAddrs   map[podKey]int
+	// rowBuf is holdSlice's scratch space, cleared after each Apply.
+	rowBuf []epRow
 }
 
 func (w *writer) init() {
@@ -137,7 +139,9 @@ func (r *Resolver) Apply(b *Batch) error {
 			if o.slice.Kind == endpoints.Deleted {
 				sb.setSlice(o.slice.Old.Name, nil)
 			} else {
-				sb.setSlice(o.slice.Slice.Name, holdSlice(o.slice.Slice, r.scanRows))
+				var rec *sliceRec
+				rec, w.rowBuf = holdSlice(o.slice.Slice, r.scanRows, sb.slice(o.slice.Slice.Name), w.rowBuf)
+				sb.setSlice(o.slice.Slice.Name, rec)
 			}
 		case opUpsertPod, opDeletePod:
 			old, had := w.pods[o.key]
@@ -173,6 +177,7 @@ func (r *Resolver) Apply(b *Batch) error {
 		}
 	}
 
+	clear(w.rowBuf[:cap(w.rowBuf)])
 	old := r.snap.Load()
 	for _, sb := range order {
 		w.publish(e, sb, r.wideRows)
@@ -220,6 +225,15 @@ func (sb *svcBuild) setSpec(sp *svcSpec) {
 	}
 }
 
+// slice returns the Service's record of the slice name, nil if none.
+func (sb *svcBuild) slice(name string) *sliceRec {
+	ss := sb.node.slices
+	if i, found := slices.BinarySearchFunc(ss, name, func(s *sliceRec, name string) int { return strings.Compare(s.name, name) }); found {
+		return ss[i]
+	}
+	return nil
+}
+
 // setSlice stores the slice name of the Service (nil: it was deleted),
 // in a new array of slices that shares every other slice with the
 // published node.
@@ -230,7 +244,7 @@ func (sb *svcBuild) setSlice(name string, rec *sliceRec) {
 	if found {
 		old = ss[i]
 	}
-	if old == nil && rec == nil {
+	if old == rec { // both nil, or the slice makes the record it had
 		return
 	}
 	if !sb.ownSlices {
