@@ -310,8 +310,10 @@ func podLabel(addr netip.Addr) string {
 	if !addr.IsValid() {
 		return ""
 	}
-	var buf [64]byte // "ffff:...:ffff%zone" fits, but for a long zone
-	return string(appendPodLabel(buf[:0], addr)) // one allocation: endpoint names make one per address
+	// "ffff:...:ffff%zone" fits, but for a long zone; one allocation:
+	// endpoint names make one per address.
+	var buf [64]byte
+	return string(appendPodLabel(buf[:0], addr))
 }
 
 // appendPodLabel appends podLabel(addr) to b.

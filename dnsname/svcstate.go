@@ -274,8 +274,10 @@ func holdSlice(s *endpoints.Slice, minIndex int, prev *sliceRec, buf []epRow) (*
 	return rec, rows
 }
 
-// hostLabel is endpointHostname(hostname, a), taken from a row of prev
-// with address a when one has it, so that an address that keeps its label
+// hostLabel is the spec's hostname of an endpoint: its hostname field,
+// lowercase, else a name made from its address as CoreDNS's
+// endpointHostname does ("10-0-0-1", "fd00--1"). It is taken from a row
+// of prev with address a when one has it, so that an address that keeps its label
 // costs no new string. b is scratch space.
 func hostLabel(hostname string, a netip.Addr, prev *sliceRec, b []byte) string {
 	if hostname != "" {
@@ -437,13 +439,3 @@ func sameSpec(x, y *svcSpec) bool {
 // portLabel is the label in front of a Service name that names the SRV
 // records of a port: "_http._tcp".
 func portLabel(name, proto string) string { return "_" + name + "._" + proto }
-
-// endpointHostname is the spec's hostname of an endpoint: its hostname
-// field, else a name made from its address as CoreDNS's endpointHostname
-// does ("10-0-0-1", "fd00--1").
-func endpointHostname(hostname string, a netip.Addr) string {
-	if hostname != "" {
-		return strings.ToLower(hostname)
-	}
-	return podLabel(a)
-}
