@@ -39,15 +39,19 @@ type Controller struct {
 	skips []error  // the *NodeNotFoundErrors of the current input
 
 	// Scratch reused between inputs; never escapes.
-	cands   []*svcState
-	one     [1]*podState
-	keyBuf  []byte
-	pending []pendingEndpoint
-	touched []*sliceState
-	created []*sliceState
-	deleted []*sliceState
-	fill    []*sliceState
-	pivot   sliceState
+	cands  []*svcState
+	one    [1]*podState
+	keyBuf []byte
+	// labelSets holds the pods' label sets by content (see labelSet);
+	// labelKeys is internLabels' scratch.
+	labelSets map[string]*labelSet
+	labelKeys []string
+	pending   []pendingEndpoint
+	touched   []*sliceState
+	created   []*sliceState
+	deleted   []*sliceState
+	fill      []*sliceState
+	pivot     sliceState
 
 	smallGroup int // see smallGroup
 	// freeNodes recycles the nodes of every group's fill tree.
@@ -349,7 +353,7 @@ func (c *Controller) reselect(s *svcState, sel service.Labels) []*podState {
 	old := s.members
 	s.members = nil
 	for _, p := range s.ns.pods {
-		if s.sel.Matches(p.labels) {
+		if s.sel.Matches(p.labelMap()) {
 			s.join(p)
 			if old[p.name] == nil {
 				p.services = append(p.services, s)
@@ -465,7 +469,7 @@ func (c *Controller) UpsertPod(pod *service.Pod) ([]Change, error) {
 		ns.pods[pod.Name] = p
 	}
 	oldNode := p.nodeName
-	relabelled, err := p.update(pod)
+	relabelled, err := p.update(c, pod)
 	if p.nodeName != oldNode {
 		c.moveNode(p, oldNode)
 	}
@@ -474,7 +478,7 @@ func (c *Controller) UpsertPod(pod *service.Pod) ([]Change, error) {
 	cands := c.candidates(ns, p, recheck)
 	for _, s := range cands {
 		if recheck {
-			match := s.sel.Matches(p.labels)
+			match := s.sel.Matches(p.labelMap())
 			member := s.members[p.name] != nil
 			switch {
 			case match && !member:
@@ -517,7 +521,7 @@ func (c *Controller) candidates(ns *namespace, p *podState, recheck bool) []*svc
 			}
 		}
 		if len(ns.index) > 0 {
-			for k, v := range p.labels {
+			for k, v := range p.labelMap() {
 				add(ns.index[labelPair{k, v}])
 			}
 		}
@@ -557,6 +561,7 @@ func (c *Controller) DeletePod(key service.NamespacedName) []Change {
 	p.nodeName = ""
 	c.moveNode(p, old)
 	delete(ns.pods, key.Name)
+	c.releaseLabels(p.labels) // p.labels stays: its map is never changed
 	c.gcNamespace(ns)
 	return c.take()
 }
