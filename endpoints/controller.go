@@ -45,6 +45,9 @@ type Controller struct {
 	// labelSets holds the pods' label sets by content (see labelSet);
 	// labelKeys is internLabels' scratch.
 	labelSets map[string]*labelSet
+	// portSets holds the pods' lists of named ports by content (see
+	// internPorts).
+	portSets  map[string]*portSet
 	labelKeys []string
 	pending   []pendingEndpoint
 	touched   []*sliceState
@@ -561,7 +564,9 @@ func (c *Controller) DeletePod(key service.NamespacedName) []Change {
 	p.nodeName = ""
 	c.moveNode(p, old)
 	delete(ns.pods, key.Name)
-	c.releaseLabels(p.labels) // p.labels stays: its map is never changed
+	// p.labels and p.ports stay: they are never changed.
+	c.releaseLabels(p.labels)
+	c.releasePorts(p.ports)
 	c.gcNamespace(ns)
 	return c.take()
 }

@@ -96,3 +96,59 @@ func TestPodUpsertLabelAllocations(t *testing.T) {
 	require.LessOrEqual(t, allocs, 4.0) // 6 when each pod copied its labels
 	require.Len(t, c.labelSets, 1)
 }
+
+// TestPodPortSetsShared checks that pods with the same named container
+// ports share one counted list of them, that a named targetPort still
+// resolves on each pod, and that changing and deleting pods moves and
+// drops the references.
+func TestPodPortSetsShared(t *testing.T) {
+	c := NewController(Config{})
+	knowNode(t, c, "node-a")
+	sel := service.Labels{"app": "web"}
+	mustUpsertService(t, c, testService("web", sel, func(s *service.Service) {
+		s.Spec.Ports[0].TargetPort = service.FromString("http")
+	}))
+	withPort := func(port int32) func(*service.Pod) {
+		return func(p *service.Pod) {
+			p.Spec.Containers[0].Ports = []service.ContainerPort{{Name: "http", ContainerPort: port}}
+		}
+	}
+	for i := range 20 {
+		port := int32(8080)
+		if i >= 15 {
+			port = 9090
+		}
+		mustUpsertPod(t, c, testPod(fmt.Sprintf("web-%d", i), sel, podIP(i), withPort(port)))
+	}
+	refs := func() map[int32]int {
+		m := map[int32]int{}
+		for _, s := range c.portSets {
+			require.Len(t, s.ps, 1)
+			m[s.ps[0].port] += s.refs
+		}
+		return m
+	}
+	require.Equal(t, map[int32]int{8080: 15, 9090: 5}, refs())
+	ns := c.namespaces["default"]
+	require.Same(t, ns.pods["web-0"].ports, ns.pods["web-14"].ports)
+	byPort := func() map[int32]int {
+		m := map[int32]int{}
+		for _, s := range c.Slices(service.NamespacedName{Namespace: "default", Name: "web"}) {
+			require.Len(t, s.Ports, 1)
+			m[s.Ports[0].Port] += len(s.Endpoints)
+		}
+		return m
+	}
+	require.Equal(t, map[int32]int{8080: 15, 9090: 5}, byPort())
+
+	mustUpsertPod(t, c, testPod("web-0", sel, podIP(0), withPort(9090)))
+	require.Equal(t, map[int32]int{8080: 14, 9090: 6}, refs())
+	require.Equal(t, map[int32]int{8080: 14, 9090: 6}, byPort())
+	mustUpsertPod(t, c, testPod("web-1", sel, podIP(1))) // no named port
+	require.Equal(t, map[int32]int{8080: 13, 9090: 6}, refs())
+	for i := range 20 {
+		c.DeletePod(service.NamespacedName{Namespace: "default", Name: fmt.Sprintf("web-%d", i)})
+	}
+	require.Empty(t, c.portSets)
+	require.Empty(t, c.labelSets)
+}
