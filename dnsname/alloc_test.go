@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/svcnet/svcnet/endpoints"
+	"github.com/svcnet/svcnet/service"
 )
 
 // allocWorld is one ClusterIP Service with a slice of n ready endpoints
@@ -105,4 +106,38 @@ func TestSliceLabelChanges(t *testing.T) {
 	require.Len(t, r.Resolve("10-1-0-2.db.default.svc.cluster.local.", TypeA).Answer, 1)
 	require.Empty(t, r.Resolve("_sql._tcp.db.default.svc.cluster.local.", TypeSRV).Answer)
 	require.Len(t, r.Resolve("_sql2._tcp.db.default.svc.cluster.local.", TypeSRV).Answer, 2)
+}
+
+// TestPodChurnKeepsNamespaceNames checks that pods coming and going in a
+// namespace that exists all along leave the table of namespace names
+// ("<ns>.svc", "<ns>.pod") as it was, instead of copying a shard of it
+// and making its keys at each Apply, and that the names follow the
+// namespace when its last pod goes.
+func TestPodChurnKeepsNamespaceNames(t *testing.T) {
+	r := NewResolver(Config{Pods: PodsInsecure})
+	pod := func(name, ip string) *service.Pod {
+		return &service.Pod{ObjectMeta: service.ObjectMeta{Namespace: "podns", Name: name},
+			Status: service.PodStatus{PodIPs: []service.PodIP{{IP: ip}}}}
+	}
+	require.NoError(t, r.UpsertPod(pod("a", "10.240.0.1")))
+	names := r.snap.Load().names
+	b := pod("b", "10.240.0.2")
+	key := service.NamespacedName{Namespace: "podns", Name: "b"}
+	allocs := testing.AllocsPerRun(20, func() {
+		if err := r.UpsertPod(b); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.DeletePod(key); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("%.0f allocations per pod upsert and delete", allocs)
+	require.Same(t, names, r.snap.Load().names, "the namespace names were written again")
+	require.LessOrEqual(t, allocs, 13.0) // 27 when each Apply wrote them again
+	expect(t, r, "podns.pod.cluster.local", TypeA, `NOERROR`)
+
+	require.NoError(t, r.DeletePod(service.NamespacedName{Namespace: "podns", Name: "a"}))
+	expect(t, r, "podns.pod.cluster.local", TypeA, `NXDOMAIN`)
+	require.NoError(t, r.UpsertPod(pod("a", "10.240.0.1")))
+	expect(t, r, "podns.pod.cluster.local", TypeA, `NOERROR`)
 }

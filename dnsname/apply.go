@@ -184,13 +184,22 @@ func (r *Resolver) Apply(b *Batch) error {
 	}
 	w.rev.trim(e)
 	names := newShardWriter(old.names)
+	var kb [64]byte
 	for ns := range dirtyNS {
 		exists := w.nsRefs[ns] > 0 || w.nsDeclared[ns]
-		for _, k := range []string{ns + ".svc", ns + ".pod"} {
-			if exists && (r.pods != PodsDisabled || strings.HasSuffix(k, ".svc")) {
-				names.set(hashString(k), k, emptyEntry)
-			} else {
-				names.del(hashString(k), k)
+		for _, suffix := range [...]string{".svc", ".pod"} {
+			// A namespace's names change only when it comes or goes, not
+			// at each change of its pods: the key is made, and the shard
+			// copied, only when the name is to be written.
+			b := append(append(kb[:0], ns...), suffix...)
+			h := hashBytes(b)
+			v, had := names.cur()[h&shardMask][string(b)]
+			if exists && (r.pods != PodsDisabled || suffix == ".svc") {
+				if !had || v != emptyEntry {
+					names.set(h, string(b), emptyEntry)
+				}
+			} else if had {
+				names.del(h, string(b))
 			}
 		}
 	}
