@@ -82,15 +82,22 @@ func (r *Resolver) Apply(b *Batch) error {
 	e := w.epoch
 	builds := make(map[string]*svcBuild)
 	var order []*svcBuild
+	var kbuf [96]byte
+	kb := kbuf[:0]
 	build := func(k service.NamespacedName) *svcBuild {
-		key := k.Name + "." + k.Namespace
-		if sb := builds[key]; sb != nil {
+		// The key is built in kb and made a string only for a new
+		// Service: a published one's node has it.
+		kb = append(append(append(kb[:0], k.Name...), '.'), k.Namespace...)
+		if sb := builds[string(kb)]; sb != nil {
 			return sb
 		}
 		sb := &svcBuild{}
-		if old, ok := w.svcs.get(hashString(key), key); ok {
+		var key string
+		if old, ok := pmapGetBytes(&w.svcs, hashBytes(kb), kb); ok {
 			sb.old, sb.node = old, *old
+			key = old.key()
 		} else {
+			key = string(kb)
 			sb.node = svcNode{fqdn: key + ".svc." + r.zone + ".", klen: len(key)}
 		}
 		builds[key] = sb
@@ -184,14 +191,14 @@ func (r *Resolver) Apply(b *Batch) error {
 	}
 	w.rev.trim(e)
 	names := newShardWriter(old.names)
-	var kb [64]byte
+	var nb [64]byte
 	for ns := range dirtyNS {
 		exists := w.nsRefs[ns] > 0 || w.nsDeclared[ns]
 		for _, suffix := range [...]string{".svc", ".pod"} {
 			// A namespace's names change only when it comes or goes, not
 			// at each change of its pods: the key is made, and the shard
 			// copied, only when the name is to be written.
-			b := append(append(kb[:0], ns...), suffix...)
+			b := append(append(nb[:0], ns...), suffix...)
 			h := hashBytes(b)
 			v, had := names.cur()[h&shardMask][string(b)]
 			if exists && (r.pods != PodsDisabled || suffix == ".svc") {
