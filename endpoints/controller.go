@@ -29,11 +29,13 @@ type Controller struct {
 	max        int
 	namespaces map[string]*namespace
 	nodes      map[string]string // node name → zone; present when known
-	nodePods   map[string]map[*podState]struct{}
-	hints      map[hintKey]*Hints
-	nextID     uint64 // svcState ids, in creation order
-	epoch      uint64 // dedup marks for candidate services
-	syncEpoch  uint64 // group ordinals within one sync
+	// nodePods lists the pods on each node, in no order; a pod's
+	// nodeIdx is its index there.
+	nodePods  map[string][]*podState
+	hints     map[hintKey]*Hints
+	nextID    uint64 // svcState ids, in creation order
+	epoch     uint64 // dedup marks for candidate services
+	syncEpoch uint64 // group ordinals within one sync
 
 	out   []Change // changes of the current input
 	skips []error  // the *NodeNotFoundErrors of the current input
@@ -97,7 +99,7 @@ func New(cfg Config) (*Controller, error) {
 		max:        cfg.MaxEndpointsPerSlice,
 		namespaces: map[string]*namespace{},
 		nodes:      map[string]string{},
-		nodePods:   map[string]map[*podState]struct{}{},
+		nodePods:   map[string][]*podState{},
 		hints:      map[hintKey]*Hints{},
 		smallGroup: smallGroup,
 		freeNodes:  btree.NewFreeListG[*sliceState](btree.DefaultFreeListSize),
@@ -574,20 +576,22 @@ func (c *Controller) DeletePod(key service.NamespacedName) []Change {
 // moveNode files p under its node, out of its old one.
 func (c *Controller) moveNode(p *podState, old string) {
 	if old != "" {
-		if m := c.nodePods[old]; m != nil {
-			delete(m, p)
-			if len(m) == 0 {
+		if ps := c.nodePods[old]; int(p.nodeIdx) < len(ps) && ps[p.nodeIdx] == p {
+			last := len(ps) - 1
+			ps[p.nodeIdx] = ps[last]
+			ps[p.nodeIdx].nodeIdx = p.nodeIdx
+			ps[last] = nil
+			if ps = ps[:last]; len(ps) == 0 {
 				delete(c.nodePods, old)
+			} else {
+				c.nodePods[old] = ps
 			}
 		}
 	}
 	if p.nodeName != "" && !p.gone {
-		m := c.nodePods[p.nodeName]
-		if m == nil {
-			m = map[*podState]struct{}{}
-			c.nodePods[p.nodeName] = m
-		}
-		m[p] = struct{}{}
+		ps := c.nodePods[p.nodeName]
+		p.nodeIdx = int32(len(ps))
+		c.nodePods[p.nodeName] = append(ps, p)
 	}
 }
 
@@ -644,7 +648,7 @@ func (c *Controller) DeleteNode(name string) ([]Change, error) {
 // Service, Services in creation order and pods by name.
 func (c *Controller) resyncNode(node string) {
 	bySvc := map[*svcState][]*podState{}
-	for p := range c.nodePods[node] {
+	for _, p := range c.nodePods[node] {
 		for _, s := range p.services {
 			bySvc[s] = append(bySvc[s], p)
 		}

@@ -19,8 +19,9 @@ type podState struct {
 
 	nodeName, hostname, subdomain string
 	serving, terminating          bool
-	terminal                      bool // Succeeded or Failed
-	gone                          bool // deleted
+	terminal                      bool  // Succeeded or Failed
+	gone                          bool  // deleted
+	nodeIdx                       int32 // index in Controller.nodePods[nodeName]
 
 	ipStrs []string         // the IPs as given, to notice changes
 	addrs  [2][]netip.Addr  // by family: IPv4, IPv6; shared with endpoints
