@@ -133,7 +133,9 @@ func TestPodChurnKeepsNamespaceNames(t *testing.T) {
 	})
 	t.Logf("%.0f allocations per pod upsert and delete", allocs)
 	require.Same(t, names, r.snap.Load().names, "the namespace names were written again")
-	require.LessOrEqual(t, allocs, 13.0) // 27 when each Apply wrote them again
+	// 13 measured, 14 under the race detector; 27 when each Apply wrote
+	// the names again.
+	require.LessOrEqual(t, allocs, 16.0)
 	expect(t, r, "podns.pod.cluster.local", TypeA, `NOERROR`)
 
 	require.NoError(t, r.DeletePod(service.NamespacedName{Namespace: "podns", Name: "a"}))
