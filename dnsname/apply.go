@@ -26,6 +26,8 @@ type writer struct {
 	nsDeclared map[string]bool
 	pods       map[service.NamespacedName][]netip.Addr
 	podAddrs   map[podKey]int
+	// rowBuf is holdSlice's scratch space, cleared after each Apply.
+	rowBuf []epRow
 }
 
 func (w *writer) init() {
@@ -80,15 +82,22 @@ func (r *Resolver) Apply(b *Batch) error {
 	e := w.epoch
 	builds := make(map[string]*svcBuild)
 	var order []*svcBuild
+	var kbuf [96]byte
+	kb := kbuf[:0]
 	build := func(k service.NamespacedName) *svcBuild {
-		key := k.Name + "." + k.Namespace
-		if sb := builds[key]; sb != nil {
+		// The key is built in kb and made a string only for a new
+		// Service: a published one's node has it.
+		kb = append(append(append(kb[:0], k.Name...), '.'), k.Namespace...)
+		if sb := builds[string(kb)]; sb != nil {
 			return sb
 		}
 		sb := &svcBuild{}
-		if old, ok := w.svcs.get(hashString(key), key); ok {
+		var key string
+		if old, ok := pmapGetBytes(&w.svcs, hashBytes(kb), kb); ok {
 			sb.old, sb.node = old, *old
+			key = old.key()
 		} else {
+			key = string(kb)
 			sb.node = svcNode{fqdn: key + ".svc." + r.zone + ".", klen: len(key)}
 		}
 		builds[key] = sb
@@ -137,7 +146,9 @@ func (r *Resolver) Apply(b *Batch) error {
 			if o.slice.Kind == endpoints.Deleted {
 				sb.setSlice(o.slice.Old.Name, nil)
 			} else {
-				sb.setSlice(o.slice.Slice.Name, holdSlice(o.slice.Slice, r.scanRows))
+				var rec *sliceRec
+				rec, w.rowBuf = holdSlice(o.slice.Slice, r.scanRows, sb.slice(o.slice.Slice.Name), w.rowBuf)
+				sb.setSlice(o.slice.Slice.Name, rec)
 			}
 		case opUpsertPod, opDeletePod:
 			old, had := w.pods[o.key]
@@ -173,19 +184,29 @@ func (r *Resolver) Apply(b *Batch) error {
 		}
 	}
 
+	clear(w.rowBuf[:cap(w.rowBuf)])
 	old := r.snap.Load()
 	for _, sb := range order {
 		w.publish(e, sb, r.wideRows)
 	}
 	w.rev.trim(e)
 	names := newShardWriter(old.names)
+	var nb [64]byte
 	for ns := range dirtyNS {
 		exists := w.nsRefs[ns] > 0 || w.nsDeclared[ns]
-		for _, k := range []string{ns + ".svc", ns + ".pod"} {
-			if exists && (r.pods != PodsDisabled || strings.HasSuffix(k, ".svc")) {
-				names.set(hashString(k), k, emptyEntry)
-			} else {
-				names.del(hashString(k), k)
+		for _, suffix := range [...]string{".svc", ".pod"} {
+			// A namespace's names change only when it comes or goes, not
+			// at each change of its pods: the key is made, and the shard
+			// copied, only when the name is to be written.
+			b := append(append(nb[:0], ns...), suffix...)
+			h := hashBytes(b)
+			v, had := names.cur()[h&shardMask][string(b)]
+			if exists && (r.pods != PodsDisabled || suffix == ".svc") {
+				if !had || v != emptyEntry {
+					names.set(h, string(b), emptyEntry)
+				}
+			} else if had {
+				names.del(h, string(b))
 			}
 		}
 	}
@@ -220,6 +241,15 @@ func (sb *svcBuild) setSpec(sp *svcSpec) {
 	}
 }
 
+// slice returns the Service's record of the slice name, nil if none.
+func (sb *svcBuild) slice(name string) *sliceRec {
+	ss := sb.node.slices
+	if i, found := slices.BinarySearchFunc(ss, name, func(s *sliceRec, name string) int { return strings.Compare(s.name, name) }); found {
+		return ss[i]
+	}
+	return nil
+}
+
 // setSlice stores the slice name of the Service (nil: it was deleted),
 // in a new array of slices that shares every other slice with the
 // published node.
@@ -230,7 +260,7 @@ func (sb *svcBuild) setSlice(name string, rec *sliceRec) {
 	if found {
 		old = ss[i]
 	}
-	if old == nil && rec == nil {
+	if old == rec { // both nil, or the slice makes the record it had
 		return
 	}
 	if !sb.ownSlices {

@@ -310,18 +310,29 @@ func podLabel(addr netip.Addr) string {
 	if !addr.IsValid() {
 		return ""
 	}
-	var buf [64]byte // "ffff:...:ffff%zone" fits, but for a long zone
-	b := addr.AppendTo(buf[:0])
+	// "ffff:...:ffff%zone" fits, but for a long zone; one allocation:
+	// endpoint names make one per address.
+	var buf [64]byte
+	return string(appendPodLabel(buf[:0], addr))
+}
+
+// appendPodLabel appends podLabel(addr) to b.
+func appendPodLabel(b []byte, addr netip.Addr) []byte {
+	if !addr.IsValid() {
+		return b
+	}
+	n := len(b)
+	b = addr.AppendTo(b)
 	sep := byte(':')
 	if addr.Is4() {
 		sep = '.'
 	}
-	for i, c := range b {
-		if c == sep {
+	for i := n; i < len(b); i++ {
+		if b[i] == sep {
 			b[i] = '-'
 		}
 	}
-	return string(b) // one allocation: endpoint names make one per address
+	return b
 }
 
 // parsePodLabel reverses podLabel as CoreDNS does: exactly three dashes

@@ -170,9 +170,14 @@ type slicePort struct {
 // addresses but no SRV records.
 var noSlicePorts = []slicePort{{port: -1}}
 
-func portsOf(ports []endpoints.Port) []slicePort {
+// portsOf returns the slicePorts of ports, or prev's when they are the
+// same, so that an unchanged slice's ports are not made again.
+func portsOf(ports []endpoints.Port, prev []slicePort) []slicePort {
 	if len(ports) == 0 {
 		return noSlicePorts
+	}
+	if samePorts(ports, prev) {
+		return prev
 	}
 	ps := make([]slicePort, len(ports))
 	for i, p := range ports {
@@ -185,17 +190,59 @@ func portsOf(ports []endpoints.Port) []slicePort {
 	return ps
 }
 
-// holdSlice keeps what DNS reads of s, indexing its rows by address
-// when it has more than minIndex.
-func holdSlice(s *endpoints.Slice, minIndex int) *sliceRec {
-	rec := &sliceRec{name: s.Name, ports: portsOf(s.Ports)}
-	n := 0
-	for _, ep := range s.Endpoints {
-		if ep != nil {
-			n += len(ep.Addresses)
+// samePorts reports whether portsOf(ports, nil) would equal prev,
+// without making its labels.
+func samePorts(ports []endpoints.Port, prev []slicePort) bool {
+	if len(ports) != len(prev) {
+		return false
+	}
+	var buf [64]byte
+	for i, p := range ports {
+		if prev[i].port != p.Port {
+			return false
+		}
+		if p.Name == "" || p.Port < 0 {
+			if prev[i].label != "" {
+				return false
+			}
+			continue
+		}
+		proto, _ := protoLabel(p.Protocol)
+		b := append(buf[:0], '_')
+		for j := 0; j < len(p.Name); j++ { // strings.ToLower of an ASCII name
+			c := p.Name[j]
+			if c >= 0x80 {
+				return false // not worth the trouble: make them
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		}
+		b = append(b, "._"...)
+		b = append(b, proto...)
+		if string(b) != prev[i].label {
+			return false
 		}
 	}
-	rec.rows = make([]epRow, 0, n)
+	return true
+}
+
+// holdSlice keeps what DNS reads of s, indexing its rows by address
+// when it has more than minIndex. prev (nil: none) is what DNS holds of
+// the slice's previous version: its labels are reused for the addresses
+// that keep them, and prev itself is returned when s makes the same
+// record, so that an unchanged endpoint costs no allocation. buf is
+// scratch space for the rows; holdSlice returns it, grown, for the next
+// call.
+func holdSlice(s *endpoints.Slice, minIndex int, prev *sliceRec, buf []epRow) (*sliceRec, []epRow) {
+	var prevPorts []slicePort
+	if prev != nil {
+		prevPorts = prev.ports
+	}
+	ports := portsOf(s.Ports, prevPorts)
+	rows := buf[:0]
+	var lb [64]byte
 	for _, ep := range s.Endpoints {
 		if ep == nil {
 			continue
@@ -205,10 +252,18 @@ func holdSlice(s *endpoints.Slice, minIndex int) *sliceRec {
 				continue
 			}
 			a = a.Unmap()
-			rec.rows = append(rec.rows, epRow{label: endpointHostname(ep.Hostname, a), addr: a, ready: ep.Conditions.Ready})
+			rows = append(rows, epRow{label: hostLabel(ep.Hostname, a, prev, lb[:0]), addr: a, ready: ep.Conditions.Ready})
 		}
 	}
-	slices.SortFunc(rec.rows, compareRow)
+	slices.SortFunc(rows, compareRow)
+	if prev != nil && prev.name == s.Name && len(ports) == len(prev.ports) && &ports[0] == &prev.ports[0] &&
+		slices.Equal(rows, prev.rows) && (len(rows) > minIndex) == (prev.byAddr != nil) {
+		return prev, rows
+	}
+	rec := &sliceRec{name: s.Name, ports: ports, rows: slices.Clone(rows)}
+	if len(rows) == 0 {
+		rec.rows = make([]epRow, 0) // as before: empty, not nil
+	}
 	if len(rec.rows) > minIndex {
 		rec.byAddr = make([]int32, len(rec.rows))
 		for i := range rec.byAddr {
@@ -216,7 +271,55 @@ func holdSlice(s *endpoints.Slice, minIndex int) *sliceRec {
 		}
 		slices.SortFunc(rec.byAddr, func(x, y int32) int { return rec.rows[x].addr.Compare(rec.rows[y].addr) })
 	}
-	return rec
+	return rec, rows
+}
+
+// hostLabel is the spec's hostname of an endpoint: its hostname field,
+// lowercase, else a name made from its address as CoreDNS's
+// endpointHostname does ("10-0-0-1", "fd00--1"). It is taken from a row
+// of prev with address a when one has it, so that an address that keeps its label
+// costs no new string. b is scratch space.
+func hostLabel(hostname string, a netip.Addr, prev *sliceRec, b []byte) string {
+	if hostname != "" {
+		b = appendLower(b, hostname)
+	} else {
+		b = appendPodLabel(b, a)
+	}
+	label := ""
+	if prev != nil {
+		prev.addrRows(a, func(row *epRow) bool {
+			if row.label == string(b) {
+				label = row.label
+				return false
+			}
+			return true
+		})
+	}
+	if label == "" && len(b) > 0 {
+		if hostname != "" {
+			label = strings.ToLower(hostname) // hostname itself when it is lowercase
+		} else {
+			label = string(b)
+		}
+	}
+	return label
+}
+
+// appendLower appends s in lowercase as strings.ToLower makes it.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return append(b, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // hostRows returns the rows of s whose label is label.
@@ -336,13 +439,3 @@ func sameSpec(x, y *svcSpec) bool {
 // portLabel is the label in front of a Service name that names the SRV
 // records of a port: "_http._tcp".
 func portLabel(name, proto string) string { return "_" + name + "._" + proto }
-
-// endpointHostname is the spec's hostname of an endpoint: its hostname
-// field, else a name made from its address as CoreDNS's endpointHostname
-// does ("10-0-0-1", "fd00--1").
-func endpointHostname(hostname string, a netip.Addr) string {
-	if hostname != "" {
-		return strings.ToLower(hostname)
-	}
-	return podLabel(a)
-}

@@ -29,25 +29,34 @@ type Controller struct {
 	max        int
 	namespaces map[string]*namespace
 	nodes      map[string]string // node name → zone; present when known
-	nodePods   map[string]map[*podState]struct{}
-	hints      map[hintKey]*Hints
-	nextID     uint64 // svcState ids, in creation order
-	epoch      uint64 // dedup marks for candidate services
-	syncEpoch  uint64 // group ordinals within one sync
+	// nodePods lists the pods on each node, in no order; a pod's
+	// nodeIdx is its index there.
+	nodePods  map[string][]*podState
+	hints     map[hintKey]*Hints
+	nextID    uint64 // svcState ids, in creation order
+	epoch     uint64 // dedup marks for candidate services
+	syncEpoch uint64 // group ordinals within one sync
 
 	out   []Change // changes of the current input
 	skips []error  // the *NodeNotFoundErrors of the current input
 
 	// Scratch reused between inputs; never escapes.
-	cands   []*svcState
-	one     [1]*podState
-	keyBuf  []byte
-	pending []pendingEndpoint
-	touched []*sliceState
-	created []*sliceState
-	deleted []*sliceState
-	fill    []*sliceState
-	pivot   sliceState
+	cands  []*svcState
+	one    [1]*podState
+	keyBuf []byte
+	// labelSets holds the pods' label sets by content (see labelSet);
+	// labelKeys is internLabels' scratch.
+	labelSets map[string]*labelSet
+	// portSets holds the pods' lists of named ports by content (see
+	// internPorts).
+	portSets  map[string]*portSet
+	labelKeys []string
+	pending   []pendingEndpoint
+	touched   []*sliceState
+	created   []*sliceState
+	deleted   []*sliceState
+	fill      []*sliceState
+	pivot     sliceState
 
 	smallGroup int // see smallGroup
 	// freeNodes recycles the nodes of every group's fill tree.
@@ -90,7 +99,7 @@ func New(cfg Config) (*Controller, error) {
 		max:        cfg.MaxEndpointsPerSlice,
 		namespaces: map[string]*namespace{},
 		nodes:      map[string]string{},
-		nodePods:   map[string]map[*podState]struct{}{},
+		nodePods:   map[string][]*podState{},
 		hints:      map[hintKey]*Hints{},
 		smallGroup: smallGroup,
 		freeNodes:  btree.NewFreeListG[*sliceState](btree.DefaultFreeListSize),
@@ -349,7 +358,7 @@ func (c *Controller) reselect(s *svcState, sel service.Labels) []*podState {
 	old := s.members
 	s.members = nil
 	for _, p := range s.ns.pods {
-		if s.sel.Matches(p.labels) {
+		if s.sel.Matches(p.labelMap()) {
 			s.join(p)
 			if old[p.name] == nil {
 				p.services = append(p.services, s)
@@ -465,7 +474,7 @@ func (c *Controller) UpsertPod(pod *service.Pod) ([]Change, error) {
 		ns.pods[pod.Name] = p
 	}
 	oldNode := p.nodeName
-	relabelled, err := p.update(pod)
+	relabelled, err := p.update(c, pod)
 	if p.nodeName != oldNode {
 		c.moveNode(p, oldNode)
 	}
@@ -474,7 +483,7 @@ func (c *Controller) UpsertPod(pod *service.Pod) ([]Change, error) {
 	cands := c.candidates(ns, p, recheck)
 	for _, s := range cands {
 		if recheck {
-			match := s.sel.Matches(p.labels)
+			match := s.sel.Matches(p.labelMap())
 			member := s.members[p.name] != nil
 			switch {
 			case match && !member:
@@ -517,7 +526,7 @@ func (c *Controller) candidates(ns *namespace, p *podState, recheck bool) []*svc
 			}
 		}
 		if len(ns.index) > 0 {
-			for k, v := range p.labels {
+			for k, v := range p.labelMap() {
 				add(ns.index[labelPair{k, v}])
 			}
 		}
@@ -557,6 +566,9 @@ func (c *Controller) DeletePod(key service.NamespacedName) []Change {
 	p.nodeName = ""
 	c.moveNode(p, old)
 	delete(ns.pods, key.Name)
+	// p.labels and p.ports stay: they are never changed.
+	c.releaseLabels(p.labels)
+	c.releasePorts(p.ports)
 	c.gcNamespace(ns)
 	return c.take()
 }
@@ -564,20 +576,22 @@ func (c *Controller) DeletePod(key service.NamespacedName) []Change {
 // moveNode files p under its node, out of its old one.
 func (c *Controller) moveNode(p *podState, old string) {
 	if old != "" {
-		if m := c.nodePods[old]; m != nil {
-			delete(m, p)
-			if len(m) == 0 {
+		if ps := c.nodePods[old]; int(p.nodeIdx) < len(ps) && ps[p.nodeIdx] == p {
+			last := len(ps) - 1
+			ps[p.nodeIdx] = ps[last]
+			ps[p.nodeIdx].nodeIdx = p.nodeIdx
+			ps[last] = nil
+			if ps = ps[:last]; len(ps) == 0 {
 				delete(c.nodePods, old)
+			} else {
+				c.nodePods[old] = ps
 			}
 		}
 	}
 	if p.nodeName != "" && !p.gone {
-		m := c.nodePods[p.nodeName]
-		if m == nil {
-			m = map[*podState]struct{}{}
-			c.nodePods[p.nodeName] = m
-		}
-		m[p] = struct{}{}
+		ps := c.nodePods[p.nodeName]
+		p.nodeIdx = int32(len(ps))
+		c.nodePods[p.nodeName] = append(ps, p)
 	}
 }
 
@@ -634,7 +648,7 @@ func (c *Controller) DeleteNode(name string) ([]Change, error) {
 // Service, Services in creation order and pods by name.
 func (c *Controller) resyncNode(node string) {
 	bySvc := map[*svcState][]*podState{}
-	for p := range c.nodePods[node] {
+	for _, p := range c.nodePods[node] {
 		for _, s := range p.services {
 			bySvc[s] = append(bySvc[s], p)
 		}

@@ -224,7 +224,7 @@ func resolve(sp *svcPort, p *podState) (port int32, ok bool) {
 	if !sp.target.IsString {
 		return sp.target.IntVal, true
 	}
-	for _, np := range p.ports {
+	for _, np := range p.namedPorts() {
 		if np.name == sp.target.StrVal && np.protocol == sp.protocol {
 			return np.port, true
 		}
