@@ -413,11 +413,16 @@ func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[s
 	}
 	var rem, add []endpointInfo
 	for _, n := range changed {
-		if sl := oldSlices[n]; sl != nil {
-			rem = appendSliceEndpoints(rem, sl, idx, sp, v6)
+		o, c := oldSlices[n], curSlices[n]
+		if o != nil && c != nil && o.AddressType == c.AddressType && slicePortOf(o, idx, sp) == slicePortOf(c, idx, sp) {
+			rem, add = appendSliceDiff(rem, add, o, c, idx, sp, v6)
+			continue
 		}
-		if sl := curSlices[n]; sl != nil {
-			add = appendSliceEndpoints(add, sl, idx, sp, v6)
+		if o != nil {
+			rem = appendSliceEndpoints(rem, o, idx, sp, v6)
+		}
+		if c != nil {
+			add = appendSliceEndpoints(add, c, idx, sp, v6)
 		}
 	}
 	if len(rem) == 0 && len(add) == 0 {
@@ -504,6 +509,57 @@ func appendSliceEndpoints(out []endpointInfo, sl *endpoints.Slice, idx map[chang
 		}
 	}
 	return out
+}
+
+// slicePortOf returns the number of a Service port in one version of a
+// changed slice (changedPortIndex), 0 when it has none.
+func slicePortOf(sl *endpoints.Slice, idx map[changedPort]int32, sp service.ServicePort) int32 {
+	return idx[changedPort{sl, sp.Name, string(sp.Protocol)}]
+}
+
+// appendSliceDiff appends to rem and add what a new version c of a slice
+// takes out of and brings to a Service port relative to its old version
+// o, when both have the same address type and give the port the same
+// number: then an endpoint the two share by pointer (endpoints are
+// immutable, and the endpoints controller keeps an unchanged one's
+// pointer and, mostly, its position: it replaces in place, removes by
+// moving the last one into the hole and appends) converts to the same
+// endpointInfo in both, and cancels out. It compares position by
+// position, so a flip costs one endpoint each way, a removal two out and
+// one in, an append one in; whatever is not at the same position in
+// both is listed on both sides, which the merge treats as a removal and
+// an insertion of the same address, as it does for a whole slice.
+func appendSliceDiff(rem, add []endpointInfo, o, c *endpoints.Slice, idx map[changedPort]int32, sp service.ServicePort, v6 bool) ([]endpointInfo, []endpointInfo) {
+	want := endpoints.AddressTypeIPv4
+	if v6 {
+		want = endpoints.AddressTypeIPv6
+	}
+	port := slicePortOf(c, idx, sp)
+	if c.AddressType != want || port <= 0 {
+		return rem, add
+	}
+	n := min(len(o.Endpoints), len(c.Endpoints))
+	for i := range n {
+		if oe, ce := o.Endpoints[i], c.Endpoints[i]; oe != ce {
+			if ei, ok := newEndpointInfo(oe, port); ok {
+				rem = append(rem, ei)
+			}
+			if ei, ok := newEndpointInfo(ce, port); ok {
+				add = append(add, ei)
+			}
+		}
+	}
+	for _, ep := range o.Endpoints[n:] {
+		if ei, ok := newEndpointInfo(ep, port); ok {
+			rem = append(rem, ei)
+		}
+	}
+	for _, ep := range c.Endpoints[n:] {
+		if ei, ok := newEndpointInfo(ep, port); ok {
+			add = append(add, ei)
+		}
+	}
+	return rem, add
 }
 
 // newEndpointInfo is an endpoint at a port; false for an invalid
