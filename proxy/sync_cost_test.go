@@ -358,6 +358,20 @@ func TestSyncIncrementalMatchesFull(t *testing.T) {
 					// the port's current endpoints.
 					bs := tab.Backends(got.Service, got.PortName, service.ProtocolTCP, false)
 					require.True(rt, slices.ContainsFunc(bs, func(b lb.Backend) bool { return b == got.Backend }), "%s: %v not among %v", d, got.Backend, bs)
+					require.True(rt, tab.HasBackend(got.Service, got.PortName, service.ProtocolTCP, false, got.Backend.Addr), "%s: HasBackend(%v)", d, got.Backend.Addr)
+				}
+			}
+			// HasBackend answers as a scan of Backends, for every
+			// address a port may have and one it may not.
+			for _, name := range names {
+				key := service.NamespacedName{Namespace: "default", Name: name}
+				bs := tab.Backends(key, "http", service.ProtocolTCP, false)
+				for a := range 6 {
+					for _, tport := range []uint16{8080, 8081} {
+						ap := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 244, 1, byte(a)}), tport)
+						want := slices.ContainsFunc(bs, func(b lb.Backend) bool { return b.Addr == ap })
+						require.Equal(rt, want, tab.HasBackend(key, "http", service.ProtocolTCP, false, ap), "HasBackend(%v, %v)", key, ap)
+					}
 				}
 			}
 			checkProxyCache(rt, p)
@@ -403,6 +417,15 @@ func TestPatchEndpointsAllocs(t *testing.T) {
 			}
 		})
 		checkEndpointsFull(t, tab)
+		// The invariant check of every routed connection asks the
+		// table whether it holds the pick: no allocation either.
+		in := netip.MustParseAddrPort("10.244.0.1:8080")
+		out := netip.MustParseAddrPort("10.244.9.9:8080")
+		require.Zero(t, testing.AllocsPerRun(100, func() {
+			if !tab.HasBackend(svc.Key(), "http", service.ProtocolTCP, false, in) || tab.HasBackend(svc.Key(), "http", service.ProtocolTCP, false, out) {
+				t.Fatal("HasBackend is wrong")
+			}
+		}))
 	}
 	t.Logf("allocations per build: %v", allocs)
 	require.Equal(t, allocs[10], allocs[1000], "allocations do not grow with the slice")

@@ -768,3 +768,21 @@ func (t *Table) Backends(svc service.NamespacedName, portName string, proto serv
 	}
 	return nil
 }
+
+// HasBackend reports whether a Service port has an endpoint at addr in
+// the table, in one family, whatever its conditions: whether Backends
+// would list it, in O(log endpoints) and without allocating (the port's
+// endpoints are kept in address order).
+func (t *Table) HasBackend(svc service.NamespacedName, portName string, proto service.Protocol, ipv6 bool, addr netip.AddrPort) bool {
+	ts := t.lookup(&tableService{}, svc)
+	if ts == nil {
+		return false
+	}
+	for _, tp := range ts.ports {
+		if tp.key.name == portName && tp.key.proto == toProtocol(proto) && tp.key.ipv6 == ipv6 {
+			_, found := slices.BinarySearchFunc(tp.eps, addr, func(e endpointInfo, a netip.AddrPort) int { return e.b.Addr.Compare(a) })
+			return found
+		}
+	}
+	return false
+}
