@@ -421,11 +421,14 @@ func TestPatchEndpointsAllocs(t *testing.T) {
 		// table whether it holds the pick: no allocation either.
 		in := netip.MustParseAddrPort("10.244.0.1:8080")
 		out := netip.MustParseAddrPort("10.244.9.9:8080")
-		require.Zero(t, testing.AllocsPerRun(100, func() {
+		has := testing.AllocsPerRun(100, func() {
 			if !tab.HasBackend(svc.Key(), "http", service.ProtocolTCP, false, in) || tab.HasBackend(svc.Key(), "http", service.ProtocolTCP, false, out) {
 				t.Fatal("HasBackend is wrong")
 			}
-		}))
+		})
+		if !raceEnabled {
+			require.Zero(t, has, "allocations of HasBackend")
+		}
 	}
 	t.Logf("allocations per build: %v", allocs)
 	require.Equal(t, allocs[10], allocs[1000], "allocations do not grow with the slice")

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/btree"
 
@@ -769,12 +770,19 @@ func (t *Table) Backends(svc service.NamespacedName, portName string, proto serv
 	return nil
 }
 
+// probes are the lookup keys of HasBackend, which readers of a Table
+// share (a probe escapes to the B-tree's comparison).
+var probes = sync.Pool{New: func() any { return new(tableService) }}
+
 // HasBackend reports whether a Service port has an endpoint at addr in
 // the table, in one family, whatever its conditions: whether Backends
 // would list it, in O(log endpoints) and without allocating (the port's
 // endpoints are kept in address order).
 func (t *Table) HasBackend(svc service.NamespacedName, portName string, proto service.Protocol, ipv6 bool, addr netip.AddrPort) bool {
-	ts := t.lookup(&tableService{}, svc)
+	probe := probes.Get().(*tableService)
+	ts := t.lookup(probe, svc)
+	probe.key = service.NamespacedName{}
+	probes.Put(probe)
 	if ts == nil {
 		return false
 	}
