@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"runtime"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
@@ -388,7 +390,7 @@ func TestSyncIncrementalMatchesFull(t *testing.T) {
 // merged list of the port's endpoints is the one allocation that grows
 // with the port.
 func TestPatchEndpointsAllocs(t *testing.T) {
-	allocs := map[int]float64{}
+	allocs, bytes := map[int]float64{}, map[int]float64{}
 	for _, n := range []int{10, 1000} {
 		svc := testService(service.ServiceTypeClusterIP)
 		b := NewTable().Builder()
@@ -402,7 +404,7 @@ func TestPatchEndpointsAllocs(t *testing.T) {
 		tab := b.Build()
 		cur := ch.Slice
 		k := 0
-		allocs[n] = testing.AllocsPerRun(100, func() {
+		flip := func() {
 			sl := *cur
 			sl.Endpoints = slices.Clone(cur.Endpoints)
 			e := *cur.Endpoints[k%n]
@@ -415,7 +417,15 @@ func TestPatchEndpointsAllocs(t *testing.T) {
 			if b.sorted != 2 {
 				t.Fatalf("%d endpoints: sorted %d, want 2", n, b.sorted)
 			}
-		})
+		}
+		allocs[n] = testing.AllocsPerRun(100, flip)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range 100 {
+			flip()
+		}
+		runtime.ReadMemStats(&after)
+		bytes[n] = float64(after.TotalAlloc-before.TotalAlloc) / 100
 		checkEndpointsFull(t, tab)
 		// The invariant check of every routed connection asks the
 		// table whether it holds the pick: no allocation either.
@@ -430,6 +440,12 @@ func TestPatchEndpointsAllocs(t *testing.T) {
 			require.Zero(t, has, "allocations of HasBackend")
 		}
 	}
-	t.Logf("allocations per build: %v", allocs)
+	t.Logf("allocations per build: %v, bytes: %v", allocs, bytes)
 	require.Equal(t, allocs[10], allocs[1000], "allocations do not grow with the slice")
+	// What grows with the port is two lists of pointers, the slice's
+	// (the flip's own copy) and the port's merged endpoints: 16 bytes an
+	// endpoint, where a copy of the endpoints' values would be more than
+	// an endpointInfo each.
+	perEndpoint := (bytes[1000] - bytes[10]) / 990
+	require.Less(t, perEndpoint, float64(unsafe.Sizeof(endpointInfo{})), "bytes per endpoint of the port")
 }

@@ -100,11 +100,14 @@ type tableService struct {
 // A node's Proxy keeps its pickers for a port keyed by portKey and
 // refreshes them when the *tablePort it last saw is replaced.
 type tablePort struct {
-	key    portKey
-	svc    *service.Service
-	spIdx  int // the index of this port in svc.Spec.Ports
-	alg    string
-	eps    []endpointInfo
+	key   portKey
+	svc   *service.Service
+	spIdx int // the index of this port in svc.Spec.Ports
+	alg   string
+	// eps are the port's endpoints in address order; a build that
+	// patches the port shares the entries of those that did not change
+	// (8 bytes each, where a copy of the values was 15 times that).
+	eps    []*endpointInfo
 	hasAny bool
 	// dups reports that two slices had an endpoint at the same
 	// address and port (the first slice by name won): a change of such
@@ -408,7 +411,7 @@ func changedSlices(old, cur map[string]*endpoints.Slice) []string {
 // them; it sorts only what the changed slices bring. It declines
 // (false) where first-wins between slices matters: an address and port
 // in two slices, before or after.
-func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[string]*endpoints.Slice, changed []string, idx map[changedPort]int32, sp service.ServicePort, v6 bool) ([]endpointInfo, bool) {
+func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[string]*endpoints.Slice, changed []string, idx map[changedPort]int32, sp service.ServicePort, v6 bool) ([]*endpointInfo, bool) {
 	if old.dups {
 		return nil, false
 	}
@@ -438,7 +441,9 @@ func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[s
 			return nil, false
 		}
 	}
-	out := make([]endpointInfo, 0, max(0, len(old.eps)+len(add)-len(rem)))
+	// add is this build's own, never written again: the new entries
+	// point into it.
+	out := make([]*endpointInfo, 0, max(0, len(old.eps)+len(add)-len(rem)))
 	i, j := 0, 0
 	for _, e := range old.eps {
 		for i < len(rem) && rem[i].b.Addr.Compare(e.b.Addr) < 0 {
@@ -449,7 +454,7 @@ func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[s
 			continue
 		}
 		for j < len(add) && add[j].b.Addr.Compare(e.b.Addr) < 0 {
-			out = append(out, add[j])
+			out = append(out, &add[j])
 			j++
 		}
 		if j < len(add) && add[j].b.Addr == e.b.Addr {
@@ -457,7 +462,9 @@ func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[s
 		}
 		out = append(out, e)
 	}
-	out = append(out, add[j:]...)
+	for ; j < len(add); j++ {
+		out = append(out, &add[j])
+	}
 	if len(out) == 0 {
 		return nil, true // as portEndpoints gathers none
 	}
@@ -715,7 +722,7 @@ func slicePortIndex(ts *tableService, names []string) map[slicePort]int32 {
 // from the Service's slices: PodIP:port of the slice port with the
 // Service port's name and protocol, in slice-name order, first wins. It
 // reports whether an address and port was in two slices.
-func portEndpoints(ts *tableService, names []string, ports map[slicePort]int32, sp service.ServicePort, v6 bool) ([]endpointInfo, bool) {
+func portEndpoints(ts *tableService, names []string, ports map[slicePort]int32, sp service.ServicePort, v6 bool) ([]*endpointInfo, bool) {
 	want := endpoints.AddressTypeIPv4
 	if v6 {
 		want = endpoints.AddressTypeIPv6
@@ -746,7 +753,14 @@ func portEndpoints(ts *tableService, names []string, ports map[slicePort]int32, 
 		}
 	}
 	slices.SortFunc(out, func(a, b endpointInfo) int { return a.b.Addr.Compare(b.b.Addr) })
-	return out, dups
+	if out == nil {
+		return nil, dups
+	}
+	ptrs := make([]*endpointInfo, len(out))
+	for i := range out {
+		ptrs[i] = &out[i]
+	}
+	return ptrs, dups
 }
 
 // Backends returns the endpoints a Service port has in the table, in one
@@ -788,7 +802,7 @@ func (t *Table) HasBackend(svc service.NamespacedName, portName string, proto se
 	}
 	for _, tp := range ts.ports {
 		if tp.key.name == portName && tp.key.proto == toProtocol(proto) && tp.key.ipv6 == ipv6 {
-			_, found := slices.BinarySearchFunc(tp.eps, addr, func(e endpointInfo, a netip.AddrPort) int { return e.b.Addr.Compare(a) })
+			_, found := slices.BinarySearchFunc(tp.eps, addr, func(e *endpointInfo, a netip.AddrPort) int { return e.b.Addr.Compare(a) })
 			return found
 		}
 	}
