@@ -477,7 +477,7 @@ func (p *Proxy) Route(pkt Packet, now time.Time) Route {
 		r.Verdict = Unreachable
 		return r
 	}
-	if f.kind == FrontendLoadBalancer && len(f.ranges) > 0 && !containsAddr(f.ranges, src) {
+	if rs := f.sourceRanges(); len(rs) > 0 && !containsAddr(rs, src) {
 		r.Verdict = BlockedBySourceRange
 		return r
 	}
