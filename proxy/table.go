@@ -244,11 +244,7 @@ func (b *TableBuilder) SetDefaultAlgorithm(name string) error {
 }
 
 func (b *TableBuilder) get(key service.NamespacedName) *tableService {
-	ts, ok := b.t.services.Get(&tableService{key: key})
-	if !ok {
-		return nil
-	}
-	return ts
+	return b.t.lookup(&b.probe, key) // a probe of the builder's: a new one escapes
 }
 
 // edit returns a private copy of the Service's entry, to modify.
@@ -257,13 +253,16 @@ func (b *TableBuilder) edit(key service.NamespacedName) *tableService {
 		b.dirty = map[service.NamespacedName]bool{}
 	}
 	old := b.get(key)
-	ts := &tableService{key: key, slices: map[string]*endpoints.Slice{}}
+	ts := &tableService{key: key}
 	if old != nil {
 		if b.dirty[key] {
 			return old // already private to this builder
 		}
 		ts.svc, ts.alg, ts.ports = old.svc, old.alg, old.ports
-		maps.Copy(ts.slices, old.slices)
+		ts.slices = maps.Clone(old.slices) // sized once, where a Copy grows it
+	}
+	if ts.slices == nil {
+		ts.slices = map[string]*endpoints.Slice{}
 	}
 	b.t.services.ReplaceOrInsert(ts)
 	b.dirty[key] = true
