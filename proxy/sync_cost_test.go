@@ -175,6 +175,18 @@ func checkEndpointsFull(t require.TestingT, tab *Table) {
 	})
 }
 
+// checkFrontendsCurrent asserts that every frontend of t points at a
+// port its Service has in t: none is left from an older build.
+func checkFrontendsCurrent(t require.TestingT, tab *Table) {
+	check := func(f tableFrontend) bool {
+		ts, ok := tab.services.Get(&tableService{key: f.tp.key.svc})
+		require.True(t, ok && slices.Contains(ts.ports, f.tp), "frontend %v:%d points at a port its Service does not have", f.addr, f.port)
+		return true
+	}
+	tab.frontends.Ascend(check)
+	tab.nodePorts.Ascend(check)
+}
+
 // TestPatchEndpointsSortsWhatChanged: one endpoint's readiness flips in
 // one of ten slices of a hundred endpoints; the new table's endpoints of
 // the port are those of a full gathering, and only the changed
@@ -333,6 +345,7 @@ func TestSyncIncrementalMatchesFull(t *testing.T) {
 				}
 				tabs = append(tabs, b.Build())
 				checkEndpointsFull(rt, tabs[len(tabs)-1])
+				checkFrontendsCurrent(rt, tabs[len(tabs)-1])
 			}
 			tab := tabs[len(tabs)-1-rapid.IntRange(0, min(len(tabs)-1, 20)).Draw(rt, "sync")]
 			before, prev := slices.Collect(maps.Keys(p.pickers)), p.table

@@ -359,7 +359,14 @@ func (b *TableBuilder) rebuild(ts *tableService) {
 		changed = changedSlices(o.slices, ts.slices)
 		chPorts = changedPortIndex(changed, o.slices, ts.slices)
 	}
-	b.unprogram(ts)
+	if prev == nil {
+		b.unprogram(ts)
+	}
+	// Else the Service is the one the ports were programmed from, so
+	// program below writes every frontend key unprogram would delete
+	// (its addresses, ports and families are the Service's): each is
+	// overwritten once, where a delete and an insert both walked the
+	// tree and could rebalance it.
 	ts.ports = nil
 	svc := ts.svc
 	if svc == nil || svc.Spec.Type == service.ServiceTypeExternalName {
