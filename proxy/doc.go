@@ -10,7 +10,11 @@
 // Proxy, and NodePorts, each in the Service's own IP families) and each
 // port's endpoints from the EndpointSlices. It is immutable: a
 // TableBuilder applies Service and slice changes to a copy-on-write clone
-// and Build returns a new Table that shares everything unchanged. A Proxy
+// and Build returns a new Table that shares everything unchanged: a
+// port whose Service did not change has its endpoint list patched with
+// the endpoints that differ between two versions of a slice (compared
+// by pointer, as package endpoints shares unchanged ones) and points at
+// the same entries as before for the rest. A Proxy
 // is one node's view: Sync points it at a Table at the cost of what the
 // builds between the two changed (each Table remembers its last builds'
 // Services and frontends), and it keeps only

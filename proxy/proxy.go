@@ -256,7 +256,8 @@ func (p *Proxy) Sync(t *Table) {
 // Frontends returns the number of frontends in the proxy's table.
 func (p *Proxy) Frontends() int { return p.table.Frontends() }
 
-// endpointInfo is one endpoint with the facts CategorizeEndpoints needs.
+// endpointInfo is one endpoint with the facts CategorizeEndpoints needs;
+// immutable once built, and shared by the Tables whose port it stays in.
 type endpointInfo struct {
 	b         lb.Backend
 	zoneHints []endpoints.ForZone
@@ -328,9 +329,9 @@ func (p *Proxy) pickersFor(tp *tablePort) *nodePort {
 }
 
 // categorize splits endpoints as kube-proxy's CategorizeEndpoints does.
-func (p *Proxy) categorize(svc *service.Service, eps []endpointInfo) (cluster, local []lb.Backend) {
+func (p *Proxy) categorize(svc *service.Service, eps []*endpointInfo) (cluster, local []lb.Backend) {
 	mode := p.topologyMode(svc, eps)
-	usable := func(e endpointInfo) bool {
+	usable := func(e *endpointInfo) bool {
 		switch mode {
 		case "zone":
 			return slices.ContainsFunc(e.zoneHints, func(z endpoints.ForZone) bool { return z.Name == p.cfg.NodeZone })
@@ -373,7 +374,7 @@ func (p *Proxy) categorize(svc *service.Service, eps []endpointInfo) (cluster, l
 // topologyModeFromHints: hints are used only when the Service asks for
 // them (trafficDistribution, or the topology-mode annotation) and every
 // ready endpoint carries one, and only when one is for this node or zone.
-func (p *Proxy) topologyMode(svc *service.Service, eps []endpointInfo) string {
+func (p *Proxy) topologyMode(svc *service.Service, eps []*endpointInfo) string {
 	td := ""
 	if svc.Spec.TrafficDistribution != nil {
 		td = *svc.Spec.TrafficDistribution
@@ -476,7 +477,7 @@ func (p *Proxy) Route(pkt Packet, now time.Time) Route {
 		r.Verdict = Unreachable
 		return r
 	}
-	if f.kind == FrontendLoadBalancer && len(f.ranges) > 0 && !containsAddr(f.ranges, src) {
+	if rs := f.sourceRanges(); len(rs) > 0 && !containsAddr(rs, src) {
 		r.Verdict = BlockedBySourceRange
 		return r
 	}

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"runtime"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
@@ -173,10 +175,24 @@ func checkEndpointsFull(t require.TestingT, tab *Table) {
 	})
 }
 
+// checkFrontendsCurrent asserts that every frontend of t points at a
+// port its Service has in t: none is left from an older build.
+func checkFrontendsCurrent(t require.TestingT, tab *Table) {
+	check := func(f tableFrontend) bool {
+		ts, ok := tab.services.Get(&tableService{key: f.tp.key.svc})
+		require.True(t, ok && slices.Contains(ts.ports, f.tp), "frontend %v:%d points at a port its Service does not have", f.addr, f.port)
+		return true
+	}
+	tab.frontends.Ascend(check)
+	tab.nodePorts.Ascend(check)
+}
+
 // TestPatchEndpointsSortsWhatChanged: one endpoint's readiness flips in
 // one of ten slices of a hundred endpoints; the new table's endpoints of
-// the port are those of a full gathering, and only that slice's old and
-// new endpoints were sorted, not all thousand.
+// the port are those of a full gathering, and only the changed
+// endpoint's old and new versions were sorted, not the slice's hundred
+// (the new slice shares the other 99 endpoints by pointer) nor all
+// thousand.
 func TestPatchEndpointsSortsWhatChanged(t *testing.T) {
 	svc := testService(service.ServiceTypeClusterIP)
 	b := NewTable().Builder()
@@ -201,7 +217,7 @@ func TestPatchEndpointsSortsWhatChanged(t *testing.T) {
 	b = tab.Builder()
 	b.ApplySlices([]endpoints.Change{{Kind: endpoints.Updated, Service: svc.Key(), Slice: &sl, Old: old}})
 	tab = b.Build()
-	require.Equal(t, 200, b.sorted, "the changed slice's old and new endpoints only")
+	require.Equal(t, 2, b.sorted, "the changed endpoint's old and new versions only, not the slice's 200")
 	checkEndpointsFull(t, tab)
 	got := tab.Backends(svc.Key(), "http", service.ProtocolTCP, false)
 	require.Len(t, got, 1000)
@@ -239,7 +255,7 @@ func TestSyncIncrementalMatchesFull(t *testing.T) {
 				for range rapid.IntRange(1, 3).Draw(rt, "changes") {
 					name := rapid.SampledFrom(names).Draw(rt, "name")
 					key := service.NamespacedName{Namespace: "default", Name: name}
-					switch rapid.IntRange(0, 3).Draw(rt, "op") {
+					switch rapid.IntRange(0, 4).Draw(rt, "op") {
 					case 0:
 						port := int32(rapid.IntRange(80, 81).Draw(rt, "port"))
 						typ := rapid.SampledFrom([]service.ServiceType{service.ServiceTypeClusterIP, service.ServiceTypeNodePort}).Draw(rt, "type")
@@ -268,6 +284,59 @@ func TestSyncIncrementalMatchesFull(t *testing.T) {
 						ch := testSlice(name+rapid.SampledFrom([]string{"-1", "-2"}).Draw(rt, "slice"), endpoints.AddressTypeIPv4, eps...)
 						ch.Service = key
 						b.ApplySlices([]endpoints.Change{ch})
+					case 4:
+						// A new version of a slice the builder holds,
+						// sharing its endpoints by pointer as the
+						// endpoints controller does, with one edit:
+						// the diff path of patchEndpoints.
+						sname := name + rapid.SampledFrom([]string{"-1", "-2"}).Draw(rt, "slice")
+						ts := b.get(key)
+						if ts == nil || ts.slices[sname] == nil {
+							continue
+						}
+						old := ts.slices[sname]
+						sl := *old
+						sl.Endpoints = slices.Clone(old.Endpoints)
+						newEp := func() *endpoints.Endpoint {
+							return &endpoints.Endpoint{
+								Addresses: []netip.Addr{netip.MustParseAddr(fmt.Sprintf("10.244.1.%d", rapid.IntRange(1, 5).Draw(rt, "a")))},
+								NodeName:  "node-a", Zone: "z1",
+								Conditions: endpoints.Conditions{Ready: rapid.Bool().Draw(rt, "ready"), Serving: true}}
+						}
+						n := len(sl.Endpoints)
+						switch rapid.IntRange(0, 5).Draw(rt, "edit") {
+						case 0: // replace in place: a flip, or another address
+							if n > 0 {
+								i := rapid.IntRange(0, n-1).Draw(rt, "i")
+								e := *sl.Endpoints[i]
+								if rapid.Bool().Draw(rt, "flip") {
+									e.Conditions.Ready = !e.Conditions.Ready
+									sl.Endpoints[i] = &e
+								} else {
+									sl.Endpoints[i] = newEp()
+								}
+							}
+						case 1: // remove: the last one moves into the hole
+							if n > 0 {
+								i := rapid.IntRange(0, n-1).Draw(rt, "i")
+								sl.Endpoints[i] = sl.Endpoints[n-1]
+								sl.Endpoints = sl.Endpoints[:n-1]
+							}
+						case 2: // append
+							sl.Endpoints = append(sl.Endpoints, newEp())
+						case 3: // two shared endpoints trade places
+							if n > 1 {
+								i, j := rapid.IntRange(0, n-1).Draw(rt, "i"), rapid.IntRange(0, n-1).Draw(rt, "j")
+								sl.Endpoints[i], sl.Endpoints[j] = sl.Endpoints[j], sl.Endpoints[i]
+							}
+						case 4: // the port's number changes, endpoints shared
+							sl.Ports = []endpoints.Port{{Name: "http", Protocol: service.ProtocolTCP, Port: int32(rapid.IntRange(8080, 8081).Draw(rt, "tport"))}}
+						case 5: // a shared endpoint twice
+							if n > 0 {
+								sl.Endpoints = append(sl.Endpoints, sl.Endpoints[rapid.IntRange(0, n-1).Draw(rt, "i")])
+							}
+						}
+						b.ApplySlices([]endpoints.Change{{Kind: endpoints.Updated, Service: key, Old: old, Slice: &sl}})
 					case 3:
 						sl := &endpoints.Slice{}
 						sl.Name = name + rapid.SampledFrom([]string{"-1", "-2"}).Draw(rt, "slice")
@@ -276,6 +345,7 @@ func TestSyncIncrementalMatchesFull(t *testing.T) {
 				}
 				tabs = append(tabs, b.Build())
 				checkEndpointsFull(rt, tabs[len(tabs)-1])
+				checkFrontendsCurrent(rt, tabs[len(tabs)-1])
 			}
 			tab := tabs[len(tabs)-1-rapid.IntRange(0, min(len(tabs)-1, 20)).Draw(rt, "sync")]
 			before, prev := slices.Collect(maps.Keys(p.pickers)), p.table
@@ -303,9 +373,92 @@ func TestSyncIncrementalMatchesFull(t *testing.T) {
 					// the port's current endpoints.
 					bs := tab.Backends(got.Service, got.PortName, service.ProtocolTCP, false)
 					require.True(rt, slices.ContainsFunc(bs, func(b lb.Backend) bool { return b == got.Backend }), "%s: %v not among %v", d, got.Backend, bs)
+					require.True(rt, tab.HasBackend(got.Service, got.PortName, service.ProtocolTCP, false, got.Backend.Addr), "%s: HasBackend(%v)", d, got.Backend.Addr)
+				}
+			}
+			// HasBackend answers as a scan of Backends, for every
+			// address a port may have and one it may not.
+			for _, name := range names {
+				key := service.NamespacedName{Namespace: "default", Name: name}
+				bs := tab.Backends(key, "http", service.ProtocolTCP, false)
+				for a := range 6 {
+					for _, tport := range []uint16{8080, 8081} {
+						ap := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 244, 1, byte(a)}), tport)
+						want := slices.ContainsFunc(bs, func(b lb.Backend) bool { return b.Addr == ap })
+						require.Equal(rt, want, tab.HasBackend(key, "http", service.ProtocolTCP, false, ap), "HasBackend(%v, %v)", key, ap)
+					}
 				}
 			}
 			checkProxyCache(rt, p)
 		}
 	})
+}
+
+// TestPatchEndpointsAllocs counts the allocations of a build after one
+// endpoint's readiness flips in a 1 000-endpoint slice: the new slice
+// shares the other 999 endpoints by pointer, so the build converts and
+// sorts two endpoints (TestPatchEndpointsSortsWhatChanged) and its
+// allocations do not depend on the slice's size, where converting both
+// versions of the slice grew its buffers a dozen times each. The
+// merged list of the port's endpoints is the one allocation that grows
+// with the port.
+func TestPatchEndpointsAllocs(t *testing.T) {
+	allocs, bytes := map[int]float64{}, map[int]float64{}
+	for _, n := range []int{10, 1000} {
+		svc := testService(service.ServiceTypeClusterIP)
+		b := NewTable().Builder()
+		require.NoError(t, b.UpsertService(svc))
+		var eps []ep
+		for j := range n {
+			eps = append(eps, ready(fmt.Sprintf("10.244.%d.%d", j/250, j%250+1), "node-b", "z1"))
+		}
+		ch := testSlice("web-1", endpoints.AddressTypeIPv4, eps...)
+		b.ApplySlices([]endpoints.Change{ch})
+		tab := b.Build()
+		cur := ch.Slice
+		k := 0
+		flip := func() {
+			sl := *cur
+			sl.Endpoints = slices.Clone(cur.Endpoints)
+			e := *cur.Endpoints[k%n]
+			e.Conditions.Ready = !e.Conditions.Ready
+			sl.Endpoints[k%n] = &e
+			k++
+			b := tab.Builder()
+			b.ApplySlices([]endpoints.Change{{Kind: endpoints.Updated, Service: svc.Key(), Slice: &sl, Old: cur}})
+			tab, cur = b.Build(), &sl
+			if b.sorted != 2 {
+				t.Fatalf("%d endpoints: sorted %d, want 2", n, b.sorted)
+			}
+		}
+		allocs[n] = testing.AllocsPerRun(100, flip)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range 100 {
+			flip()
+		}
+		runtime.ReadMemStats(&after)
+		bytes[n] = float64(after.TotalAlloc-before.TotalAlloc) / 100
+		checkEndpointsFull(t, tab)
+		// The invariant check of every routed connection asks the
+		// table whether it holds the pick: no allocation either.
+		in := netip.MustParseAddrPort("10.244.0.1:8080")
+		out := netip.MustParseAddrPort("10.244.9.9:8080")
+		has := testing.AllocsPerRun(100, func() {
+			if !tab.HasBackend(svc.Key(), "http", service.ProtocolTCP, false, in) || tab.HasBackend(svc.Key(), "http", service.ProtocolTCP, false, out) {
+				t.Fatal("HasBackend is wrong")
+			}
+		})
+		if !raceEnabled {
+			require.Zero(t, has, "allocations of HasBackend")
+		}
+	}
+	t.Logf("allocations per build: %v, bytes: %v", allocs, bytes)
+	require.Equal(t, allocs[10], allocs[1000], "allocations do not grow with the slice")
+	// What grows with the port is two lists of pointers, the slice's
+	// (the flip's own copy) and the port's merged endpoints: 16 bytes an
+	// endpoint, where a copy of the endpoints' values would be more than
+	// an endpointInfo each.
+	perEndpoint := (bytes[1000] - bytes[10]) / 990
+	require.Less(t, perEndpoint, float64(unsafe.Sizeof(endpointInfo{})), "bytes per endpoint of the port")
 }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/btree"
 
@@ -99,12 +100,18 @@ type tableService struct {
 // A node's Proxy keeps its pickers for a port keyed by portKey and
 // refreshes them when the *tablePort it last saw is replaced.
 type tablePort struct {
-	key    portKey
-	svc    *service.Service
-	spIdx  int // the index of this port in svc.Spec.Ports
-	alg    string
-	eps    []endpointInfo
+	key   portKey
+	svc   *service.Service
+	spIdx int // the index of this port in svc.Spec.Ports
+	alg   string
+	// eps are the port's endpoints in address order; a build that
+	// patches the port shares the entries of those that did not change
+	// (8 bytes each, where a copy of the values was 15 times that).
+	eps    []*endpointInfo
 	hasAny bool
+	// ranges are the Service's loadBalancerSourceRanges, which its
+	// LoadBalancer frontends apply (tableFrontend.sourceRanges).
+	ranges []netip.Prefix
 	// dups reports that two slices had an endpoint at the same
 	// address and port (the first slice by name won): a change of such
 	// a port's slices is merged by a full rebuild, not patched.
@@ -119,13 +126,24 @@ type portKey struct {
 }
 
 type tableFrontend struct {
-	addr   netip.Addr // zero for node ports
-	port   uint16
-	proto  lb.Protocol
-	ipv6   bool
-	kind   FrontendKind
-	tp     *tablePort
-	ranges []netip.Prefix // loadBalancerSourceRanges, LoadBalancer frontends only
+	addr  netip.Addr // zero for node ports
+	port  uint16
+	proto lb.Protocol
+	ipv6  bool
+	kind  FrontendKind
+	tp    *tablePort
+}
+
+// sourceRanges returns the loadBalancerSourceRanges of a LoadBalancer
+// frontend, nil for the other kinds. They live in the port, not in the
+// frontend: a frontend is an item of a copy-on-write B-tree whose nodes
+// every build that writes one copies, and the slice header would make
+// them 60 % larger.
+func (f tableFrontend) sourceRanges() []netip.Prefix {
+	if f.kind != FrontendLoadBalancer || f.tp == nil {
+		return nil
+	}
+	return f.tp.ranges
 }
 
 func lessFrontend(a, b tableFrontend) bool {
@@ -226,11 +244,7 @@ func (b *TableBuilder) SetDefaultAlgorithm(name string) error {
 }
 
 func (b *TableBuilder) get(key service.NamespacedName) *tableService {
-	ts, ok := b.t.services.Get(&tableService{key: key})
-	if !ok {
-		return nil
-	}
-	return ts
+	return b.t.lookup(&b.probe, key) // a probe of the builder's: a new one escapes
 }
 
 // edit returns a private copy of the Service's entry, to modify.
@@ -239,13 +253,16 @@ func (b *TableBuilder) edit(key service.NamespacedName) *tableService {
 		b.dirty = map[service.NamespacedName]bool{}
 	}
 	old := b.get(key)
-	ts := &tableService{key: key, slices: map[string]*endpoints.Slice{}}
+	ts := &tableService{key: key}
 	if old != nil {
 		if b.dirty[key] {
 			return old // already private to this builder
 		}
 		ts.svc, ts.alg, ts.ports = old.svc, old.alg, old.ports
-		maps.Copy(ts.slices, old.slices)
+		ts.slices = maps.Clone(old.slices) // sized once, where a Copy grows it
+	}
+	if ts.slices == nil {
+		ts.slices = map[string]*endpoints.Slice{}
 	}
 	b.t.services.ReplaceOrInsert(ts)
 	b.dirty[key] = true
@@ -342,7 +359,14 @@ func (b *TableBuilder) rebuild(ts *tableService) {
 		changed = changedSlices(o.slices, ts.slices)
 		chPorts = changedPortIndex(changed, o.slices, ts.slices)
 	}
-	b.unprogram(ts)
+	if prev == nil {
+		b.unprogram(ts)
+	}
+	// Else the Service is the one the ports were programmed from, so
+	// program below writes every frontend key unprogram would delete
+	// (its addresses, ports and families are the Service's): each is
+	// overwritten once, where a delete and an insert both walked the
+	// tree and could rebalance it.
 	ts.ports = nil
 	svc := ts.svc
 	if svc == nil || svc.Spec.Type == service.ServiceTypeExternalName {
@@ -407,17 +431,22 @@ func changedSlices(old, cur map[string]*endpoints.Slice) []string {
 // them; it sorts only what the changed slices bring. It declines
 // (false) where first-wins between slices matters: an address and port
 // in two slices, before or after.
-func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[string]*endpoints.Slice, changed []string, idx map[changedPort]int32, sp service.ServicePort, v6 bool) ([]endpointInfo, bool) {
+func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[string]*endpoints.Slice, changed []string, idx map[changedPort]int32, sp service.ServicePort, v6 bool) ([]*endpointInfo, bool) {
 	if old.dups {
 		return nil, false
 	}
 	var rem, add []endpointInfo
 	for _, n := range changed {
-		if sl := oldSlices[n]; sl != nil {
-			rem = appendSliceEndpoints(rem, sl, idx, sp, v6)
+		o, c := oldSlices[n], curSlices[n]
+		if o != nil && c != nil && o.AddressType == c.AddressType && slicePortOf(o, idx, sp) == slicePortOf(c, idx, sp) {
+			rem, add = appendSliceDiff(rem, add, o, c, idx, sp, v6)
+			continue
 		}
-		if sl := curSlices[n]; sl != nil {
-			add = appendSliceEndpoints(add, sl, idx, sp, v6)
+		if o != nil {
+			rem = appendSliceEndpoints(rem, o, idx, sp, v6)
+		}
+		if c != nil {
+			add = appendSliceEndpoints(add, c, idx, sp, v6)
 		}
 	}
 	if len(rem) == 0 && len(add) == 0 {
@@ -432,7 +461,9 @@ func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[s
 			return nil, false
 		}
 	}
-	out := make([]endpointInfo, 0, max(0, len(old.eps)+len(add)-len(rem)))
+	// add is this build's own, never written again: the new entries
+	// point into it.
+	out := make([]*endpointInfo, 0, max(0, len(old.eps)+len(add)-len(rem)))
 	i, j := 0, 0
 	for _, e := range old.eps {
 		for i < len(rem) && rem[i].b.Addr.Compare(e.b.Addr) < 0 {
@@ -443,7 +474,7 @@ func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[s
 			continue
 		}
 		for j < len(add) && add[j].b.Addr.Compare(e.b.Addr) < 0 {
-			out = append(out, add[j])
+			out = append(out, &add[j])
 			j++
 		}
 		if j < len(add) && add[j].b.Addr == e.b.Addr {
@@ -451,7 +482,9 @@ func (b *TableBuilder) patchEndpoints(old *tablePort, oldSlices, curSlices map[s
 		}
 		out = append(out, e)
 	}
-	out = append(out, add[j:]...)
+	for ; j < len(add); j++ {
+		out = append(out, &add[j])
+	}
 	if len(out) == 0 {
 		return nil, true // as portEndpoints gathers none
 	}
@@ -504,6 +537,57 @@ func appendSliceEndpoints(out []endpointInfo, sl *endpoints.Slice, idx map[chang
 		}
 	}
 	return out
+}
+
+// slicePortOf returns the number of a Service port in one version of a
+// changed slice (changedPortIndex), 0 when it has none.
+func slicePortOf(sl *endpoints.Slice, idx map[changedPort]int32, sp service.ServicePort) int32 {
+	return idx[changedPort{sl, sp.Name, string(sp.Protocol)}]
+}
+
+// appendSliceDiff appends to rem and add what a new version c of a slice
+// takes out of and brings to a Service port relative to its old version
+// o, when both have the same address type and give the port the same
+// number: then an endpoint the two share by pointer (endpoints are
+// immutable, and the endpoints controller keeps an unchanged one's
+// pointer and, mostly, its position: it replaces in place, removes by
+// moving the last one into the hole and appends) converts to the same
+// endpointInfo in both, and cancels out. It compares position by
+// position, so a flip costs one endpoint each way, a removal two out and
+// one in, an append one in; whatever is not at the same position in
+// both is listed on both sides, which the merge treats as a removal and
+// an insertion of the same address, as it does for a whole slice.
+func appendSliceDiff(rem, add []endpointInfo, o, c *endpoints.Slice, idx map[changedPort]int32, sp service.ServicePort, v6 bool) ([]endpointInfo, []endpointInfo) {
+	want := endpoints.AddressTypeIPv4
+	if v6 {
+		want = endpoints.AddressTypeIPv6
+	}
+	port := slicePortOf(c, idx, sp)
+	if c.AddressType != want || port <= 0 {
+		return rem, add
+	}
+	n := min(len(o.Endpoints), len(c.Endpoints))
+	for i := range n {
+		if oe, ce := o.Endpoints[i], c.Endpoints[i]; oe != ce {
+			if ei, ok := newEndpointInfo(oe, port); ok {
+				rem = append(rem, ei)
+			}
+			if ei, ok := newEndpointInfo(ce, port); ok {
+				add = append(add, ei)
+			}
+		}
+	}
+	for _, ep := range o.Endpoints[n:] {
+		if ei, ok := newEndpointInfo(ep, port); ok {
+			rem = append(rem, ei)
+		}
+	}
+	for _, ep := range c.Endpoints[n:] {
+		if ei, ok := newEndpointInfo(ep, port); ok {
+			add = append(add, ei)
+		}
+	}
+	return rem, add
 }
 
 // newEndpointInfo is an endpoint at a port; false for an invalid
@@ -611,14 +695,12 @@ func (b *TableBuilder) program(svc *service.Service, sp service.ServicePort, tp 
 			}
 		}
 	}
+	tp.ranges = ranges // tp is this builder's own until Build returns
 	for _, v := range serviceVIPs(svc) {
 		if v.addr.Is6() != tp.key.ipv6 {
 			continue
 		}
 		f := tableFrontend{addr: v.addr, port: uint16(sp.Port), proto: tp.key.proto, ipv6: tp.key.ipv6, kind: v.kind, tp: tp}
-		if v.kind == FrontendLoadBalancer {
-			f.ranges = ranges
-		}
 		b.t.frontends.ReplaceOrInsert(f)
 		b.fronts = append(b.fronts, frontendKey{f.addr, f.port, f.proto})
 	}
@@ -658,7 +740,7 @@ func slicePortIndex(ts *tableService, names []string) map[slicePort]int32 {
 // from the Service's slices: PodIP:port of the slice port with the
 // Service port's name and protocol, in slice-name order, first wins. It
 // reports whether an address and port was in two slices.
-func portEndpoints(ts *tableService, names []string, ports map[slicePort]int32, sp service.ServicePort, v6 bool) ([]endpointInfo, bool) {
+func portEndpoints(ts *tableService, names []string, ports map[slicePort]int32, sp service.ServicePort, v6 bool) ([]*endpointInfo, bool) {
 	want := endpoints.AddressTypeIPv4
 	if v6 {
 		want = endpoints.AddressTypeIPv6
@@ -689,7 +771,14 @@ func portEndpoints(ts *tableService, names []string, ports map[slicePort]int32, 
 		}
 	}
 	slices.SortFunc(out, func(a, b endpointInfo) int { return a.b.Addr.Compare(b.b.Addr) })
-	return out, dups
+	if out == nil {
+		return nil, dups
+	}
+	ptrs := make([]*endpointInfo, len(out))
+	for i := range out {
+		ptrs[i] = &out[i]
+	}
+	return ptrs, dups
 }
 
 // Backends returns the endpoints a Service port has in the table, in one
@@ -711,4 +800,29 @@ func (t *Table) Backends(svc service.NamespacedName, portName string, proto serv
 		}
 	}
 	return nil
+}
+
+// probes are the lookup keys of HasBackend, which readers of a Table
+// share (a probe escapes to the B-tree's comparison).
+var probes = sync.Pool{New: func() any { return new(tableService) }}
+
+// HasBackend reports whether a Service port has an endpoint at addr in
+// the table, in one family, whatever its conditions: whether Backends
+// would list it, in O(log endpoints) and without allocating (the port's
+// endpoints are kept in address order).
+func (t *Table) HasBackend(svc service.NamespacedName, portName string, proto service.Protocol, ipv6 bool, addr netip.AddrPort) bool {
+	probe := probes.Get().(*tableService)
+	ts := t.lookup(probe, svc)
+	probe.key = service.NamespacedName{}
+	probes.Put(probe)
+	if ts == nil {
+		return false
+	}
+	for _, tp := range ts.ports {
+		if tp.key.name == portName && tp.key.proto == toProtocol(proto) && tp.key.ipv6 == ipv6 {
+			_, found := slices.BinarySearchFunc(tp.eps, addr, func(e *endpointInfo, a netip.AddrPort) int { return e.b.Addr.Compare(a) })
+			return found
+		}
+	}
+	return false
 }

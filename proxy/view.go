@@ -62,7 +62,7 @@ func (p *Proxy) ServicePorts() []ServicePort {
 	t := p.table
 	byPort := map[*tablePort][]Frontend{}
 	t.frontends.Ascend(func(f tableFrontend) bool {
-		byPort[f.tp] = append(byPort[f.tp], Frontend{Kind: f.kind, Addr: f.addr, Port: f.port, SourceRanges: f.ranges})
+		byPort[f.tp] = append(byPort[f.tp], Frontend{Kind: f.kind, Addr: f.addr, Port: f.port, SourceRanges: f.sourceRanges()})
 		return true
 	})
 	t.nodePorts.Ascend(func(f tableFrontend) bool {
@@ -169,7 +169,7 @@ func (p *Proxy) ServicePortsIn(t *Table, key service.NamespacedName) []ServicePo
 			for _, v := range serviceVIPs(tp.svc) {
 				f, ok := t.frontends.Get(tableFrontend{addr: v.addr, port: uint16(sp.Port), proto: tp.key.proto, ipv6: tp.key.ipv6})
 				if ok && f.tp == tp {
-					fs = append(fs, Frontend{Kind: f.kind, Addr: f.addr, Port: f.port, SourceRanges: f.ranges})
+					fs = append(fs, Frontend{Kind: f.kind, Addr: f.addr, Port: f.port, SourceRanges: f.sourceRanges()})
 				}
 			}
 			if sp.NodePort != 0 {

@@ -46,10 +46,8 @@ func (w *world) checkPick(n *node, r proxy.Route) {
 		w.violate(InvPickInView, "node %s routed, but: %v", n.name, err)
 		return
 	}
-	for _, b := range view.Table().Backends(r.Service, r.PortName, service.ProtocolTCP, ipv6) {
-		if b.Addr == r.Backend.Addr {
-			return
-		}
+	if view.Table().HasBackend(r.Service, r.PortName, service.ProtocolTCP, ipv6, r.Backend.Addr) {
+		return
 	}
 	w.violate(InvPickInView, "node %s picked %s for %s port %q, which its table (generation %d) does not hold",
 		n.name, r.Backend.Addr, r.Service, r.PortName, view.Generation())
